@@ -1,0 +1,70 @@
+"""Bytes from a topic or a file line → a validated event, or the reason it is not one.
+
+Nothing is dropped: a message that cannot be decoded becomes a :class:`DeadLetter`
+carrying its raw bytes, so it can be stored and replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a message came from: a Kafka topic-partition-offset, or a file and line."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    provenance: Provenance
+    reason: str
+    detail: str
+    raw: bytes
+
+
+def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
+    """Parse one message with orjson and validate it into ``model``."""
+    if not raw:
+        return DeadLetter(provenance, "empty", "the message has no value", raw or b"")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = "not_utf8" if not _is_utf8(raw) else "not_json"
+        return DeadLetter(provenance, reason, str(exc), raw)
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        return DeadLetter(provenance, "not_object", f"expected a JSON object, got {kind}", raw)
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        return DeadLetter(provenance, "invalid_fields", describe_validation_error(exc), raw)
+    except RecursionError:
+        return DeadLetter(provenance, "too_deep", "the message nests too deeply to validate", raw)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Which fields failed and why, without echoing their values (they may be secrets)."""
+    problems = (
+        f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)
+    )
+    return "; ".join(problems)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,91 @@
+"""Event contracts: the two message shapes on the topics, as pydantic models.
+
+Core fields are typed; every other key is kept (``extra="allow"``) and stored as an
+attribute, never rejected. Aliases accept the field names of structlog's JSONRenderer,
+stdlib JSON loggers and ``error_category`` error records alike.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+_ASCTIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}),(\d{1,6})")
+
+
+def _normalise_timestamp(value: Any) -> Any:
+    """Accept Python logging's ``asctime`` ("2026-11-22 10:00:00,123") beside ISO 8601."""
+    if isinstance(value, str):
+        return _ASCTIME.sub(r"\1.\2", value.strip())
+    return value
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(_normalise_timestamp)]
+
+
+def _alias(*names: str) -> Any:
+    return Field(default="", validation_alias=AliasChoices(*names))
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    timestamp: Timestamp = Field(
+        default=None,
+        validation_alias=AliasChoices("timestamp", "@timestamp", "time", "asctime", "created"),
+    )
+    trace_id: str = _alias("trace_id", "traceId", "otelTraceID")
+    span_id: str = _alias("span_id", "spanId", "otelSpanID")
+    error_id: str = ""
+    service: str = _alias("service", "service_name", "service.name")
+    model: str = ""
+
+    @field_validator("timestamp")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def extras(self) -> dict[str, Any]:
+        return self.__pydantic_extra__ or {}
+
+
+class LogEvent(_Event):
+    """One application log line (structlog, stdlib JSON logger or error record)."""
+
+    level: str = _alias("level", "levelname", "severity", "log.level")
+    message: str = _alias("event", "message", "msg")
+    logger: str = _alias("logger", "name", "logger_name")
+    exception: str | list[Any] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("exception", "exc_info", "stack_trace", "traceback"),
+    )
+    error_category: str = ""
+    context: dict[str, Any] | str | None = None
+
+
+class UsageMetric(_Event):
+    """One LLM call attempt from the usage-metrics topic."""
+
+    success: bool
+    duration_seconds: float = Field(default=0.0, ge=0)
+    error: str = ""
+    error_detail: str = _alias("error_detail", "error_message")
+    request_id: str = ""
+    input_tokens: int = Field(default=0, ge=0, le=4_294_967_295)
+    output_tokens: int = Field(default=0, ge=0, le=4_294_967_295)
+    cost_usd: float = Field(default=0.0, ge=0)
+    finish_reason: str = ""
+    prompt_version: str = ""
+    provider: str = ""
+    user_id: str = ""
+    session_id: str = ""
+
+    @field_validator("error", "finish_reason", mode="before")
+    @classmethod
+    def _none_as_empty(cls, value: Any) -> Any:
+        return "" if value is None else value

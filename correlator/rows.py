@@ -1,0 +1,175 @@
+"""Validated events → warehouse rows, with the root cause found and the label chosen.
+
+This is the one place where an event's exception chain is extracted and classified,
+for the daemon and for ``correlator classify`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from correlator.classify import Classifier, Label
+from correlator.decode import Provenance
+from correlator.events import LogEvent, UsageMetric
+from correlator.rootcause import (
+    Chain,
+    ChainLink,
+    chain_from_dict_tracebacks,
+    chain_from_message,
+    chain_from_traceback_text,
+    extend_with_embedded_causes,
+)
+
+ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
+NO_LABEL = Label("", "", "")
+
+LOG_COLUMNS = (
+    "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
+    "exception_types", "exception_values", "root_cause_type", "root_cause_message",
+    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
+    "topic", "partition", "offset",
+)  # fmt: skip
+METRIC_COLUMNS = (
+    "ts", "model", "provider", "service", "success", "duration_seconds", "error", "error_id",
+    "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
+    "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
+    "category", "error_class", "rule", "rules_version", "attributes",
+    "topic", "partition", "offset",
+)  # fmt: skip
+DEAD_LETTER_COLUMNS = ("received_at", "topic", "partition", "offset", "reason", "detail", "raw")
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What correlator concluded about one failure-bearing event."""
+
+    chain: Chain
+    label: Label
+    traceback: str
+
+    @property
+    def root_cause(self) -> ChainLink:
+        return self.chain[0] if self.chain else ChainLink("", "")
+
+
+def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
+    """Extract the chain from whichever field carries it and classify its root cause."""
+    chain, traceback = _chain_of(event, classifier)
+    if chain:
+        label = classifier.classify_chain(chain)
+    elif event.error_category or event.level.lower() in ERROR_LEVELS:
+        label = classifier.unknown()
+    else:
+        label = NO_LABEL
+    if label.error_class == "unknown" and event.error_category:
+        by_category = classifier.classify_metric_label(event.error_category)
+        if by_category.error_class != "unknown":
+            label = by_category
+    return Explanation(chain, label, traceback)
+
+
+def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
+    """A failed call's label: evidence in its detail text, else its own short label."""
+    if metric.success:
+        return Explanation((), NO_LABEL, "")
+    chain = _chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
+    label = classifier.classify_chain(chain, metric.finish_reason)
+    if label.error_class == "unknown":
+        label = classifier.classify_metric_label(metric.error)
+    return Explanation(chain, label, "")
+
+
+def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+    explanation = explain_log(event, classifier)
+    cause, label = explanation.root_cause, explanation.label
+    return (
+        event_time(event.timestamp, provenance), event.service, event.level.lower(), event.logger,
+        event.message, event.trace_id, event.span_id, event.error_id, event.model,
+        [link.type for link in explanation.chain], [link.message for link in explanation.chain],
+        cause.type, cause.message, label.category, label.error_class, label.rule,
+        classifier.version if label.rule else "", explanation.traceback,
+        attributes_of(event.extras(), context=event.context),
+        provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
+
+
+def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+    label = explain_metric(metric, classifier).label
+    return (
+        event_time(metric.timestamp, provenance), metric.model, metric.provider, metric.service,
+        metric.success, metric.duration_seconds, metric.error, metric.error_id,
+        metric.error_detail, metric.trace_id, metric.span_id, metric.request_id,
+        metric.input_tokens, metric.output_tokens, metric.cost_usd, metric.finish_reason,
+        metric.prompt_version, metric.user_id, metric.session_id,
+        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        attributes_of(metric.extras()),
+        provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
+
+
+def event_time(timestamp: datetime | None, provenance: Provenance) -> datetime:
+    """The event's own time; else the broker's; else now."""
+    if timestamp is not None:
+        return timestamp
+    if provenance.timestamp_ms is not None:
+        return datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
+    return datetime.now(UTC)
+
+
+def attributes_of(extras: Mapping[str, Any], context: Any = None) -> dict[str, str]:
+    """Unknown keys, kept as strings (JSON for anything that is not a string)."""
+    values = dict(extras)
+    if context is not None:
+        values["context"] = context
+    return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
+
+
+def _chain_of(event: LogEvent, classifier: Classifier) -> tuple[Chain, str]:
+    exception = event.exception
+    if isinstance(exception, list):
+        chain = chain_from_dict_tracebacks(exception)
+        traceback = _json([_without_locals(stack) for stack in exception])
+    elif isinstance(exception, str) and exception.strip():
+        chain, traceback = _chain_of_text(exception, classifier), exception
+    else:
+        chain, traceback = (), ""
+    chain = extend_with_embedded_causes(chain, classifier.embedded_cause)
+    if not chain:
+        chain = chain_from_message(event.message, classifier.embedded_cause)
+    if not chain and event.level.lower() in ERROR_LEVELS and event.message:
+        chain = (ChainLink("", event.message),)
+    return chain, traceback
+
+
+def _chain_of_text(text: str, classifier: Classifier) -> Chain:
+    chain = chain_from_traceback_text(text) or (ChainLink("", text.strip()),)
+    return extend_with_embedded_causes(chain, classifier.embedded_cause)
+
+
+def _without_locals(stack: Any) -> Any:
+    """Frame locals carry prompts and secrets: they are never stored."""
+    if not isinstance(stack, dict):
+        return stack
+    frames = stack.get("frames")
+    if isinstance(frames, list):
+        stack = {**stack, "frames": [_drop_key(frame, "locals") for frame in frames]}
+    members = stack.get("exceptions")
+    if isinstance(members, list):
+        stack = {
+            **stack,
+            "exceptions": [[_without_locals(s) for s in m] if isinstance(m, list) else m for m in members],
+        }
+    return stack
+
+
+def _drop_key(value: Any, key: str) -> Any:
+    return {k: v for k, v in value.items() if k != key} if isinstance(value, dict) else value
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()

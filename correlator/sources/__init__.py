@@ -1,0 +1,1 @@
+"""Where messages come in: Kafka topics (and, for backfill, files)."""

@@ -1,0 +1,1 @@
+"""ClickHouse: connection, schema migrations and batch writes (clickhouse-connect)."""

@@ -1,0 +1,67 @@
+"""Apply the versioned schema in ``schemas/migrations`` once each, in order; idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from correlator.warehouse.sql import SCHEMAS_DIR, render, statements
+
+MIGRATIONS = "migrations"
+BOOKKEEPING = "0000_bookkeeping"
+RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    applied: list[str]
+    already_applied: list[str]
+    retention_changed: bool
+
+
+def migrate(client: Client, database: str, retention_days: int) -> MigrationReport:
+    """Bring ``database`` to the newest schema version and the configured retention."""
+    if retention_days < 1:
+        raise ValueError("retention must be at least one day")
+    files = sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
+    _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days)
+    done = {row[0] for row in client.query(
+        f"SELECT version FROM {database}.schema_migrations"
+    ).result_rows}  # fmt: skip
+    applied, skipped = [], []
+    for path in files:
+        version = path.stem
+        if version in done:
+            skipped.append(version)
+            continue
+        sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days)
+        client.insert(
+            f"{database}.schema_migrations",
+            [[version, hashlib.sha256(sql.encode()).hexdigest()]],
+            column_names=["version", "checksum"],
+        )
+        applied.append(version)
+    return MigrationReport(applied, skipped, _ensure_retention(client, database, retention_days))
+
+
+def _apply(client: Client, relative_path: str, database: str, retention_days: int) -> str:
+    sql = render(relative_path, database, retention_days=retention_days)
+    for statement in statements(sql):
+        client.command(statement)
+    return sql
+
+
+def _ensure_retention(client: Client, database: str, retention_days: int) -> bool:
+    """Change the tables' TTL only when the setting differs from what they carry."""
+    engines = client.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}",
+        parameters={"db": database, "names": list(RETENTION_TABLES)},
+    ).result_rows
+    wanted = f"toIntervalDay({retention_days})"
+    if all(wanted in engine for (engine,) in engines):
+        return False
+    for statement in statements(render("retention.sql", database, retention_days=retention_days)):
+        client.command(statement, settings={"materialize_ttl_after_modify": 0})
+    return True

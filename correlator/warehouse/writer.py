@@ -1,0 +1,62 @@
+"""Store batches: dead letters first, then rows, each insert under a deterministic token.
+
+The order matters for resuming: rows are written last, so when the rows of a batch are
+stored, everything else in its offset range is too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clickhouse_connect.driver.client import Client
+
+from correlator.pipeline import Batch
+from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.warehouse.sql import check_identifier, render
+
+
+class Warehouse:
+    """Synchronous writes and look-ups; the daemon calls it from one worker thread."""
+
+    def __init__(self, client: Client, database: str) -> None:
+        self.client = client
+        self.database = check_identifier(database)
+
+    def store(self, batch: Batch) -> None:
+        token = batch.dedup_token
+        if batch.dead_letters:
+            received_at = datetime.now(UTC)
+            rows = [
+                [
+                    received_at,
+                    d.provenance.topic,
+                    d.provenance.partition,
+                    d.provenance.offset,
+                    d.reason,
+                    d.detail,
+                    d.raw,
+                ]
+                for d in batch.dead_letters
+            ]
+            self._insert("dead_letter_log", rows, DEAD_LETTER_COLUMNS, f"{token}:dead")
+        if batch.rows:
+            self._insert(batch.kind.table, batch.rows, batch.kind.columns, token)
+
+    def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
+        self.client.insert(
+            f"{self.database}.{table}",
+            rows,
+            column_names=list(columns),
+            settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
+        )
+
+    def resume_offset(self, topic: str, partition: int, committed: int) -> int:
+        """Where to resume a partition: after any unbroken run stored beyond the commit."""
+        result = self.client.query(
+            render("queries/stored_run.sql", self.database),
+            parameters={"topic": topic, "partition": partition, "start": committed},
+        ).result_rows
+        last, stored = result[0] if result else (None, 0)
+        if stored and last is not None and stored == last - committed + 1:
+            return int(last) + 1
+        return committed

@@ -1,0 +1,175 @@
+"""A realistic mixed workload: what an LLM application writes to the two topics.
+
+Failures are real exception chains (``raise ValueError("LLM chat interaction failed.")
+from cause``) rendered by structlog's own ``dict_tracebacks`` and ``JSONRenderer``, and
+their usage-metrics rows say only ``error: "unknown"``. Used by ``correlator demo``, the
+tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pydantic
+import structlog
+
+WRAPPER_MESSAGE = "LLM chat interaction failed."
+MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro")
+SERVICES = ("support-bot", "summarizer", "agent-runner")
+
+
+def _sdk_error(name: str, module: str) -> type[Exception]:
+    """A class named and placed like the SDK's (the SDKs are not runtime dependencies)."""
+    return type(name, (Exception,), {"__module__": module})
+
+
+RateLimitError = _sdk_error("RateLimitError", "openai")
+AuthenticationError = _sdk_error("AuthenticationError", "anthropic")
+
+
+class _Answer(pydantic.BaseModel):
+    answer: str
+    confidence: float
+
+
+def _raise_rate_limit() -> None:
+    raise RateLimitError(
+        "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o in organization "
+        "org-demo on tokens per min (TPM): Limit 30000, Used 29950, Requested 1200.', "
+        "'type': 'tokens', 'param': None, 'code': 'rate_limit_exceeded'}}"
+    )
+
+
+def _raise_timeout() -> None:
+    raise TimeoutError("The read operation timed out")
+
+
+def _raise_invalid_json() -> None:
+    json.loads('{"answer": "The capital of France is')
+
+
+def _raise_schema_mismatch() -> None:
+    _Answer.model_validate({"answer": "Paris"})
+
+
+def _raise_auth() -> None:
+    raise AuthenticationError(
+        "Error code: 401 - {'type': 'error', 'error': {'type': 'authentication_error', 'message': 'invalid x-api-key'}}"
+    )
+
+
+def _raise_masked_without_cause() -> None:
+    raise ValueError(WRAPPER_MESSAGE)
+
+
+# error_class expected after reclassification, and how to cause it
+FAILURES: dict[str, tuple[str, Callable[[], None]]] = {
+    "rate_limit": ("rate_limit", _raise_rate_limit),
+    "timeout": ("timeout", _raise_timeout),
+    "invalid_json": ("invalid_json", _raise_invalid_json),
+    "schema_mismatch": ("schema_mismatch", _raise_schema_mismatch),
+    "auth": ("auth", _raise_auth),
+    "no_evidence": ("unknown", _raise_masked_without_cause),
+}
+
+_dict_tracebacks = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
+def masked_exception(cause: Callable[[], None]) -> BaseException:
+    """The exception an application's wrapper raises: ValueError(...) from the real cause."""
+    try:
+        try:
+            cause()
+        except ValueError as exc:
+            if str(exc) == WRAPPER_MESSAGE:
+                raise
+            raise ValueError(WRAPPER_MESSAGE) from exc
+        except Exception as exc:
+            raise ValueError(WRAPPER_MESSAGE) from exc
+    except ValueError as wrapped:
+        return wrapped
+    raise AssertionError("the cause did not raise")
+
+
+def render_log(event: str, level: str, timestamp: datetime, exc: BaseException | None = None, **keys: object) -> bytes:
+    """One log line exactly as structlog's dict_tracebacks + JSONRenderer write it."""
+    event_dict: dict[str, object] = {
+        "event": event,
+        "level": level,
+        "timestamp": timestamp.isoformat(),
+        **keys,
+    }
+    if exc is not None:
+        event_dict["exc_info"] = exc
+        event_dict = _dict_tracebacks(None, level, event_dict)
+    return orjson.dumps(event_dict, default=str)
+
+
+def new_error_id() -> str:
+    return secrets.token_hex(6)
+
+
+@dataclass
+class Workload:
+    logs: list[bytes] = field(default_factory=list)
+    metrics: list[bytes] = field(default_factory=list)
+    expected_class: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+
+def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start: datetime | None = None) -> Workload:
+    """``calls`` LLM calls over one trace each, a ``failure_share`` of them masked failures."""
+    rng = random.Random(seed)
+    begin = start or datetime.now(UTC) - timedelta(minutes=30)
+    workload = Workload(calls=calls)
+    exceptions = {name: masked_exception(raise_it) for name, (_, raise_it) in FAILURES.items()}
+    for index in range(calls):
+        at = begin + timedelta(seconds=index * 0.5)
+        model, service = rng.choice(MODELS), rng.choice(SERVICES)
+        trace_id = f"{rng.getrandbits(128):032x}"
+        common = {
+            "trace_id": trace_id,
+            "span_id": f"{rng.getrandbits(64):016x}",
+            "service": service,
+            "model": model,
+        }
+        workload.logs.append(render_log("llm call started", "info", at, logger="app.llm", **common))
+        duration = round(rng.uniform(0.2, 4.0), 3)
+        if rng.random() >= failure_share:
+            workload.metrics.append(orjson.dumps({
+                "timestamp": (at + timedelta(seconds=duration)).isoformat(), "success": True, "model": model,
+                "duration_seconds": duration, "input_tokens": rng.randint(200, 4000),
+                "output_tokens": rng.randint(20, 800), "cost_usd": round(rng.uniform(0.0005, 0.05), 6),
+                "finish_reason": "stop", "trace_id": trace_id, "service": service, "provider": "demo",
+            }))  # fmt: skip
+            continue
+        name = rng.choice(list(FAILURES))
+        error_id = new_error_id()
+        workload.expected_class[error_id] = FAILURES[name][0]
+        failed_at = at + timedelta(seconds=duration)
+        workload.logs.append(
+            render_log("LLM chat interaction failed", "error", failed_at, exceptions[name], logger="app.llm",
+                       error_id=error_id, **common)
+        )  # fmt: skip
+        workload.metrics.append(orjson.dumps({
+            "timestamp": failed_at.isoformat(), "success": False, "model": model, "duration_seconds": duration,
+            "error": "unknown", "error_id": error_id, "trace_id": trace_id, "service": service,
+            "input_tokens": rng.randint(200, 4000), "output_tokens": 0, "cost_usd": 0.0, "provider": "demo",
+        }))  # fmt: skip
+    return workload
+
+
+POISON_MESSAGES: dict[str, bytes] = {
+    "not_json": b"this is not json {",
+    "not_object": b"[1, 2, 3]",
+    "not_utf8": b'{"event": "caf\xe9"}',
+    "invalid_fields": b'{"success": "perhaps", "model": "gpt-4o"}',
+}

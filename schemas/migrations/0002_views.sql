@@ -1,0 +1,159 @@
+-- Views: correlation and incident answers, merged at read time.
+-- A message stored twice (same topic, partition, offset) is one row in every view:
+-- aggregates over error_id are idempotent (min, max, argMin), counts go through
+-- LIMIT 1 BY provenance.
+
+CREATE OR REPLACE VIEW ${database}.dead_letters AS
+SELECT received_at, topic, partition, offset, reason, detail, raw
+FROM ${database}.dead_letter_log
+ORDER BY received_at
+LIMIT 1 BY topic, partition, offset;
+
+-- Every failure-bearing row of both streams, keyed by error_id.
+CREATE OR REPLACE VIEW ${database}.error_evidence AS
+SELECT
+    error_id, ts, trace_id, service, model,
+    '' AS original_error,
+    0 AS from_metrics,
+    (category, error_class, rule, root_cause_type, root_cause_message) AS evidence,
+    nan AS duration_seconds, nan AS cost_usd,
+    topic, partition, offset
+FROM ${database}.log_events
+WHERE error_id != ''
+UNION ALL
+SELECT
+    error_id, ts, trace_id, service, model,
+    error AS original_error,
+    1 AS from_metrics,
+    (category, error_class, rule, '', error_detail) AS evidence,
+    duration_seconds, cost_usd,
+    topic, partition, offset
+FROM ${database}.usage_metrics
+WHERE error_id != '' AND NOT success;
+
+-- One row per error_id, whichever stream delivered it first. The final label prefers
+-- the correlated log line's root cause, then the metrics row's own label, then unknown.
+CREATE OR REPLACE VIEW ${database}.errors AS
+WITH
+    log_cause.2 NOT IN ('', 'unknown') AS label_from_log,
+    metrics_cause.2 NOT IN ('', 'unknown') AS label_from_metrics,
+    multiIf(label_from_log, log_cause, label_from_metrics, metrics_cause,
+            ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')), '', '')) AS final
+SELECT
+    error_id,
+    trace_id,
+    first_seen,
+    last_seen,
+    service,
+    model,
+    original_error,
+    final.1 AS category,
+    final.2 AS error_class,
+    toUInt8(has_metrics AND label_from_log AND log_cause.2 != metrics_cause.2) AS reclassified,
+    if(log_cause.4 != '', log_cause.4, metrics_cause.4) AS root_cause_type,
+    if(log_cause.5 != '', log_cause.5, metrics_cause.5) AS root_cause_message,
+    final.3 AS rule,
+    has_metrics,
+    log_lines,
+    called_at,
+    duration_seconds,
+    cost_usd
+FROM
+(
+    SELECT
+        error_id,
+        max(trace_id) AS trace_id,
+        min(ts) AS first_seen,
+        max(ts) AS last_seen,
+        max(service) AS service,
+        max(model) AS model,
+        maxIf(original_error, from_metrics = 1) AS original_error,
+        argMinIf(evidence, (evidence.2 IN ('', 'unknown'), ts), from_metrics = 0) AS log_cause,
+        argMinIf(evidence, ts, from_metrics = 1) AS metrics_cause,
+        toUInt8(max(from_metrics)) AS has_metrics,
+        uniqExactIf((topic, partition, offset), from_metrics = 0) AS log_lines,
+        minIf(ts, from_metrics = 1) AS called_at,
+        maxIf(duration_seconds, from_metrics = 1) AS duration_seconds,
+        maxIf(cost_usd, from_metrics = 1) AS cost_usd
+    FROM ${database}.error_evidence
+    GROUP BY error_id
+);
+
+CREATE OR REPLACE VIEW ${database}.unknown_errors AS
+SELECT * FROM ${database}.errors WHERE error_class = 'unknown';
+
+-- SELECT * FROM trace_timeline(trace_id = '...'): every log line and metrics row of a trace.
+CREATE OR REPLACE VIEW ${database}.trace_timeline AS
+SELECT * FROM
+(
+    SELECT
+        ts, 'log' AS kind, service, level AS status, model, message, error_id, span_id,
+        category, error_class, root_cause_type, root_cause_message,
+        nan AS duration_seconds, toUInt32(0) AS input_tokens, toUInt32(0) AS output_tokens, nan AS cost_usd,
+        topic, partition, offset
+    FROM ${database}.log_events
+    WHERE trace_id = {trace_id:String}
+    UNION ALL
+    SELECT
+        ts, 'usage' AS kind, service, if(success, 'success', 'failure') AS status, model,
+        if(success, '', error) AS message, error_id, span_id,
+        category, error_class, '' AS root_cause_type, error_detail AS root_cause_message,
+        duration_seconds, input_tokens, output_tokens, cost_usd,
+        topic, partition, offset
+    FROM ${database}.usage_metrics
+    WHERE trace_id = {trace_id:String}
+)
+ORDER BY ts, kind, offset
+LIMIT 1 BY topic, partition, offset;
+
+CREATE OR REPLACE VIEW ${database}.usage_calls AS
+SELECT * FROM ${database}.usage_metrics LIMIT 1 BY topic, partition, offset;
+
+-- Per 5-minute window and model: how many calls, and how many failed with each final label.
+CREATE OR REPLACE VIEW ${database}.error_rates_5m AS
+SELECT
+    failures.window AS window,
+    failures.model AS model,
+    failures.category AS category,
+    failures.error_class AS error_class,
+    calls.calls AS calls,
+    failures.errors AS errors,
+    failures.errors / calls.calls AS error_rate
+FROM
+(
+    SELECT toStartOfFiveMinutes(called_at) AS window, model, category, error_class, count() AS errors
+    FROM ${database}.errors
+    WHERE has_metrics
+    GROUP BY window, model, category, error_class
+) AS failures
+INNER JOIN
+(
+    SELECT toStartOfFiveMinutes(ts) AS window, model, count() AS calls
+    FROM ${database}.usage_calls
+    GROUP BY window, model
+) AS calls USING (window, model)
+ORDER BY window, model, errors DESC;
+
+CREATE OR REPLACE VIEW ${database}.model_health_1h AS
+SELECT
+    toStartOfHour(ts) AS hour,
+    model,
+    count() AS calls,
+    countIf(NOT success) AS errors,
+    errors / calls AS error_rate,
+    quantile(0.50)(duration_seconds) AS latency_p50,
+    quantile(0.95)(duration_seconds) AS latency_p95,
+    quantile(0.99)(duration_seconds) AS latency_p99,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cost_usd) AS cost_usd
+FROM ${database}.usage_calls
+GROUP BY hour, model
+ORDER BY hour, model;
+
+CREATE OR REPLACE VIEW ${database}.reclassifications AS
+SELECT original_error, category, error_class, count() AS errors, sum(reclassified) AS reclassified
+FROM ${database}.errors
+WHERE has_metrics
+GROUP BY original_error, category, error_class
+ORDER BY errors DESC;
