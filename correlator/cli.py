@@ -49,6 +49,8 @@ _KAFKA_OPTIONS = [
     click.option("--logs-topic", envvar="CORRELATOR_LOGS_TOPIC", default="app-logs", show_default=True),
     click.option("--metrics-topic", envvar="CORRELATOR_METRICS_TOPIC", default="usage-metrics", show_default=True),
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
+    click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
+                 show_default=True, type=click.IntRange(min=1_000)),
     click.option("--batch-max-records", envvar="CORRELATOR_BATCH_MAX_RECORDS", default=50_000, show_default=True,
                  type=click.IntRange(min=1)),
     click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.25, show_default=True,

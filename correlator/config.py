@@ -22,6 +22,7 @@ class Settings:
     batch_max_records: int = 50_000
     batch_max_seconds: float = 0.25
     shutdown_grace_seconds: float = 20.0
+    kafka_session_timeout_ms: int = 10_000
 
     def __post_init__(self) -> None:
         check_identifier(self.database)

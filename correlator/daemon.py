@@ -54,14 +54,16 @@ class Daemon:
         self._stopping_since: float | None = None
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
-        self.source = KafkaSource(
-            settings.kafka_bootstrap,
-            settings.group_id,
-            [settings.logs_topic, settings.metrics_topic],
-        )
+        self.source: KafkaSource
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what is in flight."""
+        self.source = KafkaSource(
+            self.settings.kafka_bootstrap,
+            self.settings.group_id,
+            [self.settings.logs_topic, self.settings.metrics_topic],
+            self.settings.kafka_session_timeout_ms,
+        )
         await self.source.start(self._on_revoked, self._on_assigned)
         log.info("daemon started", **self.settings.describe())
         linger = self.settings.batch_max_seconds

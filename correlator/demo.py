@@ -31,13 +31,18 @@ LOG_POISON = ("not_json", "not_object", "not_utf8")
 METRIC_POISON = ("invalid_fields",)
 
 
-async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+async def produce(bootstrap: str, topic: str, values: list[bytes]) -> dict[int, int]:
+    """Send ``values`` in order; returns each partition's next offset after the last one sent."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd", linger_ms=5)
     await producer.start()
     try:
-        for value in values:
-            await producer.send(topic, value)
+        sent = [await producer.send(topic, value) for value in values]
         await producer.flush()
+        ends: dict[int, int] = {}
+        for future in sent:
+            metadata = await future
+            ends[metadata.partition] = max(ends.get(metadata.partition, 0), metadata.offset + 1)
+        return ends
     finally:
         await producer.stop()
 

@@ -32,16 +32,17 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class KafkaSource:
-    def __init__(self, bootstrap: str, group_id: str, topics: list[str], **client_options: Any) -> None:
+    def __init__(self, bootstrap: str, group_id: str, topics: list[str], session_timeout_ms: int) -> None:
         self.topics = topics
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(100, min(3_000, session_timeout_ms // 3)),
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
-            **client_options,
         )
 
     async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import re
 from pathlib import Path
 
@@ -27,17 +28,28 @@ def embedded_url(data_dir: Path) -> str:
 
 def connect(url: str) -> Client:
     """Open a clickhouse-connect client; the embedded engine's directory is created if absent."""
-    if url.startswith("chdb://"):
-        path = url.removeprefix("chdb://")
-        if path:
-            Path(path).mkdir(parents=True, exist_ok=True)
+    embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
+    if embedded_dir is not None:
+        embedded_dir.mkdir(parents=True, exist_ok=True)
     try:
         return clickhouse_connect.get_client(dsn=url)
     except Exception as exc:
-        message = redact_url(str(exc)).replace(url, redact_url(url))
-        if "Cannot lock file" in message:
-            message = (
-                f"the embedded warehouse {redact_url(url)} is in use by another process "
-                "(a running `correlator run`?); stop it, or point --clickhouse at a server"
-            )
-        raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {message}") from None
+        if embedded_dir is not None and _locked_by_another_process(embedded_dir):
+            reason = "it is in use by another process (a running `correlator run`?); stop that, or use a server"
+        else:
+            reason = redact_url(str(exc)).replace(url, redact_url(url))
+        raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
+
+
+def _locked_by_another_process(directory: Path) -> bool:
+    """ClickHouse holds an exclusive lock on ``status`` while an engine owns the directory."""
+    status = directory / "status"
+    if not status.exists():
+        return False
+    with status.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False

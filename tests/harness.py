@@ -1,0 +1,131 @@
+"""Drive the daemon from tests: in this process, or as a separate process that can be killed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from clickhouse_connect.driver.client import Client
+
+from correlator.classify import Classifier
+from correlator.config import Settings
+from correlator.daemon import Counters, Daemon
+from correlator.warehouse.writer import Warehouse
+
+
+async def run_daemon(
+    settings: Settings, client: Client, until: Callable[[Daemon], bool], timeout: float = 60.0
+) -> Counters:
+    """Run a daemon in this process until ``until(daemon)`` holds, then stop it cleanly."""
+    daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+    stop = asyncio.Event()
+    task = asyncio.create_task(daemon.run(stop))
+    deadline = time.monotonic() + timeout
+    while not until(daemon):
+        if task.done():
+            task.result()
+            raise AssertionError("the daemon stopped on its own")
+        if time.monotonic() > deadline:
+            stop.set()
+            await task
+            raise AssertionError(f"timed out waiting for the daemon: {daemon.counters}")
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    return daemon.counters
+
+
+def stored_at_least(count: int) -> Callable[[Daemon], bool]:
+    return lambda daemon: daemon.counters.rows + daemon.counters.dead_letters >= count
+
+
+async def committed_offsets(bootstrap: str, group_id: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        result = {}
+        for partition in range(partitions):
+            offset = await consumer.committed(TopicPartition(topic, partition))
+            result[partition] = offset or 0
+        return result
+    finally:
+        await consumer.stop()
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+class DaemonProcess:
+    """``correlator run`` as a child process, configured through the environment like a pod."""
+
+    def __init__(self, settings: Settings, clickhouse_url: str, log_path: Path) -> None:
+        self.env = {
+            **os.environ,
+            "CORRELATOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "CORRELATOR_CLICKHOUSE_URL": clickhouse_url,
+            "CORRELATOR_DATABASE": settings.database,
+            "CORRELATOR_LOGS_TOPIC": settings.logs_topic,
+            "CORRELATOR_METRICS_TOPIC": settings.metrics_topic,
+            "CORRELATOR_GROUP_ID": settings.group_id,
+            "CORRELATOR_BATCH_MAX_RECORDS": str(settings.batch_max_records),
+            "CORRELATOR_BATCH_MAX_SECONDS": str(settings.batch_max_seconds),
+            "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DaemonProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "correlator", "run"], env=self.env, stderr=log)
+        return self
+
+    def check_alive(self) -> None:
+        assert self.process is not None and self.process.poll() is None, (
+            f"the daemon exited with {self.process and self.process.returncode}: "
+            + self.log_path.read_text(errors="replace")[-2000:]
+        )
+
+    def wait_for_log(self, text: str, occurrences: int, timeout: float = 60.0) -> None:
+        """Block until the daemon's own log holds ``text`` at least ``occurrences`` times."""
+        deadline = time.monotonic() + timeout
+        while self.log_path.read_text(errors="replace").count(text) < occurrences:
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the daemon did not log {text!r} in {timeout}s")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+def query_warehouse(clickhouse_url: str, sql: str) -> list[list[Any]]:
+    """Query a warehouse from a fresh process: an embedded one may be owned by another process."""
+    script = (
+        "import sys, orjson, clickhouse_connect\n"
+        "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+        "result = client.query(sys.argv[2]).result_rows\n"
+        "sys.stdout.buffer.write(orjson.dumps([list(r) for r in result], default=str))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, clickhouse_url, sql], capture_output=True, check=True)
+    return orjson.loads(done.stdout)

@@ -1,0 +1,43 @@
+"""Batching decisions: unbroken offset ranges, one day each, deterministic tokens."""
+
+from __future__ import annotations
+
+import orjson
+
+from correlator.classify import Classifier
+from correlator.decode import Provenance
+from correlator.pipeline import METRICS, Message, PartitionBatcher
+
+
+def _message(offset: int, timestamp: str, value: bytes | None = None) -> Message:
+    body = value or orjson.dumps({"timestamp": timestamp, "success": True, "model": "m"})
+    return Message(body, Provenance("usage-metrics", 3, offset))
+
+
+def test_batch_closes_when_full_and_carries_its_offset_range():
+    batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=3)
+    closed = batcher.add(_message(o, "2026-11-22T10:00:00Z") for o in range(10, 17))
+    assert [(b.first_offset, b.last_offset) for b in closed] == [(10, 12), (13, 15)]
+    assert [b.dedup_token for b in closed] == ["usage-metrics:3:10-12", "usage-metrics:3:13-15"]
+    rest = batcher.take()
+    assert rest is not None and (rest.first_offset, rest.last_offset, rest.size) == (16, 16, 1)
+
+
+def test_a_new_day_starts_a_new_batch_so_each_insert_is_one_part():
+    batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=100)
+    closed = batcher.add([
+        _message(0, "2026-11-21T23:59:59Z"),
+        _message(1, "2026-11-21T23:59:59.9Z"),
+        _message(2, "2026-11-22T00:00:00Z"),
+    ])  # fmt: skip
+    assert [(b.first_offset, b.last_offset, str(b.day)) for b in closed] == [(0, 1, "2026-11-21")]
+    rest = batcher.take()
+    assert rest is not None and str(rest.day) == "2026-11-22"
+
+
+def test_dead_letters_stay_in_their_offset_range():
+    batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=100)
+    batcher.add([_message(0, "2026-11-22T10:00:00Z"), _message(1, "", b"nope"), _message(2, "2026-11-22T10:00:01Z")])
+    batch = batcher.take()
+    assert batch is not None
+    assert (batch.first_offset, batch.last_offset, len(batch.rows), len(batch.dead_letters)) == (0, 2, 2, 1)

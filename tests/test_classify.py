@@ -1,0 +1,77 @@
+"""Labels for the failures the first version must get right, from real exception chains."""
+
+from __future__ import annotations
+
+import pytest
+
+from correlator.classify import Classifier, RulesError
+from correlator.rootcause import ChainLink
+
+WRAPPER = ChainLink("ValueError", "LLM chat interaction failed.")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_file()
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        (ChainLink("openai.RateLimitError", "Error code: 429 - {'error': {'code': 'rate_limit_exceeded'}}"),
+         "rate_limit"),
+        (ChainLink("RateLimitError", "Error code: 429 - {'error': {'code': 'insufficient_quota'}}"), "quota_exceeded"),
+        (ChainLink("httpx.ReadTimeout", ""), "timeout"),
+        (ChainLink("APITimeoutError", "Request timed out."), "timeout"),
+        (ChainLink("HTTPStatusError", "Server error '504 Gateway Timeout' for url 'https://api'"), "timeout"),
+        (ChainLink("AuthenticationError", "Error code: 401 - {'error': {'code': 'invalid_api_key'}}"), "auth"),
+        (ChainLink("json.decoder.JSONDecodeError", "Expecting value: line 1 column 1 (char 0)"), "invalid_json"),
+        (ChainLink("JSONDecodeError", "Unterminated string starting at: line 1 column 12 (char 11)"), "invalid_json"),
+        (ChainLink("ValidationError", "1 validation error for Answer\nconfidence\n  Field required"),
+         "schema_mismatch"),
+        # digits inside an id or a token count are not status codes
+        (ChainLink("ValidationError", "2 validation errors for Call [id=4c2a429f5000]\n  tokens 5001"),
+         "schema_mismatch"),
+    ],
+)  # fmt: skip
+def test_root_cause_beneath_a_wrapper(classifier: Classifier, root: ChainLink, expected: str):
+    label = classifier.classify_chain((root, WRAPPER))
+    assert label.error_class == expected
+    assert label.category == {"invalid_json": "parsing_error", "schema_mismatch": "parsing_error"}.get(
+        expected, "api_error"
+    )
+
+
+def test_wrapper_alone_is_no_evidence(classifier: Classifier):
+    assert classifier.classify_chain((WRAPPER,)).error_class == "unknown"
+    assert classifier.classify_chain((ChainLink("", "An error occurred"),)).error_class == "unknown"
+
+
+def test_truncation_that_broke_parsing_is_truncation(classifier: Classifier):
+    root = ChainLink("JSONDecodeError", "Unterminated string starting at: line 1 column 9 (char 8)")
+    label = classifier.classify_chain((root, WRAPPER), finish_reason="length")
+    assert (label.category, label.error_class) == ("model_error", "truncation")
+
+
+def test_metrics_labels_map_into_the_taxonomy(classifier: Classifier):
+    assert classifier.classify_metric_label("timeout").error_class == "timeout"
+    assert classifier.classify_metric_label("invalid_json").category == "parsing_error"
+    assert classifier.classify_metric_label("unknown").error_class == "unknown"
+    assert classifier.classify_metric_label("something_new").error_class == "unknown"
+
+
+def test_every_decision_names_its_rule(classifier: Classifier):
+    label = classifier.classify_chain((ChainLink("httpx.ConnectError", "[Errno 111] Connection refused"),))
+    assert label.rule == "type.connection"
+    assert classifier.version
+
+
+def test_rules_naming_a_class_outside_the_taxonomy_are_refused():
+    import orjson
+
+    from correlator.classify import RULES_PATH
+
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    rules["rules"].append({"id": "bad", "tier": "message", "class": "made_up", "patterns": ["x"]})
+    with pytest.raises(RulesError, match="made_up"):
+        Classifier(rules)

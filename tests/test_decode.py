@@ -1,0 +1,62 @@
+"""Decoding: every accepted shape validates, every bad message says why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from correlator.decode import DeadLetter, Provenance, decode
+from correlator.events import LogEvent, UsageMetric
+
+HERE = Provenance("app-logs", 0, 42, 1_700_000_000_000)
+
+
+def test_structlog_stdlib_and_error_record_shapes_validate():
+    structlog_line = decode(b'{"event": "x", "level": "error", "timestamp": "2026-11-22T10:00:00Z", "error_id": "abc"}',
+                            LogEvent, HERE)  # fmt: skip
+    stdlib_line = decode(
+        b'{"message": "x", "levelname": "ERROR", "asctime": "2026-11-22 10:00:00,250"}', LogEvent, HERE
+    )
+    record = decode(
+        b'{"timestamp": 1763805600.5, "level": "error", "error_category": "rate_limit", "message": "m",'
+        b' "context": {"model": "gpt-4o"}, "stack_trace": "Traceback ..."}',
+        LogEvent,
+        HERE,
+    )
+    assert isinstance(structlog_line, LogEvent) and structlog_line.error_id == "abc"
+    assert isinstance(stdlib_line, LogEvent)
+    assert stdlib_line.timestamp == datetime(2026, 11, 22, 10, 0, 0, 250_000, tzinfo=UTC)
+    assert (
+        isinstance(record, LogEvent) and record.exception == "Traceback ..." and record.context == {"model": "gpt-4o"}
+    )
+
+
+def test_unknown_keys_are_kept():
+    metric = decode(b'{"success": true, "model": "m", "experiment": "b", "tags": [1]}', UsageMetric, HERE)
+    assert isinstance(metric, UsageMetric)
+    assert metric.extras() == {"experiment": "b", "tags": [1]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "empty"),
+        (b"{not json", "not_json"),
+        (b'"a string"', "not_object"),
+        (b'{"event": "caf\xe9"}', "not_utf8"),
+        (b'{"success": "maybe"}', "invalid_fields"),
+        (b'{"model": "m"}', "invalid_fields"),
+    ],
+)
+def test_bad_messages_become_dead_letters_with_their_bytes(raw: bytes, reason: str):
+    result = decode(raw, UsageMetric, HERE)
+    assert isinstance(result, DeadLetter)
+    assert (result.reason, result.raw, result.provenance) == (reason, raw, HERE)
+    assert result.detail
+
+
+def test_validation_detail_does_not_echo_values():
+    result = decode(b'{"success": "sk-live-secret-value"}', UsageMetric, HERE)
+    assert isinstance(result, DeadLetter)
+    assert "sk-live" not in result.detail
