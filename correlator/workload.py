@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pydantic
 import structlog
+
+from correlator.emit.errors import LLMChatError, new_error_id
 
 WRAPPER_MESSAGE = "LLM chat interaction failed."
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro")
@@ -83,20 +84,30 @@ _dict_tracebacks = structlog.processors.ExceptionRenderer(
 )
 
 
-def masked_exception(cause: Callable[[], None]) -> BaseException:
-    """The exception an application's wrapper raises: ValueError(...) from the real cause."""
+def masked_exception(cause: Callable[[], None], style: str = "seed", error_id: str = "") -> BaseException:
+    """The exception an application's wrapper raises around the real cause.
+
+    ``seed``: ``ValueError("LLM chat interaction failed.") from e`` (the cause survives only
+    in the chain); ``llm_chat_error``: ``LLMChatError(e) from e``; ``from_none``:
+    ``LLMChatError(e) from None`` (the cause survives only in the wrapper's text).
+    """
     try:
         try:
             cause()
-        except ValueError as exc:
+        except Exception as exc:
             if str(exc) == WRAPPER_MESSAGE:
                 raise
-            raise ValueError(WRAPPER_MESSAGE) from exc
-        except Exception as exc:
-            raise ValueError(WRAPPER_MESSAGE) from exc
+            if style == "seed":
+                raise ValueError(WRAPPER_MESSAGE) from exc
+            if style == "llm_chat_error":
+                raise LLMChatError(exc, error_id) from exc
+            raise LLMChatError(exc, error_id) from None
     except ValueError as wrapped:
         return wrapped
     raise AssertionError("the cause did not raise")
+
+
+WRAPPER_STYLES = ("seed", "llm_chat_error", "from_none")
 
 
 def render_log(event: str, level: str, timestamp: datetime, exc: BaseException | None = None, **keys: object) -> bytes:
@@ -113,10 +124,6 @@ def render_log(event: str, level: str, timestamp: datetime, exc: BaseException |
     return orjson.dumps(event_dict, default=str)
 
 
-def new_error_id() -> str:
-    return secrets.token_hex(6)
-
-
 @dataclass
 class Workload:
     logs: list[bytes] = field(default_factory=list)
@@ -130,7 +137,6 @@ def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start:
     rng = random.Random(seed)
     begin = start or datetime.now(UTC) - timedelta(minutes=30)
     workload = Workload(calls=calls)
-    exceptions = {name: masked_exception(raise_it) for name, (_, raise_it) in FAILURES.items()}
     for index in range(calls):
         at = begin + timedelta(seconds=index * 0.5)
         model, service = rng.choice(MODELS), rng.choice(SERVICES)
@@ -151,12 +157,13 @@ def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start:
                 "finish_reason": "stop", "trace_id": trace_id, "service": service, "provider": "demo",
             }))  # fmt: skip
             continue
-        name = rng.choice(list(FAILURES))
+        name, style = rng.choice(list(FAILURES)), rng.choice(WRAPPER_STYLES)
         error_id = new_error_id()
+        exception = masked_exception(FAILURES[name][1], style, error_id)
         workload.expected_class[error_id] = FAILURES[name][0]
         failed_at = at + timedelta(seconds=duration)
         workload.logs.append(
-            render_log("LLM chat interaction failed", "error", failed_at, exceptions[name], logger="app.llm",
+            render_log("LLM chat interaction failed", "error", failed_at, exception, logger="app.llm",
                        error_id=error_id, **common)
         )  # fmt: skip
         workload.metrics.append(orjson.dumps({

@@ -74,6 +74,11 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     assert query_warehouse(subprocess_warehouse, f"SELECT sum(calls) FROM {db}.model_health_1h") == [
         [len(workload.metrics)]
     ]
+    assert query_warehouse(subprocess_warehouse, f"SELECT sum(errors) FROM {db}.error_rates_5m") == [
+        [len(workload.expected_class)]
+    ]
+    unknown = sum(1 for label in workload.expected_class.values() if label == "unknown")
+    assert query_warehouse(subprocess_warehouse, f"SELECT count() FROM {db}.unknown_errors") == [[unknown]]
 
 
 def test_rows_stored_but_not_committed_before_a_crash_are_not_stored_again(settings: Settings, warehouse: Client):

@@ -10,14 +10,8 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
 from correlator.demo import produce
-from correlator.workload import (
-    FAILURES,
-    POISON_MESSAGES,
-    masked_exception,
-    mixed_workload,
-    new_error_id,
-    render_log,
-)
+from correlator.emit import new_error_id
+from correlator.workload import FAILURES, POISON_MESSAGES, WRAPPER_STYLES, masked_exception, mixed_workload, render_log
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -42,6 +36,7 @@ def test_masked_failures_are_reclassified_whichever_stream_arrives_first(setting
     labels = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
     assert labels == workload.expected_class
     assert len(set(workload.expected_class.values())) == len(FAILURES)
+    assert len(WRAPPER_STYLES) == 3  # seed ValueError, LLMChatError from e, LLMChatError from None
     for error_id, original, reclassified, root_type in rows(
         warehouse, f"SELECT error_id, original_error, reclassified, root_cause_type FROM {db}.errors"
     ):
@@ -124,7 +119,7 @@ def test_poison_messages_go_to_dead_letters_and_nothing_else_is_lost(settings: S
     details = dict(rows(warehouse, f"SELECT hex(raw), detail FROM {db}.dead_letters WHERE reason = 'invalid_fields'"))
     assert details[metric_poison[1].hex().upper()] == "input_tokens: Input should be greater than or equal to 0"
     # the valid messages around the poison are all stored, each once
-    assert rows(warehouse, f"SELECT count(), uniqExact(offset) FROM {db}.log_events") == [
+    assert rows(warehouse, f"SELECT count(), uniqExact(partition, offset) FROM {db}.log_events") == [
         (len(workload.logs), len(workload.logs))
     ]
     assert rows(warehouse, f"SELECT count() FROM {db}.usage_metrics") == [(len(workload.metrics),)]
