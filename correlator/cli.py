@@ -13,7 +13,7 @@ from typing import Any
 import click
 import orjson
 
-from correlator.classify import Classifier
+from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import Settings
 from correlator.ownlogs import configure_logging
 
@@ -58,6 +58,19 @@ _KAFKA_OPTIONS = [
 ]  # fmt: skip
 
 
+_RULES_OPTION = click.option(
+    "--rules", "rules_path", envvar="CORRELATOR_RULES_FILE", default=str(RULES_PATH), show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The versioned classification rules (JSON).",
+)  # fmt: skip
+
+
+def _classifier(rules_path: Path) -> Classifier:
+    try:
+        return Classifier.from_file(rules_path)
+    except (RulesError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"{rules_path}: {exc}") from None
+
+
 def _options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     def decorate(command: Any) -> Any:
         return functools.reduce(lambda cmd, option: option(cmd), reversed(options), command)
@@ -99,7 +112,8 @@ def migrate(**values: Any) -> None:
 
 @main.command()
 @_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
-def run(**values: Any) -> None:
+@_RULES_OPTION
+def run(rules_path: Path, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     from correlator.daemon import Daemon, ShutdownTimeout
     from correlator.warehouse.connection import WarehouseError, connect
@@ -107,12 +121,13 @@ def run(**values: Any) -> None:
     from correlator.warehouse.writer import Warehouse
 
     settings = _settings(**values)
+    classifier = _classifier(rules_path)
     try:
         client = connect(settings.clickhouse_url)
         apply_schema(client, settings.database, settings.retention_days)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
-    daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+    daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -128,11 +143,12 @@ def run(**values: Any) -> None:
 
 
 @main.command()
-def classify() -> None:
+@_RULES_OPTION
+def classify(rules_path: Path) -> None:
     """Classify JSON lines from stdin (log events, metrics rows, {"message"} or {"traceback"})."""
     from correlator.classify_lines import classify_line
 
-    classifier = Classifier.from_file()
+    classifier = _classifier(rules_path)
     failures = 0
     for line in sys.stdin.buffer:
         if not line.strip():
@@ -143,6 +159,40 @@ def classify() -> None:
     sys.stdout.flush()
     if failures:
         sys.exit(1)
+
+
+@main.command()
+@_options(_WAREHOUSE_OPTIONS)
+@_RULES_OPTION
+@click.option("--since", default="100000d", show_default=True, help="A duration back from now (24h, 7d) or a time.")
+@click.option("--until", default="", help="A duration back from now or a time; default: now.")
+@click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
+def reclassify(rules_path: Path, since: str, until: str, dry_run: bool, **values: Any) -> None:
+    """Re-derive stored labels with the current rules; prints what changed, from what to what."""
+    from datetime import UTC, datetime
+
+    from correlator.reclassify import reclassify as relabel
+    from correlator.tables import print_table
+    from correlator.timebounds import parse_time_bound
+    from correlator.warehouse.connection import WarehouseError, connect
+
+    settings = _settings(**values)
+    classifier = _classifier(rules_path)
+    try:
+        start = parse_time_bound(since)
+        end = parse_time_bound(until) if until else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        client = connect(settings.clickhouse_url)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = relabel(client, settings.database, classifier, start, end, dry_run=dry_run)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"rules {classifier.version}: examined {report.examined} labelled rows, {verb} {report.changed}")
+    if report.changes:
+        changes = sorted(report.changes.items(), key=lambda item: -item[1])
+        print_table("label changes", ["from", "to", "rows"], [(old, new, n) for (old, new), n in changes])
 
 
 @main.command()

@@ -60,28 +60,37 @@ class Explanation:
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     chain, traceback = _chain_of(event, classifier)
-    if chain:
-        label = classifier.classify_chain(chain)
-    elif event.error_category or event.level.lower() in ERROR_LEVELS:
-        label = classifier.unknown()
-    else:
-        label = NO_LABEL
-    if label.error_class == "unknown" and event.error_category:
-        by_category = classifier.classify_metric_label(event.error_category)
-        if by_category.error_class != "unknown":
-            label = by_category
-    return Explanation(chain, label, traceback)
+    is_error = event.level.lower() in ERROR_LEVELS
+    return Explanation(chain, label_log(chain, event.error_category, is_error, classifier), traceback)
 
 
 def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
     """A failed call's label: evidence in its detail text, else its own short label."""
     if metric.success:
         return Explanation((), NO_LABEL, "")
-    chain = _chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
-    label = classifier.classify_chain(chain, metric.finish_reason)
-    if label.error_class == "unknown":
-        label = classifier.classify_metric_label(metric.error)
-    return Explanation(chain, label, "")
+    chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
+    return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier), "")
+
+
+def label_log(chain: Chain, error_category: str, is_error: bool, classifier: Classifier) -> Label:
+    """A log line's label from its chain; an error record's own category is the fallback."""
+    if chain:
+        label = classifier.classify_chain(chain)
+    elif error_category or is_error:
+        label = classifier.unknown()
+    else:
+        return NO_LABEL
+    if label.error_class == "unknown" and error_category:
+        by_category = classifier.classify_metric_label(error_category)
+        if by_category.error_class != "unknown":
+            return by_category
+    return label
+
+
+def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Classifier) -> Label:
+    """A failed call's label: its detail text and finish reason, else its short ``error`` label."""
+    label = classifier.classify_chain(chain, finish_reason)
+    return classifier.classify_metric_label(error) if label.error_class == "unknown" else label
 
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
@@ -93,7 +102,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         [link.type for link in explanation.chain], [link.message for link in explanation.chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
         classifier.version if label.rule else "", explanation.traceback,
-        attributes_of(event.extras(), context=event.context),
+        attributes_of(event.extras(), context=event.context, error_category=event.error_category or None),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
@@ -121,11 +130,9 @@ def event_time(timestamp: datetime | None, provenance: Provenance) -> datetime:
     return datetime.now(UTC)
 
 
-def attributes_of(extras: Mapping[str, Any], context: Any = None) -> dict[str, str]:
-    """Unknown keys, kept as strings (JSON for anything that is not a string)."""
-    values = dict(extras)
-    if context is not None:
-        values["context"] = context
+def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
+    """Unknown keys (and the ``known`` ones that are set), as strings: JSON unless a string."""
+    values = {**extras, **{key: value for key, value in known.items() if value is not None}}
     return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
 
 
@@ -135,7 +142,7 @@ def _chain_of(event: LogEvent, classifier: Classifier) -> tuple[Chain, str]:
         chain = chain_from_dict_tracebacks(exception)
         traceback = _json([_without_locals(stack) for stack in exception])
     elif isinstance(exception, str) and exception.strip():
-        chain, traceback = _chain_of_text(exception, classifier), exception
+        chain, traceback = chain_of_text(exception, classifier), exception
     else:
         chain, traceback = (), ""
     chain = extend_with_embedded_causes(chain, classifier.embedded_cause)
@@ -146,7 +153,7 @@ def _chain_of(event: LogEvent, classifier: Classifier) -> tuple[Chain, str]:
     return chain, traceback
 
 
-def _chain_of_text(text: str, classifier: Classifier) -> Chain:
+def chain_of_text(text: str, classifier: Classifier) -> Chain:
     chain = chain_from_traceback_text(text) or (ChainLink("", text.strip()),)
     return extend_with_embedded_causes(chain, classifier.embedded_cause)
 

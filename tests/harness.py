@@ -23,10 +23,14 @@ from correlator.warehouse.writer import Warehouse
 
 
 async def run_daemon(
-    settings: Settings, client: Client, until: Callable[[Daemon], bool], timeout: float = 60.0
+    settings: Settings,
+    client: Client,
+    until: Callable[[Daemon], bool],
+    timeout: float = 60.0,
+    classifier: Classifier | None = None,
 ) -> Counters:
     """Run a daemon in this process until ``until(daemon)`` holds, then stop it cleanly."""
-    daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+    daemon = Daemon(settings, Warehouse(client, settings.database), classifier or Classifier.from_file())
     stop = asyncio.Event()
     task = asyncio.create_task(daemon.run(stop))
     deadline = time.monotonic() + timeout

@@ -1,0 +1,90 @@
+"""After the rules file changes, `correlator reclassify` re-derives stored labels, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+from clickhouse_connect.driver.client import Client
+
+from correlator.classify import RULES_PATH, Classifier
+from correlator.config import Settings
+from correlator.demo import produce
+from correlator.reclassify import reclassify
+from correlator.workload import mixed_workload
+from tests.conftest import rows
+from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
+
+
+def _rules_without_schema_mismatch() -> dict:
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    rules["version"] = "older"
+    rules["rules"] = [r for r in rules["rules"] if r["class"] != "schema_mismatch"]
+    return rules
+
+
+def test_reclassify_applies_new_rules_to_stored_rows_once(settings: Settings, warehouse: Client):
+    workload = mixed_workload(300, failure_share=0.5, seed=21)
+    schema_errors = {e for e, label in workload.expected_class.items() if label == "schema_mismatch"}
+    assert schema_errors
+
+    async def ingest_with_old_rules() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs)
+        await produce(settings.kafka_bootstrap, settings.metrics_topic, workload.metrics)
+        total = len(workload.logs) + len(workload.metrics)
+        old = Classifier(_rules_without_schema_mismatch())
+        await run_daemon(settings, warehouse, stored_at_least(total), classifier=old)
+
+    asyncio.run(ingest_with_old_rules())
+    db = settings.database
+    before = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
+    assert {before[e] for e in schema_errors} == {"unknown"}
+
+    window = (datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1))
+    dry = reclassify(warehouse, db, Classifier.from_file(), *window, dry_run=True)
+    assert dry.changes == {("unknown/unknown", "parsing_error/schema_mismatch"): len(schema_errors)}
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == before
+
+    first = reclassify(warehouse, db, Classifier.from_file(), *window)
+    assert first.changes == dry.changes
+    after = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
+    assert after == workload.expected_class
+    assert rows(
+        warehouse, f"SELECT DISTINCT rules_version FROM {db}.log_events WHERE error_class = 'schema_mismatch'"
+    ) == [(Classifier.from_file().version,)]
+
+    second = reclassify(warehouse, db, Classifier.from_file(), *window)
+    assert (second.changed, second.examined) == (0, first.examined)
+
+
+def test_reclassify_command_after_a_rules_change(settings: Settings, subprocess_warehouse: str, tmp_path: Path):
+    old_rules = tmp_path / "old-rules.json"
+    old_rules.write_bytes(orjson.dumps(_rules_without_schema_mismatch()))
+    workload = mixed_workload(200, failure_share=0.5, seed=22)
+    ends = asyncio.run(produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs))
+    daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log")
+    daemon.env["CORRELATOR_RULES_FILE"] = str(old_rules)
+    daemon.start()
+
+    async def stored() -> bool:
+        daemon.check_alive()
+        committed = await committed_offsets(settings.kafka_bootstrap, settings.group_id, settings.logs_topic, 2)
+        return committed == {p: ends.get(p, 0) for p in range(2)}
+
+    asyncio.run(wait_until(stored, timeout=120, what="the daemon to store the logs"))
+    assert daemon.terminate() == 0
+
+    env = {**os.environ, "CORRELATOR_CLICKHOUSE_URL": subprocess_warehouse, "CORRELATOR_DATABASE": settings.database}
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    command = [sys.executable, "-m", "correlator", "reclassify", "--since", "7d", "--until", tomorrow]
+    schema_errors = sum(1 for label in workload.expected_class.values() if label == "schema_mismatch")
+    first = subprocess.run(command, env={**env, "COLUMNS": "200"}, capture_output=True, text=True, check=True)
+    assert f"changed {schema_errors}" in first.stdout
+    assert "unknown/unknown" in first.stdout and "parsing_error/schema_mismatch" in first.stdout
+    second = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert "changed 0" in second.stdout
