@@ -66,7 +66,7 @@ def _rows(client: Client, sql: str, parameters: dict[str, Any]) -> Iterator[dict
 
 def _log_label(row: dict[str, Any], classifier: Classifier) -> Label:
     chain = tuple(ChainLink(t, v) for t, v in zip(row["exception_types"], row["exception_values"], strict=True))
-    return label_log(chain, row["error_category"], row["level"] in ERROR_LEVELS, classifier)
+    return label_log(chain, row["error_category"], row["level"] in ERROR_LEVELS, classifier, row["finish_reason"])
 
 
 def _metric_label(row: dict[str, Any], classifier: Classifier) -> Label:

@@ -61,7 +61,9 @@ def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     chain, traceback = _chain_of(event, classifier)
     is_error = event.level.lower() in ERROR_LEVELS
-    return Explanation(chain, label_log(chain, event.error_category, is_error, classifier), traceback)
+    finish_reason = str(event.extras().get("finish_reason") or "")
+    label = label_log(chain, event.error_category, is_error, classifier, finish_reason)
+    return Explanation(chain, label, traceback)
 
 
 def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
@@ -72,10 +74,12 @@ def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
     return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier), "")
 
 
-def label_log(chain: Chain, error_category: str, is_error: bool, classifier: Classifier) -> Label:
-    """A log line's label from its chain; an error record's own category is the fallback."""
+def label_log(
+    chain: Chain, error_category: str, is_error: bool, classifier: Classifier, finish_reason: str = ""
+) -> Label:
+    """A log line's label from its chain (and a bound finish_reason); an error record's category is the fallback."""
     if chain:
-        label = classifier.classify_chain(chain)
+        label = classifier.classify_chain(chain, finish_reason)
     elif error_category or is_error:
         label = classifier.unknown()
     else:

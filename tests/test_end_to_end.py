@@ -125,3 +125,26 @@ def test_poison_messages_go_to_dead_letters_and_nothing_else_is_lost(settings: S
     assert rows(warehouse, f"SELECT count() FROM {db}.usage_metrics") == [(len(workload.metrics),)]
     provenance = rows(warehouse, f"SELECT topic, partition, offset FROM {db}.dead_letters")
     assert all(offset < log_ends[partition] for topic, partition, offset in provenance if topic == settings.logs_topic)
+
+
+def test_truncation_that_broke_parsing_is_truncation(settings: Settings, warehouse: Client):
+    error_id = new_error_id()
+    now = datetime.now(UTC)
+    log_line = render_log(
+        "LLM chat interaction failed", "error", now, masked_exception(FAILURES["invalid_json"][1]), error_id=error_id
+    )
+    metric = orjson.dumps({
+        "timestamp": now.isoformat(), "success": False, "model": "gpt-4o-mini", "error": "invalid_json",
+        "error_id": error_id, "finish_reason": "length", "output_tokens": 4096,
+    })  # fmt: skip
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, [log_line])
+        await produce(settings.kafka_bootstrap, settings.metrics_topic, [metric])
+        await run_daemon(settings, warehouse, stored_at_least(2))
+
+    asyncio.run(scenario())
+    assert rows(
+        warehouse,
+        f"SELECT original_error, category, error_class, rule, root_cause_type FROM {settings.database}.errors",
+    ) == [("invalid_json", "model_error", "truncation", "finish_reason.length", "JSONDecodeError")]

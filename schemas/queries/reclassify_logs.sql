@@ -1,5 +1,6 @@
 -- Stored log lines that carry a label, with what the label was derived from.
 SELECT topic, partition, offset, exception_types, exception_values, level,
-       attributes['error_category'] AS error_category, category, error_class, rule
+       attributes['error_category'] AS error_category,
+       attributes['finish_reason'] AS finish_reason, category, error_class, rule
 FROM ${database}.log_events
 WHERE rule != '' AND ts >= {since:DateTime64(6)} AND ts < {until:DateTime64(6)}

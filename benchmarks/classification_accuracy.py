@@ -1,0 +1,27 @@
+"""Accuracy per label on the labelled SDK corpus, as JSON.
+
+python -m benchmarks.classification_accuracy [--rules path/to/rules.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from correlator.classify import RULES_PATH, Classifier
+from tests.quality import accuracy_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rules", type=Path, default=RULES_PATH)
+    args = parser.parse_args()
+    report = accuracy_report(Classifier.from_file(args.rules))
+    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+if __name__ == "__main__":
+    main()

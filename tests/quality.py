@@ -1,0 +1,124 @@
+"""Classification quality on the labelled SDK corpus, through the same path as the daemon.
+
+Every case is judged in four forms an application really writes: the exception logged
+as it is, masked by the seed wrapper (``raise ValueError("LLM chat interaction
+failed.") from e``) and rendered by structlog's dict_tracebacks, the same masked chain
+as stdlib traceback text, and ``LLMChatError(e) from None`` where the cause survives only
+in the wrapper's text.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from correlator.classify import Classifier
+from correlator.decode import Provenance, decode
+from correlator.emit import LLMChatError
+from correlator.events import LogEvent
+from correlator.rows import explain_log
+from correlator.workload import WRAPPER_MESSAGE, render_log
+from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
+
+FORMS = ("as_raised", "masked_structlog", "masked_text", "llm_chat_error_from_none")
+HERE = Provenance("quality", 0, 0)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Judged:
+    name: str
+    form: str
+    expected: str
+    got: str
+    rule: str
+
+
+def _masked(exc: BaseException) -> BaseException:
+    try:
+        raise ValueError(WRAPPER_MESSAGE) from exc
+    except ValueError as wrapped:
+        return wrapped
+
+
+def _from_none(exc: BaseException) -> BaseException:
+    try:
+        raise LLMChatError(exc) from None
+    except LLMChatError as wrapped:
+        return wrapped
+
+
+def log_lines(case: Case) -> Iterator[tuple[str, bytes]]:
+    """The four log lines an application could write for this failure."""
+    keys: dict[str, Any] = {"error_id": "4c2a64973bcd"}
+    if case.finish_reason:
+        keys["finish_reason"] = case.finish_reason
+    yield "as_raised", render_log("llm call failed", "error", NOW, case.exception, **keys)
+    yield "masked_structlog", render_log("llm call failed", "error", NOW, _masked(case.exception), **keys)
+    text = "".join(traceback.format_exception(_masked(case.exception)))
+    record = {
+        "message": "llm call failed",
+        "levelname": "ERROR",
+        "asctime": "2026-11-22 10:00:00,000",
+        "exc_info": text,
+    }
+    yield "masked_text", orjson.dumps({**record, **keys})
+    yield "llm_chat_error_from_none", render_log("llm call failed", "error", NOW, _from_none(case.exception), **keys)
+
+
+def judge(cases: list[Case], classifier: Classifier) -> list[Judged]:
+    judged = []
+    for case in cases:
+        for form, line in log_lines(case):
+            event = decode(line, LogEvent, HERE)
+            assert isinstance(event, LogEvent), event
+            label = explain_log(event, classifier).label
+            judged.append(Judged(case.name, form, case.expected, label.error_class, label.rule))
+    return judged
+
+
+def wrapper_only_cases() -> list[Case]:
+    cases = []
+    for message in WRAPPER_ONLY_MESSAGES:
+        try:
+            raise ValueError(message)
+        except ValueError as exc:
+            cases.append(Case(f"wrapper:{message}", "unknown", exc))
+    return cases
+
+
+def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
+    classifier = classifier or Classifier.from_file()
+    judged = judge(build_cases(), classifier)
+    wrappers = judge(wrapper_only_cases(), classifier)
+    totals, correct = Counter(j.expected for j in judged), Counter(j.expected for j in judged if j.got == j.expected)
+    return {
+        "rules_version": classifier.version,
+        "cases": len(judged) // len(FORMS),
+        "judgements": len(judged),
+        "overall_accuracy": round(sum(correct.values()) / len(judged), 4),
+        "per_label": {
+            label: {"judgements": totals[label], "accuracy": round(correct[label] / totals[label], 4)}
+            for label in sorted(totals)
+        },
+        "per_form": {
+            form: round(
+                sum(1 for j in judged if j.form == form and j.got == j.expected)
+                / sum(1 for j in judged if j.form == form),
+                4,
+            )
+            for form in FORMS
+        },
+        "wrapper_only_left_unknown": round(sum(1 for j in wrappers if j.got == "unknown") / len(wrappers), 4),
+        "misses": [
+            {"case": j.name, "form": j.form, "expected": j.expected, "got": j.got, "rule": j.rule}
+            for j in judged + wrappers
+            if j.got != j.expected
+        ],
+    }
