@@ -76,9 +76,9 @@ class Daemon:
                     for batch in self._batcher(tp).add(messages):
                         await self._store_and_commit(tp, batch)
                 for tp, batcher in list(self._batchers.items()):
-                    batch = batcher.take_if_older_than(linger)
-                    if batch is not None:
-                        await self._store_and_commit(tp, batch)
+                    due = batcher.take_if_older_than(linger)
+                    if due is not None:
+                        await self._store_and_commit(tp, due)
             self._stopping_since = time.monotonic()
             await self._flush(set(self._batchers))
         finally:

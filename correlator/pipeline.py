@@ -82,19 +82,16 @@ class PartitionBatcher:
         for message in messages:
             prov = message.provenance
             decoded = decode(message.value, self.kind.model, prov)
-            row = None
-            if not isinstance(decoded, DeadLetter):
+            if isinstance(decoded, DeadLetter):
+                batch = self._open_batch(prov)
+                batch.dead_letters.append(decoded)
+            else:
                 row = self.kind.build_row(decoded, prov, self.classifier)
                 day = row[0].date()
                 if self.open is not None and self.open.day not in (None, day):
                     closed.append(self.open)
                     self.open = None
-            batch = self.open
-            if batch is None:
-                batch = self.open = Batch(prov.topic, prov.partition, self.kind, prov.offset)
-            if row is None:
-                batch.dead_letters.append(decoded)
-            else:
+                batch = self._open_batch(prov)
                 batch.rows.append(row)
                 batch.day = day
             batch.last_offset = prov.offset
@@ -102,6 +99,11 @@ class PartitionBatcher:
                 closed.append(batch)
                 self.open = None
         return closed
+
+    def _open_batch(self, provenance: Provenance) -> Batch:
+        if self.open is None:
+            self.open = Batch(provenance.topic, provenance.partition, self.kind, provenance.offset)
+        return self.open
 
     def take_if_older_than(self, seconds: float) -> Batch | None:
         batch = self.open

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pydantic
@@ -112,7 +113,7 @@ WRAPPER_STYLES = ("seed", "llm_chat_error", "from_none")
 
 def render_log(event: str, level: str, timestamp: datetime, exc: BaseException | None = None, **keys: object) -> bytes:
     """One log line exactly as structlog's dict_tracebacks + JSONRenderer write it."""
-    event_dict: dict[str, object] = {
+    event_dict: dict[str, Any] = {
         "event": event,
         "level": level,
         "timestamp": timestamp.isoformat(),
@@ -120,7 +121,7 @@ def render_log(event: str, level: str, timestamp: datetime, exc: BaseException |
     }
     if exc is not None:
         event_dict["exc_info"] = exc
-        event_dict = _dict_tracebacks(None, level, event_dict)
+        return orjson.dumps(_dict_tracebacks(None, level, event_dict), default=str)
     return orjson.dumps(event_dict, default=str)
 
 
@@ -141,7 +142,7 @@ def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start:
         at = begin + timedelta(seconds=index * 0.5)
         model, service = rng.choice(MODELS), rng.choice(SERVICES)
         trace_id = f"{rng.getrandbits(128):032x}"
-        common = {
+        common: dict[str, Any] = {
             "trace_id": trace_id,
             "span_id": f"{rng.getrandbits(64):016x}",
             "service": service,
