@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from correlator.rootcause import Chain, ChainLink
+from correlator.rootcause import Chain
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rules" / "classification.json"
 UNKNOWN = "unknown"
@@ -77,9 +77,11 @@ class Classifier:
         return cls(orjson.loads(path.read_bytes()))
 
     def _build_rules(self, entries: list[dict[str, Any]]) -> None:
-        self._types: dict[str, tuple[str, str]] = {}
-        self._statuses: dict[int, tuple[str, str]] = {}
+        """Index every tier's evidence: exception types, HTTP statuses, message patterns."""
+        self._types: dict[str, dict[str, tuple[str, str]]] = {tier: {} for tier in self._precedence}
+        self._statuses: dict[str, dict[int, tuple[str, str]]] = {tier: {} for tier in self._precedence}
         pattern_rules: dict[str, list[_PatternRule]] = {}
+        frame_rules: dict[str, list[_PatternRule]] = {}
         for entry in entries:
             rule_id, error_class, tier = entry["id"], entry["class"], entry["tier"]
             if error_class not in self._taxonomy:
@@ -87,19 +89,20 @@ class Classifier:
             if tier not in self._precedence:
                 raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
             for type_name in entry.get("types", ()):
-                self._types.setdefault(type_name.lower(), (rule_id, error_class))
+                self._types[tier].setdefault(type_name.lower(), (rule_id, error_class))
             for status in entry.get("status", ()):
-                self._statuses.setdefault(int(status), (rule_id, error_class))
-            for pattern in entry.get("patterns", ()):
-                compiled = re.compile(pattern, re.IGNORECASE)
-                pattern_rules.setdefault(tier, []).append(_PatternRule(rule_id, error_class, compiled))
-        self._tiers = {
-            tier: _PatternTier(
-                re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), re.IGNORECASE),
-                tuple(rules),
-            )
-            for tier, rules in pattern_rules.items()
-        }
+                self._statuses[tier].setdefault(int(status), (rule_id, error_class))
+            for key, target in (("patterns", pattern_rules), ("frame_patterns", frame_rules)):
+                for pattern in entry.get(key, ()):
+                    compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+                    target.setdefault(tier, []).append(_PatternRule(rule_id, error_class, compiled))
+        self._tiers = _pattern_tiers(pattern_rules)
+        self._frame_tiers = _pattern_tiers(frame_rules)
+
+    @property
+    def taxonomy(self) -> Mapping[str, str]:
+        """error_class → category, as the rules file declares it."""
+        return self._taxonomy
 
     def label(self, error_class: str, rule: str) -> Label:
         return Label(self._taxonomy.get(error_class, UNKNOWN), error_class, rule)
@@ -112,20 +115,23 @@ class Classifier:
         return self._wrappers.search(message.strip()) is not None
 
     def classify_chain(self, chain: Chain, finish_reason: str = "") -> Label:
-        """Label a root-first chain; the first tier in precedence with evidence wins."""
+        """Label a root-first chain: the first tier, in precedence order, with evidence anywhere
+        in the chain wins; within a tier the innermost exception speaks first.
+
+        So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
+        chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
+        when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
+        """
         by_finish = self.classify_finish_reason(finish_reason)
         if by_finish is not None:
             return by_finish
         # A wrapper's text is no evidence, but its type still is (RateLimitError("Error")).
         evidence = [link for link in chain if not self.is_wrapper_only(link.message)]
         for tier in self._precedence:
-            if tier == "chain_message":
-                found = self._match_chain_messages(evidence)
-                if found is not None:
-                    return found
-                continue
-            for link in chain if tier == "exception_type" else evidence:
-                found = self._match_link(tier, link)
+            for link in chain:
+                found = self._match_type(tier, link.type) or self._match_frames(tier, link.frames)
+                if found is None and link in evidence:
+                    found = self._match_status(tier, link.message) or self._match_pattern(tier, link.message)
                 if found is not None:
                     return found
         return self.unknown()
@@ -140,36 +146,42 @@ class Classifier:
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
         return self.label(error_class, f"metrics.{key or 'empty'}")
 
-    def _match_chain_messages(self, links: list[ChainLink]) -> Label | None:
-        tier = self._tiers.get("chain_message")
-        if tier is None:
-            return None
-        for link in links:
-            rule = tier.first_match(link.message)
-            if rule is not None:
-                return self.label(rule.error_class, rule.rule_id)
-        return None
-
-    def _match_link(self, tier_name: str, link: ChainLink) -> Label | None:
-        if tier_name == "exception_type":
-            return self._match_type(link.type)
-        if tier_name == "http_status":
-            return self._match_status(link.message)
+    def _match_pattern(self, tier_name: str, message: str) -> Label | None:
         tier = self._tiers.get(tier_name)
-        rule = tier.first_match(link.message) if tier else None
+        rule = tier.first_match(message) if tier else None
         return self.label(rule.error_class, rule.rule_id) if rule else None
 
-    def _match_type(self, type_name: str) -> Label | None:
-        if not type_name:
+    def _match_frames(self, tier_name: str, frames: tuple[str, ...]) -> Label | None:
+        tier = self._frame_tiers.get(tier_name)
+        rule = tier.first_match("\n".join(frames)) if tier and frames else None
+        return self.label(rule.error_class, rule.rule_id) if rule else None
+
+    def _match_type(self, tier: str, type_name: str) -> Label | None:
+        types = self._types[tier]
+        if not type_name or not types:
             return None
         lowered = type_name.lower()
-        hit = self._types.get(lowered) or self._types.get(lowered.rsplit(".", 1)[-1])
+        hit = types.get(lowered) or types.get(lowered.rsplit(".", 1)[-1].lstrip("_"))
         return self.label(hit[1], hit[0]) if hit else None
 
-    def _match_status(self, message: str) -> Label | None:
+    def _match_status(self, tier: str, message: str) -> Label | None:
+        statuses = self._statuses[tier]
+        if not statuses:
+            return None
+        lowered = message.lower()
         for pattern in self._status_patterns:
-            for match in pattern.finditer(message.lower()):
-                hit = self._statuses.get(int(match.group("status")))
+            for match in pattern.finditer(lowered):
+                hit = statuses.get(int(match.group("status")))
                 if hit:
                     return self.label(hit[1], hit[0])
         return None
+
+
+def _pattern_tiers(rules_by_tier: dict[str, list[_PatternRule]]) -> dict[str, _PatternTier]:
+    return {
+        tier: _PatternTier(
+            re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), re.IGNORECASE | re.MULTILINE),
+            tuple(rules),
+        )
+        for tier, rules in rules_by_tier.items()
+    }

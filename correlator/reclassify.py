@@ -65,7 +65,8 @@ def _rows(client: Client, sql: str, parameters: dict[str, Any]) -> Iterator[dict
 
 
 def _log_label(row: dict[str, Any], classifier: Classifier) -> Label:
-    chain = tuple(ChainLink(t, v) for t, v in zip(row["exception_types"], row["exception_values"], strict=True))
+    links = zip(row["exception_types"], row["exception_values"], row["exception_frames"], strict=True)
+    chain = tuple(ChainLink(t, v, tuple(f.split("\n")) if f else ()) for t, v, f in links)
     return label_log(chain, row["error_category"], row["level"] in ERROR_LEVELS, classifier, row["finish_reason"])
 
 

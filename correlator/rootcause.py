@@ -20,14 +20,20 @@ _SEPARATORS = re.compile(
 )
 _EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::[ \t]?(?P<message>.*))?$", re.DOTALL)
 _TRACEBACK_HEADER = "Traceback (most recent call last):"
+_FRAME_LINE = re.compile(r'^\s*File "(?P<filename>[^"]*)", line \d+, in (?P<name>.+)$', re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
 class ChainLink:
-    """One exception of a chain: its type as the log named it, and its text."""
+    """One exception of a chain: its type as the log named it, its text, and its frames.
+
+    ``frames`` are ``filename:function`` of each stack frame, outermost first, as far as
+    the log kept them: they are evidence (a tool-argument parser) and a fingerprint.
+    """
 
     type: str
     message: str
+    frames: tuple[str, ...] = ()
 
 
 def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
@@ -43,7 +49,13 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
         members = stack.get("exceptions") if stack.get("is_group") else None
         if isinstance(members, list) and members and isinstance(members[0], list):
             links.extend(chain_from_dict_tracebacks(members[0]))
-        links.append(ChainLink(_text(stack.get("exc_type")), _text(stack.get("exc_value"))))
+        frames = stack.get("frames")
+        names = tuple(
+            f"{_text(frame.get('filename'))}:{_text(frame.get('name'))}"
+            for frame in (frames if isinstance(frames, list) else ())
+            if isinstance(frame, Mapping)
+        )
+        links.append(ChainLink(_text(stack.get("exc_type")), _text(stack.get("exc_value")), names))
     return tuple(links)
 
 
@@ -85,9 +97,11 @@ def _exception_of_block(block: str) -> ChainLink | None:
         if line.startswith(_TRACEBACK_HEADER) or line.lstrip().startswith(_TRACEBACK_HEADER):
             start = index + 1
     body = lines[start:]
+    frames = tuple(f"{m.group('filename')}:{m.group('name').strip()}" for m in _FRAME_LINE.finditer(block))
     for index, line in enumerate(body):
         if line and not line[0].isspace() and not line.startswith("+"):
-            return _link_from_exception_line("\n".join(body[index:]).strip())
+            link = _link_from_exception_line("\n".join(body[index:]).strip())
+            return ChainLink(link.type, link.message, frames)
     return None
 
 

@@ -30,7 +30,7 @@ NO_LABEL = Label("", "", "")
 
 LOG_COLUMNS = (
     "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
-    "exception_types", "exception_values", "root_cause_type", "root_cause_message",
+    "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
     "category", "error_class", "rule", "rules_version", "traceback", "attributes",
     "topic", "partition", "offset",
 )  # fmt: skip
@@ -104,6 +104,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         event_time(event.timestamp, provenance), event.service, event.level.lower(), event.logger,
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
         [link.type for link in explanation.chain], [link.message for link in explanation.chain],
+        ["\n".join(link.frames) for link in explanation.chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
         classifier.version if label.rule else "", explanation.traceback,
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None),

@@ -72,6 +72,13 @@ def log_lines(case: Case) -> Iterator[tuple[str, bytes]]:
     yield "llm_chat_error_from_none", render_log("llm call failed", "error", NOW, _from_none(case.exception), **keys)
 
 
+def expected_in(form: str, case: Case) -> str:
+    """``from None`` keeps only the exception's own text: over a bare wrapper, nothing is left."""
+    if form == "llm_chat_error_from_none" and str(case.exception).strip() in WRAPPER_ONLY_MESSAGES:
+        return "unknown"
+    return case.expected
+
+
 def judge(cases: list[Case], classifier: Classifier) -> list[Judged]:
     judged = []
     for case in cases:
@@ -79,7 +86,7 @@ def judge(cases: list[Case], classifier: Classifier) -> list[Judged]:
             event = decode(line, LogEvent, HERE)
             assert isinstance(event, LogEvent), event
             label = explain_log(event, classifier).label
-            judged.append(Judged(case.name, form, case.expected, label.error_class, label.rule))
+            judged.append(Judged(case.name, form, expected_in(form, case), label.error_class, label.rule))
     return judged
 
 

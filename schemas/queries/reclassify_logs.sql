@@ -1,5 +1,5 @@
 -- Stored log lines that carry a label, with what the label was derived from.
-SELECT topic, partition, offset, exception_types, exception_values, level,
+SELECT topic, partition, offset, exception_types, exception_values, exception_frames, level,
        attributes['error_category'] AS error_category,
        attributes['finish_reason'] AS finish_reason, category, error_class, rule
 FROM ${database}.log_events

@@ -1,0 +1,1 @@
+"""Labelled corpora of real exceptions used by the classifier tests."""
