@@ -16,10 +16,12 @@ from typing import Any
 
 import orjson
 
-from correlator.rootcause import Chain
+from correlator.patterns import PatternSet
+from correlator.rootcause import Chain, ChainLink
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rules" / "classification.json"
 UNKNOWN = "unknown"
+_STATUS_GROUP = "(?P<status>\\d{3})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +34,17 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
-class _PatternRule:
+class _Rule:
+    """One rule as evidence: its place in the file orders rules of the same tier."""
+
+    order: int
     rule_id: str
     error_class: str
-    pattern: re.Pattern[str]
+    tier: str
 
 
-@dataclass(frozen=True, slots=True)
-class _PatternTier:
-    """Rules of one tier; ``prefilter`` rejects most texts with a single regex search."""
-
-    prefilter: re.Pattern[str]
-    rules: tuple[_PatternRule, ...]
-
-    def first_match(self, text: str) -> _PatternRule | None:
-        if self.prefilter.search(text) is None:
-            return None
-        return next((rule for rule in self.rules if rule.pattern.search(text)), None)
+# per tier, the rule with the lowest order that the evidence satisfied
+_TierHits = dict[str, _Rule]
 
 
 class RulesError(ValueError):
@@ -67,8 +63,7 @@ class Classifier:
             self.embedded_cause = re.compile(rules["embedded_cause"], re.IGNORECASE | re.DOTALL)
             self._metric_labels: dict[str, str] = dict(rules["metric_labels"])
             self._finish_reasons: dict[str, str] = dict(rules["finish_reasons"])
-            self._status_patterns = [re.compile(p) for p in rules["status_patterns"]]
-            self._build_rules(rules["rules"])
+            self._build_rules(rules["rules"], list(rules["status_patterns"]))
         except (KeyError, TypeError, re.error) as exc:
             raise RulesError(f"invalid rules file: {exc!r}") from exc
 
@@ -76,28 +71,41 @@ class Classifier:
     def from_file(cls, path: Path = RULES_PATH) -> Classifier:
         return cls(orjson.loads(path.read_bytes()))
 
-    def _build_rules(self, entries: list[dict[str, Any]]) -> None:
-        """Index every tier's evidence: exception types, HTTP statuses, message patterns."""
-        self._types: dict[str, dict[str, tuple[str, str]]] = {tier: {} for tier in self._precedence}
-        self._statuses: dict[str, dict[int, tuple[str, str]]] = {tier: {} for tier in self._precedence}
-        pattern_rules: dict[str, list[_PatternRule]] = {}
-        frame_rules: dict[str, list[_PatternRule]] = {}
-        for entry in entries:
-            rule_id, error_class, tier = entry["id"], entry["class"], entry["tier"]
-            if error_class not in self._taxonomy:
-                raise RulesError(f"rule {rule_id}: class {error_class!r} is not in the taxonomy")
-            if tier not in self._precedence:
-                raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
+    def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
+        """Index the evidence: exception types by name; message, status and frame patterns in two scanners.
+
+        Status rules become one pattern per template and code (``Error code: 429``), so a
+        status counts only where the text is shaped like one.
+        """
+        self._types: dict[str, _TierHits] = {}
+        message_patterns: list[tuple[str, bool]] = []
+        frame_patterns: list[tuple[str, bool]] = []
+        self._message_rules: list[_Rule] = []
+        self._frame_rules: list[_Rule] = []
+        for order, entry in enumerate(entries):
+            rule = _Rule(order, entry["id"], entry["class"], entry["tier"])
+            if rule.error_class not in self._taxonomy:
+                raise RulesError(f"rule {rule.rule_id}: class {rule.error_class!r} is not in the taxonomy")
+            if rule.tier not in self._precedence:
+                raise RulesError(f"rule {rule.rule_id}: tier {rule.tier!r} is not in the precedence list")
+            case_sensitive = bool(entry.get("case_sensitive", False))
             for type_name in entry.get("types", ()):
-                self._types[tier].setdefault(type_name.lower(), (rule_id, error_class))
+                self._types.setdefault(type_name.lower(), {}).setdefault(rule.tier, rule)
+            for pattern in entry.get("patterns", ()):
+                message_patterns.append((pattern, case_sensitive))
+                self._message_rules.append(rule)
             for status in entry.get("status", ()):
-                self._statuses[tier].setdefault(int(status), (rule_id, error_class))
-            for key, target in (("patterns", pattern_rules), ("frame_patterns", frame_rules)):
-                for pattern in entry.get(key, ()):
-                    compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-                    target.setdefault(tier, []).append(_PatternRule(rule_id, error_class, compiled))
-        self._tiers = _pattern_tiers(pattern_rules)
-        self._frame_tiers = _pattern_tiers(frame_rules)
+                for template in status_templates:
+                    message_patterns.append((template.replace(_STATUS_GROUP, str(int(status))), False))
+                    self._message_rules.append(rule)
+            for pattern in entry.get("frame_patterns", ()):
+                frame_patterns.append((pattern, case_sensitive))
+                self._frame_rules.append(rule)
+        try:
+            self._message_scanner = PatternSet(message_patterns)
+            self._frame_scanner = PatternSet(frame_patterns)
+        except ValueError as exc:
+            raise RulesError(f"invalid rules file: {exc}") from None
 
     @property
     def taxonomy(self) -> Mapping[str, str]:
@@ -125,16 +133,30 @@ class Classifier:
         by_finish = self.classify_finish_reason(finish_reason)
         if by_finish is not None:
             return by_finish
-        # A wrapper's text is no evidence, but its type still is (RateLimitError("Error")).
-        evidence = [link for link in chain if not self.is_wrapper_only(link.message)]
+        evidence = [(self._type_rules(link.type), self._evidence(link)) for link in chain]
         for tier in self._precedence:
-            for link in chain:
-                found = self._match_type(tier, link.type) or self._match_frames(tier, link.frames)
-                if found is None and link in evidence:
-                    found = self._match_status(tier, link.message) or self._match_pattern(tier, link.message)
-                if found is not None:
-                    return found
+            for by_type, by_text in evidence:
+                rule = by_type.get(tier) or by_text.get(tier)
+                if rule is not None:
+                    return self.label(rule.error_class, rule.rule_id)
         return self.unknown()
+
+    def _evidence(self, link: ChainLink) -> _TierHits:
+        """Every rule this exception's text and frames satisfy, the first per tier.
+
+        A wrapper's text is no evidence, but its type still is (``RateLimitError("Error")``).
+        """
+        hits: _TierHits = {}
+        if not self.is_wrapper_only(link.message):
+            _keep_first(hits, (self._message_rules[i] for i in self._message_scanner.matches(link.message)))
+        if link.frames:
+            _keep_first(hits, (self._frame_rules[i] for i in self._frame_scanner.matches("\n".join(link.frames))))
+        return hits
+
+    def _type_rules(self, type_name: str) -> _TierHits:
+        """Rules naming this exception type, by qualified name, else by base name."""
+        lowered = type_name.lower()
+        return self._types.get(lowered) or self._types.get(lowered.rsplit(".", 1)[-1].lstrip("_")) or {}
 
     def classify_finish_reason(self, finish_reason: str) -> Label | None:
         error_class = self._finish_reasons.get(finish_reason.lower()) if finish_reason else None
@@ -146,42 +168,9 @@ class Classifier:
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
         return self.label(error_class, f"metrics.{key or 'empty'}")
 
-    def _match_pattern(self, tier_name: str, message: str) -> Label | None:
-        tier = self._tiers.get(tier_name)
-        rule = tier.first_match(message) if tier else None
-        return self.label(rule.error_class, rule.rule_id) if rule else None
 
-    def _match_frames(self, tier_name: str, frames: tuple[str, ...]) -> Label | None:
-        tier = self._frame_tiers.get(tier_name)
-        rule = tier.first_match("\n".join(frames)) if tier and frames else None
-        return self.label(rule.error_class, rule.rule_id) if rule else None
-
-    def _match_type(self, tier: str, type_name: str) -> Label | None:
-        types = self._types[tier]
-        if not type_name or not types:
-            return None
-        lowered = type_name.lower()
-        hit = types.get(lowered) or types.get(lowered.rsplit(".", 1)[-1].lstrip("_"))
-        return self.label(hit[1], hit[0]) if hit else None
-
-    def _match_status(self, tier: str, message: str) -> Label | None:
-        statuses = self._statuses[tier]
-        if not statuses:
-            return None
-        lowered = message.lower()
-        for pattern in self._status_patterns:
-            for match in pattern.finditer(lowered):
-                hit = statuses.get(int(match.group("status")))
-                if hit:
-                    return self.label(hit[1], hit[0])
-        return None
-
-
-def _pattern_tiers(rules_by_tier: dict[str, list[_PatternRule]]) -> dict[str, _PatternTier]:
-    return {
-        tier: _PatternTier(
-            re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), re.IGNORECASE | re.MULTILINE),
-            tuple(rules),
-        )
-        for tier, rules in rules_by_tier.items()
-    }
+def _keep_first(hits: _TierHits, rules: Any) -> None:
+    for rule in rules:
+        known = hits.get(rule.tier)
+        if known is None or rule.order < known.order:
+            hits[rule.tier] = rule

@@ -13,14 +13,12 @@ from typing import Any
 
 Chain = tuple["ChainLink", ...]
 
-_SEPARATORS = re.compile(
-    r"^(?:The above exception was the direct cause of the following exception:"
-    r"|During handling of the above exception, another exception occurred:)\s*$",
-    re.MULTILINE,
-)
+_DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
+_CONTEXT = "During handling of the above exception, another exception occurred:"
 _EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::[ \t]?(?P<message>.*))?$", re.DOTALL)
 _TRACEBACK_HEADER = "Traceback (most recent call last):"
-_FRAME_LINE = re.compile(r'^\s*File "(?P<filename>[^"]*)", line \d+, in (?P<name>.+)$', re.MULTILINE)
+_FRAME_LINE = re.compile(r'File "(?P<filename>[^"]*)", line \d+, in (?P<name>[^\n]+)')
+_UNINDENTED_LINE = re.compile(r"^[^\s+]", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +60,7 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
 def chain_from_traceback_text(text: str) -> Chain:
     """Parse formatted traceback text; Python prints the root cause's block first."""
     links = []
-    for block in _SEPARATORS.split(text):
+    for block in text.replace(_CONTEXT, _DIRECT_CAUSE).split(_DIRECT_CAUSE):
         link = _exception_of_block(block)
         if link is not None:
             links.append(link)
@@ -90,19 +88,17 @@ def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -
 
 
 def _exception_of_block(block: str) -> ChainLink | None:
-    """The exception line of one traceback block: the first unindented line after frames."""
-    lines = block.strip("\n").splitlines()
-    start = 0
-    for index, line in enumerate(lines):
-        if line.startswith(_TRACEBACK_HEADER) or line.lstrip().startswith(_TRACEBACK_HEADER):
-            start = index + 1
-    body = lines[start:]
-    frames = tuple(f"{m.group('filename')}:{m.group('name').strip()}" for m in _FRAME_LINE.finditer(block))
-    for index, line in enumerate(body):
-        if line and not line[0].isspace() and not line.startswith("+"):
-            link = _link_from_exception_line("\n".join(body[index:]).strip())
-            return ChainLink(link.type, link.message, frames)
-    return None
+    """The exception of one traceback block: from the first unindented line after its frames."""
+    header = block.rfind(_TRACEBACK_HEADER)
+    body = block[header + len(_TRACEBACK_HEADER) :] if header >= 0 else block
+    start = _UNINDENTED_LINE.search(body)
+    if start is None:
+        return None
+    frames = tuple(
+        f"{m.group('filename')}:{m.group('name').rstrip()}" for m in _FRAME_LINE.finditer(body, 0, start.start())
+    )
+    link = _link_from_exception_line(body[start.start() :].strip())
+    return ChainLink(link.type, link.message, frames)
 
 
 def _link_from_exception_line(text: str) -> ChainLink:

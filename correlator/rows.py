@@ -50,7 +50,6 @@ class Explanation:
 
     chain: Chain
     label: Label
-    traceback: str
 
     @property
     def root_cause(self) -> ChainLink:
@@ -59,19 +58,18 @@ class Explanation:
 
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
-    chain, traceback = _chain_of(event, classifier)
+    chain = _chain_of(event, classifier)
     is_error = event.level.lower() in ERROR_LEVELS
     finish_reason = str(event.extras().get("finish_reason") or "")
-    label = label_log(chain, event.error_category, is_error, classifier, finish_reason)
-    return Explanation(chain, label, traceback)
+    return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
 
 
 def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
     """A failed call's label: evidence in its detail text, else its own short label."""
     if metric.success:
-        return Explanation((), NO_LABEL, "")
+        return Explanation((), NO_LABEL)
     chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
-    return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier), "")
+    return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier))
 
 
 def label_log(
@@ -106,7 +104,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         [link.type for link in explanation.chain], [link.message for link in explanation.chain],
         ["\n".join(link.frames) for link in explanation.chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
-        classifier.version if label.rule else "", explanation.traceback,
+        classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
@@ -141,21 +139,27 @@ def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
     return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
 
 
-def _chain_of(event: LogEvent, classifier: Classifier) -> tuple[Chain, str]:
+def _chain_of(event: LogEvent, classifier: Classifier) -> Chain:
     exception = event.exception
     if isinstance(exception, list):
         chain = chain_from_dict_tracebacks(exception)
-        traceback = _json([_without_locals(stack) for stack in exception])
     elif isinstance(exception, str) and exception.strip():
-        chain, traceback = chain_of_text(exception, classifier), exception
+        chain = chain_of_text(exception, classifier)
     else:
-        chain, traceback = (), ""
+        chain = ()
     chain = extend_with_embedded_causes(chain, classifier.embedded_cause)
     if not chain:
         chain = chain_from_message(event.message, classifier.embedded_cause)
     if not chain and event.level.lower() in ERROR_LEVELS and event.message:
         chain = (ChainLink("", event.message),)
-    return chain, traceback
+    return chain
+
+
+def stored_traceback(exception: str | list[Any] | None) -> str:
+    """The traceback as stored: text as it came, structlog's dicts as JSON without frame locals."""
+    if isinstance(exception, list):
+        return _json([_without_locals(stack) for stack in exception])
+    return exception or ""
 
 
 def chain_of_text(text: str, classifier: Classifier) -> Chain:

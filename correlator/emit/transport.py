@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import queue
 import threading
 import time
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
+
+_IDLE_POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -83,6 +86,14 @@ class KafkaTransport:
         self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive():
             self.stats.abandoned = self.stats.accepted - self.stats.delivered - self.stats.failed
+        stats = self.stats
+        if stats.overflowed or stats.failed or stats.abandoned:
+            # the application's own stdlib logging: the Kafka path is what failed
+            logging.getLogger("correlator.emit").warning(
+                "correlator.emit could not deliver every message: %d overflowed the buffer, %d failed, "
+                "%d abandoned at close (%d delivered)",
+                stats.overflowed, stats.failed, stats.abandoned, stats.delivered,
+            )  # fmt: skip
         atexit.unregister(self.close)
 
     @property
@@ -93,9 +104,9 @@ class KafkaTransport:
         asyncio.run(self._deliver())
 
     def _take_batch(self, most: int = 1_000) -> list[tuple[str, bytes] | None]:
-        """Block for the first message, then take whatever else is already buffered."""
-        batch = [self._buffer.get()]
-        while len(batch) < most and batch[-1] is not None:
+        """Whatever is buffered, up to ``most`` messages; empty when nothing is."""
+        batch: list[tuple[str, bytes] | None] = []
+        while len(batch) < most and (not batch or batch[-1] is not None):
             try:
                 batch.append(self._buffer.get_nowait())
             except queue.Empty:
@@ -103,11 +114,16 @@ class KafkaTransport:
         return batch
 
     async def _deliver(self) -> None:
+        """Drain the buffer into the producer; polls rather than blocking a worker thread,
+        because at interpreter exit no new worker threads may be started."""
         producer: AIOKafkaProducer | None = None
-        loop = asyncio.get_running_loop()
         stopping = False
         while not stopping:
-            for item in await loop.run_in_executor(None, self._take_batch):
+            batch = self._take_batch()
+            if not batch:
+                await asyncio.sleep(_IDLE_POLL_SECONDS)
+                continue
+            for item in batch:
                 if item is None:
                     stopping = True
                     break
