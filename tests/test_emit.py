@@ -107,3 +107,52 @@ def test_with_the_broker_down_the_application_keeps_running_and_counts_overflow(
     emitter.close(timeout=2)
     assert stats.delivered == 0
     assert stats.failed + stats.abandoned == stats.accepted  # every accepted message is accounted for
+
+
+def test_usage_is_read_from_real_openai_and_anthropic_response_objects():
+    import anthropic.types
+    import openai.types.chat
+
+    call = emit.LLMCall("claude-sonnet-4")
+    message = anthropic.types.Message.model_validate({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4",
+        "content": [{"type": "text", "text": "Paris"}], "stop_reason": "max_tokens", "stop_sequence": None,
+        "usage": {"input_tokens": 1200, "output_tokens": 4096},
+    })  # fmt: skip
+    call.observe(message)
+    assert (call.input_tokens, call.output_tokens, call.finish_reason, call.request_id) == (
+        1200,
+        4096,
+        "max_tokens",
+        "msg_01",
+    )
+    call = emit.LLMCall("gpt-4o")
+    call.observe(openai.types.chat.ChatCompletion.model_validate(COMPLETION))
+    assert (call.input_tokens, call.output_tokens, call.finish_reason) == (812, 9, "stop")
+
+
+def test_decorator_form_for_sync_and_async_calls(settings: Settings, warehouse: Client, restore_structlog: None):
+    emitter = emit.configure(settings.kafka_bootstrap, service="sample-app", logs_topic=settings.logs_topic,
+                             metrics_topic=settings.metrics_topic)  # fmt: skip
+    throttled = _openai(lambda request: httpx.Response(429, json=RATE_LIMITED))
+
+    @emit.observed_llm_call(model="gpt-4o", provider="openai")
+    def ask() -> object:
+        return throttled.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "?"}])
+
+    @emit.observed_llm_call(model="gpt-4o-mini", provider="openai")
+    async def ask_async() -> dict:
+        return COMPLETION
+
+    with pytest.raises(emit.LLMChatError) as failed:
+        ask()
+    assert isinstance(failed.value.__cause__, openai.RateLimitError)
+    assert asyncio.run(ask_async()) == COMPLETION
+    emitter.close()
+    structlog.reset_defaults()
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(emitter.transport.stats.delivered)))
+    db = settings.database
+    assert rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors") == [(failed.value.error_id, "rate_limit")]
+    assert rows(warehouse, f"SELECT model, success, input_tokens FROM {db}.usage_metrics ORDER BY model") == [
+        ("gpt-4o", False, 0), ("gpt-4o-mini", True, 812)
+    ]  # fmt: skip
