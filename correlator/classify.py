@@ -9,7 +9,8 @@ text contains.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 
 from correlator.patterns import PatternSet
-from correlator.rootcause import Chain, ChainLink
+from correlator.rootcause import Chain
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rules" / "classification.json"
 UNKNOWN = "unknown"
@@ -133,24 +134,27 @@ class Classifier:
         by_finish = self.classify_finish_reason(finish_reason)
         if by_finish is not None:
             return by_finish
-        evidence = [(self._type_rules(link.type), self._evidence(link)) for link in chain]
+        by_type = [self._type_rules(link.type) for link in chain]
+        by_text = self._text_evidence(chain)
         for tier in self._precedence:
-            for by_type, by_text in evidence:
-                rule = by_type.get(tier) or by_text.get(tier)
+            for link_index, type_hits in enumerate(by_type):
+                rule = type_hits.get(tier) or by_text[link_index].get(tier)
                 if rule is not None:
                     return self.label(rule.error_class, rule.rule_id)
         return self.unknown()
 
-    def _evidence(self, link: ChainLink) -> _TierHits:
-        """Every rule this exception's text and frames satisfy, the first per tier.
+    def _text_evidence(self, chain: Chain) -> list[_TierHits]:
+        """Per link, the first rule of each tier its text or frames satisfy: one scan per chain.
 
-        A wrapper's text is no evidence, but its type still is (``RateLimitError("Error")``).
+        Texts are joined root first, so a pattern's first match lies in the innermost link
+        that has it. A wrapper's text is no evidence, but its type still is.
         """
-        hits: _TierHits = {}
-        if not self.is_wrapper_only(link.message):
-            _keep_first(hits, (self._message_rules[i] for i in self._message_scanner.matches(link.message)))
-        if link.frames:
-            _keep_first(hits, (self._frame_rules[i] for i in self._frame_scanner.matches("\n".join(link.frames))))
+        hits: list[_TierHits] = [{} for _ in chain]
+        messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
+        _assign(hits, self._message_rules, self._message_scanner.first_matches, messages)
+        if any(link.frames for link in chain):
+            frames = ["\n".join(link.frames).encode() for link in chain]
+            _assign(hits, self._frame_rules, self._frame_scanner.first_matches, frames)
         return hits
 
     def _type_rules(self, type_name: str) -> _TierHits:
@@ -169,8 +173,15 @@ class Classifier:
         return self.label(error_class, f"metrics.{key or 'empty'}")
 
 
-def _keep_first(hits: _TierHits, rules: Any) -> None:
-    for rule in rules:
-        known = hits.get(rule.tier)
+def _assign(hits: list[_TierHits], rules: list[_Rule], scan: Any, texts: Sequence[bytes]) -> None:
+    """Scan the links' texts joined by newlines; credit each match to the link it ends in."""
+    ends, position = [], -1
+    for text in texts:
+        position += len(text) + 1
+        ends.append(position)  # offset of the newline after each text
+    for pattern_id, end in scan(b"\n".join(texts)).items():
+        link_index = min(bisect_left(ends, end), len(ends) - 1)
+        rule = rules[pattern_id]
+        known = hits[link_index].get(rule.tier)
         if known is None or rule.order < known.order:
-            hits[rule.tier] = rule
+            hits[link_index][rule.tier] = rule

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import hyperscan
 
-_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_DOTALL
+# SINGLEMATCH: each pattern is reported once, at its first (leftmost-ending) match.
+_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
 
 
 class PatternSet:
@@ -30,14 +31,14 @@ class PatternSet:
         except hyperscan.error as exc:
             raise ValueError(f"a pattern cannot be compiled: {exc}") from None
 
-    def matches(self, text: str) -> set[int]:
-        """Indexes of the patterns that occur somewhere in ``text``."""
-        found: set[int] = set()
-        if self._database is not None and text:
-            self._database.scan(text.encode("utf-8", "replace"), match_event_handler=_collect, context=found)
+    def first_matches(self, data: bytes) -> dict[int, int]:
+        """Each pattern that occurs in ``data`` → the byte offset where its first match ends."""
+        found: dict[int, int] = {}
+        if self._database is not None and data:
+            self._database.scan(data, match_event_handler=_collect, context=found)
         return found
 
 
-def _collect(pattern_id: int, _start: int, _end: int, _flags: int, found: object) -> None:
-    assert isinstance(found, set)
-    found.add(pattern_id)
+def _collect(pattern_id: int, _start: int, end: int, _flags: int, found: object) -> None:
+    assert isinstance(found, dict)
+    found.setdefault(pattern_id, end)

@@ -7,7 +7,7 @@ the order Python prints tracebacks in, and the order Sentry stores chains in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,16 +42,16 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
     """
     links: list[ChainLink] = []
     for stack in reversed(stacks):
-        if not isinstance(stack, Mapping):
+        if not isinstance(stack, dict):  # decoded JSON: objects are dicts
             continue
         members = stack.get("exceptions") if stack.get("is_group") else None
         if isinstance(members, list) and members and isinstance(members[0], list):
             links.extend(chain_from_dict_tracebacks(members[0]))
         frames = stack.get("frames")
-        names = tuple(
-            f"{_text(frame.get('filename'))}:{_text(frame.get('name'))}"
-            for frame in (frames if isinstance(frames, list) else ())
-            if isinstance(frame, Mapping)
+        names = (
+            tuple(f"{f.get('filename') or ''}:{f.get('name') or ''}" for f in frames if isinstance(f, dict))
+            if isinstance(frames, list)
+            else ()
         )
         links.append(ChainLink(_text(stack.get("exc_type")), _text(stack.get("exc_value")), names))
     return tuple(links)
