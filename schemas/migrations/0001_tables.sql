@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS ${database}.log_events
     -- exception chain as parallel arrays, root cause first, outermost last (Sentry's order)
     exception_types    Array(String),
     exception_values   Array(String) CODEC(ZSTD(3)),
+    -- each link's frames, "filename:function" outermost first, newline-joined: rule evidence and fingerprint
+    exception_frames   Array(String) CODEC(ZSTD(3)),
     root_cause_type    String,
     root_cause_message String CODEC(ZSTD(1)),
     category           LowCardinality(String),

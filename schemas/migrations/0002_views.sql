@@ -31,13 +31,16 @@ SELECT
 FROM ${database}.usage_metrics
 WHERE error_id != '' AND NOT success;
 
--- One row per error_id, whichever stream delivered it first. The final label prefers
--- the correlated log line's root cause, then the metrics row's own label, then unknown.
+-- One row per error_id, whichever stream delivered it first. The final label prefers a
+-- finish reason on the metrics row (length, content_filter: a truncation that then broke
+-- parsing is a truncation), then the correlated log line's root cause, then the metrics
+-- row's own label, then unknown.
 CREATE OR REPLACE VIEW ${database}.errors AS
 WITH
+    metrics_cause.3 LIKE 'finish\_reason.%' AS label_from_finish_reason,
     log_cause.2 NOT IN ('', 'unknown') AS label_from_log,
     metrics_cause.2 NOT IN ('', 'unknown') AS label_from_metrics,
-    multiIf(label_from_log, log_cause, label_from_metrics, metrics_cause,
+    multiIf(label_from_finish_reason, metrics_cause, label_from_log, log_cause, label_from_metrics, metrics_cause,
             ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')), '', '')) AS final
 SELECT
     error_id,
@@ -49,7 +52,7 @@ SELECT
     original_error,
     final.1 AS category,
     final.2 AS error_class,
-    toUInt8(has_metrics AND label_from_log AND log_cause.2 != metrics_cause.2) AS reclassified,
+    toUInt8(has_metrics AND label_from_log AND NOT label_from_finish_reason AND log_cause.2 != metrics_cause.2) AS reclassified,
     if(log_cause.4 != '', log_cause.4, metrics_cause.4) AS root_cause_type,
     if(log_cause.5 != '', log_cause.5, metrics_cause.5) AS root_cause_message,
     final.3 AS rule,
