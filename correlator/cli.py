@@ -195,6 +195,115 @@ def reclassify(rules_path: Path, since: str, until: str, dry_run: bool, **values
         print_table("label changes", ["from", "to", "rows"], [(old, new, n) for (old, new), n in changes])
 
 
+def _warehouse(values: dict[str, Any]) -> tuple[Any, Settings]:
+    from correlator.warehouse.connection import WarehouseError, connect
+
+    settings = _settings(**values)
+    try:
+        return connect(settings.clickhouse_url), settings
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC) + b"\n")
+
+
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@main.command()
+@click.argument("error_id")
+@_options(_WAREHOUSE_OPTIONS)
+@_JSON_OPTION
+def lookup(error_id: str, as_json: bool, **values: Any) -> None:
+    """One failure: its metrics row, its log lines, the exception chain, the label and the rule."""
+    from correlator import incidents
+    from correlator.tables import print_table
+
+    client, settings = _warehouse(values)
+    found = incidents.lookup(client, settings.database, error_id)
+    if found is None:
+        raise click.ClickException(f"no failure with error_id {error_id!r} in database {settings.database}")
+    if as_json:
+        _print_json(found)
+        return
+    label = f"{found['category']}/{found['error_class']}"
+    changed = f" (the metrics row said {found['original_error']!r})" if found["reclassified"] else ""
+    click.echo(f"error {found['error_id']}  trace {found['trace_id'] or '-'}  first seen {found['first_seen']}")
+    click.echo(f"label {label}{changed}, chosen by rule {found['rule']}")
+    click.echo(f"root cause {found['root_cause_type'] or '-'}: {found['root_cause_message']}")
+    columns = ("ts", "model", "success", "error", "duration_seconds", "input_tokens", "output_tokens")
+    metrics = [tuple(m[c] for c in columns) for m in found["metrics"]]
+    print_table("usage-metrics rows", ["time", "model", "success", "error", "seconds", "in", "out"], metrics)
+    for line in found["logs"]:
+        chain = [
+            (("root cause → " if link["root_cause"] else "") + link["type"], link["message"]) for link in line["chain"]
+        ]
+        print_table(f"log line {line['ts']} {line['level']} {line['message']}", ["exception", "message"], chain)
+
+
+@main.command(name="trace")
+@click.argument("trace_id")
+@_options(_WAREHOUSE_OPTIONS)
+@_JSON_OPTION
+def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
+    """Every log line and metrics row of one trace, in time order, failures highlighted."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from correlator import incidents
+
+    client, settings = _warehouse(values)
+    timeline = incidents.trace(client, settings.database, trace_id)
+    if not timeline:
+        raise click.ClickException(f"no rows with trace_id {trace_id!r} in database {settings.database}")
+    if as_json:
+        _print_json(timeline)
+        return
+    table = Table(title=f"trace {trace_id}", title_justify="left")
+    for header in ("time", "kind", "service", "status", "model", "error_id", "label", "detail"):
+        table.add_column(header, overflow="fold")
+    for row in timeline:
+        failed = row["status"] in ("failure", "error", "critical") or row["error_class"] not in ("", None)
+        label = f"{row['category']}/{row['error_class']}" if row["error_class"] else ""
+        table.add_row(str(row["ts"]), row["kind"], row["service"], row["status"], row["model"], row["error_id"],
+                      label, row["detail"], style="bold red" if failed else None)  # fmt: skip
+    Console().print(table)
+
+
+@main.command()
+@click.option("--since", default="1h", show_default=True, help="A duration back from now (90m, 24h) or a time.")
+@_options(_WAREHOUSE_OPTIONS)
+@_JSON_OPTION
+def incidents(since: str, as_json: bool, **values: Any) -> None:
+    """What is failing since a time: by class and model, the share still unknown, newest examples."""
+    from correlator import incidents as answers
+    from correlator.tables import print_table
+    from correlator.timebounds import parse_time_bound
+
+    try:
+        start = parse_time_bound(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    client, settings = _warehouse(values)
+    report = answers.incidents(client, settings.database, start)
+    if as_json:
+        _print_json(report)
+        return
+    click.echo(f"since {start:%Y-%m-%d %H:%M:%S} UTC: {report['calls']} calls, {report['failures']} failures, "
+               f"{report['reclassified']} explained by their root cause, "
+               f"{report['still_unknown']} still unknown ({report['unknown_share']:.0%})")  # fmt: skip
+    by_class = [(r["category"], r["error_class"], r["model"], r["failures"], r["reclassified"], r["latest"])
+                for r in report["by_class_and_model"]]  # fmt: skip
+    print_table("failures by class and model", ["category", "class", "model", "failures", "reclassified", "latest"],
+                by_class)  # fmt: skip
+    examples = [(r["error_class"], r["error_id"], r["model"], r["first_seen"], r["root_cause_type"], r["root_cause"])
+                for r in report["newest_example_per_class"]]  # fmt: skip
+    print_table("newest example of each class", ["class", "error_id", "model", "seen", "root cause", "message"],
+                examples)  # fmt: skip
+
+
 @main.command()
 @click.option("--data-dir", envvar="CORRELATOR_DATA_DIR", default=".correlator", show_default=True,
               type=click.Path(path_type=Path))  # fmt: skip

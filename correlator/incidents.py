@@ -1,0 +1,49 @@
+"""Incident answers: one failure (lookup), one trace, and what is failing since a time.
+
+Every user-supplied value travels as a bound query parameter; the SQL is in
+``schemas/queries``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from correlator.warehouse.sql import render
+
+Record = dict[str, Any]
+
+
+def query(client: Client, database: str, name: str, **parameters: Any) -> list[Record]:
+    result = client.query(render(f"queries/{name}.sql", database), parameters=parameters)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+def lookup(client: Client, database: str, error_id: str) -> Record | None:
+    """The correlated failure, its metrics rows, and its log lines with their chains."""
+    found = query(client, database, "lookup_error", error_id=error_id)
+    if not found:
+        return None
+    logs = query(client, database, "lookup_logs", error_id=error_id)
+    for line in logs:
+        line["chain"] = [
+            {"type": t, "message": m, "root_cause": index == 0}
+            for index, (t, m) in enumerate(zip(line.pop("exception_types"), line.pop("exception_values"), strict=True))
+        ]
+    return {**found[0], "metrics": query(client, database, "lookup_metrics", error_id=error_id), "logs": logs}
+
+
+def trace(client: Client, database: str, trace_id: str) -> list[Record]:
+    return query(client, database, "trace", trace_id=trace_id)
+
+
+def incidents(client: Client, database: str, since: datetime) -> Record:
+    [summary] = query(client, database, "incidents_summary", since=since)
+    return {
+        "since": since,
+        **summary,
+        "by_class_and_model": query(client, database, "incidents_by_class", since=since),
+        "newest_example_per_class": query(client, database, "incidents_examples", since=since),
+    }
