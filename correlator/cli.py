@@ -14,7 +14,7 @@ import click
 import orjson
 
 from correlator.classify import RULES_PATH, Classifier, RulesError
-from correlator.config import Settings
+from correlator.config import Settings, Thresholds
 from correlator.ownlogs import configure_logging
 
 _WAREHOUSE_OPTIONS = [
@@ -43,6 +43,20 @@ _WAREHOUSE_OPTIONS = [
         help="Rows older than this are dropped, a day's part at a time.",
     ),
 ]
+_THRESHOLD_HELP = {
+    "spike_warn_rate": "error_spikes: warn when the 5-minute error rate stays above this",
+    "spike_page_rate": "error_spikes: page when it stays above this",
+    "spike_sustained_windows": "error_spikes: for this many consecutive 5-minute windows",
+    "spike_jump_factor": "error_spikes: or jumps to this multiple of its trailing 24-hour rate",
+    "spike_min_errors": "error_spikes: a jump needs at least this many errors in the window",
+    "cost_warn_factor": "cost_anomalies: warn at this multiple of the trailing 7-day hourly mean",
+    "cost_page_factor": "cost_anomalies: page at this multiple",
+}
+_WAREHOUSE_OPTIONS += [
+    click.option(f"--{name.replace('_', '-')}", name, envvar=f"CORRELATOR_{name.upper()}", show_default=True,
+                 default=default, type=type(default), help=_THRESHOLD_HELP[name])
+    for name, default in ((n, getattr(Thresholds(), n)) for n in Thresholds.__dataclass_fields__)
+]  # fmt: skip
 _KAFKA_OPTIONS = [
     click.option("--kafka", "kafka_bootstrap", envvar="CORRELATOR_KAFKA_BOOTSTRAP", default="localhost:9092",
                  show_default=True),
@@ -80,7 +94,10 @@ def _options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 
 def _settings(**values: Any) -> Settings:
     try:
-        return Settings(**values)
+        thresholds = Thresholds(
+            **{name: values.pop(name) for name in Thresholds.__dataclass_fields__ if name in values}
+        )
+        return Settings(thresholds=thresholds, **values)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -103,11 +120,16 @@ def migrate(**values: Any) -> None:
 
     settings = _settings(**values)
     try:
-        report = apply_schema(connect(settings.clickhouse_url), settings.database, settings.retention_days)
+        report = apply_schema(
+            connect(settings.clickhouse_url), settings.database, settings.retention_days, settings.thresholds
+        )
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     applied = ", ".join(report.applied) or "nothing new"
-    click.echo(f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}")
+    click.echo(
+        f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
+        f"views re-created: {', '.join(report.views)}"
+    )
 
 
 @main.command()
@@ -124,7 +146,7 @@ def run(rules_path: Path, **values: Any) -> None:
     classifier = _classifier(rules_path)
     try:
         client = connect(settings.clickhouse_url)
-        apply_schema(client, settings.database, settings.retention_days)
+        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
@@ -298,6 +320,19 @@ def incidents(since: str, as_json: bool, **values: Any) -> None:
                 for r in report["by_class_and_model"]]  # fmt: skip
     print_table("failures by class and model", ["category", "class", "model", "failures", "reclassified", "latest"],
                 by_class)  # fmt: skip
+    groups = [
+        ("new" if g["is_new"] else "", g["failures"], g["error_class"], g["root_cause_type"],
+         g["message_template"][:90], ", ".join(g["models"]), ", ".join(g["example_error_ids"][:3]))
+        for g in report["top_groups"]
+    ]  # fmt: skip
+    print_table("top failure groups (root-cause fingerprint)", ["", "failures", "class", "root cause", "message",
+                "models", "examples"], groups)  # fmt: skip
+    spikes = [(r["window"], r["model"], r["alert"], f"{r['error_rate']:.1%}", f"{r['baseline_rate']:.1%}")
+              for r in report["spikes"]]  # fmt: skip
+    print_table("error-rate spikes", ["window", "model", "alert", "error rate", "24h baseline"], spikes)
+    costs = [(r["hour"], r["model"], r["service"], r["alert"], f"${r['cost_usd']:.2f}", f"{r['ratio']:.1f}x")
+             for r in report["cost_anomalies"]]  # fmt: skip
+    print_table("cost anomalies", ["hour", "model", "service", "alert", "cost", "vs 7-day mean"], costs)
     examples = [(r["error_class"], r["error_id"], r["model"], r["first_seen"], r["root_cause_type"], r["root_cause"])
                 for r in report["newest_example_per_class"]]  # fmt: skip
     print_table("newest example of each class", ["class", "error_id", "model", "seen", "root cause", "message"],

@@ -40,10 +40,16 @@ def trace(client: Client, database: str, trace_id: str) -> list[Record]:
 
 
 def incidents(client: Client, database: str, since: datetime) -> Record:
+    """What is failing since ``since``: totals, by class and model, groups, spikes, cost anomalies."""
     [summary] = query(client, database, "incidents_summary", since=since)
+    groups = query(client, database, "incidents_groups", since=since)
     return {
         "since": since,
         **summary,
         "by_class_and_model": query(client, database, "incidents_by_class", since=since),
+        "top_groups": groups,
+        "new_groups": [group for group in groups if group["is_new"]],
+        "spikes": query(client, database, "incidents_spikes", since=since),
+        "cost_anomalies": query(client, database, "incidents_costs", since=since),
         "newest_example_per_class": query(client, database, "incidents_examples", since=since),
     }

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
+from correlator.config import Thresholds
 from correlator.warehouse.sql import SCHEMAS_DIR, render, statements
 
 MIGRATIONS = "migrations"
+VIEWS = "views"
 BOOKKEEPING = "0000_bookkeeping"
 RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log")
 
@@ -19,10 +21,17 @@ class MigrationReport:
     applied: list[str]
     already_applied: list[str]
     retention_changed: bool
+    views: list[str]
 
 
-def migrate(client: Client, database: str, retention_days: int) -> MigrationReport:
-    """Bring ``database`` to the newest schema version and the configured retention."""
+def migrate(
+    client: Client, database: str, retention_days: int, thresholds: Thresholds | None = None
+) -> MigrationReport:
+    """Bring ``database`` to the newest table version and retention, and re-create every view.
+
+    Tables are versioned migrations, applied once each; views are derived from tables and
+    settings (thresholds), so they are re-created, idempotently, on every run.
+    """
     if retention_days < 1:
         raise ValueError("retention must be at least one day")
     files = sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
@@ -43,7 +52,14 @@ def migrate(client: Client, database: str, retention_days: int) -> MigrationRepo
             column_names=["version", "checksum"],
         )
         applied.append(version)
-    return MigrationReport(applied, skipped, _ensure_retention(client, database, retention_days))
+    retention_changed = _ensure_retention(client, database, retention_days)
+    views = []
+    for path in sorted((SCHEMAS_DIR / VIEWS).glob("*.sql")):
+        sql = render(f"{VIEWS}/{path.name}", database, **(thresholds or Thresholds()).as_sql_values())
+        for statement in statements(sql):
+            client.command(statement)
+        views.append(path.stem)
+    return MigrationReport(applied, skipped, retention_changed, views)
 
 
 def _apply(client: Client, relative_path: str, database: str, retention_days: int) -> str:

@@ -1,4 +1,5 @@
--- Views: correlation and incident answers, merged at read time.
+-- Views: correlation and incident answers, merged at read time. Views are derived, not
+-- data: `correlator migrate` re-creates every file in schemas/views each time it runs.
 -- A message stored twice (same topic, partition, offset) is one row in every view:
 -- aggregates over error_id are idempotent (min, max, argMin), counts go through
 -- LIMIT 1 BY provenance.
@@ -15,7 +16,10 @@ SELECT
     error_id, ts, trace_id, service, model,
     '' AS original_error,
     0 AS from_metrics,
-    (category, error_class, rule, root_cause_type, root_cause_message) AS evidence,
+    (category, error_class, rule, root_cause_type, root_cause_message,
+     -- the innermost frame of the root cause that is the application's own code
+     arrayLast(f -> NOT match(f, '(site|dist)-packages|/lib/python3|^<frozen|^<string>'),
+               splitByChar('\n', if(empty(exception_frames), '', exception_frames[1])))) AS evidence,
     nan AS duration_seconds, nan AS cost_usd,
     topic, partition, offset
 FROM ${database}.log_events
@@ -25,7 +29,7 @@ SELECT
     error_id, ts, trace_id, service, model,
     error AS original_error,
     1 AS from_metrics,
-    (category, error_class, rule, '', error_detail) AS evidence,
+    (category, error_class, rule, '', error_detail, '') AS evidence,
     duration_seconds, cost_usd,
     topic, partition, offset
 FROM ${database}.usage_metrics
@@ -41,7 +45,7 @@ WITH
     log_cause.2 NOT IN ('', 'unknown') AS label_from_log,
     metrics_cause.2 NOT IN ('', 'unknown') AS label_from_metrics,
     multiIf(label_from_finish_reason, metrics_cause, label_from_log, log_cause, label_from_metrics, metrics_cause,
-            ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')), '', '')) AS final
+            ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')), '', '', '')) AS final
 SELECT
     error_id,
     trace_id,
@@ -55,6 +59,7 @@ SELECT
     toUInt8(has_metrics AND label_from_log AND NOT label_from_finish_reason AND log_cause.2 != metrics_cause.2) AS reclassified,
     if(log_cause.4 != '', log_cause.4, metrics_cause.4) AS root_cause_type,
     if(log_cause.5 != '', log_cause.5, metrics_cause.5) AS root_cause_message,
+    log_cause.6 AS root_cause_frame,
     final.3 AS rule,
     has_metrics,
     log_lines,
