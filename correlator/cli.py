@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,23 @@ def _warehouse(values: dict[str, Any]) -> tuple[Any, Settings]:
         raise click.ClickException(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _answering(database: str) -> Iterator[None]:
+    """A query that fails says why, and what usually fixes it, instead of a traceback."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    from correlator.warehouse.connection import redact_url
+
+    try:
+        yield
+    except DatabaseError as exc:
+        first_line = redact_url(str(exc)).splitlines()[0][:300]
+        hint = ""
+        if "UNKNOWN_TABLE" in str(exc) or "UNKNOWN_FUNCTION" in str(exc) or "UNKNOWN_DATABASE" in str(exc):
+            hint = f"; database {database} lacks objects this version needs: run `correlator migrate`"
+        raise click.ClickException(f"the query failed: {first_line}{hint}") from None
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.buffer.write(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC) + b"\n")
 
@@ -244,7 +262,8 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
     from correlator.tables import print_table
 
     client, settings = _warehouse(values)
-    found = incidents.lookup(client, settings.database, error_id)
+    with _answering(settings.database):
+        found = incidents.lookup(client, settings.database, error_id)
     if found is None:
         raise click.ClickException(f"no failure with error_id {error_id!r} in database {settings.database}")
     if as_json:
@@ -277,7 +296,8 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     from correlator import incidents
 
     client, settings = _warehouse(values)
-    timeline = incidents.trace(client, settings.database, trace_id)
+    with _answering(settings.database):
+        timeline = incidents.trace(client, settings.database, trace_id)
     if not timeline:
         raise click.ClickException(f"no rows with trace_id {trace_id!r} in database {settings.database}")
     if as_json:
@@ -309,7 +329,8 @@ def incidents(since: str, as_json: bool, **values: Any) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     client, settings = _warehouse(values)
-    report = answers.incidents(client, settings.database, start)
+    with _answering(settings.database):
+        report = answers.incidents(client, settings.database, start)
     if as_json:
         _print_json(report)
         return
@@ -337,6 +358,27 @@ def incidents(since: str, as_json: bool, **values: Any) -> None:
                 for r in report["newest_example_per_class"]]  # fmt: skip
     print_table("newest example of each class", ["class", "error_id", "model", "seen", "root cause", "message"],
                 examples)  # fmt: skip
+
+
+@main.command()
+@click.option("--since", default="24h", show_default=True, help="A duration back from now (24h, 7d) or a time.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True)  # fmt: skip
+@_options(_WAREHOUSE_OPTIONS)
+def report(since: str, output: Path, **values: Any) -> None:
+    """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
+    from correlator.report import build_report
+    from correlator.timebounds import parse_time_bound
+
+    try:
+        start = parse_time_bound(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    client, settings = _warehouse(values)
+    with _answering(settings.database):
+        page = build_report(client, settings.database, start)
+    output.write_text(page, encoding="utf-8")
+    click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
 
 
 @main.command()

@@ -1,0 +1,82 @@
+"""``correlator report``: one self-contained HTML file an on-call engineer can open anywhere.
+
+Charts are plotly figures with plotly.js inlined once, so the file needs no network.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import plotly.graph_objects as go
+from clickhouse_connect.driver.client import Client
+
+from correlator.incidents import Record, query
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2330; }
+h1 { margin-bottom: 0.2rem; } .meta { color: #5b6475; margin-bottom: 2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 2rem; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #d8dce5; padding: 0.3rem 0.8rem; text-align: left; vertical-align: top; }
+th { background: #f2f4f8; } code { font-size: 0.85rem; }
+"""
+
+
+def build_report(client: Client, database: str, since: datetime) -> str:
+    rates = query(client, database, "report_error_rates", since=since)
+    health = query(client, database, "report_model_health", since=since)
+    reclassified = query(client, database, "report_reclassifications", since=since)
+    groups = query(client, database, "incidents_groups", since=since)
+    charts = [
+        ("error-rate-chart", "Error rate by class", _lines(rates, "window", "error_class", "error_rate", "error rate")),
+        ("latency-chart", "Latency p95 by model (seconds)", _lines(health, "hour", "model", "latency_p95", "seconds")),
+        ("cost-chart", "Cost by model (USD per hour)", _bars(health, "hour", "model", "cost_usd")),
+    ]
+    generated = datetime.now(UTC)
+    parts = [f"<h1>correlator report: {html.escape(database)}</h1>",
+             f"<p class='meta'>since {since:%Y-%m-%d %H:%M} UTC, generated {generated:%Y-%m-%d %H:%M}</p>"]  # fmt: skip
+    for index, (element_id, title, figure) in enumerate(charts):
+        figure.update_layout(title=title, height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
+        parts.append(figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=element_id))
+    parts.append("<h2>Latency percentiles by model</h2>")
+    parts.append(_table("latency-table", ["hour", "model", "calls", "p50 s", "p95 s", "p99 s"],
+                        [(r["hour"], r["model"], r["calls"], f"{r['latency_p50']:.2f}", f"{r['latency_p95']:.2f}",
+                          f"{r['latency_p99']:.2f}") for r in health]))  # fmt: skip
+    parts.append("<h2>Reclassifications: what the metrics row said → what the root cause says</h2>")
+    parts.append(_table("reclassifications", ["metrics said", "category", "class", "failures", "reclassified"],
+                        [(r["original_error"], r["category"], r["error_class"], r["errors"], r["reclassified"])
+                         for r in reclassified]))  # fmt: skip
+    parts.append("<h2>Top root causes</h2>")
+    parts.append(_table("root-causes", ["failures", "class", "root cause", "message", "example error_ids"],
+                        [(g["failures"], g["error_class"], g["root_cause_type"], g["message_template"][:160],
+                          ", ".join(g["example_error_ids"])) for g in groups]))  # fmt: skip
+    body = "\n".join(parts)
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
+
+
+def _lines(rows: list[Record], x: str, series: str, y: str, y_title: str) -> go.Figure:
+    figure = go.Figure()
+    for name in sorted({row[series] for row in rows}):
+        points = [row for row in rows if row[series] == name]
+        figure.add_trace(
+            go.Scatter(x=[p[x] for p in points], y=[p[y] for p in points], mode="lines+markers", name=name)
+        )
+    figure.update_yaxes(title_text=y_title)
+    return figure
+
+
+def _bars(rows: list[Record], x: str, series: str, y: str) -> go.Figure:
+    figure = go.Figure()
+    for name in sorted({row[series] for row in rows}):
+        points = [row for row in rows if row[series] == name]
+        figure.add_trace(go.Bar(x=[p[x] for p in points], y=[p[y] for p in points], name=name))
+    figure.update_layout(barmode="stack")
+    return figure
+
+
+def _table(element_id: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table id='{element_id}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,17 @@
+-- report: error rate by final class over time: failures of a class / all calls, per 5-minute window.
+SELECT failures.window AS window, failures.error_class AS error_class, failures.errors / calls.calls AS error_rate
+FROM
+(
+    SELECT toStartOfFiveMinutes(called_at) AS window, error_class, count() AS errors
+    FROM ${database}.errors
+    WHERE has_metrics AND called_at >= {since:DateTime64(6)}
+    GROUP BY window, error_class
+) AS failures
+INNER JOIN
+(
+    SELECT toStartOfFiveMinutes(ts) AS window, count() AS calls
+    FROM ${database}.usage_calls
+    WHERE ts >= {since:DateTime64(6)}
+    GROUP BY window
+) AS calls USING (window)
+ORDER BY window, error_class
