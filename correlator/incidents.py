@@ -41,15 +41,35 @@ def trace(client: Client, database: str, trace_id: str) -> list[Record]:
 
 def incidents(client: Client, database: str, since: datetime) -> Record:
     """What is failing since ``since``: totals, by class and model, groups, spikes, cost anomalies."""
-    [summary] = query(client, database, "incidents_summary", since=since)
+    answers: dict[str, list[Record]] = {"total": [], "class": [], "class_and_model": []}
+    for row in query(client, database, "incidents_failures", since=since):
+        answers[row.pop("answer")].append(row)
+    [total] = answers["total"] or [{"failures": 0, "still_unknown": 0, "reclassified": 0}]
+    [calls] = query(client, database, "incidents_calls", since=since)
     groups = query(client, database, "incidents_groups", since=since)
     return {
         "since": since,
-        **summary,
-        "by_class_and_model": query(client, database, "incidents_by_class", since=since),
+        "calls": calls["calls"],
+        "failures": total["failures"],
+        "still_unknown": total["still_unknown"],
+        "unknown_share": total["still_unknown"] / total["failures"] if total["failures"] else 0.0,
+        "reclassified": total["reclassified"],
+        "by_class_and_model": [_pick(row, _BY_CLASS) for row in answers["class_and_model"]],
         "top_groups": groups,
         "new_groups": [group for group in groups if group["is_new"]],
         "spikes": query(client, database, "incidents_spikes", since=since),
         "cost_anomalies": query(client, database, "incidents_costs", since=since),
-        "newest_example_per_class": query(client, database, "incidents_examples", since=since),
-    }
+        "newest_example_per_class": [
+            {"category": row["category"], "error_class": row["error_class"], "error_id": row["newest_error_id"],
+             "model": row["newest_model"], "first_seen": row["latest"],
+             "root_cause_type": row["newest_root_cause_type"], "root_cause": row["newest_root_cause"]}
+            for row in answers["class"]
+        ],
+    }  # fmt: skip
+
+
+_BY_CLASS = ("category", "error_class", "model", "failures", "reclassified", "since", "latest")
+
+
+def _pick(row: Record, keys: tuple[str, ...]) -> Record:
+    return {key: row[key] for key in keys}

@@ -95,8 +95,12 @@ def seeded(settings: Settings, warehouse: Client) -> dict:
 
 
 def test_error_spikes_flag_sustained_rates_and_jumps_only(settings: Settings, warehouse: Client, seeded: dict):
+    since = (SPIKE_START - timedelta(days=1)).replace(tzinfo=None)
     alerts = rows(
-        warehouse, f"SELECT window, model, alert FROM {settings.database}.error_spikes ORDER BY model, window"
+        warehouse,
+        f"SELECT window, model, alert FROM {settings.database}.error_spikes(since = {{since:DateTime64(6)}}) "
+        f"ORDER BY model, window",
+        since=since,
     )
     window = lambda index: (SPIKE_START + timedelta(minutes=5 * index)).replace(tzinfo=None)  # noqa: E731
     assert alerts == [
@@ -112,9 +116,12 @@ def test_cost_anomalies_flag_a_runaway_hour_against_the_trailing_week(
     settings: Settings, warehouse: Client, seeded: dict
 ):
     hour = lambda index: (seeded["cost_start"] + timedelta(hours=index)).replace(tzinfo=None)  # noqa: E731
+    since = seeded["cost_start"].replace(tzinfo=None)
     assert rows(
         warehouse,
-        f"SELECT hour, model, service, round(cost_usd, 2), alert FROM {settings.database}.cost_anomalies ORDER BY hour",
+        f"SELECT hour, model, service, round(cost_usd, 2), alert "
+        f"FROM {settings.database}.cost_anomalies(since = {{since:DateTime64(6)}}) ORDER BY hour",
+        since=since,
     ) == [
         (hour(48), "claude-sonnet-4", "agent-runner", 2.5, "warn"),
         (hour(49), "claude-sonnet-4", "agent-runner", 4.0, "page"),
@@ -215,5 +222,6 @@ def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, wa
         sql = panel["targets"][0]["rawSql"].replace("${database}", settings.database)
         sql = re.sub(r"\$__timeFilter\((\w+)\)", r"\1 >= now() - INTERVAL 3 DAY", sql)
         sql = sql.replace("$__fromTime", "toDateTime64(now() - INTERVAL 3 DAY, 6)")
+        sql = sql.replace("$__toTime", "toDateTime64(now() + INTERVAL 1 HOUR, 6)")
         answered[panel["title"]] = len(warehouse.query(sql).result_rows)
     assert all(count > 0 for count in answered.values()), answered

@@ -3,14 +3,14 @@ SELECT failures.window AS window, failures.error_class AS error_class, failures.
 FROM
 (
     SELECT toStartOfFiveMinutes(called_at) AS window, error_class, count() AS errors
-    FROM ${database}.errors
+    FROM ${database}.errors_window(since = {since:DateTime64(6)}, until = '2299-12-31 00:00:00')
     WHERE has_metrics AND called_at >= {since:DateTime64(6)}
     GROUP BY window, error_class
 ) AS failures
 INNER JOIN
 (
-    SELECT toStartOfFiveMinutes(ts) AS window, count() AS calls
-    FROM ${database}.usage_calls
+    SELECT toStartOfFiveMinutes(ts) AS window, uniqExact(topic, partition, offset) AS calls
+    FROM ${database}.usage_metrics
     WHERE ts >= {since:DateTime64(6)}
     GROUP BY window
 ) AS calls USING (window)

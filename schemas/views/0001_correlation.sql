@@ -16,10 +16,8 @@ SELECT
     error_id, ts, trace_id, service, model,
     '' AS original_error,
     0 AS from_metrics,
-    (category, error_class, rule, root_cause_type, root_cause_message,
-     -- the innermost frame of the root cause that is the application's own code
-     arrayLast(f -> NOT match(f, '(site|dist)-packages|/lib/python3|^<frozen|^<string>'),
-               splitByChar('\n', if(empty(exception_frames), '', exception_frames[1])))) AS evidence,
+    (category, error_class, rule, root_cause_type, root_cause_message, root_cause_frame, fingerprint,
+     message_template) AS evidence,
     nan AS duration_seconds, nan AS cost_usd,
     topic, partition, offset
 FROM ${database}.log_events
@@ -29,23 +27,26 @@ SELECT
     error_id, ts, trace_id, service, model,
     error AS original_error,
     1 AS from_metrics,
-    (category, error_class, rule, '', error_detail, '') AS evidence,
+    (category, error_class, rule, '', error_detail, '', fingerprint, message_template) AS evidence,
     duration_seconds, cost_usd,
     topic, partition, offset
 FROM ${database}.usage_metrics
 WHERE error_id != '' AND NOT success;
 
--- One row per error_id, whichever stream delivered it first. The final label prefers a
--- finish reason on the metrics row (length, content_filter: a truncation that then broke
--- parsing is a truncation), then the correlated log line's root cause, then the metrics
--- row's own label, then unknown.
-CREATE OR REPLACE VIEW ${database}.errors AS
+-- One row per error_id first seen in [since, until), whichever stream delivered it first.
+-- Only error_ids with evidence in the window are aggregated, so a window reads little.
+-- The final label prefers a finish reason on the metrics row (length, content_filter: a
+-- truncation that then broke parsing is a truncation), then the correlated log line's
+-- root cause, then the metrics row's own label, then unknown.
+CREATE OR REPLACE VIEW ${database}.errors_window AS
 WITH
     metrics_cause.3 LIKE 'finish\_reason.%' AS label_from_finish_reason,
     log_cause.2 NOT IN ('', 'unknown') AS label_from_log,
     metrics_cause.2 NOT IN ('', 'unknown') AS label_from_metrics,
     multiIf(label_from_finish_reason, metrics_cause, label_from_log, log_cause, label_from_metrics, metrics_cause,
-            ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')), '', '', '')) AS final
+            ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')),
+             '', '', '', '', '')) AS final,
+    if(log_cause.7 != '', log_cause, metrics_cause) AS cause
 SELECT
     error_id,
     trace_id,
@@ -60,6 +61,8 @@ SELECT
     if(log_cause.4 != '', log_cause.4, metrics_cause.4) AS root_cause_type,
     if(log_cause.5 != '', log_cause.5, metrics_cause.5) AS root_cause_message,
     log_cause.6 AS root_cause_frame,
+    cause.7 AS fingerprint,
+    cause.8 AS message_template,
     final.3 AS rule,
     has_metrics,
     log_lines,
@@ -84,8 +87,17 @@ FROM
         maxIf(duration_seconds, from_metrics = 1) AS duration_seconds,
         maxIf(cost_usd, from_metrics = 1) AS cost_usd
     FROM ${database}.error_evidence
+    WHERE error_id IN (
+        SELECT error_id FROM ${database}.error_evidence
+        WHERE ts >= {since:DateTime64(6)} AND ts < {until:DateTime64(6)}
+    )
     GROUP BY error_id
+    HAVING first_seen >= {since:DateTime64(6)} AND first_seen < {until:DateTime64(6)}
 );
+
+-- Every failure, all time: SELECT ... FROM errors WHERE error_id = '...'
+CREATE OR REPLACE VIEW ${database}.errors AS
+SELECT * FROM ${database}.errors_window(since = '1970-01-01 00:00:00', until = '2299-12-31 00:00:00');
 
 CREATE OR REPLACE VIEW ${database}.unknown_errors AS
 SELECT * FROM ${database}.errors WHERE error_class = 'unknown';
