@@ -8,6 +8,7 @@ import functools
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,25 @@ _RULES_OPTION = click.option(
     "--rules", "rules_path", envvar="CORRELATOR_RULES_FILE", default=str(RULES_PATH), show_default=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The versioned classification rules (JSON).",
 )  # fmt: skip
+
+
+class _TimeBound(click.ParamType[datetime]):
+    """``--since``/``--until``: a duration back from now (90m, 24h, 7d) or an ISO 8601 time."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from correlator.timebounds import parse_time_bound
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_time_bound(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME = _TimeBound()
 
 
 def _classifier(rules_path: Path) -> Classifier:
@@ -187,30 +207,18 @@ def classify(rules_path: Path) -> None:
 @main.command()
 @_options(_WAREHOUSE_OPTIONS)
 @_RULES_OPTION
-@click.option("--since", default="100000d", show_default=True, help="A duration back from now (24h, 7d) or a time.")
-@click.option("--until", default="", help="A duration back from now or a time; default: now.")
+@click.option("--since", type=TIME, default="100000d", show_default=True, help="A duration back or a time.")
+@click.option("--until", type=TIME, default="0s", show_default=True, help="A duration back or a time.")
 @click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
-def reclassify(rules_path: Path, since: str, until: str, dry_run: bool, **values: Any) -> None:
+def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool, **values: Any) -> None:
     """Re-derive stored labels with the current rules; prints what changed, from what to what."""
-    from datetime import UTC, datetime
-
     from correlator.reclassify import reclassify as relabel
     from correlator.tables import print_table
-    from correlator.timebounds import parse_time_bound
-    from correlator.warehouse.connection import WarehouseError, connect
 
-    settings = _settings(**values)
     classifier = _classifier(rules_path)
-    try:
-        start = parse_time_bound(since)
-        end = parse_time_bound(until) if until else datetime.now(UTC)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    try:
-        client = connect(settings.clickhouse_url)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
-    report = relabel(client, settings.database, classifier, start, end, dry_run=dry_run)
+    client, settings = _warehouse(values)
+    with _answering(settings.database):
+        report = relabel(client, settings.database, classifier, since, until, dry_run=dry_run)
     verb = "would change" if dry_run else "changed"
     click.echo(f"rules {classifier.version}: examined {report.examined} labelled rows, {verb} {report.changed}")
     if report.changes:
@@ -315,26 +323,21 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
 
 
 @main.command()
-@click.option("--since", default="1h", show_default=True, help="A duration back from now (90m, 24h) or a time.")
+@click.option("--since", type=TIME, default="1h", show_default=True, help="A duration back (90m, 24h) or a time.")
 @_options(_WAREHOUSE_OPTIONS)
 @_JSON_OPTION
-def incidents(since: str, as_json: bool, **values: Any) -> None:
+def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     """What is failing since a time: by class and model, the share still unknown, newest examples."""
     from correlator import incidents as answers
     from correlator.tables import print_table
-    from correlator.timebounds import parse_time_bound
 
-    try:
-        start = parse_time_bound(since)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
     client, settings = _warehouse(values)
     with _answering(settings.database):
-        report = answers.incidents(client, settings.database, start)
+        report = answers.incidents(client, settings.database, since)
     if as_json:
         _print_json(report)
         return
-    click.echo(f"since {start:%Y-%m-%d %H:%M:%S} UTC: {report['calls']} calls, {report['failures']} failures, "
+    click.echo(f"since {since:%Y-%m-%d %H:%M:%S} UTC: {report['calls']} calls, {report['failures']} failures, "
                f"{report['reclassified']} explained by their root cause, "
                f"{report['still_unknown']} still unknown ({report['unknown_share']:.0%})")  # fmt: skip
     by_class = [(r["category"], r["error_class"], r["model"], r["failures"], r["reclassified"], r["latest"])
@@ -361,22 +364,17 @@ def incidents(since: str, as_json: bool, **values: Any) -> None:
 
 
 @main.command()
-@click.option("--since", default="24h", show_default=True, help="A duration back from now (24h, 7d) or a time.")
+@click.option("--since", type=TIME, default="24h", show_default=True, help="A duration back (24h, 7d) or a time.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True)  # fmt: skip
 @_options(_WAREHOUSE_OPTIONS)
-def report(since: str, output: Path, **values: Any) -> None:
+def report(since: datetime, output: Path, **values: Any) -> None:
     """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
     from correlator.report import build_report
-    from correlator.timebounds import parse_time_bound
 
-    try:
-        start = parse_time_bound(since)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
     client, settings = _warehouse(values)
     with _answering(settings.database):
-        page = build_report(client, settings.database, start)
+        page = build_report(client, settings.database, since)
     output.write_text(page, encoding="utf-8")
     click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
 
