@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 _ASCTIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}),(\d{1,6})")
@@ -89,3 +91,18 @@ class UsageMetric(_Event):
     @classmethod
     def _none_as_empty(cls, value: Any) -> Any:
         return "" if value is None else value
+
+
+EVENT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "events"
+EVENT_MODELS: dict[str, type[BaseModel]] = {"log_event": LogEvent, "usage_metric": UsageMetric}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The contracts as JSON Schema, as published in ``schemas/events`` for producers to validate against."""
+    return {name: model.model_json_schema(mode="validation") for name, model in EVENT_MODELS.items()}
+
+
+def write_json_schemas(directory: Path = EVENT_SCHEMAS_DIR) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, schema in json_schemas().items():
+        (directory / f"{name}.schema.json").write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
