@@ -216,8 +216,7 @@ def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool
     from correlator.tables import print_table
 
     classifier = _classifier(rules_path)
-    client, settings = _warehouse(values)
-    with _answering(settings.database):
+    with _warehouse(values) as (client, settings):
         report = relabel(client, settings.database, classifier, since, until, dry_run=dry_run)
     verb = "would change" if dry_run else "changed"
     click.echo(f"rules {classifier.version}: examined {report.examined} labelled rows, {verb} {report.changed}")
@@ -226,30 +225,25 @@ def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool
         print_table("label changes", ["from", "to", "rows"], [(old, new, n) for (old, new), n in changes])
 
 
-def _warehouse(values: dict[str, Any]) -> tuple[Any, Settings]:
-    from correlator.warehouse.connection import WarehouseError, connect
+@contextlib.contextmanager
+def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
+    """The configured warehouse; a query that fails says why, and what usually fixes it."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    from correlator.warehouse.connection import WarehouseError, connect, redact_url
 
     settings = _settings(**values)
     try:
-        return connect(settings.clickhouse_url), settings
+        client = connect(settings.clickhouse_url)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-@contextlib.contextmanager
-def _answering(database: str) -> Iterator[None]:
-    """A query that fails says why, and what usually fixes it, instead of a traceback."""
-    from clickhouse_connect.driver.exceptions import DatabaseError
-
-    from correlator.warehouse.connection import redact_url
-
     try:
-        yield
+        yield client, settings
     except DatabaseError as exc:
         first_line = redact_url(str(exc)).splitlines()[0][:300]
         hint = ""
         if "UNKNOWN_TABLE" in str(exc) or "UNKNOWN_FUNCTION" in str(exc) or "UNKNOWN_DATABASE" in str(exc):
-            hint = f"; database {database} lacks objects this version needs: run `correlator migrate`"
+            hint = f"; database {settings.database} lacks objects this version needs: run `correlator migrate`"
         raise click.ClickException(f"the query failed: {first_line}{hint}") from None
 
 
@@ -269,8 +263,7 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
     from correlator import incidents
     from correlator.tables import print_table
 
-    client, settings = _warehouse(values)
-    with _answering(settings.database):
+    with _warehouse(values) as (client, settings):
         found = incidents.lookup(client, settings.database, error_id)
     if found is None:
         raise click.ClickException(f"no failure with error_id {error_id!r} in database {settings.database}")
@@ -303,8 +296,7 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
 
     from correlator import incidents
 
-    client, settings = _warehouse(values)
-    with _answering(settings.database):
+    with _warehouse(values) as (client, settings):
         timeline = incidents.trace(client, settings.database, trace_id)
     if not timeline:
         raise click.ClickException(f"no rows with trace_id {trace_id!r} in database {settings.database}")
@@ -331,8 +323,7 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     from correlator import incidents as answers
     from correlator.tables import print_table
 
-    client, settings = _warehouse(values)
-    with _answering(settings.database):
+    with _warehouse(values) as (client, settings):
         report = answers.incidents(client, settings.database, since)
     if as_json:
         _print_json(report)
@@ -372,8 +363,7 @@ def report(since: datetime, output: Path, **values: Any) -> None:
     """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
     from correlator.report import build_report
 
-    client, settings = _warehouse(values)
-    with _answering(settings.database):
+    with _warehouse(values) as (client, settings):
         page = build_report(client, settings.database, since)
     output.write_text(page, encoding="utf-8")
     click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")

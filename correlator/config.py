@@ -59,10 +59,6 @@ class Settings:
         if self.batch_max_records < 1 or self.batch_max_seconds <= 0:
             raise ValueError("batch limits must be positive")
 
-    @property
-    def embedded(self) -> bool:
-        return self.clickhouse_url.startswith("chdb://")
-
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
         return {

@@ -96,10 +96,6 @@ class KafkaTransport:
             )  # fmt: skip
         atexit.unregister(self.close)
 
-    @property
-    def buffered(self) -> int:
-        return self._buffer.qsize()
-
     def _run(self) -> None:
         asyncio.run(self._deliver())
 
