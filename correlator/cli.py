@@ -18,6 +18,7 @@ import orjson
 from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import Settings, Thresholds
 from correlator.ownlogs import configure_logging
+from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
 
 _WAREHOUSE_OPTIONS = [
     click.option(
@@ -223,6 +224,118 @@ def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool
     if report.changes:
         changes = sorted(report.changes.items(), key=lambda item: -item[1])
         print_table("label changes", ["from", "to", "rows"], [(old, new, n) for (old, new), n in changes])
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--from-kafka", is_flag=True, help="Load the logs and metrics topics' history instead of files.")
+@click.option("--since", type=TIME, default=None, help="Kafka: from the first record at this time.")
+@click.option("--until", type=TIME, default=None, help="Kafka: up to the first record at this time; default: the end.")
+@click.option(
+    "--offsets",
+    multiple=True,
+    metavar="TOPIC:PARTITION:START-END",
+    help="Kafka: an explicit offset range, end exclusive; repeatable.",
+)
+@click.option(
+    "--log-format",
+    default=DEFAULT_LOG_FORMAT,
+    show_default=True,
+    help="Plain-text log files: the logging format they were written with.",
+)
+@click.option("--dry-run", is_flag=True, help="Decode and count what would be loaded; store nothing.")
+@click.option("--strict", is_flag=True, help="Exit 3 if any record was undecodable (it is still dead-lettered).")
+@click.option("--restart", is_flag=True, help="Ignore checkpoints and load every range from its start again.")
+@click.option(
+    "--progress-interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds between JSON progress lines when stderr is not a terminal.",
+)
+@_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
+@_RULES_OPTION
+def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, until: datetime | None,
+             offsets: tuple[str, ...], log_format: str, dry_run: bool, strict: bool, restart: bool,
+             progress_interval: float, rules_path: Path, **values: Any) -> None:  # fmt: skip
+    """Load history (JSONL, gzip, plain-text logs, or a Kafka range) through the daemon's path; resumable.
+
+    Prints progress to stderr (a bar on a terminal, JSON lines otherwise) and a JSON summary
+    to stdout. Exit 130 when interrupted (run it again to resume), 3 with --strict and dead letters.
+    """
+    from correlator import backfill as load
+    from correlator.progress import progress_for
+    from correlator.sources.files import FileSourceError, discover
+    from correlator.sources.textlog import compile_format
+
+    from_kafka = from_kafka or bool(offsets)
+    if from_kafka == bool(paths):
+        raise click.UsageError("give files or folders to load, or --from-kafka (with --since/--until or --offsets)")
+    try:
+        compile_format(log_format)
+        runs = [] if from_kafka else discover(paths)
+        explicit = _offset_ranges(offsets) if offsets else None
+    except (ValueError, FileSourceError) as exc:
+        raise click.BadParameter(str(exc)) from None
+    classifier = _classifier(rules_path)
+    stop = load.StopFlag()
+    with contextlib.ExitStack() as stack:
+        warehouse = None
+        if not dry_run:
+            warehouse = stack.enter_context(_migrated_warehouse(values))
+        settings = _settings(**values)
+        progress = progress_for("backfill", "messages" if from_kafka else "lines", progress_interval)
+        stack.callback(progress.close)
+        loader = load.Loader(warehouse, classifier, settings.batch_max_records, progress)
+        stack.enter_context(load.stop_on_signals(stop))
+        if from_kafka:
+            from aiokafka.errors import KafkaError
+
+            from correlator.sources.kafka import KafkaRangeReader
+
+            reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records)
+            kinds = load.stream_kinds(settings.logs_topic, settings.metrics_topic)
+            try:
+                tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
+                                                        progress.set_total))  # fmt: skip
+            except (ValueError, KafkaError) as exc:
+                raise click.ClickException(f"Kafka {settings.kafka_bootstrap}: {exc}") from None
+        else:
+            tally = load.backfill_files(loader, runs, stop, restart, log_format, progress.set_total)
+    sys.stdout.buffer.write(orjson.dumps(tally.summary(dry_run)) + b"\n")
+    sys.stdout.flush()
+    if tally.interrupted:
+        sys.exit(130)
+    if strict and tally.dead_letters:
+        sys.exit(3)
+
+
+def _offset_ranges(specs: tuple[str, ...]) -> dict[Any, tuple[int, int]]:
+    """``topic:partition:start-end`` → {TopicPartition: (start, end)}."""
+    from aiokafka import TopicPartition
+
+    ranges = {}
+    for spec in specs:
+        try:
+            topic, partition, span = spec.rsplit(":", 2)
+            start, end = (int(part) for part in span.split("-", 1))
+            if not 0 <= start <= end:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{spec!r} is not TOPIC:PARTITION:START-END with 0 <= START <= END") from None
+        ranges[TopicPartition(topic, int(partition))] = (start, end)
+    return ranges
+
+
+@contextlib.contextmanager
+def _migrated_warehouse(values: dict[str, Any]) -> Iterator[Any]:
+    """A writer on the configured warehouse, its schema brought up to date first."""
+    from correlator.warehouse.migrate import migrate as apply_schema
+    from correlator.warehouse.writer import Warehouse
+
+    with _warehouse(dict(values)) as (client, settings):
+        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
+        yield Warehouse(client, settings.database)
 
 
 @contextlib.contextmanager

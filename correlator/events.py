@@ -20,7 +20,7 @@ _ASCTIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}),(\d{1,6})")
 
 def _normalise_timestamp(value: Any) -> Any:
     """Accept Python logging's ``asctime`` ("2026-11-22 10:00:00,123") beside ISO 8601."""
-    if isinstance(value, str):
+    if isinstance(value, str) and "," in value:
         return _ASCTIME.sub(r"\1.\2", value.strip())
     return value
 

@@ -9,10 +9,13 @@ tests and the benchmarks.
 from __future__ import annotations
 
 import json
+import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,6 +23,7 @@ import pydantic
 import structlog
 
 from correlator.emit.errors import LLMChatError, new_error_id
+from correlator.sources.textlog import DEFAULT_FORMAT
 
 WRAPPER_MESSAGE = "LLM chat interaction failed."
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro")
@@ -181,3 +185,61 @@ POISON_MESSAGES: dict[str, bytes] = {
     "not_utf8": b'{"event": "caf\xe9"}',
     "invalid_fields": b'{"success": "perhaps", "model": "gpt-4o"}',
 }
+
+
+def write_run_folder(
+    folder: Path, calls: int, failure_share: float = 0.2, seed: int = 11, start: datetime | None = None
+) -> Workload:
+    """A run folder as an application leaves it: ``log.txt`` from stdlib logging, ``usage_metrics.jsonl``.
+
+    The log is written by a real ``logging.FileHandler`` with the default text format, so
+    failures appear as multi-line chained tracebacks; times are UTC.
+    """
+    rng = random.Random(seed)
+    begin = start or datetime.now(UTC) - timedelta(days=3)
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "log.txt", mode="w", encoding="utf-8")
+    formatter = logging.Formatter(DEFAULT_FORMAT)
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logger = logging.Logger("app.llm", logging.INFO)  # unregistered: nothing else sees its records
+    logger.addHandler(handler)
+    workload = Workload(calls=calls)
+    clock = _SimulatedClock()
+    logger.addFilter(clock)
+    try:
+        with (folder / "usage_metrics.jsonl").open("wb") as metrics:
+            for index in range(calls):
+                at = begin + timedelta(seconds=index * 2)
+                model, trace_id = rng.choice(MODELS), f"{rng.getrandbits(128):032x}"
+                clock.now = at
+                logger.info("calling %s trace_id=%s", model, trace_id)
+                row: dict[str, Any] = {"timestamp": (at + timedelta(seconds=1)).isoformat(), "model": model,
+                                       "duration_seconds": 1.0, "trace_id": trace_id, "input_tokens": 500}  # fmt: skip
+                if rng.random() < failure_share:
+                    name, style = rng.choice(list(FAILURES)), rng.choice(WRAPPER_STYLES)
+                    error_id = new_error_id()
+                    workload.expected_class[error_id] = FAILURES[name][0]
+                    clock.now = at + timedelta(seconds=1)
+                    try:
+                        raise masked_exception(FAILURES[name][1], style, error_id)
+                    except ValueError:
+                        logger.exception("LLM chat interaction failed error_id=%s trace_id=%s", error_id, trace_id)
+                    row.update(success=False, error="unknown", error_id=error_id)
+                else:
+                    row.update(success=True, output_tokens=120, cost_usd=0.002, finish_reason="stop")
+                metrics.write(orjson.dumps(row) + b"\n")
+    finally:
+        handler.close()
+    return workload
+
+
+class _SimulatedClock(logging.Filter):
+    """Stamps records with the simulated time of the call they describe."""
+
+    now: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.created = self.now.timestamp()
+        record.msecs = self.now.microsecond // 1000
+        return True

@@ -6,7 +6,8 @@ only fetches, seeks and commits when told to.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -54,10 +55,7 @@ class KafkaSource:
 
     async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]:
         records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        return {
-            tp: [Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp)) for r in batch]
-            for tp, batch in records.items()
-        }
+        return {tp: _messages(batch) for tp, batch in records.items()}
 
     async def committed(self, tp: TopicPartition) -> int:
         """The committed offset, or the partition's first offset when nothing is committed."""
@@ -82,6 +80,96 @@ class KafkaSource:
         except (CommitFailedError, IllegalStateError):
             return False
         return True
+
+
+class KafkaRangeReader:
+    """Reads offset ranges of partitions by assignment, outside any consumer group.
+
+    Without a group nothing is committed anywhere, so a live daemon's committed offsets are
+    never touched; a backfill keeps its progress as checkpoints beside the rows it stored.
+    """
+
+    def __init__(self, bootstrap: str, max_records: int) -> None:
+        self.bootstrap = bootstrap
+        self.max_records = max_records
+        self.consumer: AIOKafkaConsumer
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # a start already deleted by retention begins at the oldest kept
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+        )
+        try:
+            await self.consumer.start()
+        except BaseException:
+            await self.consumer.stop()
+            raise
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
+        existing = await self.consumer.topics()
+        missing = sorted(set(topics) - existing)
+        if missing:
+            raise ValueError(f"no such topic: {', '.join(missing)}")
+        return [TopicPartition(t, p) for t in topics for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+
+    async def ranges_by_time(
+        self, topics: Iterable[str], since: datetime | None, until: datetime | None
+    ) -> dict[TopicPartition, tuple[int, int | None]]:
+        """Each partition's [first offset at ``since``, first offset at ``until``); None: its end when read.
+
+        A partition with no record at or after ``since`` has nothing to load and is left out.
+        """
+        tps = await self.partitions(topics)
+        starts: dict[TopicPartition, int | None] = (
+            dict(await self.consumer.beginning_offsets(tps)) if since is None else await self._offsets_at(tps, since)
+        )
+        ends = await self._offsets_at(tps, until) if until is not None else dict.fromkeys(tps)
+        return {tp: (start, ends[tp]) for tp, start in starts.items() if start is not None}
+
+    async def estimated_ends(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The brokers' end offsets: for progress only (a range ends at the high watermark it reads)."""
+        return dict(await self.consumer.end_offsets(tps))
+
+    async def _offsets_at(self, tps: list[TopicPartition], when: datetime) -> dict[TopicPartition, int | None]:
+        found = await self.consumer.offsets_for_times({tp: int(when.timestamp() * 1000) for tp in tps})
+        # some brokers answer "no such record" with timestamp -1 rather than no entry
+        return {tp: None if hit is None or hit.timestamp < 0 else int(hit.offset) for tp, hit in found.items()}
+
+    async def read(
+        self, starts: dict[TopicPartition, int], ends: dict[TopicPartition, int | None], stop: object
+    ) -> AsyncIterator[tuple[TopicPartition, list[Message]]]:
+        """Yield each partition's messages in order until its end, or until ``stop`` is truthy.
+
+        An open end becomes the high watermark first seen, so a live topic's range still ends.
+        """
+        ends = dict(ends)
+        self.consumer.assign(list(starts))
+        for tp, offset in starts.items():
+            self.consumer.seek(tp, offset)
+        pending = set(starts)
+        while pending and not stop:
+            fetched = await self.consumer.getmany(*pending, timeout_ms=500, max_records=self.max_records)
+            for tp in sorted(pending):
+                end = ends[tp]
+                if end is None:
+                    end = ends[tp] = self.consumer.highwater(tp)
+                records = [r for r in fetched.get(tp, ()) if end is None or r.offset < end]
+                if records:
+                    yield tp, _messages(records)
+                if end is not None and await self.consumer.position(tp) >= end:
+                    pending.discard(tp)
+                    self.consumer.pause(tp)
+
+
+def _messages(records: Iterable[Any]) -> list[Message]:
+    return [Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp)) for r in records]
 
 
 async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 1) -> None:

@@ -50,6 +50,20 @@ class Warehouse:
             settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
         )
 
+    def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
+        """Backfill checkpoints: (source, partition, range start) → the next offset or line to load."""
+        rows = self.client.query(
+            render("queries/backfill_checkpoints.sql", self.database), parameters={"sources": sources}
+        ).result_rows
+        return {(source, partition, start): next_offset for source, partition, start, next_offset in rows}
+
+    def save_checkpoint(self, source: str, partition: int, range_start: int, next_offset: int) -> None:
+        self.client.insert(
+            f"{self.database}.backfill_checkpoints",
+            [[source, partition, range_start, next_offset, datetime.now(UTC)]],
+            column_names=["source", "partition", "range_start", "next_offset", "updated_at"],
+        )
+
     def resume_offset(self, topic: str, partition: int, committed: int) -> int:
         """Where to resume a partition: after any unbroken run stored beyond the commit."""
         result = self.client.query(

@@ -1,0 +1,135 @@
+"""Backfill throughput from files and from Kafka beside the daemon's, in one run, as JSON.
+
+    python -m benchmarks.backfill_throughput [--calls 20000]
+
+One workload (``mixed_workload``: structlog JSON log lines, a fifth of the calls masked
+failures with their tracebacks, and usage-metrics rows) is loaded four ways into fresh
+databases of one embedded warehouse: the daemon consuming the topics (timed from partition
+assignment to the last row stored), ``backfill`` of the same topics by time range, of the
+same messages as JSONL files, and of a plain-text run folder (``log.txt`` beside
+``usage_metrics.jsonl``) of the same size. Records per second, and each backfill ÷ daemon.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from correlator.backfill import Loader, StopFlag, backfill_files, backfill_kafka, stream_kinds
+from correlator.broker import LocalBroker
+from correlator.classify import Classifier
+from correlator.config import Settings
+from correlator.daemon import Daemon
+from correlator.demo import produce
+from correlator.progress import JsonProgress
+from correlator.sources.files import discover
+from correlator.sources.kafka import KafkaRangeReader, ensure_topics
+from correlator.warehouse.connection import connect
+from correlator.warehouse.migrate import migrate
+from correlator.warehouse.writer import Warehouse
+from correlator.workload import mixed_workload, write_run_folder
+
+BATCH = 50_000
+
+
+def _loader(client: Any, database: str, classifier: Classifier) -> Loader:
+    migrate(client, database, retention_days=3650)
+    quiet = JsonProgress("bench", "units", io.StringIO())
+    return Loader(Warehouse(client, database), classifier, BATCH, quiet)
+
+
+async def _daemon_rate(settings: Settings, client: Any, classifier: Classifier, total: int) -> dict[str, float]:
+    migrate(client, settings.database, retention_days=3650)
+    daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
+    stop = asyncio.Event()
+    running = asyncio.create_task(daemon.run(stop))
+    while not daemon.assigned:
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    while daemon.counters.rows + daemon.counters.dead_letters < total:
+        await asyncio.sleep(0.01)
+    seconds = time.perf_counter() - started
+    stop.set()
+    await running
+    return {"records": total, "seconds": round(seconds, 2), "records_per_second": round(total / seconds)}
+
+
+def _rate(records: int, seconds: float) -> dict[str, float]:
+    return {"records": records, "seconds": round(seconds, 2), "records_per_second": round(records / seconds)}
+
+
+async def _run(calls: int, work: Path) -> dict[str, Any]:
+    classifier = Classifier.from_file()
+    client = connect(f"chdb://{work / 'warehouse'}")
+    workload = mixed_workload(calls, seed=5)
+    total = len(workload.logs) + len(workload.metrics)
+    results: dict[str, Any] = {}
+    with LocalBroker() as broker:
+        suffix = secrets.token_hex(3)
+        settings = Settings(kafka_bootstrap=broker.bootstrap, clickhouse_url="chdb://unused", database="bench_daemon",
+                            logs_topic=f"logs-{suffix}", metrics_topic=f"metrics-{suffix}", group_id=f"bench-{suffix}",
+                            batch_max_records=BATCH, kafka_session_timeout_ms=6_000)  # fmt: skip
+        await ensure_topics(broker.bootstrap, [settings.logs_topic, settings.metrics_topic], partitions=2)
+        await produce(broker.bootstrap, settings.logs_topic, workload.logs)
+        await produce(broker.bootstrap, settings.metrics_topic, workload.metrics)
+        results["daemon_from_kafka"] = await _daemon_rate(settings, client, classifier, total)
+
+        loader = _loader(client, "bench_kafka", classifier)
+        reader = KafkaRangeReader(broker.bootstrap, BATCH)
+        started = time.perf_counter()
+        kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        tally = await backfill_kafka(loader, reader, kinds, StopFlag())
+        results["backfill_from_kafka"] = _rate(tally.records, time.perf_counter() - started)
+
+    files = work / "files"
+    files.mkdir()
+    (files / "app-logs.jsonl").write_bytes(b"".join(line + b"\n" for line in workload.logs))
+    (files / "usage_metrics.jsonl").write_bytes(b"".join(line + b"\n" for line in workload.metrics))
+    loader = _loader(client, "bench_files", classifier)
+    started = time.perf_counter()
+    tally = backfill_files(loader, discover([files]), StopFlag())
+    results["backfill_from_jsonl"] = _rate(tally.records, time.perf_counter() - started)
+
+    write_run_folder(work / "run", calls)
+    loader = _loader(client, "bench_text", classifier)
+    started = time.perf_counter()
+    tally = backfill_files(loader, discover([work / "run"]), StopFlag())
+    results["backfill_from_text_run_folder"] = _rate(tally.records, time.perf_counter() - started)
+
+    daemon = results["daemon_from_kafka"]["records_per_second"]
+    results["ratio_to_daemon"] = {
+        name: round(result["records_per_second"] / daemon, 2)
+        for name, result in results.items()
+        if name.startswith("backfill")
+    }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="correlator-bench-") as directory:
+        results = asyncio.run(_run(args.calls, Path(directory)))
+    report = {
+        "benchmark": "backfill_throughput",
+        "calls": args.calls,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "arch": platform.machine()},
+        **results,
+    }
+    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+if __name__ == "__main__":
+    main()
