@@ -137,8 +137,14 @@ class Workload:
     calls: int = 0
 
 
-def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start: datetime | None = None) -> Workload:
-    """``calls`` LLM calls over one trace each, a ``failure_share`` of them masked failures."""
+def mixed_workload(
+    calls: int, failure_share: float = 0.2, seed: int = 7, start: datetime | None = None, steps_per_call: int = 0
+) -> Workload:
+    """``calls`` LLM calls over one trace each, a ``failure_share`` of them masked failures.
+
+    ``steps_per_call`` more info lines per call (retrieval, tool steps) make the log stream
+    mostly info-level, as an application's is.
+    """
     rng = random.Random(seed)
     begin = start or datetime.now(UTC) - timedelta(minutes=30)
     workload = Workload(calls=calls)
@@ -153,6 +159,9 @@ def mixed_workload(calls: int, failure_share: float = 0.2, seed: int = 7, start:
             "model": model,
         }
         workload.logs.append(render_log("llm call started", "info", at, logger="app.llm", **common))
+        for step in range(steps_per_call):
+            workload.logs.append(render_log("step finished", "info", at, logger="app.agent", step=step,
+                                            documents=rng.randint(0, 12), **common))  # fmt: skip
         duration = round(rng.uniform(0.2, 4.0), 3)
         if rng.random() >= failure_share:
             workload.metrics.append(orjson.dumps({

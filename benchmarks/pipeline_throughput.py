@@ -1,0 +1,322 @@
+"""End-to-end throughput, latency and memory of ``correlator run``, beside its ceilings, as JSON.
+
+    python -m benchmarks.pipeline_throughput [--events 100000] [--growth 10] [--rate 10000]
+
+Everything runs in one go on this machine, against the real broker (tansu) and the
+embedded warehouse:
+
+- the workload: mostly info-level log lines, a fifth of the LLM calls masked failures with
+  their traceback line and usage-metrics row, both topics consumed concurrently so rows
+  and their log lines arrive in either order;
+- ceilings: raw aiokafka consumption + orjson decoding of the same messages (no storage),
+  and raw clickhouse-connect column-oriented inserts of the same rows (no Kafka);
+- ``correlator run`` as a separate process (so its RSS is its own): events per second from
+  the first message produced to the last offset committed (a commit follows the store, so
+  the row is then visible in ``errors``), its peak RSS (VmHWM), the same at ``--growth`` times
+  the events, and two processes in one group (each on its own embedded warehouse);
+- latency at a fixed offered load (``--rate`` events per second): for each message, from
+  its send to the first poll of committed offsets that covers it (polled every 20 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import os
+import platform
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from correlator.broker import LocalBroker
+from correlator.classify import Classifier
+from correlator.decode import Provenance, decode
+from correlator.pipeline import LOGS, METRICS
+from correlator.sources.kafka import ensure_topics
+from correlator.warehouse.connection import connect
+from correlator.warehouse.migrate import migrate
+from correlator.workload import Workload, mixed_workload
+from tests.harness import query_warehouse
+
+PARTITIONS = 4
+STEPS_PER_CALL = 6  # info lines per call besides "llm call started": ~8 events per call
+INSERT_BATCH = 50_000
+
+
+@dataclass
+class Topics:
+    logs: str
+    metrics: str
+    group: str
+
+    @classmethod
+    def fresh(cls) -> Topics:
+        suffix = secrets.token_hex(3)
+        return cls(f"logs-{suffix}", f"metrics-{suffix}", f"bench-{suffix}")
+
+
+@dataclass
+class Sent:
+    """Each message's partition, offset and send time, for latency and completion."""
+
+    times: dict[TopicPartition, list[tuple[int, float]]] = field(default_factory=dict)
+
+    def ends(self) -> dict[TopicPartition, int]:
+        return {tp: sent[-1][0] + 1 for tp, sent in self.times.items()}
+
+
+def _workload(events: int) -> tuple[Workload, int]:
+    per_call = 1 + STEPS_PER_CALL + 1 + 0.2
+    workload = mixed_workload(int(events / per_call), failure_share=0.2, seed=9, steps_per_call=STEPS_PER_CALL)
+    return workload, len(workload.logs) + len(workload.metrics)
+
+
+def _interleaved(workload: Workload, topics: Topics) -> list[tuple[str, bytes]]:
+    ratio = max(1, len(workload.logs) // max(1, len(workload.metrics)))
+    out: list[tuple[str, bytes]] = []
+    metrics = iter(workload.metrics)
+    for index, line in enumerate(workload.logs):
+        out.append((topics.logs, line))
+        if index % ratio == ratio - 1:
+            out.extend((topics.metrics, row) for row in [next(metrics, None)] if row is not None)
+    out.extend((topics.metrics, row) for row in metrics)
+    return out
+
+
+async def _produce(bootstrap: str, messages: list[tuple[str, bytes]], rate: float | None) -> Sent:
+    """Send everything (paced at ``rate`` per second when given) and note when each was sent."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, compression_type="zstd",
+                                max_batch_size=512 * 1024)  # fmt: skip
+    await producer.start()
+    pending: list[tuple[float, asyncio.Future[Any]]] = []
+    started = time.perf_counter()
+    try:
+        for index, (topic, value) in enumerate(messages):
+            if rate is not None and index % 100 == 0:
+                delay = started + index / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            pending.append((time.perf_counter(), await producer.send(topic, value)))
+        await producer.flush()
+        sent = Sent()
+        for at, future in pending:
+            metadata = await future
+            sent.times.setdefault(TopicPartition(metadata.topic, metadata.partition), []).append((metadata.offset, at))
+        for offsets in sent.times.values():
+            offsets.sort()
+        return sent
+    finally:
+        await producer.stop()
+
+
+class Daemons:
+    """``correlator run`` processes in one group, each with its own embedded warehouse."""
+
+    def __init__(self, count: int, bootstrap: str, topics: Topics, work: Path) -> None:
+        work.mkdir(parents=True)
+        self.logs = [work / f"daemon-{i}.log" for i in range(count)]
+        self.warehouses = [f"chdb://{work / f'warehouse-{i}'}" for i in range(count)]
+        self.processes = []
+        for log, warehouse in zip(self.logs, self.warehouses, strict=True):
+            env = {**os.environ, "CORRELATOR_KAFKA_BOOTSTRAP": bootstrap, "CORRELATOR_CLICKHOUSE_URL": warehouse,
+                   "CORRELATOR_LOGS_TOPIC": topics.logs, "CORRELATOR_METRICS_TOPIC": topics.metrics,
+                   "CORRELATOR_GROUP_ID": topics.group, "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": "6000"}  # fmt: skip
+            self.processes.append(subprocess.Popen([sys.executable, "-m", "correlator", "run"], env=env,
+                                                   stderr=log.open("wb")))  # fmt: skip
+
+    def assigned(self) -> int:
+        """Partitions held now, by each process's latest "partitions assigned" line."""
+        total = 0
+        for log in self.logs:
+            lines = [line for line in log.read_text(errors="replace").splitlines() if "partitions assigned" in line]
+            total += len(re.findall(r"partition=\d+", lines[-1])) if lines else 0
+        return total
+
+    def peak_rss_mb(self) -> list[float]:
+        peaks = []
+        for process in self.processes:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            peaks.append(round(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024, 1))  # type: ignore[union-attr]
+        return peaks
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+async def _wait_committed(
+    bootstrap: str, group: str, sent: Sent, timeout: float
+) -> list[tuple[float, dict[TopicPartition, int]]]:
+    """Poll the group's committed offsets every 20 ms until every sent message is covered."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    ends, polls = sent.ends(), []
+    deadline = time.perf_counter() + timeout
+    try:
+        while time.perf_counter() < deadline:
+            committed = {tp: (await consumer.committed(tp)) or 0 for tp in ends}
+            polls.append((time.perf_counter(), committed))
+            if all(committed[tp] >= end for tp, end in ends.items()):
+                return polls
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"not all messages committed within {timeout}s")
+    finally:
+        await consumer.stop()
+
+
+def _latencies(sent: Sent, polls: list[tuple[float, dict[TopicPartition, int]]]) -> list[float]:
+    latencies = []
+    for tp, offsets in sent.times.items():
+        committed = [poll[tp] for _, poll in polls]
+        for offset, at in offsets:
+            index = bisect.bisect_right(committed, offset)  # first poll whose commit covers the offset
+            latencies.append(polls[index][0] - at)
+    return latencies
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3)}
+
+
+async def _daemon_run(bootstrap: str, messages_of: Any, count: int, rate: float | None, work: Path) -> dict[str, Any]:
+    topics = Topics.fresh()
+    await ensure_topics(bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
+    messages = messages_of(topics)
+    daemons = Daemons(count, bootstrap, topics, work / topics.group)
+    try:
+        deadline = time.monotonic() + 60
+        while daemons.assigned() != 2 * PARTITIONS or (count > 1 and not all(
+                "partitions assigned" in log.read_text(errors="replace") for log in daemons.logs)):  # fmt: skip
+            if time.monotonic() > deadline:
+                raise TimeoutError("the consumer group did not settle")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        started = time.perf_counter()
+        sent = await _produce(bootstrap, messages, rate)
+        polls = await _wait_committed(bootstrap, topics.group, sent, timeout=1800)
+        seconds = polls[-1][0] - started
+        result = {
+            "processes": count,
+            "events": len(messages),
+            "seconds": round(seconds, 2),
+            "events_per_second": round(len(messages) / seconds),
+            "peak_rss_mb": daemons.peak_rss_mb(),
+            "latency_seconds": _quantiles(_latencies(sent, polls)),
+        }
+    finally:
+        daemons.stop()
+    if count == 1:
+        [[errors]] = query_warehouse(daemons.warehouses[0], "SELECT count() FROM correlator.errors")
+        result["failures_visible_in_errors"] = errors
+    return result
+
+
+async def _consume_and_decode_ceiling(bootstrap: str, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """aiokafka + orjson alone: how fast these messages can be read and parsed in Python."""
+    topics = Topics.fresh()
+    await ensure_topics(bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
+    renamed = [(topics.logs if topic.startswith("logs-") else topics.metrics, value) for topic, value in messages]
+    sent = await _produce(bootstrap, renamed, None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20)  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign(list(sent.ends()))
+        await consumer.seek_to_beginning()
+        total, started = 0, time.perf_counter()
+        while total < len(messages):
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=INSERT_BATCH)).values():
+                for record in records:
+                    orjson.loads(record.value)
+                total += len(records)
+        seconds = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds)}
+
+
+def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
+    """clickhouse-connect column-oriented inserts of the same rows, built beforehand: the engine's share."""
+    classifier = Classifier.from_file()
+    tables = []
+    for kind, values in ((LOGS, workload.logs), (METRICS, workload.metrics)):
+        rows = [kind.build_row(decode(v, kind.model, Provenance("t", 0, i)), Provenance("t", 0, i), classifier)
+                for i, v in enumerate(values)]  # fmt: skip
+        tables.append((kind, [list(column) for column in zip(*rows, strict=True)]))
+    client = connect(f"chdb://{work / 'insert-ceiling'}")
+    migrate(client, "ceiling", retention_days=3650)
+    total, started = 0, time.perf_counter()
+    for kind, columns in tables:
+        for start in range(0, len(columns[0]), INSERT_BATCH):
+            chunk = [column[start : start + INSERT_BATCH] for column in columns]
+            client.insert(f"ceiling.{kind.table}", chunk, column_names=list(kind.columns), column_oriented=True)
+            total += len(chunk[0])
+    seconds = time.perf_counter() - started
+    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds)}
+
+
+async def _run(events: int, growth: int, rate: float, work: Path) -> dict[str, Any]:
+    workload, count = _workload(events)
+    with LocalBroker() as broker:
+        bootstrap = broker.bootstrap
+        base = _interleaved(workload, Topics("logs-x", "metrics-x", ""))
+        results: dict[str, Any] = {"events": count, "expected_failures": len(workload.expected_class)}
+        results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(bootstrap, base)
+        results["ceiling_column_inserts"] = _insert_ceiling(workload, work)
+        results["correlator_one_process"] = await _daemon_run(
+            bootstrap, lambda t: _interleaved(workload, t), 1, None, work)  # fmt: skip
+        results["correlator_two_processes"] = await _daemon_run(
+            bootstrap, lambda t: _interleaved(workload, t), 2, None, work)  # fmt: skip
+        results[f"correlator_at_{int(rate)}_per_second"] = await _daemon_run(
+            bootstrap, lambda t: _interleaved(workload, t), 1, rate, work)  # fmt: skip
+        if growth > 1:
+            grown, _ = _workload(events * growth)
+            results[f"correlator_one_process_{growth}x"] = await _daemon_run(
+                bootstrap, lambda t: _interleaved(grown, t), 1, None, work)  # fmt: skip
+    one = results["correlator_one_process"]["events_per_second"]
+    decode_ceiling = results["ceiling_consume_and_decode"]["events_per_second"]
+    results["ratios"] = {
+        "correlator_to_consume_and_decode_ceiling": round(one / decode_ceiling, 3),
+        "correlator_to_insert_ceiling": round(one / results["ceiling_column_inserts"]["events_per_second"], 3),
+        "two_processes_to_one": round(results["correlator_two_processes"]["events_per_second"] / one, 2),
+    }  # fmt: skip
+    if growth > 1:
+        big = results[f"correlator_one_process_{growth}x"]
+        results["ratios"][f"throughput_{growth}x_to_1x"] = round(big["events_per_second"] / one, 2)
+        results["ratios"][f"peak_rss_{growth}x_to_1x"] = round(
+            big["peak_rss_mb"][0] / results["correlator_one_process"]["peak_rss_mb"][0], 2)  # fmt: skip
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--growth", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="correlator-bench-") as directory:
+        results = asyncio.run(_run(args.events, args.growth, args.rate, Path(directory)))
+    report = {
+        "benchmark": "pipeline_throughput",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "arch": platform.machine()},
+        **results,
+    }
+    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+if __name__ == "__main__":
+    main()
