@@ -26,7 +26,7 @@ class _RecordRate(ProgressColumn):
         elapsed = task.elapsed or 0.0
         records = int(task.fields.get("records", 0))
         rate = records / elapsed if elapsed > 0 else 0.0
-        return Text(f"{records:,} records  {rate:,.0f}/s", style="progress.data.speed")
+        return Text(f"{records:,} records {rate:,.0f}/s", style="progress.data.speed", no_wrap=True)
 
 
 class BarProgress:
@@ -35,7 +35,7 @@ class BarProgress:
     def __init__(self, description: str, unit: str) -> None:
         self._bar = RichBar(
             TextColumn(f"[bold]{description}"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TextColumn(unit),
             _RecordRate(),

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import io
 import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -252,3 +254,26 @@ def test_kafka_explicit_offsets_from_the_command_line(settings: Settings, tmp_pa
     stored = query_warehouse(f"chdb://{data_dir / 'clickhouse'}", "SELECT min(offset), max(offset), count(), "
                              "uniqExact(partition) FROM bf.usage_metrics")  # fmt: skip
     assert stored == [[10, 29, 20, 1]]
+
+
+def test_on_a_terminal_progress_is_a_bar_with_records_rate_and_eta(tmp_path: Path):
+    write_run_folder(tmp_path / "run", calls=300)
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "CORRELATOR_DATA_DIR": str(tmp_path / "warehouse"), "COLUMNS": "120"}
+    process = subprocess.Popen([sys.executable, "-m", "correlator", "backfill", str(tmp_path / "run")], env=env,
+                               stdout=subprocess.PIPE, stderr=terminal)  # fmt: skip
+    os.close(terminal)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        screen += chunk
+    assert process.wait(timeout=120) == 0
+    assert process.stdout is not None and orjson.loads(process.stdout.read())["records"] > 300
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode(errors="replace"))
+    last = [line for line in text.replace("\r", "\n").splitlines() if "records" in line][-1]
+    assert "━" in last and re.search(r"(\d+)/\1 lines [\d,]+ records [\d,]+/s 0:00:00", last), last
