@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from correlator.classify import Classifier
 from correlator.decode import DeadLetter, Provenance, decode
 from correlator.events import LogEvent, UsageMetric
+from correlator.redact import redact_bytes, row_redactor
 from correlator.rows import LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
@@ -68,12 +69,25 @@ class Batch:
 
 
 class PartitionBatcher:
-    """Accumulates one topic-partition's messages into day-aligned batches."""
+    """Accumulates one topic-partition's messages into day-aligned batches.
 
-    def __init__(self, kind: StreamKind, classifier: Classifier, max_records: int) -> None:
+    Rows and dead letters are redacted here, after classification has read the evidence
+    and before anything is stored (``redact=False`` turns it off).
+    """
+
+    def __init__(
+        self,
+        kind: StreamKind,
+        classifier: Classifier,
+        max_records: int,
+        redact: bool = True,
+        hash_prompts: bool = False,
+    ) -> None:
         self.kind = kind
         self.classifier = classifier
         self.max_records = max_records
+        self._redact_dead_letters = redact
+        self._redact_row = row_redactor(kind.columns, redact, hash_prompts)
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
@@ -84,9 +98,13 @@ class PartitionBatcher:
             decoded = decode(message.value, self.kind.model, prov)
             if isinstance(decoded, DeadLetter):
                 batch = self._open_batch(prov)
+                if self._redact_dead_letters:
+                    decoded = replace(decoded, raw=redact_bytes(decoded.raw))
                 batch.dead_letters.append(decoded)
             else:
                 row = self.kind.build_row(decoded, prov, self.classifier)
+                if self._redact_row is not None:
+                    row = self._redact_row(row)
                 day = row[0].date()
                 if self.open is not None and self.open.day not in (None, day):
                     closed.append(self.open)

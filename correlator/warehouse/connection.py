@@ -26,18 +26,27 @@ def embedded_url(data_dir: Path) -> str:
     return f"chdb://{(data_dir / 'clickhouse').resolve()}"
 
 
-def connect(url: str) -> Client:
-    """Open a clickhouse-connect client; the embedded engine's directory is created if absent."""
+def connect(url: str, user: str = "", password: str = "") -> Client:
+    """Open a clickhouse-connect client; the embedded engine's directory is created if absent.
+
+    ``user`` and ``password``, when given, override the URL's: they come from the
+    environment or a mounted secret file, so the URL itself need not carry a password.
+    """
     embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
     if embedded_dir is not None:
         embedded_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_dir is None and not url.startswith("chdb:")
     try:
+        if server and (user or password):
+            return clickhouse_connect.get_client(dsn=url, username=user or None, password=password)
         return clickhouse_connect.get_client(dsn=url)
     except Exception as exc:
         if embedded_dir is not None and _locked_by_another_process(embedded_dir):
             reason = "it is in use by another process (a running `correlator run`?); stop that, or use a server"
         else:
             reason = redact_url(str(exc)).replace(url, redact_url(url))
+            if password:
+                reason = reason.replace(password, "***")
         raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
 
 
