@@ -223,7 +223,7 @@ def migrate(**values: Any) -> None:
 @_RULES_OPTION
 def run(rules_path: Path, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
-    from correlator.daemon import Daemon, ShutdownTimeout
+    from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
     from correlator.warehouse.connection import WarehouseError, connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -246,7 +246,7 @@ def run(rules_path: Path, **values: Any) -> None:
 
     try:
         asyncio.run(serve())
-    except ShutdownTimeout as exc:
+    except (ShutdownTimeout, KafkaUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -92,7 +92,7 @@ def read_secret(value: str, path: Path | None, name: str) -> str:
         raise ValueError(f"cannot read the {name} file {path}: {exc.strerror}") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
     clickhouse_url: str = ""
@@ -137,6 +137,9 @@ class Settings:
             "hash_prompts": self.hash_prompts,
             **self.kafka_security.describe(),
         }
+
+    def __repr__(self) -> str:
+        return f"Settings({self.describe()})"
 
     def mask_secrets(self, text: str) -> str:
         """``text`` with every configured secret, and any DSN password, replaced by ***."""

@@ -28,6 +28,10 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 
 
+class KafkaUnavailable(RuntimeError):
+    """The consumer could not join its group: broker unreachable, TLS untrusted or credentials refused."""
+
+
 class ShutdownTimeout(RuntimeError):
     """The warehouse stayed unavailable past the shutdown grace period; nothing was committed."""
 
@@ -66,7 +70,15 @@ class Daemon:
             self.settings.kafka_session_timeout_ms,
             self.settings.kafka_security,
         )
-        await self.source.start(self._on_revoked, self._on_assigned)
+        try:
+            await self.source.start(self._on_revoked, self._on_assigned)
+        except Exception as exc:
+            await self.source.stop()
+            self._executor.shutdown(wait=False)
+            reason = self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
+            raise KafkaUnavailable(
+                f"cannot join the consumer group at {self.settings.kafka_bootstrap}: {reason}"
+            ) from None
         log.info("daemon started", **self.settings.describe())
         linger = self.settings.batch_max_seconds
         try:

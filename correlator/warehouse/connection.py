@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import re
 from pathlib import Path
+from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -35,11 +36,14 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
     embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
     if embedded_dir is not None:
         embedded_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_dir is None and not url.startswith("chdb:")
+    options: dict[str, Any] = {}
+    if embedded_dir is None and not url.startswith("chdb:"):
+        # clickhouse-connect reads TLS from the port (443, 8443), not the scheme: say it
+        options["interface"] = "https" if url.startswith("https://") else "http"
+        if user or password:
+            options.update(username=user or None, password=password)
     try:
-        if server and (user or password):
-            return clickhouse_connect.get_client(dsn=url, username=user or None, password=password)
-        return clickhouse_connect.get_client(dsn=url)
+        return clickhouse_connect.get_client(dsn=url, **options)
     except Exception as exc:
         if embedded_dir is not None and _locked_by_another_process(embedded_dir):
             reason = "it is in use by another process (a running `correlator run`?); stop that, or use a server"
