@@ -68,6 +68,10 @@ class Batch:
         return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
 
 
+def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
+    return DeadLetter(provenance, "unprocessable", "a valid event that cannot be stored as a row", raw)
+
+
 class PartitionBatcher:
     """Accumulates one topic-partition's messages into day-aligned batches.
 
@@ -96,15 +100,14 @@ class PartitionBatcher:
         for message in messages:
             prov = message.provenance
             decoded = decode(message.value, self.kind.model, prov)
-            if isinstance(decoded, DeadLetter):
-                batch = self._open_batch(prov)
+            row = None if isinstance(decoded, DeadLetter) else self._row(decoded, prov)
+            if row is None:
+                dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
                 if self._redact_dead_letters:
-                    decoded = replace(decoded, raw=redact_bytes(decoded.raw))
-                batch.dead_letters.append(decoded)
+                    dead = replace(dead, raw=redact_bytes(dead.raw))
+                batch = self._open_batch(prov)
+                batch.dead_letters.append(dead)
             else:
-                row = self.kind.build_row(decoded, prov, self.classifier)
-                if self._redact_row is not None:
-                    row = self._redact_row(row)
                 day = row[0].date()
                 if self.open is not None and self.open.day not in (None, day):
                     closed.append(self.open)
@@ -117,6 +120,14 @@ class PartitionBatcher:
                 closed.append(batch)
                 self.open = None
         return closed
+
+    def _row(self, event: BaseModel, provenance: Provenance) -> tuple[Any, ...] | None:
+        """The event's row, redacted; None when a valid event still cannot be made a row (say, nested too deep)."""
+        try:
+            row = self.kind.build_row(event, provenance, self.classifier)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return None
+        return self._redact_row(row) if self._redact_row is not None else row
 
     def _open_batch(self, provenance: Provenance) -> Batch:
         if self.open is None:
