@@ -221,7 +221,9 @@ def migrate(**values: Any) -> None:
 @main.command()
 @_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
 @_RULES_OPTION
-def run(rules_path: Path, **values: Any) -> None:
+@click.option("--migrate/--no-migrate", "apply_migrations", envvar="CORRELATOR_MIGRATE", default=True,
+              show_default=True, help="Apply the schema at start (off: schemas/grants.sql users).")  # fmt: skip
+def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
     from correlator.warehouse.connection import WarehouseError, connect
@@ -232,7 +234,8 @@ def run(rules_path: Path, **values: Any) -> None:
     classifier = _classifier(rules_path)
     try:
         client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
+        if apply_migrations:
+            apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
