@@ -158,3 +158,11 @@ def produce_elsewhere(bootstrap: str, logs_topic: str, metrics_topic: str, calls
     produced: dict[str, Any] = orjson.loads(done.stdout)
     produced["ends"] = {t: {int(p): end for p, end in parts.items()} for t, parts in produced["ends"].items()}
     return produced
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The process's peak resident memory so far (Linux ``VmHWM``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc: peak memory is measured on Linux only")

@@ -143,3 +143,42 @@ def test_broker_unreachable_then_back_resumes_from_committed_offsets(
     stored = stored_offsets(warehouse, db)
     assert len(stored) == len(set(stored))
     assert set(stored) == expected_offsets(ends)
+
+
+def test_rebalances_with_batches_in_flight_lose_nothing_and_double_nothing_in_any_view(
+    settings: Settings, warehouse: Client
+):
+    """A second daemon joins mid-stream, then the first leaves: partitions move twice while batches are open."""
+    settings = replace(settings, batch_max_records=200, batch_max_seconds=0.5)
+    workload = mixed_workload(6_000, failure_share=0.3, seed=41)
+    db = settings.database
+    first, second = (Daemon(settings, Warehouse(warehouse, db), Classifier.from_file()) for _ in range(2))
+
+    async def scenario() -> dict[str, dict[int, int]]:
+        ends: dict[str, dict[int, int]] = {}
+        stop_first, stop_second = asyncio.Event(), asyncio.Event()
+        first_task = asyncio.create_task(first.run(stop_first))
+        await send(settings.kafka_bootstrap, settings, workload, ends)
+        total = sum(end for parts in ends.values() for end in parts.values())
+        await _until(lambda: first.counters.rows > 0, first_task, "the first daemon to store")
+        second_task = asyncio.create_task(second.run(stop_second))
+        await _until(lambda: bool(second.assigned), second_task, "the second daemon to be given partitions")
+        stop_first.set()
+        await first_task
+        stored = lambda: sum(d.counters.rows + d.counters.dead_letters for d in (first, second)) >= total  # noqa: E731
+        await _until(stored, second_task, "everything")
+        stop_second.set()
+        await second_task
+        return ends
+
+    ends = asyncio.run(scenario())
+    assert first.counters.rows and second.counters.rows  # both daemons really stored part of the stream
+    stored = stored_offsets(warehouse, db)
+    assert len(stored) == len(set(stored)) and set(stored) == expected_offsets(ends)
+    metrics = len(workload.metrics)
+    assert rows(warehouse, f"SELECT sum(calls) FROM {db}.model_health_1h") == [(metrics,)]
+    assert rows(warehouse, f"SELECT sum(errors) FROM {db}.error_rates_5m") == [(len(workload.expected_class),)]
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == workload.expected_class
+    assert rows(warehouse, f"SELECT count(), uniqExact(topic, partition, offset) FROM {db}.usage_metrics") == [
+        (metrics, metrics)
+    ]
