@@ -27,6 +27,7 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.broker import LocalBroker
 from correlator.config import Settings
+from correlator.ownlogs import configure_logging
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
@@ -82,6 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.scenario or list(SCENARIOS)
     if args.here:
+        configure_logging("warning")  # the daemon's own log lines go to stderr, the JSON alone to stdout
         sys.stdout.buffer.write(orjson.dumps(run_one(names[0])))
         return
     report: dict[str, object] = {}
