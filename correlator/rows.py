@@ -6,6 +6,7 @@ for the daemon and for ``correlator classify`` alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -171,10 +172,30 @@ def _chain_of(event: LogEvent, classifier: Classifier) -> Chain:
 
 
 def stored_traceback(exception: str | list[Any] | None) -> str:
-    """The traceback as stored: text as it came, structlog's dicts as JSON without frame locals."""
+    """The traceback as stored: structlog's dicts as JSON, text as it came; both without frame locals."""
     if isinstance(exception, list):
         return _json([_without_locals(stack) for stack in exception])
-    return exception or ""
+    return _text_without_locals(exception) if exception else ""
+
+
+_FRAME_HEADER = re.compile(r'^\s*File "[^"]*", line \d+')
+_LOCAL_LINE = re.compile(r"^ {4}[A-Za-z_]\w* = ")
+
+
+def _text_without_locals(text: str) -> str:
+    """Traceback text without ``capture_locals``' ``name = value`` lines (an assignment's code line goes too)."""
+    if " = " not in text:
+        return text
+    kept, in_frame = [], False
+    for line in text.splitlines(keepends=True):
+        if _FRAME_HEADER.match(line):
+            in_frame = True
+        elif not line.startswith("    "):
+            in_frame = False
+        elif in_frame and _LOCAL_LINE.match(line):
+            continue
+        kept.append(line)
+    return "".join(kept)
 
 
 def chain_of_text(text: str, classifier: Classifier) -> Chain:

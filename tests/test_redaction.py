@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,3 +126,33 @@ def test_nothing_secret_reaches_the_warehouse(settings: Settings, warehouse: Cli
     ], default=str).decode()  # fmt: skip
     assert not any(secret in stored for secret in SECRETS), stored
     assert rows(warehouse, f"SELECT error_class FROM {db}.errors") == [("auth",)]
+
+
+def _traceback_with_locals() -> str:
+    def call_model(api_key: str, prompt: str) -> None:
+        raise TimeoutError("The read operation timed out")
+
+    key, question = "not-a-pattern-but-a-local", "my private question"
+    try:
+        call_model(key, question)
+    except TimeoutError as exc:
+        return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    raise AssertionError("no exception")
+
+
+def test_frame_locals_are_never_stored_from_dict_or_text_tracebacks():
+    text = _traceback_with_locals()
+    assert "my private question" in text
+    frame = {"filename": "a.py", "lineno": 1, "name": "call_model", "locals": {"prompt": "'my private question'"}}
+    dicts = [{"exc_type": "TimeoutError", "exc_value": "timed out", "frames": [frame]}]
+    batcher = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10)
+    batcher.add(
+        Message(orjson.dumps({"event": "failed", "level": "error", "exception": exception}), Provenance("l", 0, i))
+        for i, exception in enumerate((text, dicts))
+    )
+    batch = batcher.take()
+    assert batch is not None
+    for row in batch.rows:
+        values = dict(zip(LOGS.columns, row, strict=True))
+        assert "my private question" not in values["traceback"] and "call_model" in values["traceback"]
+        assert values["error_class"] == "timeout"
