@@ -28,9 +28,13 @@ _CARD_PATTERN = re.compile(_CARD, re.ASCII)
 _SCAN = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)])
 
 
+def _found(text: str) -> dict[int, int]:
+    return _SCAN.first_matches(text.encode("utf-8", "surrogateescape"))
+
+
 def redact(text: str) -> str:
     """The text with API keys, bearer tokens, credentials, e-mail addresses and card numbers masked."""
-    found = _SCAN.first_matches(text.encode("utf-8", "surrogateescape"))
+    found = _found(text)
     if not found:
         return text
     for index, (_, _, replacement) in enumerate(_RULES):
@@ -73,24 +77,37 @@ def row_redactor(columns: tuple[str, ...], redact_text: bool = True, hash_prompt
     """A function that redacts one warehouse row of ``columns`` (a tuple in that order); None if nothing to do."""
     if not (redact_text or hash_prompts):
         return None
-    scrub: Callable[[str], str] = redact if redact_text else str
     texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
     arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
     maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
 
-    def attribute(key: str, value: str) -> str:
-        return prompt_digest(value) if hash_prompts and key.lower() in PROMPT_KEYS else scrub(value)
+    def all_text(row: tuple[Any, ...]) -> str:
+        """Every text of a row in one string: most rows hold nothing to mask, and one scan says so."""
+        parts: list[str] = [row[i] for i in texts]
+        for i in arrays:
+            parts.extend(row[i])
+        for i in maps:
+            parts.extend(row[i].values())
+        return "\n".join(parts)
+
+    def attribute(key: str, value: str, mask: bool) -> str:
+        if hash_prompts and key.lower() in PROMPT_KEYS:
+            return prompt_digest(value)
+        return redact(value) if mask else value
 
     def redact_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        mask = redact_text and bool(_found(all_text(row)))
+        if not (mask or hash_prompts):
+            return row
         values = list(row)
-        if redact_text:
+        if mask:
             for i in texts:
                 values[i] = redact(values[i])
             for i in arrays:
                 values[i] = [redact(value) for value in values[i]]
         for i in maps:
             mapping: Mapping[str, str] = values[i]
-            values[i] = {key: attribute(key, value) for key, value in mapping.items()}
+            values[i] = {key: attribute(key, value, mask) for key, value in mapping.items()}
         return tuple(values)
 
     return redact_row
