@@ -31,7 +31,7 @@ from correlator.ownlogs import configure_logging
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import mixed_workload
+from correlator.workload import POISON_MESSAGES, Workload, mixed_workload
 from tests import scenarios
 
 Scenario = Callable[[Settings, Path], scenarios.Outcome]
@@ -46,15 +46,23 @@ def _in_process(run: Callable[[Settings, Client], scenarios.Outcome]) -> Scenari
     return scenario
 
 
+def _with_poison(workload: Workload) -> Workload:
+    """The workload with undecodable messages among the good ones: they must end as dead letters."""
+    for index, name in enumerate(("not_json", "not_object", "not_utf8")):
+        workload.logs.insert(1_000 * (index + 1), POISON_MESSAGES[name])
+    workload.metrics.insert(500, POISON_MESSAGES["invalid_fields"])
+    return workload
+
+
 SCENARIOS: dict[str, Scenario] = {
     "sigkill_random_points": lambda settings, directory: scenarios.sigkill(
         settings, f"chdb://{directory / 'daemon-warehouse'}", directory / "daemon.log",
-        mixed_workload(10_000, failure_share=0.3, seed=5), kills=3,
+        _with_poison(mixed_workload(10_000, failure_share=0.3, seed=5)), kills=3,
     ),
     "warehouse_unavailable": _in_process(scenarios.warehouse_outage),
     "broker_unreachable": _in_process(scenarios.broker_unreachable),
     "rebalance_in_flight": _in_process(
-        lambda settings, client: scenarios.rebalance(settings, client, mixed_workload(4_000, seed=41))
+        lambda settings, client: scenarios.rebalance(settings, client, _with_poison(mixed_workload(4_000, seed=41)))
     ),
     "burst_10x": lambda settings, directory: scenarios.burst(
         settings, f"chdb://{directory / 'daemon-warehouse'}", directory / "daemon.log"
