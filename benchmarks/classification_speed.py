@@ -3,8 +3,9 @@
     python -m benchmarks.classification_speed [--seconds 3]
 
 Events are the labelled corpus's log lines in all four forms (structlog dicts, traceback
-text, masked and unmasked). Two figures: explaining already-validated events (root
-cause + rules), and the whole decode path (orjson + pydantic + explain).
+text, masked and unmasked). Figures: explaining already-validated events (root cause +
+rules); the whole decode path (orjson + pydantic + explain); that path up to the stored
+row, without and with redaction; and redacting built rows alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import orjson
 from correlator.classify import Classifier
 from correlator.decode import Provenance, decode
 from correlator.events import LogEvent
-from correlator.rows import explain_log
+from correlator.redact import row_redactor
+from correlator.rows import LOG_COLUMNS, explain_log, log_row
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
 
@@ -57,11 +59,33 @@ def main() -> None:
             explain_log(decode(line, LogEvent, here), classifier)  # type: ignore[arg-type]
         return len(lines)
 
+    redact_row = row_redactor(LOG_COLUMNS)
+    assert redact_row is not None
+    built = [log_row(event, here, classifier) for event in events]  # type: ignore[arg-type]
+
+    def rows(redacted: bool) -> Callable[[], int]:
+        def work() -> int:
+            for line in lines:
+                row = log_row(decode(line, LogEvent, here), here, classifier)  # type: ignore[arg-type]
+                if redacted:
+                    redact_row(row)
+            return len(lines)
+
+        return work
+
+    def redact_only() -> int:
+        for row in built:
+            redact_row(row)
+        return len(built)
+
     report = {
         "events": len(lines),
         "mean_event_bytes": round(sum(map(len, lines)) / len(lines)),
         "explain_events_per_second": round(_rate(explain_only, args.seconds)),
         "decode_and_explain_events_per_second": round(_rate(decode_and_explain, args.seconds)),
+        "rows_per_second": round(_rate(rows(redacted=False), args.seconds)),
+        "redacted_rows_per_second": round(_rate(rows(redacted=True), args.seconds)),
+        "redact_only_rows_per_second": round(_rate(redact_only, args.seconds)),
         "target_events_per_second": 50_000,
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",

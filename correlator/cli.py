@@ -16,7 +16,14 @@ import click
 import orjson
 
 from correlator.classify import RULES_PATH, Classifier, RulesError
-from correlator.config import Settings, Thresholds
+from correlator.config import (
+    KAFKA_SASL_MECHANISMS,
+    KAFKA_SECURITY_PROTOCOLS,
+    KafkaSecurity,
+    Settings,
+    Thresholds,
+    read_secret,
+)
 from correlator.ownlogs import configure_logging
 from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
 
@@ -26,7 +33,26 @@ _WAREHOUSE_OPTIONS = [
         "clickhouse_url",
         envvar="CORRELATOR_CLICKHOUSE_URL",
         default="",
-        help="clickhouse-connect DSN: chdb:///dir (embedded) or http(s)://user:pass@host:port/db.",
+        help="clickhouse-connect DSN: chdb:///dir (embedded) or http(s)://host:port/db.",
+    ),
+    click.option(
+        "--clickhouse-user",
+        envvar="CORRELATOR_CLICKHOUSE_USER",
+        default="",
+        help="ClickHouse user (overrides the URL's).",
+    ),
+    click.option(
+        "--clickhouse-password",
+        envvar="CORRELATOR_CLICKHOUSE_PASSWORD",
+        default="",
+        help="ClickHouse password; prefer the environment or a file: flags show in process lists.",
+    ),
+    click.option(
+        "--clickhouse-password-file",
+        envvar="CORRELATOR_CLICKHOUSE_PASSWORD_FILE",
+        default=None,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A mounted secret file.",
     ),
     click.option("--database", envvar="CORRELATOR_DATABASE", default="correlator", show_default=True),
     click.option(
@@ -60,6 +86,7 @@ _WAREHOUSE_OPTIONS += [
                  default=default, type=type(default), help=_THRESHOLD_HELP[name])
     for name, default in ((n, getattr(Thresholds(), n)) for n in Thresholds.__dataclass_fields__)
 ]  # fmt: skip
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _KAFKA_OPTIONS = [
     click.option("--kafka", "kafka_bootstrap", envvar="CORRELATOR_KAFKA_BOOTSTRAP", default="localhost:9092",
                  show_default=True),
@@ -72,6 +99,25 @@ _KAFKA_OPTIONS = [
                  type=click.IntRange(min=1)),
     click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.25, show_default=True,
                  type=click.FloatRange(min=0.001)),
+    click.option("--kafka-security-protocol", envvar="CORRELATOR_KAFKA_SECURITY_PROTOCOL", default="PLAINTEXT",
+                 show_default=True, type=click.Choice(KAFKA_SECURITY_PROTOCOLS)),
+    click.option("--kafka-sasl-mechanism", envvar="CORRELATOR_KAFKA_SASL_MECHANISM", default="PLAIN",
+                 show_default=True, type=click.Choice(KAFKA_SASL_MECHANISMS)),
+    click.option("--kafka-sasl-username", envvar="CORRELATOR_KAFKA_SASL_USERNAME", default=""),
+    click.option("--kafka-sasl-password", envvar="CORRELATOR_KAFKA_SASL_PASSWORD", default="",
+                 help="Prefer the environment or a file: flags show in process lists."),
+    click.option("--kafka-sasl-password-file", envvar="CORRELATOR_KAFKA_SASL_PASSWORD_FILE", default=None,
+                 type=_FILE, help="A mounted secret file."),
+    click.option("--kafka-ssl-cafile", envvar="CORRELATOR_KAFKA_SSL_CAFILE", default=None,
+                 type=_FILE, help="CA bundle (default: the system's)."),
+    click.option("--kafka-ssl-certfile", envvar="CORRELATOR_KAFKA_SSL_CERTFILE", default=None,
+                 type=_FILE, help="Client certificate (mutual TLS)."),
+    click.option("--kafka-ssl-keyfile", envvar="CORRELATOR_KAFKA_SSL_KEYFILE", default=None,
+                 type=_FILE, help="The client certificate's key."),
+    click.option("--redact/--no-redact", envvar="CORRELATOR_REDACT", default=True, show_default=True,
+                 help="Mask API keys, tokens, e-mail addresses and card numbers before storing."),
+    click.option("--hash-prompts", envvar="CORRELATOR_HASH_PROMPTS", is_flag=True,
+                 help="Store prompt and output attributes as SHA-256 digests instead of text."),
 ]  # fmt: skip
 
 
@@ -119,6 +165,22 @@ def _settings(**values: Any) -> Settings:
         thresholds = Thresholds(
             **{name: values.pop(name) for name in Thresholds.__dataclass_fields__ if name in values}
         )
+        if "clickhouse_password_file" in values:
+            values["clickhouse_password"] = read_secret(
+                values["clickhouse_password"], values.pop("clickhouse_password_file"), "ClickHouse password"
+            )
+        if "kafka_security_protocol" in values:
+            values["kafka_security"] = KafkaSecurity(
+                protocol=values.pop("kafka_security_protocol"),
+                sasl_mechanism=values.pop("kafka_sasl_mechanism"),
+                sasl_username=values.pop("kafka_sasl_username"),
+                sasl_password=read_secret(
+                    values.pop("kafka_sasl_password"), values.pop("kafka_sasl_password_file"), "Kafka SASL password"
+                ),
+                ssl_cafile=values.pop("kafka_ssl_cafile"),
+                ssl_certfile=values.pop("kafka_ssl_certfile"),
+                ssl_keyfile=values.pop("kafka_ssl_keyfile"),
+            )
         return Settings(thresholds=thresholds, **values)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -143,7 +205,10 @@ def migrate(**values: Any) -> None:
     settings = _settings(**values)
     try:
         report = apply_schema(
-            connect(settings.clickhouse_url), settings.database, settings.retention_days, settings.thresholds
+            connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
+            settings.database,
+            settings.retention_days,
+            settings.thresholds,
         )
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
@@ -157,9 +222,11 @@ def migrate(**values: Any) -> None:
 @main.command()
 @_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
 @_RULES_OPTION
-def run(rules_path: Path, **values: Any) -> None:
+@click.option("--migrate/--no-migrate", "apply_migrations", envvar="CORRELATOR_MIGRATE", default=True,
+              show_default=True, help="Apply the schema at start (off: schemas/grants.sql users).")  # fmt: skip
+def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
-    from correlator.daemon import Daemon, ShutdownTimeout
+    from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
     from correlator.warehouse.connection import WarehouseError, connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -167,8 +234,9 @@ def run(rules_path: Path, **values: Any) -> None:
     settings = _settings(**values)
     classifier = _classifier(rules_path)
     try:
-        client = connect(settings.clickhouse_url)
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
+        client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
+        if apply_migrations:
+            apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
@@ -182,7 +250,7 @@ def run(rules_path: Path, **values: Any) -> None:
 
     try:
         asyncio.run(serve())
-    except ShutdownTimeout as exc:
+    except (ShutdownTimeout, KafkaUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -286,14 +354,15 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         settings = _settings(**values)
         progress = progress_for("backfill", "messages" if from_kafka else "lines", progress_interval)
         stack.callback(progress.close)
-        loader = load.Loader(warehouse, classifier, settings.batch_max_records, progress)
+        loader = load.Loader(warehouse, classifier, settings.batch_max_records, progress, settings.redact,
+                             settings.hash_prompts)  # fmt: skip
         stack.enter_context(load.stop_on_signals(stop))
         if from_kafka:
             from aiokafka.errors import KafkaError
 
             from correlator.sources.kafka import KafkaRangeReader
 
-            reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records)
+            reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records, settings.kafka_security)
             kinds = load.stream_kinds(settings.logs_topic, settings.metrics_topic)
             try:
                 tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
@@ -343,17 +412,17 @@ def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
     """The configured warehouse; a query that fails says why, and what usually fixes it."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.warehouse.connection import WarehouseError, connect, redact_url
+    from correlator.warehouse.connection import WarehouseError, connect
 
     settings = _settings(**values)
     try:
-        client = connect(settings.clickhouse_url)
+        client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     try:
         yield client, settings
     except DatabaseError as exc:
-        first_line = redact_url(str(exc)).splitlines()[0][:300]
+        first_line = settings.mask_secrets(str(exc)).splitlines()[0][:300]
         hint = ""
         if "UNKNOWN_TABLE" in str(exc) or "UNKNOWN_FUNCTION" in str(exc) or "UNKNOWN_DATABASE" in str(exc):
             hint = f"; database {settings.database} lacks objects this version needs: run `correlator migrate`"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from correlator.warehouse.connection import embedded_url, redact_url
@@ -36,7 +36,63 @@ class Thresholds:
         return values
 
 
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
 @dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """How the daemon authenticates to Kafka and encrypts the connection; the password never prints."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in KAFKA_SECURITY_PROTOCOLS:
+            raise ValueError(f"the Kafka security protocol must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}")
+        if self.sasl_mechanism not in KAFKA_SASL_MECHANISMS:
+            raise ValueError(f"the Kafka SASL mechanism must be one of {', '.join(KAFKA_SASL_MECHANISMS)}")
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"{self.protocol} needs a SASL username and password")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("a client certificate needs its key, and a key its certificate")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kafka_security_protocol": self.protocol,
+            **({"kafka_sasl_mechanism": self.sasl_mechanism, "kafka_sasl_username": self.sasl_username}
+               if self.uses_sasl else {}),
+            **({"kafka_ssl_cafile": str(self.ssl_cafile or "system"), "kafka_ssl_client_cert": bool(self.ssl_certfile)}
+               if self.uses_tls else {}),
+        }  # fmt: skip
+
+
+def read_secret(value: str, path: Path | None, name: str) -> str:
+    """A secret given directly, else read from a mounted file (trailing newline dropped); never both."""
+    if value and path is not None:
+        raise ValueError(f"give {name} or its file, not both")
+    if path is None:
+        return value
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(f"cannot read the {name} file {path}: {exc.strerror}") from None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
     clickhouse_url: str = ""
@@ -50,6 +106,11 @@ class Settings:
     batch_max_seconds: float = 0.25
     shutdown_grace_seconds: float = 20.0
     kafka_session_timeout_ms: int = 10_000
+    kafka_security: KafkaSecurity = KafkaSecurity()
+    clickhouse_user: str = ""
+    clickhouse_password: str = field(default="", repr=False)
+    redact: bool = True
+    hash_prompts: bool = False
     thresholds: Thresholds = Thresholds()
 
     def __post_init__(self) -> None:
@@ -71,4 +132,18 @@ class Settings:
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,
             "batch_max_seconds": self.batch_max_seconds,
+            "clickhouse_user": self.clickhouse_user or "from the URL",
+            "redact": self.redact,
+            "hash_prompts": self.hash_prompts,
+            **self.kafka_security.describe(),
         }
+
+    def __repr__(self) -> str:
+        return f"Settings({self.describe()})"
+
+    def mask_secrets(self, text: str) -> str:
+        """``text`` with every configured secret, and any DSN password, replaced by ***."""
+        for secret in (self.clickhouse_password, self.kafka_security.sasl_password):
+            if secret:
+                text = text.replace(secret, "***")
+        return redact_url(text)

@@ -20,13 +20,16 @@ from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.pipeline import LOGS, METRICS, Batch, PartitionBatcher
 from correlator.sources.kafka import KafkaSource
-from correlator.warehouse.connection import redact_url
 from correlator.warehouse.writer import Warehouse
 
 log = structlog.get_logger("correlator.daemon")
 
 RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
+
+
+class KafkaUnavailable(RuntimeError):
+    """The consumer could not join its group: broker unreachable, TLS untrusted or credentials refused."""
 
 
 class ShutdownTimeout(RuntimeError):
@@ -49,6 +52,8 @@ class Daemon:
         self.classifier = classifier
         self.counters = Counters()
         self.assigned: set[TopicPartition] = set()
+        #: False from a failed insert until the next one succeeds: what readiness reports
+        self.warehouse_healthy = True
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
@@ -63,8 +68,17 @@ class Daemon:
             self.settings.group_id,
             [self.settings.logs_topic, self.settings.metrics_topic],
             self.settings.kafka_session_timeout_ms,
+            self.settings.kafka_security,
         )
-        await self.source.start(self._on_revoked, self._on_assigned)
+        try:
+            await self.source.start(self._on_revoked, self._on_assigned)
+        except Exception as exc:
+            await self.source.stop()
+            self._executor.shutdown(wait=False)
+            reason = self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
+            raise KafkaUnavailable(
+                f"cannot join the consumer group at {self.settings.kafka_bootstrap}: {reason}"
+            ) from None
         log.info("daemon started", **self.settings.describe())
         linger = self.settings.batch_max_seconds
         try:
@@ -90,7 +104,13 @@ class Daemon:
         batcher = self._batchers.get(tp)
         if batcher is None:
             kind = LOGS if tp.topic == self.settings.logs_topic else METRICS
-            batcher = self._batchers[tp] = PartitionBatcher(kind, self.classifier, self.settings.batch_max_records)
+            batcher = self._batchers[tp] = PartitionBatcher(
+                kind,
+                self.classifier,
+                self.settings.batch_max_records,
+                redact=self.settings.redact,
+                hash_prompts=self.settings.hash_prompts,
+            )
         return batcher
 
     async def _store_and_commit(self, tp: TopicPartition, batch: Batch) -> None:
@@ -115,15 +135,17 @@ class Daemon:
         while True:
             try:
                 await loop.run_in_executor(self._executor, self.warehouse.store, batch)
+                self.warehouse_healthy = True
                 return
             except Exception as exc:
+                self.warehouse_healthy = False
                 if self._stopping_since is not None and (
                     time.monotonic() - self._stopping_since > self.settings.shutdown_grace_seconds
                 ):
                     raise ShutdownTimeout("warehouse unavailable at shutdown; offsets left uncommitted") from None
                 log.warning(
                     "insert failed, retrying",
-                    error=_safe(exc),
+                    error=self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500],
                     retry_in=round(delay, 2),
                     batch=batch.dedup_token,
                 )
@@ -166,8 +188,3 @@ class Daemon:
         self.assigned |= assigned
         self.source.resume(assigned)
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in self.assigned))
-
-
-def _safe(exc: BaseException) -> str:
-    """An error's text with any DSN credentials masked."""
-    return redact_url(f"{type(exc).__name__}: {exc}")[:500]

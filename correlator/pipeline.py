@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from correlator.classify import Classifier
 from correlator.decode import DeadLetter, Provenance, decode
 from correlator.events import LogEvent, UsageMetric
+from correlator.redact import redact_bytes, row_redactor
 from correlator.rows import LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
@@ -67,13 +68,30 @@ class Batch:
         return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
 
 
-class PartitionBatcher:
-    """Accumulates one topic-partition's messages into day-aligned batches."""
+def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
+    return DeadLetter(provenance, "unprocessable", "a valid event that cannot be stored as a row", raw)
 
-    def __init__(self, kind: StreamKind, classifier: Classifier, max_records: int) -> None:
+
+class PartitionBatcher:
+    """Accumulates one topic-partition's messages into day-aligned batches.
+
+    Rows and dead letters are redacted here, after classification has read the evidence
+    and before anything is stored (``redact=False`` turns it off).
+    """
+
+    def __init__(
+        self,
+        kind: StreamKind,
+        classifier: Classifier,
+        max_records: int,
+        redact: bool = True,
+        hash_prompts: bool = False,
+    ) -> None:
         self.kind = kind
         self.classifier = classifier
         self.max_records = max_records
+        self._redact_dead_letters = redact
+        self._redact_row = row_redactor(kind.columns, redact, hash_prompts)
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
@@ -82,11 +100,14 @@ class PartitionBatcher:
         for message in messages:
             prov = message.provenance
             decoded = decode(message.value, self.kind.model, prov)
-            if isinstance(decoded, DeadLetter):
+            row = None if isinstance(decoded, DeadLetter) else self._row(decoded, prov)
+            if row is None:
+                dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
+                if self._redact_dead_letters:
+                    dead = replace(dead, raw=redact_bytes(dead.raw))
                 batch = self._open_batch(prov)
-                batch.dead_letters.append(decoded)
+                batch.dead_letters.append(dead)
             else:
-                row = self.kind.build_row(decoded, prov, self.classifier)
                 day = row[0].date()
                 if self.open is not None and self.open.day not in (None, day):
                     closed.append(self.open)
@@ -99,6 +120,14 @@ class PartitionBatcher:
                 closed.append(batch)
                 self.open = None
         return closed
+
+    def _row(self, event: BaseModel, provenance: Provenance) -> tuple[Any, ...] | None:
+        """The event's row, redacted; None when a valid event still cannot be made a row (say, nested too deep)."""
+        try:
+            row = self.kind.build_row(event, provenance, self.classifier)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return None
+        return self._redact_row(row) if self._redact_row is not None else row
 
     def _open_batch(self, provenance: Provenance) -> Batch:
         if self.open is None:

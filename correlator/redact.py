@@ -1,30 +1,48 @@
-"""Redaction of secrets and personal data from free text, before it leaves a process or is stored."""
+"""Redaction of secrets and personal data from free text, before it leaves a process or is stored.
+
+Most text holds nothing to redact, so one Hyperscan pass over all patterns decides first
+which of them occur at all; only those run as Python regexes, to do the replacing.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(sk-(?:ant-|proj-|live-|test-)?)[A-Za-z0-9_\-]{8,}"), r"\1***"),
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), "AIza***"),
-    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{12,}"), r"\1***"),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1***"),
-    (
-        re.compile(r"(?i)\b((?:api[_-]?key|x-api-key|token|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
-        r"\1***",
-    ),
-    (re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b"), "<email>"),
+from correlator.patterns import PatternSet
+
+# (pattern, case sensitive, replacement); ASCII semantics, the same in Hyperscan and ``re``
+_RULES: tuple[tuple[str, bool, str], ...] = (
+    (r"\b(sk-(?:ant-|proj-|live-|test-)?)[A-Za-z0-9_\-]{8,}", True, r"\1***"),
+    (r"\bAIza[0-9A-Za-z_\-]{20,}", True, "AIza***"),
+    (r"\b(AKIA|ASIA)[0-9A-Z]{12,}", True, r"\1***"),
+    (r"\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}", False, r"\1***"),
+    (r"\b((?:api[_-]?key|x-api-key|token|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}", False, r"\1***"),
+    (r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b", True, "<email>"),
 )
+_CARD = r"\b\d(?:[ -]?\d){12,18}\b"
+_PATTERNS = tuple(re.compile(p, re.ASCII | (0 if sensitive else re.IGNORECASE)) for p, sensitive, _ in _RULES)
+_CARD_PATTERN = re.compile(_CARD, re.ASCII)
+_SCAN = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)])
+
+
+def _found(text: str) -> dict[int, int]:
+    return _SCAN.first_matches(text.encode("utf-8", "surrogateescape"))
 
 
 def redact(text: str) -> str:
     """The text with API keys, bearer tokens, credentials, e-mail addresses and card numbers masked."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _CARD.sub(_mask_card, text)
-
-
-_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+    found = _found(text)
+    if not found:
+        return text
+    for index, (_, _, replacement) in enumerate(_RULES):
+        if index in found:
+            text = _PATTERNS[index].sub(replacement, text)
+    if len(_RULES) in found:
+        text = _CARD_PATTERN.sub(_mask_card, text)
+    return text
 
 
 def _mask_card(match: re.Match[str]) -> str:
@@ -32,3 +50,64 @@ def _mask_card(match: re.Match[str]) -> str:
     digits = [int(c) for c in match.group() if c.isdigit()]
     checksum = sum(digits[-1::-2]) + sum(sum(divmod(2 * d, 10)) for d in digits[-2::-2])
     return "<card>" if checksum % 10 == 0 else match.group()
+
+
+def redact_bytes(raw: bytes) -> bytes:
+    """Redact a raw message (a dead letter) and keep bytes that are not UTF-8 as they were."""
+    return redact(raw.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+
+
+# attributes that hold what was sent to a model or came back from it
+PROMPT_KEYS = frozenset({"prompt", "prompts", "messages", "input", "inputs", "output", "outputs", "completion",
+                         "response", "system_prompt", "user_prompt"})  # fmt: skip
+# the stored text columns of ``log_events`` and ``usage_metrics`` that may carry secrets
+TEXT_COLUMNS = frozenset({"message", "root_cause_message", "traceback", "error_detail"})
+ARRAY_COLUMNS = frozenset({"exception_values"})
+MAP_COLUMNS = frozenset({"attributes"})
+
+RowRedactor = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def prompt_digest(value: str) -> str:
+    """What is stored instead of a prompt or output when they are hashed: equal texts stay comparable."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def row_redactor(columns: tuple[str, ...], redact_text: bool = True, hash_prompts: bool = False) -> RowRedactor | None:
+    """A function that redacts one warehouse row of ``columns`` (a tuple in that order); None if nothing to do."""
+    if not (redact_text or hash_prompts):
+        return None
+    texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
+    arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
+    maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
+
+    def all_text(row: tuple[Any, ...]) -> str:
+        """Every text of a row in one string: most rows hold nothing to mask, and one scan says so."""
+        parts: list[str] = [row[i] for i in texts]
+        for i in arrays:
+            parts.extend(row[i])
+        for i in maps:
+            parts.extend(row[i].values())
+        return "\n".join(parts)
+
+    def attribute(key: str, value: str, mask: bool) -> str:
+        if hash_prompts and key.lower() in PROMPT_KEYS:
+            return prompt_digest(value)
+        return redact(value) if mask else value
+
+    def redact_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        mask = redact_text and bool(_found(all_text(row)))
+        if not (mask or hash_prompts):
+            return row
+        values = list(row)
+        if mask:
+            for i in texts:
+                values[i] = redact(values[i])
+            for i in arrays:
+                values[i] = [redact(value) for value in values[i]]
+        for i in maps:
+            mapping: Mapping[str, str] = values[i]
+            values[i] = {key: attribute(key, value, mask) for key, value in mapping.items()}
+        return tuple(values)
+
+    return redact_row

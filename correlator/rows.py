@@ -6,9 +6,10 @@ for the daemon and for ``correlator classify`` alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,6 +28,9 @@ from correlator.rootcause import (
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
 NO_LABEL = Label("", "", "")
+# what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
+EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
 
 LOG_COLUMNS = (
     "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
@@ -98,39 +102,51 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     explanation = explain_log(event, classifier)
     cause, label = explanation.root_cause, explanation.label
+    ts, rejected = event_time(event.timestamp, provenance)
     return (
-        event_time(event.timestamp, provenance), event.service, event.level.lower(), event.logger,
+        ts, event.service, event.level.lower(), event.logger,
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
         [link.type for link in explanation.chain], [link.message for link in explanation.chain],
         ["\n".join(link.frames) for link in explanation.chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
         classifier.version if label.rule else "", stored_traceback(event.exception),
-        attributes_of(event.extras(), context=event.context, error_category=event.error_category or None),
+        attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
+                      rejected_timestamp=rejected),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
 
 def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     label = explain_metric(metric, classifier).label
+    ts, rejected = event_time(metric.timestamp, provenance)
     return (
-        event_time(metric.timestamp, provenance), metric.model, metric.provider, metric.service,
+        ts, metric.model, metric.provider, metric.service,
         metric.success, metric.duration_seconds, metric.error, metric.error_id,
         metric.error_detail, metric.trace_id, metric.span_id, metric.request_id,
         metric.input_tokens, metric.output_tokens, metric.cost_usd, metric.finish_reason,
         metric.prompt_version, metric.user_id, metric.session_id,
         label.category, label.error_class, label.rule, classifier.version if label.rule else "",
-        attributes_of(metric.extras()),
+        attributes_of(metric.extras(), rejected_timestamp=rejected),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
 
-def event_time(timestamp: datetime | None, provenance: Provenance) -> datetime:
-    """The event's own time; else the broker's; else now."""
-    if timestamp is not None:
-        return timestamp
+def event_time(timestamp: datetime | None, provenance: Provenance) -> tuple[datetime, str | None]:
+    """The event's own time, else the broker's, else now; and the event's own time if it was rejected.
+
+    A time before 1970 or more than a day ahead cannot be the event's: ClickHouse would
+    wrap it silently (and its TTL then drop the row), so the broker's time is used and
+    the original is kept as the ``rejected_timestamp`` attribute.
+    """
+    latest = datetime.now(UTC) + CLOCK_SKEW
+    if timestamp is not None and EARLIEST_EVENT <= timestamp <= latest:
+        return timestamp, None
+    rejected = timestamp.isoformat() if timestamp is not None else None
     if provenance.timestamp_ms is not None:
-        return datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
-    return datetime.now(UTC)
+        received = datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
+        if EARLIEST_EVENT <= received <= latest:
+            return received, rejected
+    return datetime.now(UTC), rejected
 
 
 def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
@@ -156,10 +172,30 @@ def _chain_of(event: LogEvent, classifier: Classifier) -> Chain:
 
 
 def stored_traceback(exception: str | list[Any] | None) -> str:
-    """The traceback as stored: text as it came, structlog's dicts as JSON without frame locals."""
+    """The traceback as stored: structlog's dicts as JSON, text as it came; both without frame locals."""
     if isinstance(exception, list):
         return _json([_without_locals(stack) for stack in exception])
-    return exception or ""
+    return _text_without_locals(exception) if exception else ""
+
+
+_FRAME_HEADER = re.compile(r'^\s*File "[^"]*", line \d+')
+_LOCAL_LINE = re.compile(r"^ {4}[A-Za-z_]\w* = ")
+
+
+def _text_without_locals(text: str) -> str:
+    """Traceback text without ``capture_locals``' ``name = value`` lines (an assignment's code line goes too)."""
+    if " = " not in text:
+        return text
+    kept, in_frame = [], False
+    for line in text.splitlines(keepends=True):
+        if _FRAME_HEADER.match(line):
+            in_frame = True
+        elif not line.startswith("    "):
+            in_frame = False
+        elif in_frame and _LOCAL_LINE.match(line):
+            continue
+        kept.append(line)
+    return "".join(kept)
 
 
 def chain_of_text(text: str, classifier: Classifier) -> Chain:

@@ -133,3 +133,36 @@ def query_warehouse(clickhouse_url: str, sql: str) -> list[list[Any]]:
     )
     done = subprocess.run([sys.executable, "-c", script, clickhouse_url, sql], capture_output=True, check=True)
     return orjson.loads(done.stdout)
+
+
+def produce_elsewhere(bootstrap: str, logs_topic: str, metrics_topic: str, calls: int, seed: int) -> dict[str, Any]:
+    """Produce a mixed workload from another process, so its memory is not counted as the daemon's.
+
+    Returns ``{"ends": {topic: {partition: next offset}}, "bytes": total payload bytes}``.
+    """
+    script = (
+        "import asyncio, sys, orjson\n"
+        "from correlator.demo import produce\n"
+        "from correlator.workload import mixed_workload\n"
+        "bootstrap, logs, metrics, calls, seed = sys.argv[1:3] + sys.argv[3:4] + [int(a) for a in sys.argv[4:6]]\n"
+        "w = mixed_workload(calls, seed=seed)\n"
+        "ends = {t: asyncio.run(produce(bootstrap, t, v)) for t, v in ((logs, w.logs), (metrics, w.metrics))}\n"
+        "sys.stdout.buffer.write(orjson.dumps({'ends': ends, 'bytes': sum(map(len, w.logs + w.metrics))},"
+        " option=orjson.OPT_NON_STR_KEYS))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, bootstrap, logs_topic, metrics_topic, str(calls), str(seed)],
+        capture_output=True,
+        check=True,
+    )
+    produced: dict[str, Any] = orjson.loads(done.stdout)
+    produced["ends"] = {t: {int(p): end for p, end in parts.items()} for t, parts in produced["ends"].items()}
+    return produced
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The process's peak resident memory so far (Linux ``VmHWM``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc: peak memory is measured on Linux only")

@@ -277,3 +277,15 @@ def test_on_a_terminal_progress_is_a_bar_with_records_rate_and_eta(tmp_path: Pat
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode(errors="replace"))
     last = [line for line in text.replace("\r", "\n").splitlines() if "records" in line][-1]
     assert "━" in last and re.search(r"(\d+)/\1 lines [\d,]+ records [\d,]+/s 0:00:00", last), last
+
+
+def test_backfilled_rows_are_redacted_like_the_daemons(warehouse: Client, database: str, tmp_path: Path):
+    key = "sk-proj-Abc123def456GHI789jkl"
+    lines = [
+        {"timestamp": "2026-11-20T10:00:00Z", "success": False, "model": "gpt-4o", "error": "auth",
+         "error_id": "0123456789ab", "error_detail": f"Incorrect API key provided: {key}. Contact ops@example.com"},
+    ]  # fmt: skip
+    (tmp_path / "usage_metrics.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    backfill_files(_loader(warehouse, database), discover([tmp_path]), StopFlag())
+    [(detail, error_class)] = rows(warehouse, f"SELECT error_detail, error_class FROM {database}.usage_metrics")
+    assert key not in detail and "ops@example.com" not in detail and error_class == "auth"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,50 +15,20 @@ from correlator.demo import produce
 from correlator.pipeline import METRICS, Message, PartitionBatcher
 from correlator.warehouse.writer import Warehouse
 from correlator.workload import mixed_workload
+from tests import scenarios
 from tests.conftest import rows
-from tests.harness import DaemonProcess, committed_offsets, query_warehouse, run_daemon, stored_at_least, wait_until
-
-PARTITIONS = 2
+from tests.harness import query_warehouse, run_daemon, stored_at_least
 
 
-def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
+def test_sigkill_at_random_points_then_restart_stores_every_message_exactly_once(
     settings: Settings, subprocess_warehouse: str, tmp_path: Path
 ):
     workload = mixed_workload(25_000, failure_share=0.3, seed=5)
     small_batches = replace(settings, batch_max_records=300, batch_max_seconds=0.05)
-    daemon = DaemonProcess(small_batches, subprocess_warehouse, tmp_path / "daemon.log")
-    log_ends = asyncio.run(produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs))
-    metric_ends = asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic, workload.metrics))
-    expected = {
-        settings.logs_topic: {p: log_ends.get(p, 0) for p in range(PARTITIONS)},
-        settings.metrics_topic: {p: metric_ends.get(p, 0) for p in range(PARTITIONS)},
-    }
-
-    async def committed() -> dict[str, dict[int, int]]:
-        return {
-            topic: await committed_offsets(settings.kafka_bootstrap, settings.group_id, topic, PARTITIONS)
-            for topic in expected
-        }
-
-    rng = random.Random(1)
-    progress = []
-    for start in range(1, 4):
-        daemon.start()
-        daemon.wait_for_log("partitions assigned", occurrences=start)
-        time.sleep(rng.uniform(0.1, 1.5))
-        daemon.check_alive()
-        daemon.kill()
-        progress.append(asyncio.run(committed()))
-    daemon.start()
-
-    async def everything_committed() -> bool:
-        daemon.check_alive()
-        return await committed() == expected
-
-    asyncio.run(wait_until(everything_committed, timeout=240, what="the restarted daemon to commit every offset"))
-    assert daemon.terminate() == 0
+    result = scenarios.sigkill(small_batches, subprocess_warehouse, tmp_path / "daemon.log", workload, kills=3)
+    assert (result.lost, result.duplicated, result.stored) == (0, 0, result.produced)
     # the kills really fell mid-stream: some offsets were committed before the last one, not all
-    assert any(progress[-1][topic] != expected[topic] for topic in expected), progress
+    assert result.details["last_kill_fell_mid_stream"]
 
     db = settings.database
     assert query_warehouse(

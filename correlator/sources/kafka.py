@@ -13,10 +13,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.helpers import create_ssl_context
 
+from correlator.config import KafkaSecurity
 from correlator.decode import Provenance
 from correlator.pipeline import Message
 
+PLAINTEXT = KafkaSecurity()
 PartitionsHandler = Callable[[set[TopicPartition]], Awaitable[None]]
 
 
@@ -32,10 +35,36 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._on_assigned(set(assigned))
 
 
+def security_options(security: KafkaSecurity) -> dict[str, Any]:
+    """aiokafka client arguments for TLS and SASL, from the settings."""
+    options: dict[str, Any] = {"security_protocol": security.protocol}
+    if security.uses_tls:
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(security.ssl_cafile) if security.ssl_cafile else None,
+            certfile=str(security.ssl_certfile) if security.ssl_certfile else None,
+            keyfile=str(security.ssl_keyfile) if security.ssl_keyfile else None,
+        )
+    if security.uses_sasl:
+        options.update(
+            sasl_mechanism=security.sasl_mechanism,
+            sasl_plain_username=security.sasl_username,
+            sasl_plain_password=security.sasl_password,
+        )
+    return options
+
+
 class KafkaSource:
-    def __init__(self, bootstrap: str, group_id: str, topics: list[str], session_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        topics: list[str],
+        session_timeout_ms: int,
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self.topics = topics
         self.consumer = AIOKafkaConsumer(
+            **security_options(security),
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
@@ -89,13 +118,15 @@ class KafkaRangeReader:
     never touched; a backfill keeps its progress as checkpoints beside the rows it stored.
     """
 
-    def __init__(self, bootstrap: str, max_records: int) -> None:
+    def __init__(self, bootstrap: str, max_records: int, security: KafkaSecurity = PLAINTEXT) -> None:
         self.bootstrap = bootstrap
         self.max_records = max_records
+        self.security = security
         self.consumer: AIOKafkaConsumer
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
+            **security_options(self.security),
             bootstrap_servers=self.bootstrap,
             group_id=None,
             enable_auto_commit=False,
@@ -172,9 +203,11 @@ def _messages(records: Iterable[Any]) -> list[Message]:
     return [Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp)) for r in records]
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 1) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = 1, security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Create topics that do not exist yet (the demo and tests; production topics are the platform's)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security_options(security))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

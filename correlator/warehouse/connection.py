@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import re
 from pathlib import Path
+from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -26,18 +27,30 @@ def embedded_url(data_dir: Path) -> str:
     return f"chdb://{(data_dir / 'clickhouse').resolve()}"
 
 
-def connect(url: str) -> Client:
-    """Open a clickhouse-connect client; the embedded engine's directory is created if absent."""
+def connect(url: str, user: str = "", password: str = "") -> Client:
+    """Open a clickhouse-connect client; the embedded engine's directory is created if absent.
+
+    ``user`` and ``password``, when given, override the URL's: they come from the
+    environment or a mounted secret file, so the URL itself need not carry a password.
+    """
     embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
     if embedded_dir is not None:
         embedded_dir.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {}
+    if embedded_dir is None and not url.startswith("chdb:"):
+        # clickhouse-connect reads TLS from the port (443, 8443), not the scheme: say it
+        options["interface"] = "https" if url.startswith("https://") else "http"
+        if user or password:
+            options.update(username=user or None, password=password)
     try:
-        return clickhouse_connect.get_client(dsn=url)
+        return clickhouse_connect.get_client(dsn=url, **options)
     except Exception as exc:
         if embedded_dir is not None and _locked_by_another_process(embedded_dir):
             reason = "it is in use by another process (a running `correlator run`?); stop that, or use a server"
         else:
             reason = redact_url(str(exc)).replace(url, redact_url(url))
+            if password:
+                reason = reason.replace(password, "***")
         raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
 
 

@@ -1,0 +1,277 @@
+"""Fault scenarios against the real broker and warehouse, each ending in an :class:`Outcome`.
+
+The tests assert on the outcomes; ``python -m benchmarks.fault_report`` prints them.
+Every scenario counts per (topic, partition, offset): what the producer was told it
+wrote against what the warehouse holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from correlator.broker import LocalBroker, free_port
+from correlator.classify import Classifier
+from correlator.config import Settings
+from correlator.daemon import Daemon
+from correlator.demo import produce
+from correlator.sources.kafka import ensure_topics
+from correlator.warehouse.writer import Warehouse
+from correlator.workload import Workload, mixed_workload
+from tests.harness import (
+    DaemonProcess,
+    committed_offsets,
+    peak_rss_bytes,
+    produce_elsewhere,
+    query_warehouse,
+    wait_until,
+)
+from tests.netproxy import TcpProxy
+
+Ends = dict[str, dict[int, int]]
+Offset = tuple[str, int, int]
+STORED_OFFSETS_SQL = (
+    "SELECT topic, partition, offset, 0 FROM {db}.log_events UNION ALL "
+    "SELECT topic, partition, offset, 0 FROM {db}.usage_metrics UNION ALL "
+    "SELECT topic, partition, offset, 1 FROM {db}.dead_letter_log"
+)
+
+
+@dataclass
+class Outcome:
+    produced: int
+    stored: int
+    duplicated: int
+    lost: int
+    dead_lettered: int
+    peak_memory_bytes: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def outcome(ends: Ends, stored: list[tuple[str, int, int, int]], peak: int, **details: Any) -> Outcome:
+    expected = {(topic, p, o) for topic, parts in ends.items() for p, end in parts.items() for o in range(end)}
+    offsets = [(topic, int(p), int(o)) for topic, p, o, _ in stored]
+    unique = set(offsets)
+    return Outcome(
+        produced=len(expected),
+        stored=len(unique & expected),
+        duplicated=len(offsets) - len(unique),
+        lost=len(expected - unique),
+        dead_lettered=sum(1 for *_, dead in stored if dead),
+        peak_memory_bytes=peak,
+        details=details,
+    )
+
+
+def stored_in(client: Client, database: str) -> list[tuple[str, int, int, int]]:
+    return [tuple(row) for row in client.query(STORED_OFFSETS_SQL.format(db=database)).result_rows]
+
+
+async def send(bootstrap: str, settings: Settings, workload: Workload, ends: Ends) -> None:
+    """Produce a workload's logs and metrics; ``ends`` keeps each partition's next offset."""
+    for topic, values in ((settings.logs_topic, workload.logs), (settings.metrics_topic, workload.metrics)):
+        merge_ends(ends, {topic: await produce(bootstrap, topic, values)})
+
+
+def merge_ends(ends: Ends, more: Ends) -> None:
+    for topic, parts in more.items():
+        for partition, end in parts.items():
+            ends.setdefault(topic, {})[partition] = max(ends.get(topic, {}).get(partition, 0), end)
+
+
+def total(ends: Ends) -> int:
+    return sum(end for parts in ends.values() for end in parts.values())
+
+
+async def until(condition: Callable[[], bool], task: asyncio.Task[None], what: str, timeout: float = 120) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            if task.done():
+                task.result()
+                raise AssertionError(f"the daemon stopped while waiting for {what}")
+            await asyncio.sleep(0.05)
+
+
+def _daemon(settings: Settings, client: Client) -> Daemon:
+    return Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+
+
+def warehouse_outage(settings: Settings, client: Client, calls_during: int = 15_000) -> Outcome:
+    """The daemon's tables are detached (inserts fail for real) while messages keep coming, then attached."""
+    settings = replace(settings, batch_max_records=500)
+    daemon = _daemon(settings, client)
+    tables = ("log_events", "usage_metrics")
+
+    async def scenario() -> Outcome:
+        ends: Ends = {}
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+        await send(settings.kafka_bootstrap, settings, mixed_workload(1_500, seed=21), ends)
+        await until(lambda: daemon.counters.rows > 0, task, "the first rows")
+        for table in tables:
+            client.command(f"DETACH TABLE {settings.database}.{table}")
+        tracemalloc.start()
+        baseline = tracemalloc.get_traced_memory()[0]
+        during = await asyncio.to_thread(
+            produce_elsewhere, settings.kafka_bootstrap, settings.logs_topic, settings.metrics_topic, calls_during, 22
+        )
+        merge_ends(ends, during["ends"])
+        await until(lambda: not daemon.warehouse_healthy, task, "an insert to fail")
+        stuck = daemon.counters.rows
+        await asyncio.sleep(3)  # messages keep arriving while the warehouse is away
+        rows_while_away = daemon.counters.rows - stuck
+        traced_peak = tracemalloc.get_traced_memory()[1] - baseline
+        tracemalloc.stop()
+        for table in tables:
+            client.command(f"ATTACH TABLE {settings.database}.{table}")
+        await until(lambda: daemon.counters.rows + daemon.counters.dead_letters >= total(ends), task, "everything")
+        healthy_after = daemon.warehouse_healthy
+        stop.set()
+        await task
+        return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()),
+                       bytes_arriving_while_away=during["bytes"], traced_peak_while_away=traced_peak,
+                       rows_claimed_while_away=rows_while_away, healthy_after=healthy_after)  # fmt: skip
+
+    return asyncio.run(scenario())
+
+
+def broker_unreachable(settings: Settings, client: Client, seconds_away: float = 4.0) -> Outcome:
+    """The daemon reaches its own broker only through a proxy that is cut, then restored."""
+    proxy_port = free_port()
+    with LocalBroker(advertised_port=proxy_port) as broker, TcpProxy(broker.port, proxy_port) as proxy:
+        bootstrap = f"127.0.0.1:{proxy.port}"
+        settings = replace(settings, kafka_bootstrap=bootstrap)
+        daemon = _daemon(settings, client)
+
+        async def scenario() -> Ends:
+            await ensure_topics(bootstrap, [settings.logs_topic, settings.metrics_topic], partitions=2)
+            ends: Ends = {}
+            stop = asyncio.Event()
+            task = asyncio.create_task(daemon.run(stop))
+            await send(bootstrap, settings, mixed_workload(800, seed=31), ends)
+            await until(lambda: daemon.counters.rows >= total(ends) // 2, task, "half the first workload")
+            proxy.cut()
+            await asyncio.sleep(seconds_away)
+            proxy.restore()
+            await send(bootstrap, settings, mixed_workload(800, seed=32), ends)
+            await until(lambda: daemon.counters.rows + daemon.counters.dead_letters >= total(ends), task, "all")
+            stop.set()
+            await task
+            return ends
+
+        ends = asyncio.run(scenario())
+    return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()), seconds_away=seconds_away)
+
+
+def rebalance(settings: Settings, client: Client, workload: Workload) -> Outcome:
+    """A second daemon joins mid-stream, then the first leaves: partitions move twice with batches open."""
+    settings = replace(settings, batch_max_records=200, batch_max_seconds=0.5)
+    first, second = _daemon(settings, client), _daemon(settings, client)
+
+    async def scenario() -> Ends:
+        ends: Ends = {}
+        stop_first, stop_second = asyncio.Event(), asyncio.Event()
+        first_task = asyncio.create_task(first.run(stop_first))
+        await send(settings.kafka_bootstrap, settings, workload, ends)
+        await until(lambda: first.counters.rows > 0, first_task, "the first daemon to store")
+        second_task = asyncio.create_task(second.run(stop_second))
+        await until(lambda: bool(second.assigned), second_task, "the second daemon to be given partitions")
+        stop_first.set()
+        await first_task
+        stored = lambda: sum(d.counters.rows + d.counters.dead_letters for d in (first, second)) >= total(ends)  # noqa: E731
+        await until(stored, second_task, "everything")
+        stop_second.set()
+        await second_task
+        return ends
+
+    ends = asyncio.run(scenario())
+    return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()),
+                   rows_by_daemon=[first.counters.rows, second.counters.rows])  # fmt: skip
+
+
+def _caught_up(settings: Settings, daemon: DaemonProcess, ends: Ends) -> Callable[[], Any]:
+    async def caught_up() -> bool:
+        daemon.check_alive()
+        for topic, parts in ends.items():
+            committed = await committed_offsets(settings.kafka_bootstrap, settings.group_id, topic, 2)
+            if any(committed.get(p, 0) < end for p, end in parts.items()):
+                return False
+        return True
+
+    return caught_up
+
+
+def burst(settings: Settings, clickhouse_url: str, log_path: Path, calls_per_tick: int = 100) -> Outcome:
+    """A daemon process at a sustained rate, then ten times that rate; memory and catch-up observed."""
+    daemon = DaemonProcess(settings, clickhouse_url, log_path).start()
+    daemon.wait_for_log("partitions assigned", occurrences=1)
+    assert daemon.process is not None
+    ends: Ends = {}
+    tick_seconds, ticks = 0.5, 8
+
+    async def phase(calls: int, seed: int) -> float:
+        started, before = time.monotonic(), total(ends)
+        for tick in range(ticks):
+            began = time.monotonic()
+            await send(settings.kafka_bootstrap, settings, mixed_workload(calls, seed=seed + tick), ends)
+            await asyncio.sleep(max(0.0, tick_seconds - (time.monotonic() - began)))
+        return (total(ends) - before) / (time.monotonic() - started)
+
+    sustained_rate = asyncio.run(phase(calls_per_tick, seed=100))
+    asyncio.run(wait_until(_caught_up(settings, daemon, ends), 120, "the sustained rate to be stored"))
+    sustained_peak = peak_rss_bytes(daemon.process.pid)
+    burst_rate = asyncio.run(phase(10 * calls_per_tick, seed=200))
+    started = time.monotonic()
+    asyncio.run(wait_until(_caught_up(settings, daemon, ends), 240, "the burst's lag to be worked off"))
+    caught_up_after = time.monotonic() - started
+    burst_peak = peak_rss_bytes(daemon.process.pid)
+    assert daemon.terminate() == 0
+    stored = query_warehouse(clickhouse_url, STORED_OFFSETS_SQL.format(db=settings.database))
+    return outcome(ends, [tuple(row) for row in stored], burst_peak,
+                   sustained_messages_per_second=round(sustained_rate), burst_messages_per_second=round(burst_rate),
+                   sustained_peak_rss_bytes=sustained_peak, seconds_to_work_off_after_burst=round(caught_up_after, 1),
+                   batch_max_records=settings.batch_max_records)  # fmt: skip
+
+
+def sigkill(settings: Settings, clickhouse_url: str, log_path: Path, workload: Workload, kills: int = 3) -> Outcome:
+    """A daemon process killed with SIGKILL at random points of the stream, restarted each time."""
+    daemon = DaemonProcess(settings, clickhouse_url, log_path)
+    ends: Ends = {}
+    asyncio.run(send(settings.kafka_bootstrap, settings, workload, ends))
+
+    async def committed() -> Ends:
+        return {t: await committed_offsets(settings.kafka_bootstrap, settings.group_id, t, 2) for t in ends}
+
+    rng, progress, peak = random.Random(1), [], 0
+    for start in range(1, kills + 1):
+        daemon.start()
+        daemon.wait_for_log("partitions assigned", occurrences=start)
+        time.sleep(rng.uniform(0.1, 1.5))
+        daemon.check_alive()
+        assert daemon.process is not None
+        peak = max(peak, peak_rss_bytes(daemon.process.pid))
+        daemon.kill()
+        progress.append(asyncio.run(committed()))
+    daemon.start()
+
+    async def everything_committed() -> bool:
+        daemon.check_alive()
+        return await committed() == {t: {p: parts.get(p, 0) for p in range(2)} for t, parts in ends.items()}
+
+    asyncio.run(wait_until(everything_committed, timeout=240, what="the restarted daemon to commit every offset"))
+    assert daemon.process is not None
+    peak = max(peak, peak_rss_bytes(daemon.process.pid))
+    assert daemon.terminate() == 0
+    stored = query_warehouse(clickhouse_url, STORED_OFFSETS_SQL.format(db=settings.database))
+    mid_stream = any(progress[-1][t] != {p: parts.get(p, 0) for p in range(2)} for t, parts in ends.items())
+    return outcome(ends, [tuple(row) for row in stored], peak, kills=kills,
+                   last_kill_fell_mid_stream=mid_stream)  # fmt: skip

@@ -1,0 +1,158 @@
+"""Redaction before storage: secrets and personal data never reach the warehouse."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from clickhouse_connect.driver.client import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from correlator.classify import Classifier
+from correlator.config import Settings
+from correlator.decode import Provenance
+from correlator.demo import produce
+from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
+from correlator.redact import _CARD_PATTERN, _PATTERNS, _RULES, _mask_card, prompt_digest, redact
+from correlator.workload import AuthenticationError, masked_exception, render_log
+from tests.conftest import rows
+from tests.harness import run_daemon, stored_at_least
+
+API_KEY = "sk-proj-Abc123def456GHI789jkl"
+BEARER = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"
+EMAIL = "jane.doe@example.com"
+CARD = "4111 1111 1111 1111"
+SECRETS = (API_KEY, BEARER, EMAIL, CARD, "AKIAIOSFODNN7EXAMPLE", "hunter2-pw")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Incorrect API key provided: {API_KEY}. You can find your API key at https://platform.openai.com",
+         "Incorrect API key provided: sk-proj-***. You can find your API key at https://platform.openai.com"),
+        (f"headers={{'Authorization': 'Bearer {BEARER}'}}", "headers={'Authorization': 'Bearer ***'}"),
+        (f"user {EMAIL} asked", "user <email> asked"),
+        (f"paid with {CARD}, order 1234567890123", "paid with <card>, order 1234567890123"),
+        ("aws key AKIAIOSFODNN7EXAMPLE", "aws key AKIA***"),
+        ('{"password": "hunter2-pw"}', '{"password": "***"}'),
+        ("nothing to see: rate limit reached for gpt-4o at 2026-11-22T10:00:00Z", None),
+    ],
+)  # fmt: skip
+def test_secrets_and_personal_data_are_masked(text: str, expected: str | None):
+    assert redact(text) == (text if expected is None else expected)
+
+
+def _redact_without_precheck(text: str) -> str:
+    for pattern, (_, _, replacement) in zip(_PATTERNS, _RULES, strict=True):
+        text = pattern.sub(replacement, text)
+    return _CARD_PATTERN.sub(_mask_card, text)
+
+
+_pieces = st.sampled_from([API_KEY, f"Bearer {BEARER}", EMAIL, CARD, "token=abcd1234", " ", "\n", "é", "4111"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=40), _pieces), max_size=8).map("".join))
+def test_the_one_pass_precheck_never_skips_what_the_patterns_would_mask(text: str):
+    assert redact(text) == _redact_without_precheck(text)
+
+
+def _raise_auth_with_secrets() -> None:
+    raise AuthenticationError(f"Error code: 401 - Incorrect API key provided: {API_KEY} (account {EMAIL})")
+
+
+def _log_line(**extra: Any) -> bytes:
+    exception = masked_exception(_raise_auth_with_secrets)
+    return render_log(f"call failed for {EMAIL}", "error", datetime(2026, 11, 22, 10, tzinfo=UTC), exception,
+                      error_id="4c2a64973bcd", card=CARD, **extra)  # fmt: skip
+
+
+def test_rows_are_redacted_after_classification_has_read_the_evidence():
+    batcher = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10)
+    batcher.add([Message(_log_line(prompt="hello"), Provenance("app-logs", 0, 0))])
+    batch = batcher.take()
+    assert batch is not None
+    [row] = batch.rows
+    stored = orjson.dumps(row, default=str).decode()
+    assert not any(secret in stored for secret in SECRETS), stored
+    values = dict(zip(LOGS.columns, row, strict=True))
+    assert values["error_class"] == "auth"  # the label came from the unredacted chain
+    assert values["attributes"]["prompt"] == "hello"
+
+
+def test_prompts_can_be_hashed_and_redaction_turned_off():
+    line = _log_line(prompt="What is my card number?", output="It is 4111 1111 1111 1111")
+    hashed = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10, hash_prompts=True)
+    hashed.add([Message(line, Provenance("app-logs", 0, 0))])
+    plain = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10, redact=False)
+    plain.add([Message(line, Provenance("app-logs", 0, 0))])
+    [hashed_row], [plain_row] = hashed.take().rows, plain.take().rows  # type: ignore[union-attr]
+    attributes = dict(zip(LOGS.columns, hashed_row, strict=True))["attributes"]
+    assert attributes["prompt"] == prompt_digest("What is my card number?")
+    assert attributes["output"] == prompt_digest("It is 4111 1111 1111 1111")
+    assert API_KEY in orjson.dumps(plain_row, default=str).decode()
+
+
+def test_dead_letters_keep_their_bytes_but_not_their_secrets():
+    raw = b'{"success": "maybe", "error_detail": "Bearer ' + BEARER.encode() + b'", "x": "\xff"}'
+    batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=10)
+    batcher.add([Message(raw, Provenance("usage-metrics", 0, 0))])
+    [dead] = batcher.take().dead_letters  # type: ignore[union-attr]
+    assert dead.raw == raw.replace(BEARER.encode(), b"***")
+
+
+def test_nothing_secret_reaches_the_warehouse(settings: Settings, warehouse: Client):
+    metric = orjson.dumps({
+        "timestamp": "2026-11-22T10:00:00Z", "success": False, "model": "gpt-4o", "error": "unknown",
+        "error_id": "4c2a64973bcd", "error_detail": f"AuthenticationError: Incorrect API key provided: {API_KEY}",
+        "user_email": EMAIL,
+    })  # fmt: skip
+    poison = b'{"not closed": "Bearer ' + BEARER.encode()
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, [_log_line(), poison])
+        await produce(settings.kafka_bootstrap, settings.metrics_topic, [metric])
+        await run_daemon(settings, warehouse, stored_at_least(3))
+
+    asyncio.run(scenario())
+    db = settings.database
+    stored = orjson.dumps([
+        rows(warehouse, f"SELECT * FROM {db}.{table}") for table in ("log_events", "usage_metrics", "dead_letter_log")
+    ], default=str).decode()  # fmt: skip
+    assert not any(secret in stored for secret in SECRETS), stored
+    assert rows(warehouse, f"SELECT error_class FROM {db}.errors") == [("auth",)]
+
+
+def _traceback_with_locals() -> str:
+    def call_model(api_key: str, prompt: str) -> None:
+        raise TimeoutError("The read operation timed out")
+
+    key, question = "not-a-pattern-but-a-local", "my private question"
+    try:
+        call_model(key, question)
+    except TimeoutError as exc:
+        return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    raise AssertionError("no exception")
+
+
+def test_frame_locals_are_never_stored_from_dict_or_text_tracebacks():
+    text = _traceback_with_locals()
+    assert "my private question" in text
+    frame = {"filename": "a.py", "lineno": 1, "name": "call_model", "locals": {"prompt": "'my private question'"}}
+    dicts = [{"exc_type": "TimeoutError", "exc_value": "timed out", "frames": [frame]}]
+    batcher = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10)
+    batcher.add(
+        Message(orjson.dumps({"event": "failed", "level": "error", "exception": exception}), Provenance("l", 0, i))
+        for i, exception in enumerate((text, dicts))
+    )
+    batch = batcher.take()
+    assert batch is not None
+    for row in batch.rows:
+        values = dict(zip(LOGS.columns, row, strict=True))
+        assert "my private question" not in values["traceback"] and "call_model" in values["traceback"]
+        assert values["error_class"] == "timeout"
