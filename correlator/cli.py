@@ -72,6 +72,15 @@ _KAFKA_OPTIONS = [
     click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.25, show_default=True,
                  type=click.FloatRange(min=0.001)),
 ]  # fmt: skip
+_OPS_OPTIONS = [
+    click.option("--http-host", envvar="CORRELATOR_HTTP_HOST", default="0.0.0.0", show_default=True,
+                 help="Where /healthz, /readyz and /metrics listen."),
+    click.option("--http-port", envvar="CORRELATOR_HTTP_PORT", default=8080, show_default=True,
+                 type=click.IntRange(min=0, max=65535), help="Port of those endpoints; 0 turns them off."),
+    click.option("--shutdown-grace-seconds", envvar="CORRELATOR_SHUTDOWN_GRACE_SECONDS", default=20.0,
+                 show_default=True, type=click.FloatRange(min=0.1),
+                 help="On SIGTERM, store and commit in-flight batches within this; keep it below the pod's grace."),
+]  # fmt: skip
 
 
 _RULES_OPTION = click.option(
@@ -154,11 +163,12 @@ def migrate(**values: Any) -> None:
 
 
 @main.command()
-@_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
+@_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS + _OPS_OPTIONS)
 @_RULES_OPTION
 def run(rules_path: Path, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     from correlator.daemon import Daemon, ShutdownTimeout
+    from correlator.ops.http import serving
     from correlator.warehouse.connection import WarehouseError, connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -177,7 +187,11 @@ def run(rules_path: Path, **values: Any) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await daemon.run(stop)
+        if not settings.http_port:
+            await daemon.run(stop)
+            return
+        async with serving(daemon, settings.http_host, settings.http_port):
+            await daemon.run(stop)
 
     try:
         asyncio.run(serve())

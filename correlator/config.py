@@ -50,6 +50,8 @@ class Settings:
     batch_max_seconds: float = 0.25
     shutdown_grace_seconds: float = 20.0
     kafka_session_timeout_ms: int = 10_000
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
     thresholds: Thresholds = Thresholds()
 
     def __post_init__(self) -> None:
@@ -58,6 +60,8 @@ class Settings:
             object.__setattr__(self, "clickhouse_url", embedded_url(self.data_dir))
         if self.batch_max_records < 1 or self.batch_max_seconds <= 0:
             raise ValueError("batch limits must be positive")
+        if self.shutdown_grace_seconds <= 0:
+            raise ValueError("the shutdown grace period must be positive")
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
@@ -71,4 +75,6 @@ class Settings:
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,
             "batch_max_seconds": self.batch_max_seconds,
+            "shutdown_grace_seconds": self.shutdown_grace_seconds,
+            "http": f"{self.http_host}:{self.http_port}" if self.http_port else "off",
         }

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from clickhouse_connect.driver.client import Client
+from prometheus_client.parser import text_string_to_metric_families
 
 from correlator.classify import Classifier
 from correlator.config import Settings
@@ -46,6 +49,42 @@ async def run_daemon(
     stop.set()
     await task
     return daemon.counters
+
+
+@contextlib.asynccontextmanager
+async def serving_daemon(settings: Settings, client: Client) -> AsyncIterator[tuple[Daemon, str]]:
+    """A daemon in this process with its HTTP endpoints on a free port: yields it and their base URL."""
+    from correlator.ops.http import serving
+
+    daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+    stop = asyncio.Event()
+    async with serving(daemon, "127.0.0.1", 0) as port:
+        task = asyncio.create_task(daemon.run(stop))
+        try:
+            yield daemon, f"http://127.0.0.1:{port}"
+        finally:
+            stop.set()
+            await task
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
+def samples(metrics_text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A ``/metrics`` page as {(sample name, sorted labels): value}, parsed by prometheus-client."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+    }
+
+
+def total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    """The sum of one metric's samples whose labels include ``labels``."""
+    wanted = set(labels.items())
+    return sum(value for (sample, have), value in scraped.items() if sample == name and wanted <= set(have))
 
 
 def stored_at_least(count: int) -> Callable[[Daemon], bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
@@ -34,13 +35,10 @@ def migrate(
     """
     if retention_days < 1:
         raise ValueError("retention must be at least one day")
-    files = sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
     _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days)
-    done = {row[0] for row in client.query(
-        f"SELECT version FROM {database}.schema_migrations"
-    ).result_rows}  # fmt: skip
+    done = applied_versions(client, database)
     applied, skipped = [], []
-    for path in files:
+    for path in _migration_files():
         version = path.stem
         if version in done:
             skipped.append(version)
@@ -60,6 +58,20 @@ def migrate(
             client.command(statement)
         views.append(path.stem)
     return MigrationReport(applied, skipped, retention_changed, views)
+
+
+def applied_versions(client: Client, database: str) -> set[str]:
+    return {row[0] for row in client.query(render("queries/applied_migrations.sql", database)).result_rows}
+
+
+def pending_migrations(client: Client, database: str) -> list[str]:
+    """Versions in ``schemas/migrations`` not applied to ``database`` yet; raises when ClickHouse does not answer."""
+    done = applied_versions(client, database)
+    return [path.stem for path in _migration_files() if path.stem not in done]
+
+
+def _migration_files() -> list[Path]:
+    return sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
 
 
 def _apply(client: Client, relative_path: str, database: str, retention_days: int) -> str:

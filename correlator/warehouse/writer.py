@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.pipeline import Batch
 from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import check_identifier, render
 
 
@@ -60,3 +61,7 @@ class Warehouse:
         if stored and last is not None and stored == last - committed + 1:
             return int(last) + 1
         return committed
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
+        return pending_migrations(self.client, self.database)
