@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -112,10 +113,18 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float, w
         await asyncio.sleep(0.2)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class DaemonProcess:
     """``correlator run`` as a child process, configured through the environment like a pod."""
 
     def __init__(self, settings: Settings, clickhouse_url: str, log_path: Path) -> None:
+        self.http_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.env = {
             **os.environ,
             "CORRELATOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -127,6 +136,9 @@ class DaemonProcess:
             "CORRELATOR_BATCH_MAX_RECORDS": str(settings.batch_max_records),
             "CORRELATOR_BATCH_MAX_SECONDS": str(settings.batch_max_seconds),
             "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+            "CORRELATOR_SHUTDOWN_GRACE_SECONDS": str(settings.shutdown_grace_seconds),
+            "CORRELATOR_HTTP_HOST": "127.0.0.1",
+            "CORRELATOR_HTTP_PORT": str(self.http_port),
         }
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
