@@ -9,7 +9,8 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
-from correlator.warehouse.sql import SCHEMAS_DIR, render, statements
+from correlator.schemas_dir import SCHEMAS_DIR
+from correlator.warehouse.sql import render, statements
 
 MIGRATIONS = "migrations"
 VIEWS = "views"
