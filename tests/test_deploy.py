@@ -171,3 +171,33 @@ def test_the_validation_rejects_an_unknown_field(name: str):
     resource["spec"]["replicaz" if resource["kind"] == "Deployment" else "groupz"] = 1
     with pytest.raises((kubernetes_validate.ValidationError, AssertionError)):
         validate(resource)
+
+
+def _cli_envvars() -> set[str]:
+    from correlator.cli import main
+
+    names = {param.envvar for param in main.params if isinstance(param.envvar, str)}
+    for command in main.commands.values():
+        names |= {param.envvar for param in command.params if isinstance(param.envvar, str)}
+    return names
+
+
+def test_settings_in_manifests_and_compose_are_ones_the_cli_reads():
+    known = _cli_envvars() | SECRET_SETTINGS
+    configmap = yaml.safe_load((KUBERNETES / "base" / "configmap.yaml").read_text())["data"]
+    assert set(configmap) <= known, set(configmap) - known
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    for name in ("migrate", "correlator"):
+        service = compose["services"][name]
+        assert set(service["environment"]) <= known
+        assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+        assert service["command"][0] in {"run", "migrate"}
+
+
+def test_dockerfile_final_stage_is_slim_non_root_and_runs_correlator():
+    stages = (ROOT / "deploy" / "Dockerfile").read_text().split("\nFROM ")[1:]
+    assert len(stages) == 2, "build stage and runtime stage"
+    runtime = stages[-1]
+    assert runtime.startswith("${PYTHON_IMAGE} AS runtime") and "apt-get install" not in runtime
+    assert "COPY --from=build /opt/correlator /opt/correlator" in runtime
+    assert "\nUSER 10001:10001\n" in runtime and '\nENTRYPOINT ["correlator"]\n' in runtime
