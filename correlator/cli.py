@@ -72,6 +72,10 @@ _KAFKA_OPTIONS = [
     click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.25, show_default=True,
                  type=click.FloatRange(min=0.001)),
 ]  # fmt: skip
+_CLUSTER_OPTION = click.option(
+    "--cluster", "clickhouse_cluster", envvar="CORRELATOR_CLICKHOUSE_CLUSTER", default="",
+    help="A ClickHouse cluster: Replicated tables, Distributed tables and views ON CLUSTER NAME.",
+)  # fmt: skip
 _OPS_OPTIONS = [
     click.option("--http-host", envvar="CORRELATOR_HTTP_HOST", default="0.0.0.0", show_default=True,
                  help="Where /healthz, /readyz and /metrics listen."),
@@ -143,6 +147,7 @@ def main(log_level: str) -> None:
 
 @main.command()
 @_options(_WAREHOUSE_OPTIONS)
+@_CLUSTER_OPTION
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
     from correlator.warehouse.connection import WarehouseError, connect
@@ -151,8 +156,9 @@ def migrate(**values: Any) -> None:
     settings = _settings(**values)
     try:
         report = apply_schema(
-            connect(settings.clickhouse_url), settings.database, settings.retention_days, settings.thresholds
-        )
+            connect(settings.clickhouse_url), settings.database, settings.retention_days, settings.thresholds,
+            settings.clickhouse_cluster or None,
+        )  # fmt: skip
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     applied = ", ".join(report.applied) or "nothing new"
@@ -164,6 +170,7 @@ def migrate(**values: Any) -> None:
 
 @main.command()
 @_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS + _OPS_OPTIONS)
+@_CLUSTER_OPTION
 @_RULES_OPTION
 def run(rules_path: Path, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
@@ -177,7 +184,8 @@ def run(rules_path: Path, **values: Any) -> None:
     classifier = _classifier(rules_path)
     try:
         client = connect(settings.clickhouse_url)
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
+        apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
+                     settings.clickhouse_cluster or None)  # fmt: skip
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)

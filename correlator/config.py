@@ -40,6 +40,7 @@ class Thresholds:
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
     clickhouse_url: str = ""
+    clickhouse_cluster: str = ""
     database: str = "correlator"
     logs_topic: str = "app-logs"
     metrics_topic: str = "usage-metrics"
@@ -56,6 +57,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         check_identifier(self.database)
+        if self.clickhouse_cluster:
+            check_identifier(self.clickhouse_cluster)
         if not self.clickhouse_url:
             object.__setattr__(self, "clickhouse_url", embedded_url(self.data_dir))
         if self.batch_max_records < 1 or self.batch_max_seconds <= 0:
@@ -69,6 +72,7 @@ class Settings:
             "kafka": self.kafka_bootstrap,
             "clickhouse": redact_url(self.clickhouse_url),
             "database": self.database,
+            "cluster": self.clickhouse_cluster or None,
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
             "group_id": self.group_id,

@@ -48,7 +48,8 @@ class Warehouse:
             f"{self.database}.{table}",
             rows,
             column_names=list(columns),
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
+            # cluster mode inserts through a Distributed table: stored on the shard before the commit
+            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
         )
 
     def resume_offset(self, topic: str, partition: int, committed: int) -> int:
