@@ -10,10 +10,11 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
+import structlog
 
 from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import Settings, Thresholds
@@ -174,9 +175,11 @@ def migrate(**values: Any) -> None:
 @_RULES_OPTION
 def run(rules_path: Path, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
     from correlator.daemon import Daemon, ShutdownTimeout
     from correlator.ops.http import serving
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import WarehouseError, connect, redact_url
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
@@ -186,8 +189,8 @@ def run(rules_path: Path, **values: Any) -> None:
         client = connect(settings.clickhouse_url)
         apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
                      settings.clickhouse_cluster or None)  # fmt: skip
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (WarehouseError, DatabaseError) as exc:
+        _daemon_failed(redact_url(str(exc)))
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
 
     async def serve() -> None:
@@ -204,7 +207,13 @@ def run(rules_path: Path, **values: Any) -> None:
     try:
         asyncio.run(serve())
     except ShutdownTimeout as exc:
-        raise click.ClickException(str(exc)) from None
+        _daemon_failed(str(exc))
+
+
+def _daemon_failed(reason: str) -> NoReturn:
+    """The daemon's last line is JSON like all its others: a pod's log pipeline parses every line."""
+    structlog.get_logger("correlator.daemon").error("daemon failed", reason=reason)
+    sys.exit(1)
 
 
 @main.command()

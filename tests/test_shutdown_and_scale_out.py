@@ -15,7 +15,16 @@ from correlator.config import Settings
 from correlator.demo import produce
 from correlator.sources.kafka import ensure_topics
 from correlator.workload import mixed_workload
-from tests.harness import DaemonProcess, committed_offsets, get, query_warehouse, samples, total, wait_until
+from tests.harness import (
+    DaemonProcess,
+    committed_offsets,
+    free_port,
+    get,
+    query_warehouse,
+    samples,
+    total,
+    wait_until,
+)
 
 Offsets = dict[str, dict[int, int]]
 
@@ -147,3 +156,14 @@ def test_replicas_share_partitions_store_every_message_once_and_take_over_a_kill
     stored = [row for url in dict.fromkeys(urls) for row in _stored_offsets(url, scaled.database)]
     assert len(stored) == len(set(stored)) == len(_every_offset(ends, PARTITIONS))
     assert set(stored) == _every_offset(ends, PARTITIONS)
+
+
+def test_a_daemon_that_cannot_reach_clickhouse_says_so_in_json_without_the_password(settings: Settings, tmp_path: Path):
+    password = "s3cret-Passw0rd"
+    closed = f"http://correlator:{password}@127.0.0.1:{free_port()}/correlator"
+    daemon = DaemonProcess(settings, closed, tmp_path / "daemon.log").start()
+    assert daemon.process is not None and daemon.process.wait(timeout=60) == 1
+    text = daemon.log_path.read_text()
+    lines = [orjson.loads(line) for line in text.splitlines()]
+    assert password not in text and lines
+    assert lines[-1]["event"] == "daemon failed" and "correlator:***@127.0.0.1" in lines[-1]["reason"]
