@@ -8,6 +8,7 @@ warehouse sees.
 
 from __future__ import annotations
 
+from collections import Counter as TallyCounter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -61,13 +62,20 @@ class DaemonMetrics:
 
     def count_calls(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Count stored usage-metrics rows: every call, the failed ones, the relabelled ones."""
+        calls: TallyCounter[tuple[str, str, str]] = TallyCounter()
+        errors: TallyCounter[tuple[str, str, str]] = TallyCounter()
+        reclassified: TallyCounter[tuple[str, str, str]] = TallyCounter()
         for row in rows:
             labels = (row[_CATEGORY], row[_ERROR_CLASS], row[_MODEL])
-            self.calls.labels(*labels).inc()
+            calls[labels] += 1
             if not row[_SUCCESS]:
-                self.errors.labels(*labels).inc()
-                if row[_ERROR] != row[_ERROR_CLASS]:
-                    self.reclassified.labels(*labels).inc()
+                errors[labels] += 1
+                reclassified[labels] += row[_ERROR] != row[_ERROR_CLASS]
+        # one increment per label set and batch: a batch holds up to tens of thousands of rows
+        for counter, tally in ((self.calls, calls), (self.errors, errors), (self.reclassified, reclassified)):
+            for labels, count in tally.items():
+                if count:
+                    counter.labels(*labels).inc(count)
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         for (topic, partition), value in lag.items():
