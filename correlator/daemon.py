@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -33,6 +34,8 @@ FETCH_WAIT_CAP_SECONDS = 0.5
 # liveness fails when the consume loop has not turned (nor retried an insert) for this long
 LIVENESS_STALL_SECONDS = 60.0
 READINESS_TIMEOUT_SECONDS = 5.0
+# a step of the exit (leaving the group) still gets this long when the grace period is spent
+MIN_SHUTDOWN_STEP_SECONDS = 1.0
 
 Check = tuple[bool, str]
 
@@ -81,11 +84,12 @@ class Daemon:
             await self.source.start(self._on_revoked, self._on_assigned)
             log.info("daemon started", **self.settings.describe())
             await self._consume(stop)
-            await self._flush(set(self._batchers))
+            self._stopping_since = self._stopping_since or time.monotonic()
+            await self._within_grace(self._flush(set(self._batchers)))
         finally:
             self._running = False
             watcher.cancel()
-            await self.source.stop()
+            await self._within_grace(self.source.stop())
             self._executor.shutdown(wait=False)
             log.info("daemon stopped", **vars(self.counters))
 
@@ -114,6 +118,17 @@ class Daemon:
         self._stopping_since = time.monotonic()
         grace = self.settings.shutdown_grace_seconds
         log.info("stopping: storing and committing what is in flight", grace_seconds=grace)
+
+    async def _within_grace(self, step: Awaitable[None]) -> None:
+        """A shutdown step, bounded by what is left of the grace period (the pod is killed after its own)."""
+        if self._stopping_since is None:
+            await step
+            return
+        left = self.settings.shutdown_grace_seconds - (time.monotonic() - self._stopping_since)
+        try:
+            await asyncio.wait_for(step, max(left, MIN_SHUTDOWN_STEP_SECONDS))
+        except TimeoutError:
+            raise ShutdownTimeout("the grace period ended first; what was not committed is read again") from None
 
     def liveness(self) -> Check:
         """Alive while the consume loop turns or an insert is being retried; a restart would fix nothing else."""

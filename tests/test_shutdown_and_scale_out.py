@@ -10,18 +10,25 @@ from pathlib import Path
 import aiohttp
 import orjson
 import pytest
+from clickhouse_connect.driver.client import Client
 
+from correlator.classify import Classifier
 from correlator.config import Settings
+from correlator.daemon import Daemon, ShutdownTimeout
 from correlator.demo import produce
 from correlator.sources.kafka import ensure_topics
+from correlator.warehouse.writer import Warehouse
 from correlator.workload import mixed_workload
+from tests.conftest import rows
 from tests.harness import (
     DaemonProcess,
     committed_offsets,
     free_port,
     get,
     query_warehouse,
+    run_daemon,
     samples,
+    stored_at_least,
     total,
     wait_until,
 )
@@ -167,3 +174,42 @@ def test_a_daemon_that_cannot_reach_clickhouse_says_so_in_json_without_the_passw
     lines = [orjson.loads(line) for line in text.splitlines()]
     assert password not in text and lines
     assert lines[-1]["event"] == "daemon failed" and "correlator:***@127.0.0.1" in lines[-1]["reason"]
+
+
+def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_commits_nothing(
+    settings: Settings, warehouse: Client
+):
+    holding = replace(settings, batch_max_records=1_000_000, batch_max_seconds=3_600, shutdown_grace_seconds=2)
+    daemon = Daemon(holding, Warehouse(warehouse, settings.database), Classifier.from_file())
+
+    async def stop_with_the_warehouse_gone() -> Offsets:
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+        ends = await _produce_workload(settings, 300, seed=4)
+        produced = sum(sum(by_partition.values()) for by_partition in ends.values())
+
+        async def fetched() -> bool:
+            return daemon.counters.messages == produced
+
+        await wait_until(fetched, timeout=60, what="every message fetched")
+        warehouse.command(f"DETACH DATABASE {settings.database}")
+        try:
+            stop.set()
+            with pytest.raises(ShutdownTimeout):
+                await task
+        finally:
+            warehouse.command(f"ATTACH DATABASE {settings.database}")
+        return ends
+
+    ends = asyncio.run(stop_with_the_warehouse_gone())
+    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
+    # the next owner reads it all again and stores every message once
+    produced = sum(sum(by_partition.values()) for by_partition in ends.values())
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(produced)))
+    db = settings.database
+    stored = [
+        (topic, partition, offset)
+        for table in ("log_events", "usage_metrics")
+        for topic, partition, offset in rows(warehouse, f"SELECT topic, partition, offset FROM {db}.{table}")
+    ]
+    assert len(stored) == len(set(stored)) == produced
