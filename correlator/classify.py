@@ -19,8 +19,9 @@ import orjson
 
 from correlator.patterns import PatternSet
 from correlator.rootcause import Chain
+from correlator.schemas_dir import SCHEMAS_DIR
 
-RULES_PATH = Path(__file__).resolve().parent.parent / "schemas" / "rules" / "classification.json"
+RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
 UNKNOWN = "unknown"
 _STATUS_GROUP = "(?P<status>\\d{3})"
 

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
+import structlog
 
 from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import (
@@ -119,6 +120,19 @@ _KAFKA_OPTIONS = [
     click.option("--hash-prompts", envvar="CORRELATOR_HASH_PROMPTS", is_flag=True,
                  help="Store prompt and output attributes as SHA-256 digests instead of text."),
 ]  # fmt: skip
+_CLUSTER_OPTION = click.option(
+    "--cluster", "clickhouse_cluster", envvar="CORRELATOR_CLICKHOUSE_CLUSTER", default="",
+    help="A ClickHouse cluster: Replicated tables, Distributed tables and views ON CLUSTER NAME.",
+)  # fmt: skip
+_OPS_OPTIONS = [
+    click.option("--http-host", envvar="CORRELATOR_HTTP_HOST", default="0.0.0.0", show_default=True,
+                 help="Where /healthz, /readyz and /metrics listen."),
+    click.option("--http-port", envvar="CORRELATOR_HTTP_PORT", default=8080, show_default=True,
+                 type=click.IntRange(min=0, max=65535), help="Port of those endpoints; 0 turns them off."),
+    click.option("--shutdown-grace-seconds", envvar="CORRELATOR_SHUTDOWN_GRACE_SECONDS", default=20.0,
+                 show_default=True, type=click.FloatRange(min=0.1),
+                 help="On SIGTERM, store and commit in-flight batches within this; keep it below the pod's grace."),
+]  # fmt: skip
 
 
 _RULES_OPTION = click.option(
@@ -197,6 +211,7 @@ def main(log_level: str) -> None:
 
 @main.command()
 @_options(_WAREHOUSE_OPTIONS)
+@_CLUSTER_OPTION
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
     from correlator.warehouse.connection import WarehouseError, connect
@@ -206,10 +221,8 @@ def migrate(**values: Any) -> None:
     try:
         report = apply_schema(
             connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
-            settings.database,
-            settings.retention_days,
-            settings.thresholds,
-        )
+            settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
+        )  # fmt: skip
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from None
     applied = ", ".join(report.applied) or "nothing new"
@@ -220,13 +233,17 @@ def migrate(**values: Any) -> None:
 
 
 @main.command()
-@_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS)
+@_options(_KAFKA_OPTIONS + _WAREHOUSE_OPTIONS + _OPS_OPTIONS)
+@_CLUSTER_OPTION
 @_RULES_OPTION
 @click.option("--migrate/--no-migrate", "apply_migrations", envvar="CORRELATOR_MIGRATE", default=True,
               show_default=True, help="Apply the schema at start (off: schemas/grants.sql users).")  # fmt: skip
 def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
     from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
+    from correlator.ops.http import serving
     from correlator.warehouse.connection import WarehouseError, connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -236,9 +253,10 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     try:
         client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
         if apply_migrations:
-            apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+            apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
+                         settings.clickhouse_cluster or None)  # fmt: skip
+    except (WarehouseError, DatabaseError) as exc:
+        _daemon_failed(settings.mask_secrets(str(exc)))
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
 
     async def serve() -> None:
@@ -246,12 +264,22 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await daemon.run(stop)
+        if not settings.http_port:
+            await daemon.run(stop)
+            return
+        async with serving(daemon, settings.http_host, settings.http_port):
+            await daemon.run(stop)
 
     try:
         asyncio.run(serve())
     except (ShutdownTimeout, KafkaUnavailable) as exc:
-        raise click.ClickException(str(exc)) from None
+        _daemon_failed(settings.mask_secrets(str(exc)))
+
+
+def _daemon_failed(reason: str) -> NoReturn:
+    """The daemon's last line is JSON like all its others: a pod's log pipeline parses every line."""
+    structlog.get_logger("correlator.daemon").error("daemon failed", reason=reason)
+    sys.exit(1)
 
 
 @main.command()
@@ -403,7 +431,8 @@ def _migrated_warehouse(values: dict[str, Any]) -> Iterator[Any]:
     from correlator.warehouse.writer import Warehouse
 
     with _warehouse(dict(values)) as (client, settings):
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds)
+        apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
+                     settings.clickhouse_cluster or None)  # fmt: skip
         yield Warehouse(client, settings.database)
 
 

@@ -96,6 +96,7 @@ def read_secret(value: str, path: Path | None, name: str) -> str:
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
     clickhouse_url: str = ""
+    clickhouse_cluster: str = ""
     database: str = "correlator"
     logs_topic: str = "app-logs"
     metrics_topic: str = "usage-metrics"
@@ -111,14 +112,20 @@ class Settings:
     clickhouse_password: str = field(default="", repr=False)
     redact: bool = True
     hash_prompts: bool = False
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
     thresholds: Thresholds = Thresholds()
 
     def __post_init__(self) -> None:
         check_identifier(self.database)
+        if self.clickhouse_cluster:
+            check_identifier(self.clickhouse_cluster)
         if not self.clickhouse_url:
             object.__setattr__(self, "clickhouse_url", embedded_url(self.data_dir))
         if self.batch_max_records < 1 or self.batch_max_seconds <= 0:
             raise ValueError("batch limits must be positive")
+        if self.shutdown_grace_seconds <= 0:
+            raise ValueError("the shutdown grace period must be positive")
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
@@ -126,6 +133,7 @@ class Settings:
             "kafka": self.kafka_bootstrap,
             "clickhouse": redact_url(self.clickhouse_url),
             "database": self.database,
+            "cluster": self.clickhouse_cluster or None,
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
             "group_id": self.group_id,
@@ -136,6 +144,8 @@ class Settings:
             "redact": self.redact,
             "hash_prompts": self.hash_prompts,
             **self.kafka_security.describe(),
+            "shutdown_grace_seconds": self.shutdown_grace_seconds,
+            "http": f"{self.http_host}:{self.http_port}" if self.http_port else "off",
         }
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
 from correlator.config import Settings
+from correlator.ops.metrics import DaemonMetrics
 from correlator.pipeline import LOGS, METRICS, Batch, PartitionBatcher
 from correlator.sources.kafka import KafkaSource
 from correlator.warehouse.writer import Warehouse
@@ -26,6 +28,15 @@ log = structlog.get_logger("correlator.daemon")
 
 RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
+# the longest one fetch waits, so a stop request or a due batch is noticed promptly
+FETCH_WAIT_CAP_SECONDS = 0.5
+# liveness fails when the consume loop has not turned (nor retried an insert) for this long
+LIVENESS_STALL_SECONDS = 60.0
+READINESS_TIMEOUT_SECONDS = 5.0
+# a step of the exit (leaving the group) still gets this long when the grace period is spent
+MIN_SHUTDOWN_STEP_SECONDS = 1.0
+
+Check = tuple[bool, str]
 
 
 class KafkaUnavailable(RuntimeError):
@@ -51,12 +62,15 @@ class Daemon:
         self.warehouse = warehouse
         self.classifier = classifier
         self.counters = Counters()
+        self.metrics = DaemonMetrics()
         self.assigned: set[TopicPartition] = set()
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
+        self._heartbeat = time.monotonic()
+        self._running = False
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
         self.source: KafkaSource
@@ -70,35 +84,101 @@ class Daemon:
             self.settings.kafka_session_timeout_ms,
             self.settings.kafka_security,
         )
+        self._running = True
+        watcher = asyncio.create_task(self._note_stop(stop))
+        try:
+            await self._join()
+            log.info("daemon started", **self.settings.describe())
+            await self._consume(stop)
+            self._stopping_since = self._stopping_since or time.monotonic()
+            await self._within_grace(self._flush(set(self._batchers)))
+        finally:
+            self._running = False
+            watcher.cancel()
+            await self._within_grace(self.source.stop())
+            self._executor.shutdown(wait=False)
+            log.info("daemon stopped", **vars(self.counters))
+
+    async def _join(self) -> None:
         try:
             await self.source.start(self._on_revoked, self._on_assigned)
         except Exception as exc:
-            await self.source.stop()
-            self._executor.shutdown(wait=False)
             reason = self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
             raise KafkaUnavailable(
                 f"cannot join the consumer group at {self.settings.kafka_bootstrap}: {reason}"
             ) from None
-        log.info("daemon started", **self.settings.describe())
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         linger = self.settings.batch_max_seconds
+        wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
+        while not stop.is_set():
+            self._heartbeat = time.monotonic()
+            fetched = await self.source.fetch(wait_ms, self.settings.batch_max_records)
+            for tp, messages in fetched.items():
+                self.counters.messages += len(messages)
+                self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
+                self.metrics.consumed.labels(tp.topic).inc(len(messages))
+                for batch in self._batcher(tp).add(messages):
+                    await self._store_and_commit(tp, batch)
+            for tp, batcher in list(self._batchers.items()):
+                due = batcher.take_if_older_than(linger)
+                if due is not None:
+                    await self._store_and_commit(tp, due)
+            lag = await self.source.lag(self.assigned)
+            self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+
+    async def _note_stop(self, stop: asyncio.Event) -> None:
+        """Start the shutdown clock when stop is asked, even mid-retry: the grace period bounds the whole exit."""
+        await stop.wait()
+        self._stopping_since = time.monotonic()
+        grace = self.settings.shutdown_grace_seconds
+        log.info("stopping: storing and committing what is in flight", grace_seconds=grace)
+
+    async def _within_grace(self, step: Awaitable[None]) -> None:
+        """A shutdown step, bounded by what is left of the grace period (the pod is killed after its own)."""
+        if self._stopping_since is None:
+            await step
+            return
+        left = self.settings.shutdown_grace_seconds - (time.monotonic() - self._stopping_since)
         try:
-            while not stop.is_set():
-                fetched = await self.source.fetch(int(linger * 1000), self.settings.batch_max_records)
-                for tp, messages in fetched.items():
-                    self.counters.messages += len(messages)
-                    self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
-                    for batch in self._batcher(tp).add(messages):
-                        await self._store_and_commit(tp, batch)
-                for tp, batcher in list(self._batchers.items()):
-                    due = batcher.take_if_older_than(linger)
-                    if due is not None:
-                        await self._store_and_commit(tp, due)
-            self._stopping_since = time.monotonic()
-            await self._flush(set(self._batchers))
-        finally:
-            await self.source.stop()
-            self._executor.shutdown(wait=False)
-            log.info("daemon stopped", **vars(self.counters))
+            await asyncio.wait_for(step, max(left, MIN_SHUTDOWN_STEP_SECONDS))
+        except TimeoutError:
+            raise ShutdownTimeout("the grace period ended first; what was not committed is read again") from None
+
+    def liveness(self) -> Check:
+        """Alive while the consume loop turns or an insert is being retried; a restart would fix nothing else."""
+        idle = time.monotonic() - self._heartbeat
+        if idle > LIVENESS_STALL_SECONDS:
+            return False, f"the consume loop has not turned for {idle:.0f}s"
+        return True, "running" if self._running else "starting"
+
+    async def readiness(self) -> dict[str, Check]:
+        """Kafka answers, ClickHouse answers with every migration applied and takes inserts, partitions assigned."""
+        if not self._running:
+            return {"daemon": (False, "not consuming (starting or stopped)")}
+        checks: dict[str, Check] = {}
+        try:
+            await asyncio.wait_for(self.source.reachable(), READINESS_TIMEOUT_SECONDS)
+            checks["kafka"] = (True, "reachable")
+        except Exception as exc:
+            checks["kafka"] = (False, self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500])
+        try:
+            pending = await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(self._executor, self.warehouse.pending_migrations),
+                READINESS_TIMEOUT_SECONDS,
+            )
+            checks["clickhouse"] = (True, "reachable")
+            checks["schema"] = (not pending, f"pending migrations: {', '.join(pending)}" if pending else "migrated")
+        except Exception as exc:
+            checks["clickhouse"] = (False, self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500])
+            checks["schema"] = (False, "unknown: ClickHouse did not answer")
+        count = len(self.assigned)
+        checks["inserts"] = (
+            self.warehouse_healthy,
+            "succeeding" if self.warehouse_healthy else "the last insert failed; retrying with backoff",
+        )
+        checks["partitions"] = (count > 0, f"{count} assigned")
+        return checks
 
     def _batcher(self, tp: TopicPartition) -> PartitionBatcher:
         batcher = self._batchers.get(tp)
@@ -119,10 +199,8 @@ class Daemon:
 
     async def _store_and_commit_locked(self, tp: TopicPartition, batch: Batch) -> None:
         await self._store(batch)
-        self.counters.batches += 1
-        self.counters.rows += len(batch.rows)
-        self.counters.dead_letters += len(batch.dead_letters)
         if not await self.source.commit(tp, batch.last_offset + 1):
+            self.metrics.commit_refusals.inc()
             log.warning(
                 "commit refused after store; the next owner resumes after the stored rows",
                 partition=str(tp),
@@ -133,12 +211,12 @@ class Daemon:
         delay = RETRY_FIRST_SECONDS
         loop = asyncio.get_running_loop()
         while True:
+            self._heartbeat = started = time.monotonic()
             try:
                 await loop.run_in_executor(self._executor, self.warehouse.store, batch)
-                self.warehouse_healthy = True
-                return
             except Exception as exc:
                 self.warehouse_healthy = False
+                self.metrics.insert_failures.inc()
                 if self._stopping_since is not None and (
                     time.monotonic() - self._stopping_since > self.settings.shutdown_grace_seconds
                 ):
@@ -151,6 +229,22 @@ class Daemon:
                 )
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, RETRY_CAP_SECONDS)
+            else:
+                self.warehouse_healthy = True
+                self._count_stored(batch, time.monotonic() - started)
+                return
+
+    def _count_stored(self, batch: Batch, seconds: float) -> None:
+        self.counters.batches += 1
+        self.counters.rows += len(batch.rows)
+        self.counters.dead_letters += len(batch.dead_letters)
+        self.metrics.insert_seconds.observe(seconds)
+        self.metrics.batch_size.observe(batch.size)
+        self.metrics.stored_rows.labels(batch.kind.table).inc(len(batch.rows))
+        if batch.dead_letters:
+            self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
+        if batch.kind is METRICS:
+            self.metrics.count_calls(batch.rows)
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
@@ -163,6 +257,7 @@ class Daemon:
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._flush(revoked)
         self.assigned -= revoked
+        self.metrics.forget_partitions((tp.topic, tp.partition) for tp in revoked)
 
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         """Resume each new partition after rows stored beyond its committed offset.

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from correlator.schemas_dir import SCHEMAS_DIR
+
 _ASCTIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}),(\d{1,6})")
 
 
@@ -93,7 +95,7 @@ class UsageMetric(_Event):
         return "" if value is None else value
 
 
-EVENT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "events"
+EVENT_SCHEMAS_DIR = SCHEMAS_DIR / "events"
 EVENT_MODELS: dict[str, type[BaseModel]] = {"log_event": LogEvent, "usage_metric": UsageMetric}
 
 

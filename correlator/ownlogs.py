@@ -1,4 +1,9 @@
-"""correlator's own logs: structlog, one JSON object per line on stderr."""
+"""correlator's own logs: structlog, one JSON object per line on stderr.
+
+Libraries (aiokafka, aiohttp, clickhouse-connect) log through the standard library;
+their warnings go through the same JSON renderer, so a log shipper never meets a plain
+text line in the stream.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,40 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import Processor
+
+LIBRARY_LEVEL = logging.WARNING
+# tracebacks as data, without frame locals: a local may hold a password or a message's payload
+_TRACEBACKS = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
 
 
 def configure_logging(level: str = "info") -> None:
+    shared: list[Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks,
+            *shared,
+            _TRACEBACKS,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _TRACEBACKS,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(max(LIBRARY_LEVEL, logging.getLevelName(level.upper())))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from clickhouse_connect.driver.client import Client
+from prometheus_client.parser import text_string_to_metric_families
 
 from correlator.classify import Classifier
 from correlator.config import Settings
@@ -48,6 +52,42 @@ async def run_daemon(
     return daemon.counters
 
 
+@contextlib.asynccontextmanager
+async def serving_daemon(settings: Settings, client: Client) -> AsyncIterator[tuple[Daemon, str]]:
+    """A daemon in this process with its HTTP endpoints on a free port: yields it and their base URL."""
+    from correlator.ops.http import serving
+
+    daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
+    stop = asyncio.Event()
+    async with serving(daemon, "127.0.0.1", 0) as port:
+        task = asyncio.create_task(daemon.run(stop))
+        try:
+            yield daemon, f"http://127.0.0.1:{port}"
+        finally:
+            stop.set()
+            await task
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
+def samples(metrics_text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A ``/metrics`` page as {(sample name, sorted labels): value}, parsed by prometheus-client."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+    }
+
+
+def total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    """The sum of one metric's samples whose labels include ``labels``."""
+    wanted = set(labels.items())
+    return sum(value for (sample, have), value in scraped.items() if sample == name and wanted <= set(have))
+
+
 def stored_at_least(count: int) -> Callable[[Daemon], bool]:
     return lambda daemon: daemon.counters.rows + daemon.counters.dead_letters >= count
 
@@ -73,10 +113,18 @@ async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float, w
         await asyncio.sleep(0.2)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class DaemonProcess:
     """``correlator run`` as a child process, configured through the environment like a pod."""
 
     def __init__(self, settings: Settings, clickhouse_url: str, log_path: Path) -> None:
+        self.http_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.env = {
             **os.environ,
             "CORRELATOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -88,6 +136,9 @@ class DaemonProcess:
             "CORRELATOR_BATCH_MAX_RECORDS": str(settings.batch_max_records),
             "CORRELATOR_BATCH_MAX_SECONDS": str(settings.batch_max_seconds),
             "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+            "CORRELATOR_SHUTDOWN_GRACE_SECONDS": str(settings.shutdown_grace_seconds),
+            "CORRELATOR_HTTP_HOST": "127.0.0.1",
+            "CORRELATOR_HTTP_PORT": str(self.http_port),
         }
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None

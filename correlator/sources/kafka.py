@@ -102,6 +102,24 @@ class KafkaSource:
     def resume(self, partitions: set[TopicPartition]) -> None:
         self.consumer.resume(*partitions)
 
+    async def reachable(self) -> None:
+        """Raise unless the cluster answers a metadata request now."""
+        await self.consumer.topics()
+
+    async def lag(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Messages between the fetch position and the highwater mark, for partitions fetched from at least once."""
+        lag = {}
+        for tp in partitions:
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await self.consumer.position(tp)
+            except IllegalStateError:
+                continue
+            lag[tp] = max(0, highwater - position)
+        return lag
+
     async def commit(self, tp: TopicPartition, next_offset: int) -> bool:
         """Commit; False when the partition was taken away meanwhile (its rows are stored)."""
         try:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
-from correlator.warehouse.sql import SCHEMAS_DIR, render, statements
+from correlator.schemas_dir import SCHEMAS_DIR
+from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
+from correlator.warehouse.sql import render, statements
 
 MIGRATIONS = "migrations"
 VIEWS = "views"
 BOOKKEEPING = "0000_bookkeeping"
 RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log")
+CLUSTER_TABLES = ("schema_migrations",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,59 +29,89 @@ class MigrationReport:
 
 
 def migrate(
-    client: Client, database: str, retention_days: int, thresholds: Thresholds | None = None
+    client: Client,
+    database: str,
+    retention_days: int,
+    thresholds: Thresholds | None = None,
+    cluster: str | None = None,
 ) -> MigrationReport:
     """Bring ``database`` to the newest table version and retention, and re-create every view.
 
     Tables are versioned migrations, applied once each; views are derived from tables and
-    settings (thresholds), so they are re-created, idempotently, on every run.
+    settings (thresholds), so they are re-created, idempotently, on every run. With a
+    ``cluster``, every statement runs ON CLUSTER on Replicated tables behind Distributed ones.
     """
     if retention_days < 1:
         raise ValueError("retention must be at least one day")
-    files = sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
-    _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days)
-    done = {row[0] for row in client.query(
-        f"SELECT version FROM {database}.schema_migrations"
-    ).result_rows}  # fmt: skip
+    _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days, cluster)
+    done = applied_versions(client, database)
     applied, skipped = [], []
-    for path in files:
+    for path in _migration_files():
         version = path.stem
         if version in done:
             skipped.append(version)
             continue
-        sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days)
+        sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days, cluster)
         client.insert(
             f"{database}.schema_migrations",
             [[version, hashlib.sha256(sql.encode()).hexdigest()]],
             column_names=["version", "checksum"],
+            # through a Distributed table: stored on its shard before the next read
+            settings={"insert_distributed_sync": 1} if cluster else None,
         )
         applied.append(version)
-    retention_changed = _ensure_retention(client, database, retention_days)
+    if cluster:
+        for table in (*CLUSTER_TABLES, *RETENTION_TABLES):
+            _run(client, distributed_table(database, table, cluster))
+    retention_changed = _ensure_retention(client, database, retention_days, cluster)
     views = []
     for path in sorted((SCHEMAS_DIR / VIEWS).glob("*.sql")):
         sql = render(f"{VIEWS}/{path.name}", database, **(thresholds or Thresholds()).as_sql_values())
-        for statement in statements(sql):
-            client.command(statement)
+        _run(client, _ddl(sql, database, cluster))
         views.append(path.stem)
     return MigrationReport(applied, skipped, retention_changed, views)
 
 
-def _apply(client: Client, relative_path: str, database: str, retention_days: int) -> str:
+def applied_versions(client: Client, database: str) -> set[str]:
+    return {row[0] for row in client.query(render("queries/applied_migrations.sql", database)).result_rows}
+
+
+def pending_migrations(client: Client, database: str) -> list[str]:
+    """Versions in ``schemas/migrations`` not applied to ``database`` yet; raises when ClickHouse does not answer."""
+    done = applied_versions(client, database)
+    return [path.stem for path in _migration_files() if path.stem not in done]
+
+
+def _migration_files() -> list[Path]:
+    return sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
+
+
+def _apply(client: Client, relative_path: str, database: str, retention_days: int, cluster: str | None) -> str:
+    """Run one schema file; returns its single-server text, whose checksum is recorded in either mode."""
     sql = render(relative_path, database, retention_days=retention_days)
-    for statement in statements(sql):
-        client.command(statement)
+    _run(client, _ddl(sql, database, cluster))
     return sql
 
 
-def _ensure_retention(client: Client, database: str, retention_days: int) -> bool:
+def _ddl(sql: str, database: str, cluster: str | None) -> list[str]:
+    return cluster_ddl(sql, database, cluster) if cluster else statements(sql)
+
+
+def _run(client: Client, ddl: list[str], settings: dict[str, int] | None = None) -> None:
+    for statement in ddl:
+        client.command(statement, settings=settings)
+
+
+def _ensure_retention(client: Client, database: str, retention_days: int, cluster: str | None) -> bool:
     """Change the tables' TTL only when the setting differs from what they carry."""
+    names = [local_name(table) if cluster else table for table in RETENTION_TABLES]
     engines = client.query(
         "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}",
-        parameters={"db": database, "names": list(RETENTION_TABLES)},
+        parameters={"db": database, "names": names},
     ).result_rows
     wanted = f"toIntervalDay({retention_days})"
     if all(wanted in engine for (engine,) in engines):
         return False
-    for statement in statements(render("retention.sql", database, retention_days=retention_days)):
-        client.command(statement, settings={"materialize_ttl_after_modify": 0})
+    sql = render("retention.sql", database, retention_days=retention_days)
+    _run(client, _ddl(sql, database, cluster), {"materialize_ttl_after_modify": 0})
     return True

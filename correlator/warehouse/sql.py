@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from string import Template
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+from correlator.schemas_dir import SCHEMAS_DIR
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 

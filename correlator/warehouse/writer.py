@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.pipeline import Batch
 from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import check_identifier, render
 
 
@@ -47,7 +48,8 @@ class Warehouse:
             f"{self.database}.{table}",
             rows,
             column_names=list(columns),
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1},
+            # cluster mode inserts through a Distributed table: stored on the shard before the commit
+            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
         )
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
@@ -74,3 +76,7 @@ class Warehouse:
         if stored and last is not None and stored == last - committed + 1:
             return int(last) + 1
         return committed
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
+        return pending_migrations(self.client, self.database)

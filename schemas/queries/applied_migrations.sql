@@ -1,0 +1,2 @@
+-- The migration versions already applied to a database.
+SELECT version FROM ${database}.schema_migrations

@@ -1,0 +1,215 @@
+"""A pod's life on the real broker: SIGTERM with data in flight, and replicas sharing one consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from correlator.classify import Classifier
+from correlator.config import Settings
+from correlator.daemon import Daemon, ShutdownTimeout
+from correlator.demo import produce
+from correlator.sources.kafka import ensure_topics
+from correlator.warehouse.writer import Warehouse
+from correlator.workload import mixed_workload
+from tests.conftest import rows
+from tests.harness import (
+    DaemonProcess,
+    committed_offsets,
+    free_port,
+    get,
+    query_warehouse,
+    run_daemon,
+    samples,
+    stored_at_least,
+    total,
+    wait_until,
+)
+
+Offsets = dict[str, dict[int, int]]
+
+
+async def _committed(settings: Settings, partitions: int) -> Offsets:
+    return {
+        topic: await committed_offsets(settings.kafka_bootstrap, settings.group_id, topic, partitions)
+        for topic in (settings.logs_topic, settings.metrics_topic)
+    }
+
+
+async def _produce_workload(settings: Settings, calls: int, seed: int) -> Offsets:
+    workload = mixed_workload(calls, failure_share=0.3, seed=seed)
+    return {
+        settings.logs_topic: await produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs),
+        settings.metrics_topic: await produce(settings.kafka_bootstrap, settings.metrics_topic, workload.metrics),
+    }
+
+
+def _stored_offsets(clickhouse_url: str, database: str) -> list[tuple[str, int, int]]:
+    sql = (
+        f"SELECT topic, partition, offset FROM {database}.log_events UNION ALL "
+        f"SELECT topic, partition, offset FROM {database}.usage_metrics"
+    )
+    return [tuple(row) for row in query_warehouse(clickhouse_url, sql)]  # type: ignore[misc]
+
+
+def _every_offset(ends: Offsets, partitions: int) -> set[tuple[str, int, int]]:
+    return {
+        (t, p, o) for t, by_partition in ends.items() for p in range(partitions) for o in range(by_partition.get(p, 0))
+    }
+
+
+def test_sigterm_stores_and_commits_in_flight_batches_and_exits_0(
+    settings: Settings, subprocess_warehouse: str, tmp_path: Path
+):
+    # batches that never close on their own: whatever was fetched is in flight until the stop
+    holding = replace(settings, batch_max_records=1_000_000, batch_max_seconds=3_600, shutdown_grace_seconds=15)
+    daemon = DaemonProcess(holding, subprocess_warehouse, tmp_path / "daemon.log").start()
+    daemon.wait_for_log("partitions assigned", occurrences=1)
+    ends = asyncio.run(_produce_workload(settings, 800, seed=3))
+    produced = sum(sum(by_partition.values()) for by_partition in ends.values())
+
+    async def all_fetched_none_stored() -> bool:
+        daemon.check_alive()
+        scraped = samples((await get(daemon.base_url + "/metrics"))[1])
+        return total(scraped, "correlator_messages_consumed_total") == produced
+
+    asyncio.run(wait_until(all_fetched_none_stored, timeout=60, what="every message fetched"))
+    scraped = samples(asyncio.run(get(daemon.base_url + "/metrics"))[1])
+    assert total(scraped, "correlator_rows_stored_total") == 0
+    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
+
+    assert daemon.terminate(timeout=holding.shutdown_grace_seconds + 10) == 0
+    assert asyncio.run(_committed(settings, 2)) == {t: {p: e.get(p, 0) for p in range(2)} for t, e in ends.items()}
+    stored = _stored_offsets(subprocess_warehouse, settings.database)
+    assert len(stored) == produced and set(stored) == _every_offset(ends, 2)
+
+    lines = [orjson.loads(line) for line in daemon.log_path.read_bytes().splitlines()]
+    assert all({"event", "level", "timestamp"} <= line.keys() for line in lines)
+    events = [line["event"] for line in lines]
+    assert events.index("stopping: storing and committing what is in flight") < events.index("daemon stopped")
+
+
+PARTITIONS = 6
+
+
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_replicas_share_partitions_store_every_message_once_and_take_over_a_killed_one(
+    settings: Settings, warehouse_url: str, tmp_path: Path, replicas: int
+):
+    suffix = secrets.token_hex(4)
+    scaled = replace(settings, logs_topic=f"logs-{suffix}", metrics_topic=f"metrics-{suffix}", batch_max_seconds=0.1)
+    asyncio.run(ensure_topics(scaled.kafka_bootstrap, [scaled.logs_topic, scaled.metrics_topic], PARTITIONS))
+    # a pod each; with the embedded engine each owns its directory, so "stored once" is judged over their union
+    urls = [f"chdb://{tmp_path / f'replica-{n}'}" if warehouse_url.startswith("chdb://") else warehouse_url
+            for n in range(replicas)]  # fmt: skip
+    pods = [DaemonProcess(scaled, url, tmp_path / f"replica-{n}.log").start() for n, url in enumerate(urls)]
+    every_partition = {(t, p) for t in (scaled.logs_topic, scaled.metrics_topic) for p in range(PARTITIONS)}
+
+    async def owned(pod: DaemonProcess) -> set[tuple[str, int]]:
+        scraped = samples((await get(pod.base_url + "/metrics"))[1])
+        return {(dict(labels)["topic"], int(dict(labels)["partition"]))
+                for (name, labels) in scraped if name == "correlator_consumer_lag"}  # fmt: skip
+
+    async def shared_by(live: list[DaemonProcess]) -> bool:
+        for pod in live:
+            pod.check_alive()
+        owners = [await owned(pod) for pod in live]
+        return all(owners) and sum(map(len, owners)) == len(every_partition) and set().union(*owners) == every_partition
+
+    async def ready(live: list[DaemonProcess]) -> bool:
+        for pod in live:
+            pod.check_alive()
+        try:
+            statuses = [await get(pod.base_url + "/readyz") for pod in live]
+        except aiohttp.ClientConnectionError:  # not listening yet: it migrates first
+            return False
+        assigned = sum(int(orjson.loads(body)["checks"].get("partitions", {}).get("detail", "0 ").split()[0])
+                       for _, body in statuses)  # fmt: skip
+        return all(status == 200 for status, _ in statuses) and assigned == len(every_partition)
+
+    async def committed_to(ends: Offsets) -> bool:
+        return await _committed(scaled, PARTITIONS) == {
+            t: {p: e.get(p, 0) for p in range(PARTITIONS)} for t, e in ends.items()
+        }
+
+    try:
+        asyncio.run(wait_until(lambda: ready(pods), timeout=120, what="every replica ready with partitions"))
+        first = asyncio.run(_produce_workload(scaled, 400, seed=21))
+        asyncio.run(wait_until(lambda: committed_to(first), timeout=120, what="the first workload committed"))
+        asyncio.run(wait_until(lambda: shared_by(pods), timeout=60, what="partitions shared by every replica"))
+        victim, survivors = pods[0], pods[1:]
+        orphaned = asyncio.run(owned(victim))
+        victim.kill()
+
+        second = asyncio.run(_produce_workload(scaled, 400, seed=22))
+        ends = {t: {p: max(first[t].get(p, 0), second[t].get(p, 0)) for p in range(PARTITIONS)} for t in first}
+        asyncio.run(wait_until(lambda: committed_to(ends), timeout=120, what="the second workload committed"))
+        asyncio.run(wait_until(lambda: shared_by(survivors), timeout=60, what="the survivors owning every partition"))
+        assert orphaned and orphaned <= set().union(*[asyncio.run(owned(pod)) for pod in survivors])
+        for pod in survivors:
+            assert pod.terminate() == 0
+    finally:
+        for pod in pods:
+            if pod.process is not None and pod.process.poll() is None:
+                pod.kill()
+
+    stored = [row for url in dict.fromkeys(urls) for row in _stored_offsets(url, scaled.database)]
+    assert len(stored) == len(set(stored)) == len(_every_offset(ends, PARTITIONS))
+    assert set(stored) == _every_offset(ends, PARTITIONS)
+
+
+def test_a_daemon_that_cannot_reach_clickhouse_says_so_in_json_without_the_password(settings: Settings, tmp_path: Path):
+    password = "s3cret-Passw0rd"
+    closed = f"http://correlator:{password}@127.0.0.1:{free_port()}/correlator"
+    daemon = DaemonProcess(settings, closed, tmp_path / "daemon.log").start()
+    assert daemon.process is not None and daemon.process.wait(timeout=60) == 1
+    text = daemon.log_path.read_text()
+    lines = [orjson.loads(line) for line in text.splitlines()]
+    assert password not in text and lines
+    assert lines[-1]["event"] == "daemon failed" and "correlator:***@127.0.0.1" in lines[-1]["reason"]
+
+
+def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_commits_nothing(
+    settings: Settings, warehouse: Client
+):
+    holding = replace(settings, batch_max_records=1_000_000, batch_max_seconds=3_600, shutdown_grace_seconds=2)
+    daemon = Daemon(holding, Warehouse(warehouse, settings.database), Classifier.from_file())
+
+    async def stop_with_the_warehouse_gone() -> Offsets:
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+        ends = await _produce_workload(settings, 300, seed=4)
+        produced = sum(sum(by_partition.values()) for by_partition in ends.values())
+
+        async def fetched() -> bool:
+            return daemon.counters.messages == produced
+
+        await wait_until(fetched, timeout=60, what="every message fetched")
+        warehouse.command(f"DETACH DATABASE {settings.database}")
+        try:
+            stop.set()
+            with pytest.raises(ShutdownTimeout):
+                await task
+        finally:
+            warehouse.command(f"ATTACH DATABASE {settings.database}")
+        return ends
+
+    ends = asyncio.run(stop_with_the_warehouse_gone())
+    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
+    # the next owner reads it all again and stores every message once
+    produced = sum(sum(by_partition.values()) for by_partition in ends.values())
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(produced)))
+    db = settings.database
+    stored = [
+        (topic, partition, offset)
+        for table in ("log_events", "usage_metrics")
+        for topic, partition, offset in rows(warehouse, f"SELECT topic, partition, offset FROM {db}.{table}")
+    ]
+    assert len(stored) == len(set(stored)) == produced
