@@ -46,7 +46,7 @@ def test_tables_become_replicated_locals_behind_distributed_tables():
     locals_ = {m.group(1) for m in created if m}
     assert locals_ == {f"{t}_local" for t in (*CLUSTER_TABLES, *RETENTION_TABLES)}
     assert not any(re.search(r"ENGINE = MergeTree\b", s) for s in ddl)
-    assert sum("ENGINE = ReplicatedMergeTree" in s for s in ddl) == len(locals_)
+    assert sum(bool(re.search(r"ENGINE = Replicated(Replacing)?MergeTree\b", s)) for s in ddl) == len(locals_)
     distributed = {
         m.group(1): m.group(2)
         for s in ddl
@@ -55,6 +55,7 @@ def test_tables_become_replicated_locals_behind_distributed_tables():
     }  # fmt: skip
     assert distributed == {
         "schema_migrations": "rand()",
+        "backfill_checkpoints": "rand()",
         **dict.fromkeys(RETENTION_TABLES, "cityHash64(topic, partition)"),
     }
     # data changes go to the local tables only; the Distributed tables are re-created after them

@@ -25,7 +25,7 @@ def test_readiness_is_false_while_clickhouse_is_unreachable_and_true_again_after
             status, body = await get(base + "/readyz")
             checks = orjson.loads(body)["checks"]
             assert {name: check["ok"] for name, check in checks.items()} == {
-                "kafka": True, "clickhouse": True, "schema": True, "partitions": True,
+                "kafka": True, "clickhouse": True, "schema": True, "inserts": True, "partitions": True,
             }  # fmt: skip
             assert checks["partitions"]["detail"] == "4 assigned"
 

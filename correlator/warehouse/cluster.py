@@ -18,7 +18,7 @@ _CREATE_DATABASE = re.compile(r"^(CREATE DATABASE IF NOT EXISTS \w+)", re.MULTIL
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", re.MULTILINE)
 _ALTER_TABLE = re.compile(r"^ALTER TABLE (\w+)\.(\w+)", re.MULTILINE)
 _CREATE_VIEW = re.compile(r"^(CREATE OR REPLACE VIEW \w+\.\w+)", re.MULTILINE)
-_MERGE_TREE = re.compile(r"^ENGINE = MergeTree$", re.MULTILINE)
+_MERGE_TREE = re.compile(r"^ENGINE = ((?:Replacing)?MergeTree(?:\(.*\))?)$", re.MULTILINE)
 # rows of one topic-partition stay on one shard; tables without provenance spread evenly
 SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": "cityHash64(topic, partition)",
                  "dead_letter_log": "cityHash64(topic, partition)"}  # fmt: skip
@@ -39,9 +39,10 @@ def on_cluster(statement: str, cluster: str) -> str:
     if match := _CREATE_TABLE.search(statement):
         database, table = match.groups()
         if not _MERGE_TREE.search(statement):
-            raise ClusterSchemaError(f"{database}.{table}: only MergeTree tables can be made Replicated")
+            raise ClusterSchemaError(f"{database}.{table}: only (Replacing)MergeTree tables can be made Replicated")
         head = f"CREATE TABLE IF NOT EXISTS {database}.{local_name(table)} ON CLUSTER {cluster}"
-        return _MERGE_TREE.sub("ENGINE = ReplicatedMergeTree", _CREATE_TABLE.sub(head, statement, count=1))
+        # without path arguments the Replicated engine takes the server's default replica path and name
+        return _MERGE_TREE.sub(r"ENGINE = Replicated\1", _CREATE_TABLE.sub(head, statement, count=1))
     if match := _ALTER_TABLE.search(statement):
         database, table = match.groups()
         return _ALTER_TABLE.sub(f"ALTER TABLE {database}.{local_name(table)} ON CLUSTER {cluster}", statement, count=1)

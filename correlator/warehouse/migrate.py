@@ -17,7 +17,7 @@ MIGRATIONS = "migrations"
 VIEWS = "views"
 BOOKKEEPING = "0000_bookkeeping"
 RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log")
-CLUSTER_TABLES = ("schema_migrations",)
+CLUSTER_TABLES = ("schema_migrations", "backfill_checkpoints")
 
 
 @dataclass(frozen=True, slots=True)
