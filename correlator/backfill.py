@@ -151,7 +151,7 @@ class Loader:
 
     def _store_now(self, source_range: SourceRange, batch: Batch) -> None:
         if self.warehouse is not None:
-            self.warehouse.store(batch)
+            self.warehouse.store([batch])
             self.warehouse.save_checkpoint(
                 source_range.source, source_range.partition, source_range.start, batch.last_offset + 1
             )

@@ -114,16 +114,16 @@ class Daemon:
         while not stop.is_set():
             self._heartbeat = time.monotonic()
             fetched = await self.source.fetch(wait_ms, self.settings.batch_max_records)
+            ready: list[tuple[TopicPartition, Batch]] = []
             for tp, messages in fetched.items():
                 self.counters.messages += len(messages)
                 self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
                 self.metrics.consumed.labels(tp.topic).inc(len(messages))
-                for batch in self._batcher(tp).add(messages):
-                    await self._store_and_commit(tp, batch)
-            for tp, batcher in list(self._batchers.items()):
-                due = batcher.take_if_older_than(linger)
-                if due is not None:
-                    await self._store_and_commit(tp, due)
+                ready.extend((tp, batch) for batch in self._batcher(tp).add(messages))
+            if ready or any(batcher.is_older_than(linger) for batcher in self._batchers.values()):
+                # whenever anything is stored, every open batch shares the inserts
+                ready.extend((tp, batch) for tp, batcher in self._batchers.items() if (batch := batcher.take()))
+                await self._store_and_commit(ready)
             lag = await self.source.lag(self.assigned)
             self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
 
@@ -193,27 +193,32 @@ class Daemon:
             )
         return batcher
 
-    async def _store_and_commit(self, tp: TopicPartition, batch: Batch) -> None:
+    async def _store_and_commit(self, ready: list[tuple[TopicPartition, Batch]]) -> None:
         async with self._partition_lock:
-            await self._store_and_commit_locked(tp, batch)
+            await self._store_and_commit_locked(ready)
 
-    async def _store_and_commit_locked(self, tp: TopicPartition, batch: Batch) -> None:
-        await self._store(batch)
-        if not await self.source.commit(tp, batch.last_offset + 1):
+    async def _store_and_commit_locked(self, ready: list[tuple[TopicPartition, Batch]]) -> None:
+        """Store every ready batch (partitions share the inserts), then commit them in one call."""
+        batches = [batch for _, batch in ready]
+        await self._store(batches)
+        offsets: dict[TopicPartition, int] = {}
+        for tp, batch in ready:
+            offsets[tp] = max(offsets.get(tp, 0), batch.last_offset + 1)
+        if not await self.source.commit(offsets):
             self.metrics.commit_refusals.inc()
             log.warning(
                 "commit refused after store; the next owner resumes after the stored rows",
-                partition=str(tp),
+                partitions=sorted(str(tp) for tp in offsets),
             )
 
-    async def _store(self, batch: Batch) -> None:
+    async def _store(self, batches: list[Batch]) -> None:
         """Insert, retrying with capped exponential backoff: a batch is never dropped."""
         delay = RETRY_FIRST_SECONDS
         loop = asyncio.get_running_loop()
         while True:
             self._heartbeat = started = time.monotonic()
             try:
-                await loop.run_in_executor(self._executor, self.warehouse.store, batch)
+                await loop.run_in_executor(self._executor, self.warehouse.store, batches)
             except Exception as exc:
                 self.warehouse_healthy = False
                 self.metrics.insert_failures.inc()
@@ -225,34 +230,38 @@ class Daemon:
                     "insert failed, retrying",
                     error=self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500],
                     retry_in=round(delay, 2),
-                    batch=batch.dedup_token,
+                    batches=len(batches),
                 )
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, RETRY_CAP_SECONDS)
             else:
                 self.warehouse_healthy = True
-                self._count_stored(batch, time.monotonic() - started)
+                self._count_stored(batches, time.monotonic() - started)
                 return
 
-    def _count_stored(self, batch: Batch, seconds: float) -> None:
-        self.counters.batches += 1
-        self.counters.rows += len(batch.rows)
-        self.counters.dead_letters += len(batch.dead_letters)
+    def _count_stored(self, batches: list[Batch], seconds: float) -> None:
         self.metrics.insert_seconds.observe(seconds)
-        self.metrics.batch_size.observe(batch.size)
-        self.metrics.stored_rows.labels(batch.kind.table).inc(len(batch.rows))
-        if batch.dead_letters:
-            self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
-        if batch.kind is METRICS:
-            self.metrics.count_calls(batch.rows)
+        self.metrics.batch_size.observe(sum(batch.size for batch in batches))
+        for batch in batches:
+            self.counters.batches += 1
+            self.counters.rows += len(batch.rows)
+            self.counters.dead_letters += len(batch.dead_letters)
+            self.metrics.stored_rows.labels(batch.kind.table).inc(len(batch.rows))
+            if batch.dead_letters:
+                self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
+            if batch.kind is METRICS:
+                self.metrics.count_calls(batch.rows)
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
+            ready = []
             for tp in partitions:
                 batcher = self._batchers.pop(tp, None)
                 batch = batcher.take() if batcher else None
                 if batch is not None:
-                    await self._store_and_commit_locked(tp, batch)
+                    ready.append((tp, batch))
+            if ready:
+                await self._store_and_commit_locked(ready)
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._flush(revoked)

@@ -134,12 +134,8 @@ class PartitionBatcher:
             self.open = Batch(provenance.topic, provenance.partition, self.kind, provenance.offset)
         return self.open
 
-    def take_if_older_than(self, seconds: float) -> Batch | None:
-        batch = self.open
-        if batch is not None and time.monotonic() - batch.opened_at >= seconds:
-            self.open = None
-            return batch
-        return None
+    def is_older_than(self, seconds: float) -> bool:
+        return self.open is not None and time.monotonic() - self.open.opened_at >= seconds
 
     def take(self) -> Batch | None:
         batch, self.open = self.open, None

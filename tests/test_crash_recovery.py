@@ -70,7 +70,7 @@ def test_rows_stored_but_not_committed_before_a_crash_are_not_stored_again(setti
 
     batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=50)
     [batch] = batcher.add(asyncio.run(first_messages()))
-    Warehouse(warehouse, settings.database).store(batch)
+    Warehouse(warehouse, settings.database).store([batch])
     assert (batch.first_offset, batch.last_offset) == (0, 49)
 
     asyncio.run(run_daemon(settings, warehouse, stored_at_least(len(workload.metrics) - 50)))

@@ -41,7 +41,7 @@ def stored_failures(warehouse: Client, database: str) -> Client:
     )  # fmt: skip
     batch = batcher.take()
     assert batch is not None
-    Warehouse(warehouse, database).store(batch)
+    Warehouse(warehouse, database).store([batch])
     return warehouse
 
 

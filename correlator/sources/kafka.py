@@ -120,10 +120,10 @@ class KafkaSource:
             lag[tp] = max(0, highwater - position)
         return lag
 
-    async def commit(self, tp: TopicPartition, next_offset: int) -> bool:
-        """Commit; False when the partition was taken away meanwhile (its rows are stored)."""
+    async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
+        """Commit each partition's next offset; False when one was taken away meanwhile (its rows are stored)."""
         try:
-            await self.consumer.commit({tp: next_offset})
+            await self.consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError):
             return False
         return True

@@ -6,11 +6,12 @@ stored, everything else in its offset range is too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from clickhouse_connect.driver.client import Client
 
-from correlator.pipeline import Batch
+from correlator.pipeline import Batch, StreamKind
 from correlator.rows import DEAD_LETTER_COLUMNS
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import check_identifier, render
@@ -23,9 +24,16 @@ class Warehouse:
         self.client = client
         self.database = check_identifier(database)
 
-    def store(self, batch: Batch) -> None:
-        token = batch.dedup_token
-        if batch.dead_letters:
+    def store(self, batches: Sequence[Batch]) -> None:
+        """Store batches together: one insert of dead letters, then one of rows per table and day.
+
+        Each insert is one part, so a batch (one day of one partition's range) is stored whole
+        or not at all; its token is the batches' own, so a retry of the same insert is
+        recognised as the same. Inserts carry a fixed cost in the engine whatever their size
+        (tens of milliseconds), so partitions flushed at the same moment share them.
+        """
+        dead = [b for b in batches if b.dead_letters]
+        if dead:
             received_at = datetime.now(UTC)
             rows = [
                 [
@@ -37,11 +45,16 @@ class Warehouse:
                     d.detail,
                     d.raw,
                 ]
-                for d in batch.dead_letters
+                for b in dead
+                for d in b.dead_letters
             ]
-            self._insert("dead_letter_log", rows, DEAD_LETTER_COLUMNS, f"{token}:dead")
-        if batch.rows:
-            self._insert(batch.kind.table, batch.rows, batch.kind.columns, token)
+            self._insert("dead_letter_log", rows, DEAD_LETTER_COLUMNS, _token(dead) + ":dead")
+        groups: dict[tuple[StreamKind, date | None], list[Batch]] = {}
+        for batch in batches:
+            if batch.rows:
+                groups.setdefault((batch.kind, batch.day), []).append(batch)
+        for (kind, _), group in groups.items():
+            self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
 
     def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
         self.client.insert(
@@ -80,3 +93,8 @@ class Warehouse:
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
         return pending_migrations(self.client, self.database)
+
+
+def _token(batches: Sequence[Batch]) -> str:
+    """Deterministic for the same batches: one batch keeps its own token (backfill re-reads rely on it)."""
+    return "+".join(sorted(batch.dedup_token for batch in batches))
