@@ -131,7 +131,8 @@ class Daemons:
         for log, warehouse in zip(self.logs, self.warehouses, strict=True):
             env = {**os.environ, "CORRELATOR_KAFKA_BOOTSTRAP": bootstrap, "CORRELATOR_CLICKHOUSE_URL": warehouse,
                    "CORRELATOR_LOGS_TOPIC": topics.logs, "CORRELATOR_METRICS_TOPIC": topics.metrics,
-                   "CORRELATOR_GROUP_ID": topics.group, "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": "6000"}  # fmt: skip
+                   "CORRELATOR_GROUP_ID": topics.group, "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": "6000",
+                   "CORRELATOR_HTTP_PORT": "0"}  # fmt: skip
             self.processes.append(subprocess.Popen([sys.executable, "-m", "correlator", "run"], env=env,
                                                    stderr=log.open("wb")))  # fmt: skip
 
