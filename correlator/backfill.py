@@ -9,7 +9,6 @@ views count each record once whatever is loaded twice.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import threading
 import time
@@ -114,20 +113,20 @@ class Loader:
     def add(self, source_range: SourceRange, messages: list[Message]) -> None:
         key = (source_range.source, source_range.partition)
         for batch in self._batchers[key].add(messages):
-            self._store(source_range, batch)
+            self._store([(source_range, batch)])
         if messages:
             self.tally.records += len(messages)
             self._advance(key, messages[-1].provenance.offset + 1, len(messages))
 
-    def finish(self, source_range: SourceRange, end: int | None = None) -> None:
-        """Store the range's last, partial batch; ``end`` is where the range stopped, for progress."""
-        key = (source_range.source, source_range.partition)
-        batch = self._batchers.pop(key).take()
-        if batch is not None:
-            self._store(source_range, batch)
+    def finish(self, ranges: list[SourceRange], ends: dict[str, int] | None = None) -> None:
+        """Store the ranges' last, partial batches together; ``ends`` (by source) is where each stopped."""
+        last = [(r, batch) for r in ranges if (batch := self._batchers.pop((r.source, r.partition)).take())]
+        if last:
+            self._store(last)
         self._wait_for_store()
-        if end is not None:
-            self._advance(key, end, 0)
+        for r in ranges:
+            if ends is not None and r.source in ends:
+                self._advance((r.source, r.partition), ends[r.source], 0)
 
     def close(self) -> None:
         """Wait for the batch being stored; a store failure is raised here at the latest."""
@@ -140,24 +139,26 @@ class Loader:
         self.progress.advance(max(0, position - self._positions[key]), records)
         self._positions[key] = max(position, self._positions[key])
 
-    def _store(self, source_range: SourceRange, batch: Batch) -> None:
+    def _store(self, batches: list[tuple[SourceRange, Batch]]) -> None:
         self._wait_for_store()
-        self._in_flight = self._storing.submit(self._store_now, source_range, batch)
+        self._in_flight = self._storing.submit(self._store_now, batches)
 
     def _wait_for_store(self) -> None:
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight.result()
 
-    def _store_now(self, source_range: SourceRange, batch: Batch) -> None:
+    def _store_now(self, batches: list[tuple[SourceRange, Batch]]) -> None:
+        """Store, then checkpoint each range after its batch: a checkpoint is never ahead of the rows."""
         if self.warehouse is not None:
-            self.warehouse.store([batch])
-            self.warehouse.save_checkpoint(
-                source_range.source, source_range.partition, source_range.start, batch.last_offset + 1
+            self.warehouse.store([batch for _, batch in batches])
+            self.warehouse.save_checkpoints(
+                [(r.source, r.partition, r.start, batch.last_offset + 1) for r, batch in batches]
             )
-        self.tally.batches += 1
-        self.tally.rows += len(batch.rows)
-        self.tally.dead_letters.update(d.reason for d in batch.dead_letters)
+        for _, batch in batches:
+            self.tally.batches += 1
+            self.tally.rows += len(batch.rows)
+            self.tally.dead_letters.update(d.reason for d in batch.dead_letters)
 
     def resume_points(self, ranges: list[SourceRange], restart: bool) -> dict[tuple[str, int], int]:
         """Where each range continues: its checkpoint for the same range start, unless restarting."""
@@ -225,7 +226,7 @@ def backfill_files(
                 loader.add(source_range, chunk)
                 if stop:
                     break
-            loader.finish(source_range, None if stop else ends[source_range.source])
+            loader.finish([source_range], None if stop else ends)
     finally:
         loader.close()
     loader.tally.interrupted = bool(stop)
@@ -262,15 +263,9 @@ async def backfill_kafka(
         if on_total is not None:
             estimated = await reader.estimated_ends(list(ranges))
             on_total(sum(max(0, (r.end or estimated[tp]) - starts[tp]) for tp, r in ranges.items()))
-        decoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-decode")
-        loop = asyncio.get_running_loop()
-        try:
-            async for tp, messages in reader.read(starts, {tp: r.end for tp, r in ranges.items()}, stop):
-                await loop.run_in_executor(decoding, loader.add, ranges[tp], messages)
-            for source_range in ranges.values():
-                await loop.run_in_executor(decoding, loader.finish, source_range)
-        finally:
-            decoding.shutdown(wait=True)
+        async for tp, messages in reader.read(starts, {tp: r.end for tp, r in ranges.items()}, stop):
+            loader.add(ranges[tp], messages)  # decoding here, storing on the loader's thread, as the daemon does
+        loader.finish(list(ranges.values()))
     finally:
         loader.close()
         await reader.stop()

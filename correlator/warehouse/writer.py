@@ -72,10 +72,12 @@ class Warehouse:
         ).result_rows
         return {(source, partition, start): next_offset for source, partition, start, next_offset in rows}
 
-    def save_checkpoint(self, source: str, partition: int, range_start: int, next_offset: int) -> None:
+    def save_checkpoints(self, checkpoints: list[tuple[str, int, int, int]]) -> None:
+        """(source, partition, range start, next offset) rows, in one insert."""
+        now = datetime.now(UTC)
         self.client.insert(
             f"{self.database}.backfill_checkpoints",
-            [[source, partition, range_start, next_offset, datetime.now(UTC)]],
+            [[*checkpoint, now] for checkpoint in checkpoints],
             column_names=["source", "partition", "range_start", "next_offset", "updated_at"],
         )
 
