@@ -128,6 +128,13 @@ class Loader:
             if ends is not None and r.source in ends:
                 self._advance((r.source, r.partition), ends[r.source], 0)
 
+    def abandon(self, ranges: list[SourceRange]) -> None:
+        """Stopped mid-range: drop the partial batches, so a resumed run cuts its batches where an
+        uninterrupted one does (same tokens, nothing stored twice even in the raw tables)."""
+        for r in ranges:
+            self._batchers.pop((r.source, r.partition)).take()
+        self._wait_for_store()
+
     def close(self) -> None:
         """Wait for the batch being stored; a store failure is raised here at the latest."""
         try:
@@ -226,7 +233,10 @@ def backfill_files(
                 loader.add(source_range, chunk)
                 if stop:
                     break
-            loader.finish([source_range], None if stop else ends)
+            if stop:
+                loader.abandon([source_range])
+            else:
+                loader.finish([source_range], ends)
     finally:
         loader.close()
     loader.tally.interrupted = bool(stop)
@@ -265,7 +275,10 @@ async def backfill_kafka(
             on_total(sum(max(0, (r.end or estimated[tp]) - starts[tp]) for tp, r in ranges.items()))
         async for tp, messages in reader.read(starts, {tp: r.end for tp, r in ranges.items()}, stop):
             loader.add(ranges[tp], messages)  # decoding here, storing on the loader's thread, as the daemon does
-        loader.finish(list(ranges.values()))
+        if stop:
+            loader.abandon(list(ranges.values()))
+        else:
+            loader.finish(list(ranges.values()))
     finally:
         loader.close()
         await reader.stop()

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,9 @@ def test_a_run_folder_explains_every_masked_metrics_row(warehouse: Client, datab
 
 
 def test_loading_twice_or_after_an_interruption_changes_no_view(warehouse: Client, database: str, tmp_path: Path):
-    write_run_folder(tmp_path / "run", calls=3_000)
+    # a day ends 500 calls in, inside the part loaded before the interruption: batches are cut there too
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    write_run_folder(tmp_path / "run", calls=3_000, start=midnight - timedelta(seconds=1_000))
     runs = discover([tmp_path / "run"])
     reference = f"{database}_ref"
     from correlator.warehouse.migrate import migrate
@@ -108,7 +111,7 @@ def test_loading_twice_or_after_an_interruption_changes_no_view(warehouse: Clien
 
         resumed = backfill_files(_loader(warehouse, database, 500), runs, StopFlag())
         assert resumed.resumed == 1 and not resumed.interrupted
-        assert first.records + resumed.records == uninterrupted.records
+        assert first.rows + resumed.rows == uninterrupted.rows
         query = lambda sql: rows(warehouse, sql)  # noqa: E731
         assert _snapshot(query, database) == _snapshot(query, reference)
 
@@ -218,8 +221,6 @@ def test_kafka_range_beside_the_live_daemon_leaves_its_offsets_and_views_alone(
 
         await wait_until(daemon_caught_up, 60, "the daemon to commit every message")
         committed_before = await committed()
-
-        from datetime import UTC, datetime
 
         loader = _loader(warehouse, settings.database)
         reader = KafkaRangeReader(settings.kafka_bootstrap, 500)
