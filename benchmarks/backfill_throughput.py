@@ -27,12 +27,13 @@ from typing import Any
 
 import orjson
 
-from correlator.backfill import Loader, SourceRange, StopFlag, backfill_files, backfill_kafka, stream_kinds
+from correlator.backfill import Loader, SourceRange, StopFlag, backfill_files, backfill_kafka
 from correlator.broker import LocalBroker
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.daemon import Daemon
 from correlator.demo import produce
+from correlator.pipeline import stream_kinds
 from correlator.progress import JsonProgress
 from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader, ensure_topics

@@ -28,7 +28,6 @@ import platform
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,13 +40,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from correlator.broker import LocalBroker
 from correlator.classify import Classifier
+from correlator.config import Settings
 from correlator.decode import Provenance, decode
 from correlator.pipeline import LOGS, METRICS
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.workload import Workload, mixed_workload
-from tests.harness import query_warehouse
+from tests.harness import DaemonProcess, query_warehouse
 
 PARTITIONS = 4
 STEPS_PER_CALL = 6  # info lines per call besides "llm call started": ~8 events per call
@@ -125,37 +125,36 @@ class Daemons:
 
     def __init__(self, count: int, bootstrap: str, topics: Topics, work: Path) -> None:
         work.mkdir(parents=True)
-        self.logs = [work / f"daemon-{i}.log" for i in range(count)]
+        settings = Settings(kafka_bootstrap=bootstrap, logs_topic=topics.logs, metrics_topic=topics.metrics,
+                            group_id=topics.group, kafka_session_timeout_ms=6_000)  # fmt: skip
         self.warehouses = [f"chdb://{work / f'warehouse-{i}'}" for i in range(count)]
-        self.processes = []
-        for log, warehouse in zip(self.logs, self.warehouses, strict=True):
-            env = {**os.environ, "CORRELATOR_KAFKA_BOOTSTRAP": bootstrap, "CORRELATOR_CLICKHOUSE_URL": warehouse,
-                   "CORRELATOR_LOGS_TOPIC": topics.logs, "CORRELATOR_METRICS_TOPIC": topics.metrics,
-                   "CORRELATOR_GROUP_ID": topics.group, "CORRELATOR_KAFKA_SESSION_TIMEOUT_MS": "6000",
-                   "CORRELATOR_HTTP_PORT": "0"}  # fmt: skip
-            self.processes.append(subprocess.Popen([sys.executable, "-m", "correlator", "run"], env=env,
-                                                   stderr=log.open("wb")))  # fmt: skip
+        self.processes = [
+            DaemonProcess(settings, warehouse, work / f"daemon-{i}.log").start()
+            for i, warehouse in enumerate(self.warehouses)
+        ]
 
-    def assigned(self) -> int:
-        """Partitions held now, by each process's latest "partitions assigned" line."""
-        total = 0
-        for log in self.logs:
-            lines = [line for line in log.read_text(errors="replace").splitlines() if "partitions assigned" in line]
-            total += len(re.findall(r"partition=\d+", lines[-1])) if lines else 0
-        return total
+    def settled(self) -> bool:
+        """Every process has joined, and their latest "partitions assigned" lines share all partitions."""
+        held = 0
+        for daemon in self.processes:
+            lines = [line for line in daemon.log_path.read_text(errors="replace").splitlines()
+                     if "partitions assigned" in line]  # fmt: skip
+            if not lines:
+                return False
+            held += len(re.findall(r"partition=\d+", lines[-1]))
+        return held == 2 * PARTITIONS
 
     def peak_rss_mb(self) -> list[float]:
         peaks = []
-        for process in self.processes:
-            status = Path(f"/proc/{process.pid}/status").read_text()
+        for daemon in self.processes:
+            assert daemon.process is not None
+            status = Path(f"/proc/{daemon.process.pid}/status").read_text()
             peaks.append(round(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024, 1))  # type: ignore[union-attr]
         return peaks
 
     def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=60)
+        for daemon in self.processes:
+            daemon.terminate(timeout=60)
 
 
 async def _wait_committed(
@@ -200,8 +199,7 @@ async def _daemon_run(bootstrap: str, messages_of: Any, count: int, rate: float 
     daemons = Daemons(count, bootstrap, topics, work / topics.group)
     try:
         deadline = time.monotonic() + 60
-        while daemons.assigned() != 2 * PARTITIONS or (count > 1 and not all(
-                "partitions assigned" in log.read_text(errors="replace") for log in daemons.logs)):  # fmt: skip
+        while not daemons.settled():
             if time.monotonic() > deadline:
                 raise TimeoutError("the consumer group did not settle")
             await asyncio.sleep(0.1)

@@ -24,7 +24,7 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
-from correlator.pipeline import LOGS, METRICS, Batch, Message, PartitionBatcher, StreamKind
+from correlator.pipeline import Batch, Message, PartitionBatcher, StreamKind
 from correlator.progress import Progress
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
 from correlator.sources.kafka import KafkaRangeReader
@@ -204,7 +204,7 @@ def stop_on_signals(flag: StopFlag) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def file_ranges(runs: list[Run]) -> list[tuple[SourceRange, SourceFile]]:
+def _file_ranges(runs: list[Run]) -> list[tuple[SourceRange, SourceFile]]:
     return [(SourceRange(f.source, 0, f.kind, start=1), f) for run in runs for f in run.files]
 
 
@@ -217,7 +217,7 @@ def backfill_files(
     on_total: Callable[[int], None] | None = None,
 ) -> Tally:
     """Load every file of every run, each from its checkpoint, until done or stopped."""
-    ranges = file_ranges(runs)
+    ranges = _file_ranges(runs)
     resume = loader.resume_points([r for r, _ in ranges], restart)
     starts = {r.source: resume.get((r.source, r.partition), r.start) for r, _ in ranges}
     ends = {r.source: count_lines(f) + 1 for r, f in ranges}
@@ -284,10 +284,6 @@ async def backfill_kafka(
         await reader.stop()
     loader.tally.interrupted = bool(stop)
     return loader.tally
-
-
-def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
-    return {logs_topic: LOGS, metrics_topic: METRICS}
 
 
 def _chunks(messages: Iterable[Message], size: int) -> Iterator[list[Message]]:

@@ -388,10 +388,11 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         if from_kafka:
             from aiokafka.errors import KafkaError
 
+            from correlator.pipeline import stream_kinds
             from correlator.sources.kafka import KafkaRangeReader
 
             reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records, settings.kafka_security)
-            kinds = load.stream_kinds(settings.logs_topic, settings.metrics_topic)
+            kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
             try:
                 tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
                                                         progress.set_total))  # fmt: skip

@@ -20,7 +20,7 @@ from aiokafka import TopicPartition
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.ops.metrics import DaemonMetrics
-from correlator.pipeline import LOGS, METRICS, Batch, PartitionBatcher
+from correlator.pipeline import METRICS, Batch, PartitionBatcher, stream_kinds
 from correlator.sources.kafka import KafkaSource
 from correlator.warehouse.writer import Warehouse
 
@@ -67,6 +67,7 @@ class Daemon:
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
+        self._kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
         self._heartbeat = time.monotonic()
@@ -183,7 +184,7 @@ class Daemon:
     def _batcher(self, tp: TopicPartition) -> PartitionBatcher:
         batcher = self._batchers.get(tp)
         if batcher is None:
-            kind = LOGS if tp.topic == self.settings.logs_topic else METRICS
+            kind = self._kinds[tp.topic]
             batcher = self._batchers[tp] = PartitionBatcher(
                 kind,
                 self.classifier,

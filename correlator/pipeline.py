@@ -38,6 +38,11 @@ LOGS = StreamKind("log_events", LOG_COLUMNS, LogEvent, log_row)
 METRICS = StreamKind("usage_metrics", METRIC_COLUMNS, UsageMetric, metric_row)
 
 
+def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
+    """Which kind of message each topic carries."""
+    return {logs_topic: LOGS, metrics_topic: METRICS}
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A raw message and where it came from; the same for Kafka records and file lines."""

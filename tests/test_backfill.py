@@ -20,11 +20,12 @@ import orjson
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
-from correlator.backfill import Loader, StopFlag, backfill_files, backfill_kafka, stream_kinds
+from correlator.backfill import Loader, StopFlag, backfill_files, backfill_kafka
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.daemon import Daemon
 from correlator.demo import produce
+from correlator.pipeline import stream_kinds
 from correlator.progress import JsonProgress
 from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader
