@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,18 +35,23 @@ class Label:
     rule: str
 
 
+# Evidence is weighed by one integer key, smallest wins: the rule's tier (its place in the
+# precedence list) first, then the link (innermost first), then a type before a text, then
+# the rule's place in the file.
+_TIER, _LINK, _TEXT = 1 << 40, 1 << 21, 1 << 20  # room for 2**19 links and 2**20 rules
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One rule as evidence: its place in the file orders rules of the same tier."""
+    """One rule as evidence, and the label it gives; its keys as type and as text evidence in link 0."""
 
-    order: int
-    rule_id: str
-    error_class: str
-    tier: str
+    type_key: int
+    text_key: int
+    label: Label
 
 
-# per tier, the rule with the lowest order that the evidence satisfied
-_TierHits = dict[str, _Rule]
+_NO_EVIDENCE = _TIER * 1024
+_TYPE_MEMO_SIZE = 4096
 
 
 class RulesError(ValueError):
@@ -79,20 +84,25 @@ class Classifier:
         Status rules become one pattern per template and code (``Error code: 429``), so a
         status counts only where the text is shaped like one.
         """
-        self._types: dict[str, _TierHits] = {}
+        self._types: dict[str, _Rule] = {}
+        self._type_memo: dict[str, _Rule | None] = {}
         message_patterns: list[tuple[str, bool]] = []
         frame_patterns: list[tuple[str, bool]] = []
         self._message_rules: list[_Rule] = []
         self._frame_rules: list[_Rule] = []
         for order, entry in enumerate(entries):
-            rule = _Rule(order, entry["id"], entry["class"], entry["tier"])
-            if rule.error_class not in self._taxonomy:
-                raise RulesError(f"rule {rule.rule_id}: class {rule.error_class!r} is not in the taxonomy")
-            if rule.tier not in self._precedence:
-                raise RulesError(f"rule {rule.rule_id}: tier {rule.tier!r} is not in the precedence list")
+            rule_id, error_class, tier = entry["id"], entry["class"], entry["tier"]
+            if error_class not in self._taxonomy:
+                raise RulesError(f"rule {rule_id}: class {error_class!r} is not in the taxonomy")
+            if tier not in self._precedence:
+                raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
+            weight = self._precedence.index(tier) * _TIER + order
+            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id))
             case_sensitive = bool(entry.get("case_sensitive", False))
             for type_name in entry.get("types", ()):
-                self._types.setdefault(type_name.lower(), {}).setdefault(rule.tier, rule)
+                known = self._types.get(type_name.lower())
+                if known is None or rule.type_key < known.type_key:  # a type's strongest rule
+                    self._types[type_name.lower()] = rule
             for pattern in entry.get("patterns", ()):
                 message_patterns.append((pattern, case_sensitive))
                 self._message_rules.append(rule)
@@ -126,42 +136,46 @@ class Classifier:
 
     def classify_chain(self, chain: Chain, finish_reason: str = "") -> Label:
         """Label a root-first chain: the first tier, in precedence order, with evidence anywhere
-        in the chain wins; within a tier the innermost exception speaks first.
+        in the chain wins; within a tier the innermost exception speaks first, by its type
+        before its text.
 
         So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
         chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
         when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
         """
-        by_finish = self.classify_finish_reason(finish_reason)
-        if by_finish is not None:
-            return by_finish
-        by_type = [self._type_rules(link.type) for link in chain]
-        by_text = self._text_evidence(chain)
-        for tier in self._precedence:
-            for link_index, type_hits in enumerate(by_type):
-                rule = type_hits.get(tier) or by_text[link_index].get(tier)
-                if rule is not None:
-                    return self.label(rule.error_class, rule.rule_id)
-        return self.unknown()
+        if finish_reason:
+            by_finish = self.classify_finish_reason(finish_reason)
+            if by_finish is not None:
+                return by_finish
+        best_key, best = _NO_EVIDENCE, None
+        for link_index, link in enumerate(chain):
+            rule = self._type_rule(link.type)
+            if rule is not None and rule.type_key + link_index * _LINK < best_key:
+                best_key, best = rule.type_key + link_index * _LINK, rule
+        # a wrapper's text is no evidence, but its type still is
+        is_wrapper = self._wrappers.search
+        messages = [b"" if is_wrapper(link.message.strip()) else link.message.encode() for link in chain]
+        best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
+        frames = ["\n".join(link.frames).encode() for link in chain]
+        if any(frames):
+            best_key, best = _strongest_text(self._frame_rules, self._frame_scanner, frames, best_key, best)
+        return best.label if best is not None else self.unknown()
 
-    def _text_evidence(self, chain: Chain) -> list[_TierHits]:
-        """Per link, the first rule of each tier its text or frames satisfy: one scan per chain.
+    def _type_rule(self, type_name: str) -> _Rule | None:
+        """The strongest rule naming this exception type, by qualified name, else by base name.
 
-        Texts are joined root first, so a pattern's first match lies in the innermost link
-        that has it. A wrapper's text is no evidence, but its type still is.
+        Remembered per name: a service raises few distinct types, over and over.
         """
-        hits: list[_TierHits] = [{} for _ in chain]
-        messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
-        _assign(hits, self._message_rules, self._message_scanner.first_matches, messages)
-        if any(link.frames for link in chain):
-            frames = ["\n".join(link.frames).encode() for link in chain]
-            _assign(hits, self._frame_rules, self._frame_scanner.first_matches, frames)
-        return hits
-
-    def _type_rules(self, type_name: str) -> _TierHits:
-        """Rules naming this exception type, by qualified name, else by base name."""
+        try:
+            return self._type_memo[type_name]
+        except KeyError:
+            pass
         lowered = type_name.lower()
-        return self._types.get(lowered) or self._types.get(lowered.rsplit(".", 1)[-1].lstrip("_")) or {}
+        rule = self._types.get(lowered) or self._types.get(lowered.rsplit(".", 1)[-1].lstrip("_"))
+        if len(self._type_memo) >= _TYPE_MEMO_SIZE:
+            self._type_memo.clear()
+        self._type_memo[type_name] = rule
+        return rule
 
     def classify_finish_reason(self, finish_reason: str) -> Label | None:
         error_class = self._finish_reasons.get(finish_reason.lower()) if finish_reason else None
@@ -174,15 +188,25 @@ class Classifier:
         return self.label(error_class, f"metrics.{key or 'empty'}")
 
 
-def _assign(hits: list[_TierHits], rules: list[_Rule], scan: Any, texts: Sequence[bytes]) -> None:
-    """Scan the links' texts joined by newlines; credit each match to the link it ends in."""
+def _strongest_text(
+    rules: list[_Rule], scanner: PatternSet, texts: list[bytes], best_key: int, best: _Rule | None
+) -> tuple[int, _Rule | None]:
+    """The strongest of ``best`` and the rules the links' texts satisfy, in one scan.
+
+    Texts are joined root first by newlines and each match is credited to the link it ends
+    in, so a pattern's first match lies in the innermost link that has it.
+    """
+    found = scanner.first_matches(b"\n".join(texts))
+    if not found:
+        return best_key, best
     ends, position = [], -1
     for text in texts:
         position += len(text) + 1
         ends.append(position)  # offset of the newline after each text
-    for pattern_id, end in scan(b"\n".join(texts)).items():
-        link_index = min(bisect_left(ends, end), len(ends) - 1)
+    last_link = len(ends) - 1
+    for pattern_id, end in found.items():
         rule = rules[pattern_id]
-        known = hits[link_index].get(rule.tier)
-        if known is None or rule.order < known.order:
-            hits[link_index][rule.tier] = rule
+        key = rule.text_key + min(bisect_left(ends, end), last_link) * _LINK
+        if key < best_key:
+            best_key, best = key, rule
+    return best_key, best

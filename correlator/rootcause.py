@@ -15,10 +15,11 @@ Chain = tuple["ChainLink", ...]
 
 _DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
-_EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::[ \t]?(?P<message>.*))?$", re.DOTALL)
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::[ \t]?(.*))?$", re.DOTALL)  # type, message
 _TRACEBACK_HEADER = "Traceback (most recent call last):"
-_FRAME_LINE = re.compile(r'File "(?P<filename>[^"]*)", line \d+, in (?P<name>[^\n]+)')
-_UNINDENTED_LINE = re.compile(r"^[^\s+]", re.MULTILINE)
+_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)')  # filename, function
+_UNINDENTED = re.compile(r"[^\s+]")
+_UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +45,13 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
     for stack in reversed(stacks):
         if not isinstance(stack, dict):  # decoded JSON: objects are dicts
             continue
-        members = stack.get("exceptions") if stack.get("is_group") else None
-        if isinstance(members, list) and members and isinstance(members[0], list):
-            links.extend(chain_from_dict_tracebacks(members[0]))
+        if stack.get("is_group"):
+            members = stack.get("exceptions")
+            if isinstance(members, list) and members and isinstance(members[0], list):
+                links.extend(chain_from_dict_tracebacks(members[0]))
         frames = stack.get("frames")
         names = (
-            tuple(f"{f.get('filename') or ''}:{f.get('name') or ''}" for f in frames if isinstance(f, dict))
+            tuple([f"{f.get('filename') or ''}:{f.get('name') or ''}" for f in frames if isinstance(f, dict)])
             if isinstance(frames, list)
             else ()
         )
@@ -91,21 +93,33 @@ def _exception_of_block(block: str) -> ChainLink | None:
     """The exception of one traceback block: from the first unindented line after its frames."""
     header = block.rfind(_TRACEBACK_HEADER)
     body = block[header + len(_TRACEBACK_HEADER) :] if header >= 0 else block
-    start = _UNINDENTED_LINE.search(body)
-    if start is None:
+    start = _first_unindented_line(body)
+    if start < 0:
         return None
-    frames = tuple(
-        f"{m.group('filename')}:{m.group('name').rstrip()}" for m in _FRAME_LINE.finditer(body, 0, start.start())
-    )
-    link = _link_from_exception_line(body[start.start() :].strip())
-    return ChainLink(link.type, link.message, frames)
+    frames = tuple([f"{filename}:{name.rstrip()}" for filename, name in _FRAME_LINE.findall(body, 0, start)])
+    exception_type, message = _type_and_message(body[start:].strip())
+    return ChainLink(exception_type, message, frames)
+
+
+def _first_unindented_line(body: str) -> int:
+    """Where the first line that starts neither with whitespace nor with "+" begins; -1 if none."""
+    if _UNINDENTED.match(body):
+        return 0
+    found = _UNINDENTED_AFTER_NEWLINE.search(body)
+    return found.start() + 1 if found else -1
 
 
 def _link_from_exception_line(text: str) -> ChainLink:
+    return ChainLink(*_type_and_message(text))
+
+
+def _type_and_message(text: str) -> tuple[str, str]:
+    """``module.Type: message`` → its two parts; text not shaped so is all message."""
     match = _EXCEPTION_LINE.match(text)
     if match is None:
-        return ChainLink("", text)
-    return ChainLink(match.group("type"), (match.group("message") or "").strip())
+        return "", text
+    exception_type, message = match.groups()
+    return exception_type, (message or "").strip()
 
 
 def _text(value: Any) -> str:

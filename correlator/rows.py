@@ -62,8 +62,8 @@ class Explanation:
 
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
-    chain = _chain_of(event, classifier)
     is_error = event.level.lower() in ERROR_LEVELS
+    chain = _chain_of(event, is_error, classifier)
     finish_reason = str(event.extras().get("finish_reason") or "")
     return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
 
@@ -155,7 +155,7 @@ def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
     return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
 
 
-def _chain_of(event: LogEvent, classifier: Classifier) -> Chain:
+def _chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
     exception = event.exception
     if isinstance(exception, list):
         chain = chain_from_dict_tracebacks(exception)
@@ -166,7 +166,7 @@ def _chain_of(event: LogEvent, classifier: Classifier) -> Chain:
     chain = extend_with_embedded_causes(chain, classifier.embedded_cause)
     if not chain:
         chain = chain_from_message(event.message, classifier.embedded_cause)
-    if not chain and event.level.lower() in ERROR_LEVELS and event.message:
+    if not chain and is_error and event.message:
         chain = (ChainLink("", event.message),)
     return chain
 
