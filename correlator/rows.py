@@ -220,7 +220,9 @@ def _without_locals(stack: Any) -> Any:
 
 
 def _drop_key(value: Any, key: str) -> Any:
-    return {k: v for k, v in value.items() if k != key} if isinstance(value, dict) else value
+    if isinstance(value, dict) and key in value:
+        return {k: v for k, v in value.items() if k != key}
+    return value
 
 
 def _json(value: Any) -> str:
