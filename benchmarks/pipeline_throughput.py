@@ -152,24 +152,54 @@ class Daemons:
             peaks.append(round(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024, 1))  # type: ignore[union-attr]
         return peaks
 
+    def pids(self) -> list[int]:
+        return [daemon.process.pid for daemon in self.processes if daemon.process is not None]
+
     def stop(self) -> None:
         for daemon in self.processes:
             daemon.terminate(timeout=60)
 
 
-async def _wait_committed(
-    bootstrap: str, group: str, sent: Sent, timeout: float
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (the embedded engine's too)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class CpuMeter:
+    """CPU seconds each process spent between ``start`` and ``stop``: where the machine's cores went."""
+
+    def __init__(self, processes: dict[str, list[int]]) -> None:
+        self.processes = processes
+        self._before = self._sample()
+
+    def _sample(self) -> dict[str, list[float]]:
+        sample = {name: [_cpu_seconds(pid) for pid in pids] for name, pids in self.processes.items()}
+        sample["benchmark (producer, offset poller)"] = [time.process_time()]
+        return sample
+
+    def report(self, seconds: float) -> dict[str, Any]:
+        after = self._sample()
+        spent = {name: [round(b - a, 2) for a, b in zip(self._before[name], after[name], strict=True)]
+                 for name in after}  # fmt: skip
+        total = sum(sum(values) for values in spent.values())
+        return {"cpu_seconds": spent, "share_of_all_cores": round(total / (seconds * (os.cpu_count() or 1)), 2)}
+
+
+async def _watch_committed(
+    bootstrap: str, group: str, partitions: list[TopicPartition], sent: asyncio.Future[Sent], timeout: float
 ) -> list[tuple[float, dict[TopicPartition, int]]]:
-    """Poll the group's committed offsets every 20 ms until every sent message is covered."""
+    """Poll the group's committed offsets every 20 ms, from before the first send until every
+    sent message is covered: a message's latency is its send to the first poll that covers it."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
-    ends, polls = sent.ends(), []
+    polls = []
     deadline = time.perf_counter() + timeout
     try:
         while time.perf_counter() < deadline:
-            committed = {tp: (await consumer.committed(tp)) or 0 for tp in ends}
+            committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
             polls.append((time.perf_counter(), committed))
-            if all(committed[tp] >= end for tp, end in ends.items()):
+            if sent.done() and all(committed[tp] >= end for tp, end in sent.result().ends().items()):
                 return polls
             await asyncio.sleep(0.02)
         raise TimeoutError(f"not all messages committed within {timeout}s")
@@ -192,7 +222,10 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3)}
 
 
-async def _daemon_run(bootstrap: str, messages_of: Any, count: int, rate: float | None, work: Path) -> dict[str, Any]:
+async def _daemon_run(
+    broker: LocalBroker, messages_of: Any, count: int, rate: float | None, work: Path
+) -> dict[str, Any]:
+    bootstrap = broker.bootstrap
     topics = Topics.fresh()
     await ensure_topics(bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
     messages = messages_of(topics)
@@ -204,9 +237,16 @@ async def _daemon_run(bootstrap: str, messages_of: Any, count: int, rate: float 
                 raise TimeoutError("the consumer group did not settle")
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
+        assert broker.pid is not None
+        cpu = CpuMeter({"daemons": daemons.pids(), "broker": [broker.pid]})
+        partitions = [TopicPartition(t, p) for t in (topics.logs, topics.metrics) for p in range(PARTITIONS)]
+        produced: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
+        watcher = asyncio.create_task(_watch_committed(bootstrap, topics.group, partitions, produced, timeout=1800))
+        await asyncio.sleep(0.5)  # the watcher has started and polls
         started = time.perf_counter()
         sent = await _produce(bootstrap, messages, rate)
-        polls = await _wait_committed(bootstrap, topics.group, sent, timeout=1800)
+        produced.set_result(sent)
+        polls = await watcher
         seconds = polls[-1][0] - started
         result = {
             "processes": count,
@@ -215,6 +255,7 @@ async def _daemon_run(bootstrap: str, messages_of: Any, count: int, rate: float 
             "events_per_second": round(len(messages) / seconds),
             "peak_rss_mb": daemons.peak_rss_mb(),
             "latency_seconds": _quantiles(_latencies(sent, polls)),
+            **cpu.report(seconds),
         }
     finally:
         daemons.stop()
@@ -277,15 +318,15 @@ async def _run(events: int, growth: int, rate: float, work: Path) -> dict[str, A
         results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(bootstrap, base)
         results["ceiling_column_inserts"] = _insert_ceiling(workload, work)
         results["correlator_one_process"] = await _daemon_run(
-            bootstrap, lambda t: _interleaved(workload, t), 1, None, work)  # fmt: skip
+            broker, lambda t: _interleaved(workload, t), 1, None, work)  # fmt: skip
         results["correlator_two_processes"] = await _daemon_run(
-            bootstrap, lambda t: _interleaved(workload, t), 2, None, work)  # fmt: skip
+            broker, lambda t: _interleaved(workload, t), 2, None, work)  # fmt: skip
         results[f"correlator_at_{int(rate)}_per_second"] = await _daemon_run(
-            bootstrap, lambda t: _interleaved(workload, t), 1, rate, work)  # fmt: skip
+            broker, lambda t: _interleaved(workload, t), 1, rate, work)  # fmt: skip
         if growth > 1:
             grown, _ = _workload(events * growth)
             results[f"correlator_one_process_{growth}x"] = await _daemon_run(
-                bootstrap, lambda t: _interleaved(grown, t), 1, None, work)  # fmt: skip
+                broker, lambda t: _interleaved(grown, t), 1, None, work)  # fmt: skip
     one = results["correlator_one_process"]["events_per_second"]
     decode_ceiling = results["ceiling_consume_and_decode"]["events_per_second"]
     results["ratios"] = {

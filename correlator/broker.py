@@ -58,6 +58,11 @@ class LocalBroker:
         self.stop()
         raise RuntimeError(f"the local broker did not listen on {self.bootstrap} within {timeout}s")
 
+    @property
+    def pid(self) -> int | None:
+        """The broker process, while it runs."""
+        return self._process.pid if self._process is not None else None
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
