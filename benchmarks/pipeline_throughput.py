@@ -75,6 +75,11 @@ class Sent:
     def ends(self) -> dict[TopicPartition, int]:
         return {tp: sent[-1][0] + 1 for tp, sent in self.times.items()}
 
+    def rate(self) -> float:
+        """Messages per second from the first send to the last: the load actually offered."""
+        times = [at for sent in self.times.values() for _, at in sent]
+        return len(times) / max(max(times) - min(times), 1e-9)
+
 
 def _workload(events: int) -> tuple[Workload, int]:
     per_call = 1 + STEPS_PER_CALL + 1 + 0.2
@@ -253,6 +258,7 @@ async def _daemon_run(
             "events": len(messages),
             "seconds": round(seconds, 2),
             "events_per_second": round(len(messages) / seconds),
+            "offered_events_per_second": round(sent.rate()),
             "peak_rss_mb": daemons.peak_rss_mb(),
             "latency_seconds": _quantiles(_latencies(sent, polls)),
             **cpu.report(seconds),
