@@ -75,3 +75,54 @@ def test_rules_naming_a_class_outside_the_taxonomy_are_refused():
     rules["rules"].append({"id": "bad", "tier": "message", "class": "made_up", "patterns": ["x"]})
     with pytest.raises(RulesError, match="made_up"):
         Classifier(rules)
+
+
+def _weighing_rules() -> dict[str, object]:
+    """A small rules file whose every rule names the evidence it stands for."""
+    return {
+        "version": "test",
+        "taxonomy": {c: "api_error" for c in ("strong", "type_first", "text_second", "earlier", "later", "base",
+                                               "qualified", "frame", "unknown")},
+        "precedence": ["chain_message", "exception_type", "message"],
+        "wrapper_messages": ["^wrapped$"],
+        "embedded_cause": "^never (?P<cause>.+)$",
+        "metric_labels": {},
+        "finish_reasons": {},
+        "status_patterns": [],
+        "rules": [
+            {"id": "strong", "tier": "chain_message", "class": "strong", "patterns": ["overflowed"]},
+            {"id": "frame", "tier": "chain_message", "class": "frame", "frame_patterns": [":parse_tool_args$"]},
+            {"id": "type", "tier": "exception_type", "class": "type_first", "types": ["Boom", "mod.Qualified"]},
+            {"id": "text", "tier": "exception_type", "class": "text_second", "patterns": ["boom"]},
+            {"id": "base", "tier": "message", "class": "base", "types": ["Qualified"]},
+            {"id": "earlier", "tier": "message", "class": "earlier", "patterns": ["quiet"]},
+            {"id": "later", "tier": "message", "class": "later", "patterns": ["quiet", "hush"]},
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chain", "rule"),
+    [
+        # a stronger tier anywhere in the chain beats a weaker one at the root
+        ((ChainLink("Boom", ""), ChainLink("X", "buffer overflowed")), "strong"),
+        # within a tier the innermost link speaks first, whether by type or by text
+        ((ChainLink("X", "boom"), ChainLink("Boom", "")), "text"),
+        # within a link and tier, its type before its text
+        ((ChainLink("Boom", "boom"),), "type"),
+        # within a link, tier and kind of evidence, the earlier rule in the file
+        ((ChainLink("X", "hush, quiet"),), "earlier"),
+        ((ChainLink("X", "hush"),), "later"),
+        # a qualified name's rule before its base name's
+        ((ChainLink("mod.Qualified", ""),), "type"),
+        ((ChainLink("other.Qualified", ""),), "base"),
+        # a wrapper's text is no evidence; its type still is
+        ((ChainLink("X", ""), ChainLink("Boom", "wrapped")), "type"),
+        ((ChainLink("X", "quiet"), ChainLink("X", "wrapped")), "earlier"),
+        # frames are evidence of their link
+        ((ChainLink("X", "quiet"), ChainLink("X", "", ("app.py:parse_tool_args",))), "frame"),
+        ((ChainLink("X", ""),), "no-evidence"),
+    ],
+)  # fmt: skip
+def test_evidence_is_weighed_by_tier_then_link_then_kind_then_order(chain: tuple[ChainLink, ...], rule: str):
+    assert Classifier(_weighing_rules()).classify_chain(chain).rule == rule
