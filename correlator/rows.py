@@ -63,7 +63,7 @@ class Explanation:
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     is_error = event.level.lower() in ERROR_LEVELS
-    chain = _chain_of(event, is_error, classifier)
+    chain = chain_of(event, is_error, classifier)
     finish_reason = str(event.extras().get("finish_reason") or "")
     return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
 
@@ -155,7 +155,8 @@ def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
     return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
 
 
-def _chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
+def chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
+    """The event's exception chain, root first, from whichever field carries it."""
     exception = event.exception
     if isinstance(exception, list):
         chain = chain_from_dict_tracebacks(exception)
