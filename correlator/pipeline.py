@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -46,9 +46,8 @@ def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
     return {logs_topic: LOGS, metrics_topic: METRICS}
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A raw message and where it came from; the same for Kafka records and file lines."""
+class Message(NamedTuple):
+    """A raw message and where it came from; the same for Kafka records and file lines (a tuple: one per message)."""
 
     value: bytes | None
     provenance: Provenance
