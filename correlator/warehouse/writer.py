@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
 from correlator.pipeline import Batch, StreamKind
@@ -23,6 +24,7 @@ class Warehouse:
     def __init__(self, client: Client, database: str) -> None:
         self.client = client
         self.database = check_identifier(database)
+        self._column_types: dict[tuple[str, tuple[str, ...]], Sequence[ClickHouseType]] = {}
 
     def store(self, batches: Sequence[Batch]) -> None:
         """Store batches together: one insert of dead letters, then one of rows per table and day.
@@ -57,10 +59,16 @@ class Warehouse:
             self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
 
     def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
+        name = f"{self.database}.{table}"
+        types = self._column_types.get((name, columns))
+        if types is None:
+            # asked once: unless told the types, clickhouse-connect describes the table before every insert
+            types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
         self.client.insert(
-            f"{self.database}.{table}",
+            name,
             rows,
             column_names=list(columns),
+            column_types=types,
             # cluster mode inserts through a Distributed table: stored on the shard before the commit
             settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
         )
