@@ -30,6 +30,8 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 # the longest one fetch waits, so a stop request or a due batch is noticed promptly
 FETCH_WAIT_CAP_SECONDS = 0.5
+# the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
+FETCH_MAX_RECORDS = 10_000
 # liveness fails when the consume loop has not turned (nor retried an insert) for this long
 LIVENESS_STALL_SECONDS = 60.0
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -127,7 +129,7 @@ class Daemon:
                 if storing is not None and (storing.done() or not self.warehouse_healthy or self._waiting_rows()):
                     await storing
                     storing = None
-                fetched = await self.source.fetch(wait_ms, self.settings.batch_max_records)
+                fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
                 for tp, messages in fetched.items():
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
@@ -145,10 +147,13 @@ class Daemon:
                 await storing
 
     def _waiting_rows(self) -> bool:
-        """Closed batches waiting for the store in flight hold a full batch's worth of rows."""
-        return sum(batch.size for batches in self._closed.values() for batch in batches) >= (
-            self.settings.batch_max_records
-        )
+        """The batches waiting for the store in flight, closed and open, hold a fetch's worth of messages.
+
+        This bounds memory: what is being stored, and about two fetches more.
+        """
+        closed = sum(batch.size for batches in self._closed.values() for batch in batches)
+        opened = sum(batcher.open.size for batcher in self._batchers.values() if batcher.open is not None)
+        return closed + opened >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
 
     def _take(self, partitions: set[TopicPartition]) -> list[tuple[TopicPartition, Batch]]:
         """The closed and open batches of these partitions, taken out to be stored."""
