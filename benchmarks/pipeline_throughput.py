@@ -15,7 +15,8 @@ embedded warehouse:
   the row is then visible in ``errors``), its peak RSS (VmHWM), the same at ``--growth`` times
   the events, and two processes in one group (each on its own embedded warehouse);
 - latency at a fixed offered load (``--rate`` events per second): for each message, from
-  its send to the first poll of committed offsets that covers it (polled every 20 ms).
+  its send to the first poll of committed offsets that covers it (polled every 20 ms from
+  the first send on, in the producing process).
 """
 
 from __future__ import annotations
@@ -232,18 +233,24 @@ class CpuMeter:
 
 
 async def _watch_committed(
-    bootstrap: str, group: str, partitions: list[TopicPartition], sent: asyncio.Future[Sent], timeout: float
+    bootstrap: str,
+    group: str,
+    partitions: list[TopicPartition],
+    watching: asyncio.Event,
+    sent: asyncio.Future[Sent],
+    timeout: float,
 ) -> list[tuple[float, dict[TopicPartition, int]]]:
-    """Poll the group's committed offsets every 20 ms, from before the first send until every
-    sent message is covered: a message's latency is its send to the first poll that covers it."""
+    """Poll the group's committed offsets every 20 ms, while the messages are produced and after,
+    until every sent message is covered (polling only afterwards would date early commits late)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
-    polls = []
+    polls: list[tuple[float, dict[TopicPartition, int]]] = []
     deadline = time.perf_counter() + timeout
     try:
         while time.perf_counter() < deadline:
             committed = {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
             polls.append((time.perf_counter(), committed))
+            watching.set()
             if sent.done() and all(committed[tp] >= end for tp, end in sent.result().ends().items()):
                 return polls
             await asyncio.sleep(0.02)
@@ -286,8 +293,11 @@ async def _daemon_run(
         cpu = CpuMeter({"daemons": daemons.pids(), "broker": [broker.pid]})
         partitions = [TopicPartition(t, p) for t in (topics.logs, topics.metrics) for p in range(PARTITIONS)]
         produced: asyncio.Future[Sent] = asyncio.get_running_loop().create_future()
-        watcher = asyncio.create_task(_watch_committed(bootstrap, topics.group, partitions, produced, timeout=1800))
-        await asyncio.sleep(0.5)  # the watcher has started and polls
+        watching = asyncio.Event()
+        watcher = asyncio.create_task(
+            _watch_committed(bootstrap, topics.group, partitions, watching, produced, timeout=1800)
+        )
+        await watching.wait()
         started = time.perf_counter()
         sent = await _produce(bootstrap, messages, rate)
         produced.set_result(sent)

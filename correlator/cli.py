@@ -98,7 +98,7 @@ _KAFKA_OPTIONS = [
                  show_default=True, type=click.IntRange(min=1_000)),
     click.option("--batch-max-records", envvar="CORRELATOR_BATCH_MAX_RECORDS", default=50_000, show_default=True,
                  type=click.IntRange(min=1)),
-    click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.25, show_default=True,
+    click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.1, show_default=True,
                  type=click.FloatRange(min=0.001)),
     click.option("--kafka-security-protocol", envvar="CORRELATOR_KAFKA_SECURITY_PROTOCOL", default="PLAINTEXT",
                  show_default=True, type=click.Choice(KAFKA_SECURITY_PROTOCOLS)),

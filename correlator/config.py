@@ -104,7 +104,7 @@ class Settings:
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
     batch_max_records: int = 50_000
-    batch_max_seconds: float = 0.25
+    batch_max_seconds: float = 0.1
     shutdown_grace_seconds: float = 20.0
     kafka_session_timeout_ms: int = 10_000
     kafka_security: KafkaSecurity = KafkaSecurity()

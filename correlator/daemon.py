@@ -30,6 +30,8 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 # the longest one fetch waits, so a stop request or a due batch is noticed promptly
 FETCH_WAIT_CAP_SECONDS = 0.5
+# the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
+FETCH_MAX_RECORDS = 10_000
 # liveness fails when the consume loop has not turned (nor retried an insert) for this long
 LIVENESS_STALL_SECONDS = 60.0
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -67,6 +69,8 @@ class Daemon:
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
+        # batches closed (full, or a day ended) while the previous ones were being stored
+        self._closed: dict[TopicPartition, list[Batch]] = {}
         self._kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
@@ -110,23 +114,56 @@ class Daemon:
             ) from None
 
     async def _consume(self, stop: asyncio.Event) -> None:
+        """Fetch and decode while the previous batches are being stored: one store in flight at a time.
+
+        The engine's share of an insert runs outside the GIL, so decoding goes on meanwhile;
+        batches closed in the meantime wait (and grow) until it is done. While an insert is
+        being retried, or enough rows wait for it, nothing more is fetched.
+        """
         linger = self.settings.batch_max_seconds
         wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
-        while not stop.is_set():
-            self._heartbeat = time.monotonic()
-            fetched = await self.source.fetch(wait_ms, self.settings.batch_max_records)
-            ready: list[tuple[TopicPartition, Batch]] = []
-            for tp, messages in fetched.items():
-                self.counters.messages += len(messages)
-                self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
-                self.metrics.consumed.labels(tp.topic).inc(len(messages))
-                ready.extend((tp, batch) for batch in self._batcher(tp).add(messages))
-            if ready or any(batcher.is_older_than(linger) for batcher in self._batchers.values()):
-                # whenever anything is stored, every open batch shares the inserts
-                ready.extend((tp, batch) for tp, batcher in self._batchers.items() if (batch := batcher.take()))
-                await self._store_and_commit(ready)
-            lag = await self.source.lag(self.assigned)
-            self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+        storing: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                self._heartbeat = time.monotonic()
+                if storing is not None and (storing.done() or not self.warehouse_healthy or self._waiting_rows()):
+                    await storing
+                    storing = None
+                fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+                for tp, messages in fetched.items():
+                    self.counters.messages += len(messages)
+                    self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
+                    self.metrics.consumed.labels(tp.topic).inc(len(messages))
+                    self._closed.setdefault(tp, []).extend(self._batcher(tp).add(messages))
+                if storing is None and (
+                    any(self._closed.values()) or any(b.is_older_than(linger) for b in self._batchers.values())
+                ):
+                    # whenever anything is stored, every open batch shares the inserts
+                    storing = asyncio.create_task(self._store_and_commit(self._take(set(self._batchers))))
+                lag = await self.source.lag(self.assigned)
+                self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+        finally:
+            if storing is not None:
+                await storing
+
+    def _waiting_rows(self) -> bool:
+        """The batches waiting for the store in flight, closed and open, hold a fetch's worth of messages.
+
+        This bounds memory: what is being stored, and about two fetches more.
+        """
+        closed = sum(batch.size for batches in self._closed.values() for batch in batches)
+        opened = sum(batcher.open.size for batcher in self._batchers.values() if batcher.open is not None)
+        return closed + opened >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
+
+    def _take(self, partitions: set[TopicPartition]) -> list[tuple[TopicPartition, Batch]]:
+        """The closed and open batches of these partitions, taken out to be stored."""
+        ready = [(tp, batch) for tp in partitions for batch in self._closed.pop(tp, [])]
+        for tp in partitions:
+            batcher = self._batchers.get(tp)
+            batch = batcher.take() if batcher is not None else None
+            if batch is not None:
+                ready.append((tp, batch))
+        return ready
 
     async def _note_stop(self, stop: asyncio.Event) -> None:
         """Start the shutdown clock when stop is asked, even mid-retry: the grace period bounds the whole exit."""
@@ -255,12 +292,9 @@ class Daemon:
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
-            ready = []
+            ready = self._take(partitions)
             for tp in partitions:
-                batcher = self._batchers.pop(tp, None)
-                batch = batcher.take() if batcher else None
-                if batch is not None:
-                    ready.append((tp, batch))
+                self._batchers.pop(tp, None)
             if ready:
                 await self._store_and_commit_locked(ready)
 
@@ -279,9 +313,8 @@ class Daemon:
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
             for tp in assigned:
-                stale = self._batchers.pop(tp, None)
-                if stale is not None:
-                    stale.take()
+                self._batchers.pop(tp, None)  # stale batches, from before the partition was lost
+                self._closed.pop(tp, None)
                 committed = await self.source.committed(tp)
                 resume = await loop.run_in_executor(
                     self._executor, self.warehouse.resume_offset, tp.topic, tp.partition, committed

@@ -7,7 +7,7 @@ carrying its raw bytes, so it can be stored and replayed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -15,9 +15,12 @@ from pydantic import BaseModel, ValidationError
 EventT = TypeVar("EventT", bound=BaseModel)
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a message came from: a Kafka topic-partition-offset, or a file and line."""
+class Provenance(NamedTuple):
+    """Where a message came from: a Kafka topic-partition-offset, or a file and line.
+
+    A named tuple: one is made per message, and a tuple is made in half the time of a
+    frozen dataclass.
+    """
 
     topic: str
     partition: int

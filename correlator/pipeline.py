@@ -10,16 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from correlator.classify import Classifier
 from correlator.decode import DeadLetter, Provenance, decode
 from correlator.events import LogEvent, UsageMetric
-from correlator.redact import redact_bytes, row_redactor
-from correlator.rows import LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
+from correlator.lean import LeanRow, plain_log_row
+from correlator.redact import redact_bytes, rows_redactor
+from correlator.rows import CLOCK_SKEW, LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
 
@@ -32,9 +33,11 @@ class StreamKind:
     columns: tuple[str, ...]
     model: type[BaseModel]
     build_row: RowBuilder
+    #: the same row for the common message without validation, or None when unsure
+    lean_row: LeanRow | None = None
 
 
-LOGS = StreamKind("log_events", LOG_COLUMNS, LogEvent, log_row)
+LOGS = StreamKind("log_events", LOG_COLUMNS, LogEvent, log_row, plain_log_row)
 METRICS = StreamKind("usage_metrics", METRIC_COLUMNS, UsageMetric, metric_row)
 
 
@@ -43,9 +46,8 @@ def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
     return {logs_topic: LOGS, metrics_topic: METRICS}
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A raw message and where it came from; the same for Kafka records and file lines."""
+class Message(NamedTuple):
+    """A raw message and where it came from; the same for Kafka records and file lines (a tuple: one per message)."""
 
     value: bytes | None
     provenance: Provenance
@@ -73,6 +75,10 @@ class Batch:
         return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
 
 
+_DAY = timedelta(days=1)
+_NO_DAY = datetime.max.replace(tzinfo=UTC)
+
+
 def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
     return DeadLetter(provenance, "unprocessable", "a valid event that cannot be stored as a row", raw)
 
@@ -96,43 +102,66 @@ class PartitionBatcher:
         self.classifier = classifier
         self.max_records = max_records
         self._redact_dead_letters = redact
-        self._redact_row = row_redactor(kind.columns, redact, hash_prompts)
+        self._redact_rows = rows_redactor(kind.columns, redact, hash_prompts)
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
         """Decode and append; return the batches that closed because they were full or a day ended."""
+        messages = list(messages)
+        latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
+        decoded = [self._decode(message, latest) for message in messages]
+        rows = [entry for entry in decoded if type(entry) is tuple]
+        if rows and self._redact_rows is not None:
+            redacted = iter(self._redact_rows(rows))
+            decoded = [next(redacted) if type(entry) is tuple else entry for entry in decoded]
         closed: list[Batch] = []
-        for message in messages:
+        batch = self.open
+        day_start = day_end = _NO_DAY
+        for message, entry in zip(messages, decoded, strict=True):
             prov = message.provenance
-            decoded = decode(message.value, self.kind.model, prov)
-            row = None if isinstance(decoded, DeadLetter) else self._row(decoded, prov)
-            if row is None:
-                dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
-                if self._redact_dead_letters:
-                    dead = replace(dead, raw=redact_bytes(dead.raw))
-                batch = self._open_batch(prov)
-                batch.dead_letters.append(dead)
+            if batch is None:
+                batch = self.open = Batch(prov.topic, prov.partition, self.kind, prov.offset)
+            if type(entry) is tuple:
+                ts = entry[0]
+                if not day_start <= ts < day_end:
+                    day = ts.date()
+                    if batch.day not in (None, day):
+                        closed.append(batch)
+                        batch = self.open = Batch(prov.topic, prov.partition, self.kind, prov.offset)
+                    batch.day = day
+                    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                    day_end = day_start + _DAY
+                batch.rows.append(entry)
             else:
-                day = row[0].date()
-                if self.open is not None and self.open.day not in (None, day):
-                    closed.append(self.open)
-                    self.open = None
-                batch = self._open_batch(prov)
-                batch.rows.append(row)
-                batch.day = day
+                assert isinstance(entry, DeadLetter)
+                batch.dead_letters.append(entry)
             batch.last_offset = prov.offset
-            if batch.size >= self.max_records:
+            if len(batch.rows) + len(batch.dead_letters) >= self.max_records:
                 closed.append(batch)
-                self.open = None
+                batch = self.open = None
+                day_start = day_end = _NO_DAY
         return closed
 
+    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | DeadLetter:
+        """The message's row, not yet redacted, or its dead letter (redacted)."""
+        prov = message.provenance
+        if self.kind.lean_row is not None:
+            row = self.kind.lean_row(message.value, prov, self.classifier, latest)
+            if row is not None:
+                return row
+        decoded = decode(message.value, self.kind.model, prov)
+        row = None if isinstance(decoded, DeadLetter) else self._row(decoded, prov)
+        if row is not None:
+            return row
+        dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
+        return replace(dead, raw=redact_bytes(dead.raw)) if self._redact_dead_letters else dead
+
     def _row(self, event: BaseModel, provenance: Provenance) -> tuple[Any, ...] | None:
-        """The event's row, redacted; None when a valid event still cannot be made a row (say, nested too deep)."""
+        """The event's row; None when a valid event still cannot be made a row (say, nested too deep)."""
         try:
-            row = self.kind.build_row(event, provenance, self.classifier)
+            return self.kind.build_row(event, provenance, self.classifier)
         except (ValueError, TypeError, OverflowError, RecursionError):
             return None
-        return self._redact_row(row) if self._redact_row is not None else row
 
     def _open_batch(self, provenance: Provenance) -> Batch:
         if self.open is None:

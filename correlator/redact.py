@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
+from itertools import accumulate
 from typing import Any
 
 from correlator.patterns import PatternSet
@@ -26,6 +28,9 @@ _CARD = r"\b\d(?:[ -]?\d){12,18}\b"
 _PATTERNS = tuple(re.compile(p, re.ASCII | (0 if sensitive else re.IGNORECASE)) for p, sensitive, _ in _RULES)
 _CARD_PATTERN = re.compile(_CARD, re.ASCII)
 _SCAN = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)])
+# the same patterns, every match reported: one scan over many rows' text says which rows hold one
+_SCAN_EVERY = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)],
+                         every_match=True)  # fmt: skip
 
 
 def _found(text: str) -> dict[int, int]:
@@ -66,6 +71,7 @@ ARRAY_COLUMNS = frozenset({"exception_values"})
 MAP_COLUMNS = frozenset({"attributes"})
 
 RowRedactor = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+RowsRedactor = Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
 
 
 def prompt_digest(value: str) -> str:
@@ -80,15 +86,7 @@ def row_redactor(columns: tuple[str, ...], redact_text: bool = True, hash_prompt
     texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
     arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
     maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
-
-    def all_text(row: tuple[Any, ...]) -> str:
-        """Every text of a row in one string: most rows hold nothing to mask, and one scan says so."""
-        parts: list[str] = [row[i] for i in texts]
-        for i in arrays:
-            parts.extend(row[i])
-        for i in maps:
-            parts.extend(row[i].values())
-        return "\n".join(parts)
+    all_text = _row_text(columns)
 
     def attribute(key: str, value: str, mask: bool) -> str:
         if hash_prompts and key.lower() in PROMPT_KEYS:
@@ -111,3 +109,53 @@ def row_redactor(columns: tuple[str, ...], redact_text: bool = True, hash_prompt
         return tuple(values)
 
     return redact_row
+
+
+def rows_redactor(
+    columns: tuple[str, ...], redact_text: bool = True, hash_prompts: bool = False
+) -> RowsRedactor | None:
+    """What :func:`row_redactor` does to each row, for many rows; None if nothing to do.
+
+    One scan over all the rows' text (joined by newlines, which no pattern needs on either
+    side of a match) finds the rows holding anything to mask; only those go through the
+    row redactor. Every match within one row's text is also a match there, so no row that
+    needs masking is missed; a match spanning two rows only costs its row a needless look.
+    """
+    redact_row = row_redactor(columns, redact_text, hash_prompts)
+    if redact_row is None:
+        return None
+    if hash_prompts:
+        return lambda rows: [redact_row(row) for row in rows]
+    all_text = _row_text(columns)
+
+    def redact_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        texts = [all_text(row) for row in rows]
+        joined = "\n".join(texts)
+        data = joined.encode("utf-8", "surrogateescape")
+        sizes = (
+            map(len, texts) if len(data) == len(joined) else (len(t.encode("utf-8", "surrogateescape")) for t in texts)
+        )
+        ends = list(accumulate(size + 1 for size in sizes))  # where each row's text and its newline end
+        redacted = list(rows)
+        for index in {bisect_left(ends, end) for end in _SCAN_EVERY.match_ends(data)}:
+            redacted[index] = redact_row(rows[index])
+        return redacted
+
+    return redact_rows
+
+
+def _row_text(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], str]:
+    texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
+    arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
+    maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
+
+    def all_text(row: tuple[Any, ...]) -> str:
+        """Every text of a row in one string: most rows hold nothing to mask, and one scan says so."""
+        parts: list[str] = [row[i] for i in texts]
+        for i in arrays:
+            parts.extend(row[i])
+        for i in maps:
+            parts.extend(row[i].values())
+        return "\n".join(parts)
+
+    return all_text

@@ -152,7 +152,15 @@ def event_time(timestamp: datetime | None, provenance: Provenance) -> tuple[date
 def attributes_of(extras: Mapping[str, Any], **known: Any) -> dict[str, str]:
     """Unknown keys (and the ``known`` ones that are set), as strings: JSON unless a string."""
     values = {**extras, **{key: value for key, value in known.items() if value is not None}}
-    return {key: value if isinstance(value, str) else _json(value) for key, value in values.items()}
+    return {key: attribute_value(value) for key, value in values.items()}
+
+
+def attribute_value(value: Any) -> str:
+    """A value as the attributes map stores it: a string as it is, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    # JSON's form of an int (orjson's range, which is any int decoded from JSON) is its digits
+    return str(value) if type(value) is int else _json(value)
 
 
 def chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:

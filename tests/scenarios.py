@@ -82,6 +82,16 @@ async def send(bootstrap: str, settings: Settings, workload: Workload, ends: End
         merge_ends(ends, {topic: await produce(bootstrap, topic, values)})
 
 
+async def send_spread(bootstrap: str, settings: Settings, workload: Workload, ends: Ends, parts: int,
+                      pause: float) -> None:  # fmt: skip
+    """Produce a workload in ``parts`` slices with a pause between them: a stream still arriving for a while."""
+    for part in range(parts):
+        for topic, values in ((settings.logs_topic, workload.logs), (settings.metrics_topic, workload.metrics)):
+            piece = values[len(values) * part // parts : len(values) * (part + 1) // parts]
+            merge_ends(ends, {topic: await produce(bootstrap, topic, piece)})
+        await asyncio.sleep(pause)
+
+
 def merge_ends(ends: Ends, more: Ends) -> None:
     for topic, parts in more.items():
         for partition, end in parts.items():
@@ -181,12 +191,14 @@ def rebalance(settings: Settings, client: Client, workload: Workload) -> Outcome
         ends: Ends = {}
         stop_first, stop_second = asyncio.Event(), asyncio.Event()
         first_task = asyncio.create_task(first.run(stop_first))
-        await send(settings.kafka_bootstrap, settings, workload, ends)
+        # still arriving when the second daemon joins and the first leaves, however fast they store
+        sending = asyncio.create_task(send_spread(settings.kafka_bootstrap, settings, workload, ends, 16, 0.5))
         await until(lambda: first.counters.rows > 0, first_task, "the first daemon to store")
         second_task = asyncio.create_task(second.run(stop_second))
         await until(lambda: bool(second.assigned), second_task, "the second daemon to be given partitions")
         stop_first.set()
         await first_task
+        await sending
         stored = lambda: sum(d.counters.rows + d.counters.dead_letters for d in (first, second)) >= total(ends)  # noqa: E731
         await until(stored, second_task, "everything")
         stop_second.set()

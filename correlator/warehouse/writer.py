@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
+from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
 from correlator.pipeline import Batch, StreamKind
@@ -25,6 +26,7 @@ class Warehouse:
     def __init__(self, client: Client, database: str) -> None:
         self.client = client
         self.database = check_identifier(database)
+        self._column_types: dict[tuple[str, tuple[str, ...]], Sequence[ClickHouseType]] = {}
 
     def store(self, batches: Sequence[Batch]) -> None:
         """Store batches together: one insert of dead letters, then one of rows per table and day.
@@ -59,7 +61,12 @@ class Warehouse:
             self._insert_rows(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
 
     def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
-        self.client.insert(f"{self.database}.{table}", rows, column_names=list(columns), settings=_settings(token))
+        name = f"{self.database}.{table}"
+        types = self._column_types.get((name, columns))
+        if types is None:
+            # asked once: unless told the types, clickhouse-connect describes the table before every insert
+            types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
+        self.client.insert(name, rows, column_names=list(columns), column_types=types, settings=_settings(token))
 
     def _insert_rows(self, table: str, rows: list[tuple[Any, ...]], columns: tuple[str, ...], token: str) -> None:
         """Event rows as JSON, one array a column, which the engine parses.

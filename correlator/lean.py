@@ -1,0 +1,169 @@
+"""A lean path from bytes to row for the common log line: info level, no exception, nothing to classify.
+
+Most of a log topic is such lines. Validating them through the pydantic model and building
+the row through :func:`correlator.rows.log_row` costs tens of microseconds a line, almost
+all of it per-field machinery with nothing to decide. This path reads the decoded object
+directly and builds the very row the general path would, or answers None for anything it
+is not sure about (an exception field, an error level, an ``error_category``, a message
+embedding a cause, two aliases of one field, a value that is not a string, a timestamp in
+another shape or out of range, input that is not a JSON object): those lines take the
+general path, which also makes the dead letters. ``tests/test_lean_path.py`` stores a
+varied corpus both ways and compares the tables.
+
+Lines of one stream mostly share their keys in the same order, so where each field sits
+is worked out once per key order (a :class:`_Plan`) and the values are picked in C.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from correlator.classify import Classifier
+from correlator.decode import Provenance
+from correlator.rootcause import chain_from_message
+from correlator.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time, label_log
+
+LeanRow = Callable[[bytes | None, Provenance, Classifier, datetime], tuple[Any, ...] | None]
+
+# LogEvent's string fields by input key (its aliases); a key of None: only the general path reads that field
+_STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model")
+_FIELD_OF_KEY: dict[str, str | None] = {
+    **dict.fromkeys(("timestamp", "@timestamp", "time", "asctime", "created"), "timestamp"),
+    **dict.fromkeys(("service", "service_name", "service.name"), "service"),
+    **dict.fromkeys(("level", "levelname", "severity", "log.level"), "level"),
+    **dict.fromkeys(("logger", "name", "logger_name"), "logger"),
+    **dict.fromkeys(("event", "message", "msg"), "message"),
+    **dict.fromkeys(("trace_id", "traceId", "otelTraceID"), "trace_id"),
+    **dict.fromkeys(("span_id", "spanId", "otelSpanID"), "span_id"),
+    "error_id": "error_id",
+    "model": "model",
+    **dict.fromkeys(("exception", "exc_info", "stack_trace", "traceback", "error_category", "context"), None),
+}
+# the one timestamp shape taken here: what both pydantic and datetime.fromisoformat read alike
+_ISO_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_MAX_PLANS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where, in the values of a line with these keys in this order, each field and extra sits.
+
+    The values are given with one "" appended: the place of a field the line lacks.
+    """
+
+    strings: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    timestamp: int | None
+    extra_keys: tuple[str, ...]
+    extras: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+_PLANS: dict[tuple[str, ...], _Plan | None] = {}
+
+
+def plain_log_row(
+    raw: bytes | None, provenance: Provenance, classifier: Classifier, latest: datetime
+) -> tuple[Any, ...] | None:
+    """The row :func:`correlator.rows.log_row` would build for this line, or None to take the general path.
+
+    ``latest``: the latest acceptable event time, taken once for many lines; never later
+    than the general path's own (it takes the clock per line), so a line accepted here
+    is accepted there.
+    """
+    try:
+        document = orjson.loads(raw or b"")
+    except orjson.JSONDecodeError:
+        return None
+    if type(document) is not dict:
+        return None
+    keys = tuple(document)
+    plan = _PLANS.get(keys, _NO_PLAN_YET)
+    if plan is _NO_PLAN_YET:
+        plan = _plan(keys)
+    if plan is None:
+        return None
+    values = (*document.values(), "")
+    strings = plan.strings(values)
+    try:
+        "".join(strings)  # every field a string (a number or null needs the general path)
+    except TypeError:
+        return None
+    service, level, logger, message, trace_id, span_id, error_id, model = strings
+    level = level.lower()
+    if level in ERROR_LEVELS or chain_from_message(message, classifier.embedded_cause):
+        return None
+    try:
+        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
+    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+        return None
+    label = label_log((), "", False, classifier, str(document.get("finish_reason") or ""))
+    if plan.timestamp is None:
+        ts, _ = event_time(None, provenance)
+    else:
+        parsed = _timestamp(values[plan.timestamp])
+        if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
+            return None
+        ts = parsed
+    return (
+        ts, service, level, logger, message, trace_id, span_id, error_id, model,
+        [], [], [], "", "", label.category, label.error_class, label.rule,
+        classifier.version if label.rule else "", "", attributes,
+        provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
+
+
+_NO_PLAN_YET = _Plan(tuple, None, (), tuple)
+
+
+def _plan(keys: tuple[str, ...]) -> _Plan | None:
+    """The plan for lines with these keys, remembered; None: such lines take the general path."""
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    places: dict[str, int] = {}
+    extras: list[int] = []
+    plan: _Plan | None = None
+    for index, key in enumerate(keys):
+        if key not in _FIELD_OF_KEY:
+            extras.append(index)
+            continue
+        field = _FIELD_OF_KEY[key]
+        if field is None or field in places:  # a field for the general path, or two aliases of one field
+            break
+        places[field] = index
+    else:
+        plan = _Plan(
+            _picker([places.get(field, len(keys)) for field in _STRING_FIELDS]),
+            places.get("timestamp"),
+            tuple(keys[index] for index in extras),
+            _picker(extras),
+        )
+    _PLANS[keys] = plan
+    return plan
+
+
+def _picker(indices: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function picking these places of a tuple, as a tuple (itemgetter alone gives one place bare)."""
+    if len(indices) > 1:
+        return itemgetter(*indices)
+    if indices:
+        [index] = indices
+        return lambda values: (values[index],)
+    return lambda values: ()
+
+
+def _timestamp(text: Any) -> datetime | None:
+    if type(text) is not str or _ISO_TIMESTAMP.fullmatch(text) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
