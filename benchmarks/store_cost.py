@@ -1,5 +1,9 @@
 """What storing rows costs the daemon's Python thread, per way of encoding them, as JSON.
 
+The daemon stores with clickhouse-connect's Native encoding. JSON written by orjson takes
+less of Python's time but more of the engine's; end to end the two measured the same
+(``benchmarks/pipeline_throughput.py``, one and two processes, same sitting), so Native stays.
+
     python -m benchmarks.store_cost [--events 50000]
 
 The daemon decodes on one thread while another stores; the engine runs inside the

@@ -35,8 +35,7 @@ def _alias(*names: str) -> Any:
 
 
 class _Event(BaseModel):
-    # a non-finite number ("inf" as a string) is no cost or duration, and JSON cannot carry it to the engine
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
     timestamp: Timestamp = Field(
         default=None,

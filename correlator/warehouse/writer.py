@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import orjson
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
@@ -58,7 +57,7 @@ class Warehouse:
             if batch.rows:
                 groups.setdefault((batch.kind, batch.day), []).append(batch)
         for (kind, _), group in groups.items():
-            self._insert_rows(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
+            self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
 
     def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
         name = f"{self.database}.{table}"
@@ -67,24 +66,6 @@ class Warehouse:
             # asked once: unless told the types, clickhouse-connect describes the table before every insert
             types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
         self.client.insert(name, rows, column_names=list(columns), column_types=types, settings=_settings(token))
-
-    def _insert_rows(self, table: str, rows: list[tuple[Any, ...]], columns: tuple[str, ...], token: str) -> None:
-        """Event rows as JSON, one array a column, which the engine parses.
-
-        orjson writes the columns in about 4 µs a row, and the engine parses them while
-        Python runs on; clickhouse-connect's Native encoding spends about 10 µs a row in
-        Python, where the daemon's decoding waits for it. The engine reads columns faster
-        than rows (``benchmarks/store_cost.py``). Every value of an event row is JSON-safe:
-        strings, integers, finite floats, booleans, string arrays and maps, and timestamps
-        (RFC 3339, with their offset).
-        """
-        self.client.raw_insert(
-            f"{self.database}.{table}",
-            column_names=list(columns),
-            insert_block=orjson.dumps(list(zip(*rows, strict=True))),
-            settings={**_settings(token), "date_time_input_format": "best_effort"},
-            fmt="JSONCompactColumns",
-        )
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
         """Backfill checkpoints: (source, partition, range start) → the next offset or line to load."""
