@@ -153,8 +153,7 @@ class Classifier:
             if rule is not None and rule.type_key + link_index * _LINK < best_key:
                 best_key, best = rule.type_key + link_index * _LINK, rule
         # a wrapper's text is no evidence, but its type still is
-        is_wrapper = self._wrappers.search
-        messages = [b"" if is_wrapper(link.message.strip()) else link.message.encode() for link in chain]
+        messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
         best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
         frames = ["\n".join(link.frames).encode() for link in chain]
         if any(frames):
