@@ -120,14 +120,15 @@ class PartitionBatcher:
         for message, entry in zip(messages, decoded, strict=True):
             prov = message.provenance
             if batch is None:
-                batch = self.open = Batch(prov.topic, prov.partition, self.kind, prov.offset)
+                batch = self._open_batch(prov)
             if type(entry) is tuple:
                 ts = entry[0]
                 if not day_start <= ts < day_end:
                     day = ts.date()
                     if batch.day not in (None, day):
                         closed.append(batch)
-                        batch = self.open = Batch(prov.topic, prov.partition, self.kind, prov.offset)
+                        self.open = None
+                        batch = self._open_batch(prov)
                     batch.day = day
                     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     day_end = day_start + _DAY
