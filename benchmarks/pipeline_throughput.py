@@ -214,7 +214,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU seconds each process spent between ``start`` and ``stop``: where the machine's cores went."""
+    """CPU seconds each process spent from the meter's making to its report: where the machine's cores went."""
 
     def __init__(self, processes: dict[str, list[int]]) -> None:
         self.processes = processes

@@ -137,7 +137,7 @@ class PartitionBatcher:
                 assert isinstance(entry, DeadLetter)
                 batch.dead_letters.append(entry)
             batch.last_offset = prov.offset
-            if len(batch.rows) + len(batch.dead_letters) >= self.max_records:
+            if batch.size >= self.max_records:
                 closed.append(batch)
                 batch = self.open = None
                 day_start = day_end = _NO_DAY

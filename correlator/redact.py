@@ -27,10 +27,10 @@ _RULES: tuple[tuple[str, bool, str], ...] = (
 _CARD = r"\b\d(?:[ -]?\d){12,18}\b"
 _PATTERNS = tuple(re.compile(p, re.ASCII | (0 if sensitive else re.IGNORECASE)) for p, sensitive, _ in _RULES)
 _CARD_PATTERN = re.compile(_CARD, re.ASCII)
-_SCAN = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)])
+_SCANNED = [(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)]
+_SCAN = PatternSet(_SCANNED)
 # the same patterns, every match reported: one scan over many rows' text says which rows hold one
-_SCAN_EVERY = PatternSet([(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)],
-                         every_match=True)  # fmt: skip
+_SCAN_EVERY = PatternSet(_SCANNED, every_match=True)
 
 
 def _found(text: str) -> dict[int, int]:
@@ -83,9 +83,7 @@ def row_redactor(columns: tuple[str, ...], redact_text: bool = True, hash_prompt
     """A function that redacts one warehouse row of ``columns`` (a tuple in that order); None if nothing to do."""
     if not (redact_text or hash_prompts):
         return None
-    texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
-    arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
-    maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
+    texts, arrays, maps = _text_places(columns)
     all_text = _row_text(columns)
 
     def attribute(key: str, value: str, mask: bool) -> str:
@@ -144,10 +142,17 @@ def rows_redactor(
     return redact_rows
 
 
+def _text_places(columns: tuple[str, ...]) -> tuple[list[int], list[int], list[int]]:
+    """Where a row holds text: plain columns, string arrays, string maps."""
+    return (
+        [i for i, name in enumerate(columns) if name in TEXT_COLUMNS],
+        [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS],
+        [i for i, name in enumerate(columns) if name in MAP_COLUMNS],
+    )
+
+
 def _row_text(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], str]:
-    texts = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
-    arrays = [i for i, name in enumerate(columns) if name in ARRAY_COLUMNS]
-    maps = [i for i, name in enumerate(columns) if name in MAP_COLUMNS]
+    texts, arrays, maps = _text_places(columns)
 
     def all_text(row: tuple[Any, ...]) -> str:
         """Every text of a row in one string: most rows hold nothing to mask, and one scan says so."""

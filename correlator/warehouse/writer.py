@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
@@ -65,7 +64,14 @@ class Warehouse:
         if types is None:
             # asked once: unless told the types, clickhouse-connect describes the table before every insert
             types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
-        self.client.insert(name, rows, column_names=list(columns), column_types=types, settings=_settings(token))
+        self.client.insert(
+            name,
+            rows,
+            column_names=list(columns),
+            column_types=types,
+            # cluster mode inserts through a Distributed table: stored on the shard before the commit
+            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
+        )
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
         """Backfill checkpoints: (source, partition, range start) → the next offset or line to load."""
@@ -97,11 +103,6 @@ class Warehouse:
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
         return pending_migrations(self.client, self.database)
-
-
-def _settings(token: str) -> dict[str, Any]:
-    # cluster mode inserts through a Distributed table: stored on the shard before the commit
-    return {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
 
 
 def _token(batches: Sequence[Batch]) -> str:
