@@ -54,6 +54,7 @@ from tests.harness import DaemonProcess, query_warehouse
 PARTITIONS = 4
 STEPS_PER_CALL = 6  # info lines per call besides "llm call started": ~8 events per call
 INSERT_BATCH = 50_000
+TARGET_EVENTS_PER_SECOND = 100_000  # issue 9's end-to-end target for one process
 
 
 @dataclass
@@ -214,15 +215,18 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU seconds each process spent from the meter's making to its report: where the machine's cores went."""
+    """CPU seconds each process spent from the meter's making to its report: where the machine's cores went.
 
-    def __init__(self, processes: dict[str, list[int]]) -> None:
-        self.processes = processes
+    ``own`` names what this benchmark process itself does meanwhile.
+    """
+
+    def __init__(self, processes: dict[str, list[int]], own: str = "benchmark (producer, offset poller)") -> None:
+        self.processes, self.own = processes, own
         self._before = self._sample()
 
     def _sample(self) -> dict[str, list[float]]:
         sample = {name: [_cpu_seconds(pid) for pid in pids] for name, pids in self.processes.items()}
-        sample["benchmark (producer, offset poller)"] = [time.process_time()]
+        sample[self.own] = [time.process_time()]
         return sample
 
     def report(self, seconds: float) -> dict[str, Any]:
@@ -323,18 +327,20 @@ async def _daemon_run(
     return result
 
 
-async def _consume_and_decode_ceiling(bootstrap: str, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """aiokafka + orjson alone: how fast these messages can be read and parsed in Python."""
+async def _consume_and_decode_ceiling(broker: LocalBroker, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """aiokafka + orjson alone: how fast these messages can be read and parsed in Python, and the CPU it takes."""
     topics = Topics.fresh()
-    await ensure_topics(bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
+    await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
     renamed = [(topics.logs if topic.startswith("logs-") else topics.metrics, value) for topic, value in messages]
-    sent = await _produce(bootstrap, renamed, None)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+    sent = await _produce(broker.bootstrap, renamed, None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None, enable_auto_commit=False,
                                 max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20)  # fmt: skip
     await consumer.start()
     try:
         consumer.assign(list(sent.ends()))
         await consumer.seek_to_beginning()
+        assert broker.pid is not None
+        cpu = CpuMeter({"broker": [broker.pid]}, own="benchmark (aiokafka + orjson)")
         total, started = 0, time.perf_counter()
         while total < len(messages):
             for records in (await consumer.getmany(timeout_ms=1000, max_records=INSERT_BATCH)).values():
@@ -342,9 +348,10 @@ async def _consume_and_decode_ceiling(bootstrap: str, messages: list[tuple[str, 
                     orjson.loads(record.value)
                 total += len(records)
         seconds = time.perf_counter() - started
+        spent = cpu.report(seconds)
     finally:
         await consumer.stop()
-    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds)}
+    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds), **spent}
 
 
 def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
@@ -357,6 +364,7 @@ def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
         tables.append((kind, [list(column) for column in zip(*rows, strict=True)]))
     client = connect(f"chdb://{work / 'insert-ceiling'}")
     migrate(client, "ceiling", retention_days=3650)
+    cpu = CpuMeter({}, own="benchmark (clickhouse-connect + embedded engine)")
     total, started = 0, time.perf_counter()
     for kind, columns in tables:
         for start in range(0, len(columns[0]), INSERT_BATCH):
@@ -364,17 +372,39 @@ def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
             client.insert(f"ceiling.{kind.table}", chunk, column_names=list(kind.columns), column_oriented=True)
             total += len(chunk[0])
     seconds = time.perf_counter() - started
-    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds)}
+    return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds),
+            **cpu.report(seconds)}  # fmt: skip
+
+
+def _cores_the_ceilings_need(results: dict[str, Any], events_per_second: float) -> dict[str, Any]:
+    """Cores that reading, decoding and inserting alone would take at ``events_per_second``.
+
+    From the CPU seconds per event each ceiling spent (the broker's serving included, the
+    producer's not): what remains of the machine's cores is all correlator could use for
+    everything else it does (validation, classification, redaction, batching).
+    """
+    per_event = {
+        f"{ceiling}: {name}": sum(seconds) / results[ceiling]["events"]
+        for ceiling in ("ceiling_consume_and_decode", "ceiling_column_inserts")
+        for name, seconds in results[ceiling]["cpu_seconds"].items()
+    }
+    cores = sum(per_event.values()) * events_per_second
+    return {
+        "cpu_microseconds_per_event": {name: round(seconds * 1e6, 2) for name, seconds in per_event.items()},
+        "cores_needed": round(cores, 2),
+        "cores_on_this_machine": os.cpu_count(),
+    }
 
 
 async def _run(events: int, growth: int, rate: float, work: Path) -> dict[str, Any]:
     workload, count = _workload(events)
     with LocalBroker() as broker:
-        bootstrap = broker.bootstrap
         base = _interleaved(workload, Topics("logs-x", "metrics-x", ""))
         results: dict[str, Any] = {"events": count, "expected_failures": len(workload.expected_class)}
-        results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(bootstrap, base)
+        results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(broker, base)
         results["ceiling_column_inserts"] = _insert_ceiling(workload, work)
+        results[f"ceilings_alone_at_{TARGET_EVENTS_PER_SECOND}_per_second"] = _cores_the_ceilings_need(
+            results, TARGET_EVENTS_PER_SECOND)  # fmt: skip
         results["correlator_one_process"] = await _daemon_run(
             broker, lambda t: _interleaved(workload, t), 1, None, work)  # fmt: skip
         results["correlator_two_processes"] = await _daemon_run(
