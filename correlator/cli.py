@@ -244,6 +244,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
 
     from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
     from correlator.ops.http import serving
+    from correlator.pipeline import collect_cycles_less_often
     from correlator.warehouse.connection import WarehouseError, connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -258,6 +259,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     except (WarehouseError, DatabaseError) as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
+    collect_cycles_less_often()
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -360,6 +362,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
     to stdout. Exit 130 when interrupted (run it again to resume), 3 with --strict and dead letters.
     """
     from correlator import backfill as load
+    from correlator.pipeline import collect_cycles_less_often
     from correlator.progress import progress_for
     from correlator.sources.files import FileSourceError, discover
     from correlator.sources.textlog import compile_format
@@ -374,6 +377,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
     except (ValueError, FileSourceError) as exc:
         raise click.BadParameter(str(exc)) from None
     classifier = _classifier(rules_path)
+    collect_cycles_less_often()
     stop = load.StopFlag()
     with contextlib.ExitStack() as stack:
         warehouse = None

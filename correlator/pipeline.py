@@ -7,6 +7,7 @@ under the same deduplication token.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,22 @@ from correlator.redact import redact_bytes, rows_redactor
 from correlator.rows import CLOCK_SKEW, LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
+# Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
+# no reference cycles, yet at Python's default thresholds (700, 10, 10) the cycle collector
+# walks them again and again: a third of the daemon's CPU, measured. These thresholds make
+# collections about seventy times rarer; the cycles asyncio and aiokafka leave are still freed
+# (with collection off altogether, peak RSS grew by a third).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def collect_cycles_less_often() -> None:
+    """For a process that streams rows through a pipeline (the daemon, backfill), once set up.
+
+    What exists by then (modules, models, compiled rules) lives as long as the process:
+    frozen, the collector no longer walks it either.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.freeze()
 
 
 @dataclass(frozen=True, slots=True)
