@@ -19,6 +19,10 @@ from collections.abc import Callable
 
 import orjson
 
+import correlator.classify
+import correlator.patterns
+import correlator.rootcause
+import correlator.rows
 from correlator.classify import Classifier
 from correlator.decode import Provenance, decode
 from correlator.events import LogEvent
@@ -26,6 +30,8 @@ from correlator.redact import row_redactor
 from correlator.rows import ERROR_LEVELS, LOG_COLUMNS, chain_of, explain_log, log_row
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
+
+HOT_PATH = (correlator.patterns, correlator.rootcause, correlator.classify, correlator.rows)
 
 
 def _rate(work: Callable[[], int], seconds: float) -> float:
@@ -101,7 +107,9 @@ def main() -> None:
         "redacted_rows_per_second": round(_rate(rows(redacted=True), args.seconds)),
         "redact_only_rows_per_second": round(_rate(redact_only, args.seconds)),
         "target_events_per_second": 50_000,
-        "python": platform.python_version(),
+        "python": f"{platform.python_version()} ({sys.executable})",
+        # setup.py compiles these with mypyc unless CORRELATOR_PURE_PYTHON=1 was set at install
+        "compiled_with_mypyc": [module.__name__ for module in HOT_PATH if (module.__file__ or "").endswith(".so")],
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
     }
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")

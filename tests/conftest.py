@@ -27,6 +27,19 @@ from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Python imports a module compiled by mypyc (setup.py) before its source: an edit made
+    since the install would go untested."""
+    package = Path(__file__).resolve().parents[1] / "correlator"
+    stale = [
+        source.name
+        for compiled in package.glob("*.so")
+        if (source := package / f"{compiled.name.split('.')[0]}.py").stat().st_mtime > compiled.stat().st_mtime
+    ]
+    if stale:
+        pytest.exit(f"{', '.join(sorted(stale))} changed since compiled: run `.venv/bin/pip install -e .` again", 2)
+
+
 def _docker_answers() -> bool:
     try:
         import docker

@@ -1,4 +1,5 @@
-"""The wheel, as the container image installs it, carries ``schemas/`` and finds it from an installed copy."""
+"""The wheel, as the container image installs it, carries ``schemas/`` and finds it from an installed copy,
+and its classification hot path is compiled (mypyc, setup.py)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ def test_an_installed_wheel_ships_and_finds_its_schemas(tmp_path: Path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)  # fmt: skip
     probe = (
-        "import correlator, orjson\n"
+        "import correlator, orjson, correlator.rows\n"
         "from correlator.classify import RULES_PATH, Classifier\n"
         "from correlator.warehouse.sql import render\n"
         "from correlator.schemas_dir import SCHEMAS_DIR\n"
         "sql = render('migrations/0001_tables.sql', 'db', retention_days=7)\n"
         "print(orjson.dumps({'package': correlator.__file__, 'schemas': str(SCHEMAS_DIR), 'rules': str(RULES_PATH),"
-        " 'version': Classifier.from_file().version, 'sql': 'db.log_events' in sql}).decode())\n"
+        " 'version': Classifier.from_file().version, 'sql': 'db.log_events' in sql,"
+        " 'hot_path': [correlator.classify.__file__, correlator.rows.__file__]}).decode())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, check=True)
@@ -41,3 +43,5 @@ def test_an_installed_wheel_ships_and_finds_its_schemas(tmp_path: Path):
     assert Path(found["schemas"]) == site / "correlator" / "schemas"
     assert Path(found["rules"]).is_relative_to(site)
     assert found["version"] and found["sql"] is True
+    for module in found["hot_path"]:
+        assert Path(module).is_relative_to(site) and module.endswith(".so"), module
