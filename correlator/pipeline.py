@@ -141,7 +141,7 @@ class PartitionBatcher:
             if type(entry) is tuple:
                 ts = entry[0]
                 if not day_start <= ts < day_end:
-                    day = ts.date()
+                    day = ts.astimezone(UTC).date()  # the tables' partition: the UTC day, whatever the event's offset
                     if batch.day not in (None, day):
                         closed.append(batch)
                         self.open = None

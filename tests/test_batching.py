@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import orjson
 
 from correlator.classify import Classifier
@@ -33,6 +35,23 @@ def test_a_new_day_starts_a_new_batch_so_each_insert_is_one_part():
     assert [(b.first_offset, b.last_offset, str(b.day)) for b in closed] == [(0, 1, "2026-11-21")]
     rest = batcher.take()
     assert rest is not None and str(rest.day) == "2026-11-22"
+
+
+def test_days_are_utc_days_as_the_tables_partition_them_whatever_the_events_offset():
+    batcher = PartitionBatcher(METRICS, Classifier.from_file(), max_records=100)
+    closed = batcher.add([
+        _message(0, "2026-11-22T23:30:00+00:00"),
+        _message(1, "2026-11-22T23:45:00-02:00"),  # 2026-11-23 01:45 UTC: the next partition
+        _message(2, "2026-11-23T00:30:00+02:00"),  # 2026-11-22 22:30 UTC: back again
+    ])  # fmt: skip
+    rest = batcher.take()
+    assert rest is not None
+    batches = [*closed, rest]
+    assert [(b.first_offset, b.last_offset, str(b.day)) for b in batches] == [
+        (0, 0, "2026-11-22"), (1, 1, "2026-11-23"), (2, 2, "2026-11-22"),
+    ]  # fmt: skip
+    for batch in batches:
+        assert {row[0].astimezone(UTC).date() for row in batch.rows} == {batch.day}
 
 
 def test_dead_letters_stay_in_their_offset_range():
