@@ -19,10 +19,6 @@ from collections.abc import Callable
 
 import orjson
 
-import correlator.classify
-import correlator.patterns
-import correlator.rootcause
-import correlator.rows
 from correlator.classify import Classifier
 from correlator.decode import Provenance, decode
 from correlator.events import LogEvent
@@ -31,7 +27,14 @@ from correlator.rows import ERROR_LEVELS, LOG_COLUMNS, chain_of, explain_log, lo
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
 
-HOT_PATH = (correlator.patterns, correlator.rootcause, correlator.classify, correlator.rows)
+
+def _compiled_modules() -> list[str]:
+    """The loaded correlator modules that setup.py compiled with mypyc (none with CORRELATOR_PURE_PYTHON=1)."""
+    return sorted(
+        name
+        for name, module in sys.modules.items()
+        if name.startswith("correlator.") and (getattr(module, "__file__", None) or "").endswith(".so")
+    )
 
 
 def _rate(work: Callable[[], int], seconds: float) -> float:
@@ -108,8 +111,7 @@ def main() -> None:
         "redact_only_rows_per_second": round(_rate(redact_only, args.seconds)),
         "target_events_per_second": 50_000,
         "python": f"{platform.python_version()} ({sys.executable})",
-        # setup.py compiles these with mypyc unless CORRELATOR_PURE_PYTHON=1 was set at install
-        "compiled_with_mypyc": [module.__name__ for module in HOT_PATH if (module.__file__ or "").endswith(".so")],
+        "compiled_with_mypyc": _compiled_modules(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
     }
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
