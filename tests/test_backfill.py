@@ -31,6 +31,7 @@ from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
 from correlator.workload import POISON_MESSAGES, mixed_workload, write_run_folder
+from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import committed_offsets, query_warehouse, wait_until
 
@@ -284,7 +285,7 @@ def test_on_a_terminal_progress_is_a_bar_with_records_rate_and_eta(tmp_path: Pat
 def test_backfilled_rows_are_redacted_like_the_daemons(warehouse: Client, database: str, tmp_path: Path):
     key = "sk-proj-Abc123def456GHI789jkl"
     lines = [
-        {"timestamp": "2026-11-20T10:00:00Z", "success": False, "model": "gpt-4o", "error": "auth",
+        {"timestamp": hours_ago(2).isoformat(), "success": False, "model": "gpt-4o", "error": "auth",
          "error_id": "0123456789ab", "error_detail": f"Incorrect API key provided: {key}. Contact ops@example.com"},
     ]  # fmt: skip
     (tmp_path / "usage_metrics.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))

@@ -12,6 +12,7 @@ from correlator.config import Settings
 from correlator.demo import produce
 from correlator.emit import new_error_id
 from correlator.workload import FAILURES, POISON_MESSAGES, WRAPPER_STYLES, masked_exception, mixed_workload, render_log
+from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -55,7 +56,7 @@ def test_masked_failures_are_reclassified_whichever_stream_arrives_first(setting
 
 def test_correlation_hours_apart_and_whole_trace_by_trace_id(settings: Settings, warehouse: Client):
     error_id, trace_id = new_error_id(), "4bf92f3577b34da6a3ce929d0e0e4736"
-    called = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    called = hours_ago(12)
     logged = called + timedelta(hours=6)
     cause = masked_exception(FAILURES["rate_limit"][1])
     keys = {"trace_id": trace_id, "service": "agent-runner", "model": "gpt-4o"}

@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import Settings
 from correlator.demo import produce
 from correlator.workload import POISON_MESSAGES, mixed_workload
+from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import get, samples, serving_daemon, total, wait_until
 
@@ -56,7 +57,7 @@ def test_metrics_after_a_known_workload(settings: Settings, warehouse: Client):
     workload = mixed_workload(600, failure_share=0.3, seed=11)
     # rows whose own detail text outranks their "unknown" label: reclassified as they are stored
     workload.metrics += [
-        orjson.dumps({"timestamp": "2026-11-22T10:00:00+00:00", "success": False, "model": "gpt-4o",
+        orjson.dumps({"timestamp": hours_ago(2).isoformat(), "success": False, "model": "gpt-4o",
                       "duration_seconds": 1.5, "error": "unknown", "error_id": f"{n:012x}",
                       "error_detail": "openai.RateLimitError: Error code: 429 - rate_limit_exceeded"})
         for n in range(3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,6 +19,7 @@ from correlator.demo import produce
 from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
 from correlator.redact import _CARD_PATTERN, _PATTERNS, _RULES, _mask_card, prompt_digest, redact
 from correlator.workload import AuthenticationError, masked_exception, render_log
+from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -68,7 +68,7 @@ def _raise_auth_with_secrets() -> None:
 
 def _log_line(**extra: Any) -> bytes:
     exception = masked_exception(_raise_auth_with_secrets)
-    return render_log(f"call failed for {EMAIL}", "error", datetime(2026, 11, 22, 10, tzinfo=UTC), exception,
+    return render_log(f"call failed for {EMAIL}", "error", hours_ago(2), exception,
                       error_id="4c2a64973bcd", card=CARD, **extra)  # fmt: skip
 
 
@@ -108,7 +108,7 @@ def test_dead_letters_keep_their_bytes_but_not_their_secrets():
 
 def test_nothing_secret_reaches_the_warehouse(settings: Settings, warehouse: Client):
     metric = orjson.dumps({
-        "timestamp": "2026-11-22T10:00:00Z", "success": False, "model": "gpt-4o", "error": "unknown",
+        "timestamp": hours_ago(2).isoformat(), "success": False, "model": "gpt-4o", "error": "unknown",
         "error_id": "4c2a64973bcd", "error_detail": f"AuthenticationError: Incorrect API key provided: {API_KEY}",
         "user_email": EMAIL,
     })  # fmt: skip
