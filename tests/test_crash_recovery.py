@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.classify import Classifier
@@ -18,6 +19,8 @@ from correlator.workload import mixed_workload
 from tests import scenarios
 from tests.conftest import rows
 from tests.harness import query_warehouse, run_daemon, stored_at_least
+
+pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
 
 
 def test_sigkill_at_random_points_then_restart_stores_every_message_exactly_once(

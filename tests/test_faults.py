@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
 from correlator.workload import mixed_workload
 from tests import scenarios
 from tests.conftest import rows
+
+pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
 
 # with batches of this many records the daemon's peak memory stays under MEMORY_BOUND, whatever the rate
 BURST_BATCH_RECORDS = 2_000

@@ -33,6 +33,8 @@ from tests.harness import (
     wait_until,
 )
 
+pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
+
 Offsets = dict[str, dict[int, int]]
 
 

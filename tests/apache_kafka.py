@@ -1,0 +1,151 @@
+"""Apache Kafka itself for the tests: one KRaft node (broker and controller) on loopback.
+
+tansu, the demo's broker, keeps nothing across a restart and ignores ``read_committed``; the
+reliability tests need the real broker. Its jars come from Maven Central by name
+(``tests/kafka/fetch_kafka.sh`` puts them in ``.kafka/lib``); this module formats a log
+directory, starts the broker on free ports, waits until it answers, and can stop and start
+it again on the same directory, as a restarted broker would be.
+"""
+
+from __future__ import annotations
+
+import base64
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from correlator.broker import free_port
+
+LIB = Path(__file__).resolve().parents[1] / ".kafka" / "lib"
+FETCH = "tests/kafka/fetch_kafka.sh"
+JAVA_OPTIONS = ("-Xmx512m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
+# small for one node: every internal topic on one replica, no wait before a group's first rebalance
+SETTINGS = {
+    "process.roles": "broker,controller",
+    "node.id": "1",
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "num.partitions": "1",
+    "offsets.topic.replication.factor": "1",
+    "offsets.topic.num.partitions": "4",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "transaction.state.log.num.partitions": "4",
+    "share.coordinator.state.topic.replication.factor": "1",
+    "share.coordinator.state.topic.min.isr": "1",
+    "group.initial.rebalance.delay.ms": "0",
+    "auto.create.topics.enable": "true",
+    "log.flush.interval.messages": "9223372036854775807",
+}
+
+
+class KafkaNotFetched(RuntimeError):
+    """The broker's jars are not in .kafka/lib: the test command fetches them first."""
+
+
+def _cluster_id() -> str:
+    """A random cluster id in Kafka's form: 16 bytes, URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+class ApacheKafka:
+    """A KRaft broker+controller in ``directory``; ``advertised_port`` is where clients are sent (a proxy)."""
+
+    def __init__(self, directory: Path, advertised_port: int | None = None) -> None:
+        if not any(LIB.glob("kafka_2.13-*.jar")):
+            raise KafkaNotFetched(f"Apache Kafka's jars are not in {LIB}: run {FETCH} first")
+        self.directory = directory
+        self.port = free_port()
+        self.controller_port = free_port()
+        self.advertised_port = advertised_port or self.port
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.log_path = directory / "broker.log"
+        self._config = directory / "server.properties"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._write_config()
+        self._format()
+
+    def _write_config(self) -> None:
+        settings = {
+            **SETTINGS,
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.advertised_port}",
+            "log.dirs": str(self.directory / "data"),
+        }
+        self._config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+
+    def _java(self, main: str, *arguments: str) -> list[str]:
+        return ["java", *JAVA_OPTIONS, "-cp", f"{LIB}/*", main, *arguments]
+
+    def _format(self) -> None:
+        command = self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self._config))
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self, timeout: float = 90.0) -> ApacheKafka:
+        """Start on the log directory as it is (formatted once, kept across restarts); return when it answers."""
+        log = self.log_path.open("ab")
+        began = log.tell()  # this start's lines: the log file is kept across restarts
+        self._process = subprocess.Popen(self._java("kafka.Kafka", str(self._config)), stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Apache Kafka exited with {self._process.returncode}: {self.log_tail()}")
+            if b"Kafka Server started" in self.log_path.read_bytes()[began:]:
+                self._wait_listening(deadline)
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Apache Kafka did not start within {timeout}s: {self.log_tail()}")
+
+    def _wait_listening(self, deadline: float) -> None:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def log_tail(self, characters: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-characters:] if self.log_path.exists() else ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """A clean shutdown (SIGTERM): the broker closes its logs and leaves the quorum as an operator's stop does."""
+        self._end(signal.SIGTERM, timeout)
+
+    def kill(self) -> None:
+        """A crash (SIGKILL): the log directory is left as a power cut would leave it."""
+        self._end(signal.SIGKILL, 30.0)
+
+    def restart(self) -> ApacheKafka:
+        """Stop and start again on the same ports and log directory."""
+        self.stop()
+        return self.start()
+
+    def _end(self, how: signal.Signals, timeout: float) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(how)
+            try:
+                self._process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> ApacheKafka:
+        return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.stop()
