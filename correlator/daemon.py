@@ -3,6 +3,11 @@
 A partition's offsets are committed only after its batch is stored; on assignment a
 partition resumes after whatever was stored but not yet committed, so a crash at any
 point neither loses nor doubles a message.
+
+Only committed records are read (transactions), so offsets have gaps: what is committed
+is the consumer's position when the batches were taken (past any trailing transaction
+marker), and a stored run beyond the commit counts as unbroken when it holds every
+record Kafka delivers in its range.
 """
 
 from __future__ import annotations
@@ -69,6 +74,10 @@ class Daemon:
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
+        #: each owned partition's position after the latest fetch: every record before it is in a batch
+        self._fetched_to: dict[TopicPartition, int] = {}
+        #: each owned partition's offset committed (or sought to on assignment) by this daemon
+        self._committed_to: dict[TopicPartition, int] = {}
         # batches closed (full, or a day ended) while the previous ones were being stored
         self._closed: dict[TopicPartition, list[Batch]] = {}
         self._kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
@@ -96,7 +105,7 @@ class Daemon:
             log.info("daemon started", **self.settings.describe())
             await self._consume(stop)
             self._stopping_since = self._stopping_since or time.monotonic()
-            await self._within_grace(self._flush(set(self._batchers)))
+            await self._within_grace(self._flush(set(self._batchers) | set(self._fetched_to)))
         finally:
             self._running = False
             watcher.cancel()
@@ -130,17 +139,21 @@ class Daemon:
                     await storing
                     storing = None
                 fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+                positions = await self.source.positions(self.assigned)
+                self._fetched_to.update(positions)
                 for tp, messages in fetched.items():
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
                     self.metrics.consumed.labels(tp.topic).inc(len(messages))
                     self._closed.setdefault(tp, []).extend(self._batcher(tp).add(messages))
                 if storing is None and (
-                    any(self._closed.values()) or any(b.is_older_than(linger) for b in self._batchers.values())
+                    any(self._closed.values())
+                    or any(b.is_older_than(linger) for b in self._batchers.values())
+                    or self._passed_records_only()
                 ):
                     # whenever anything is stored, every open batch shares the inserts
-                    storing = asyncio.create_task(self._store_and_commit(self._take(set(self._batchers))))
-                lag = await self.source.lag(self.assigned)
+                    storing = asyncio.create_task(self._store_and_commit(*self._take(set(self._fetched_to))))
+                lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
         finally:
             if storing is not None:
@@ -155,15 +168,35 @@ class Daemon:
         opened = sum(batcher.open.size for batcher in self._batchers.values() if batcher.open is not None)
         return closed + opened >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
 
-    def _take(self, partitions: set[TopicPartition]) -> list[tuple[TopicPartition, Batch]]:
-        """The closed and open batches of these partitions, taken out to be stored."""
+    def _passed_records_only(self) -> bool:
+        """A partition moved past records that are never delivered (a transaction's marker, aborted
+        records) with nothing waiting in a batch: its offset is committed on its own."""
+        return any(
+            position > self._committed_to.get(tp, position)
+            and not self._closed.get(tp)
+            and (tp not in self._batchers or self._batchers[tp].open is None)
+            for tp, position in self._fetched_to.items()
+        )
+
+    def _take(
+        self, partitions: set[TopicPartition]
+    ) -> tuple[list[tuple[TopicPartition, Batch]], dict[TopicPartition, int]]:
+        """The closed and open batches of these partitions, taken out to be stored, and the offsets to commit then.
+
+        Every record before a partition's position is in what is taken, so the position is
+        what to commit (past markers at the end of the fetch), when it moved.
+        """
         ready = [(tp, batch) for tp in partitions for batch in self._closed.pop(tp, [])]
         for tp in partitions:
             batcher = self._batchers.get(tp)
             batch = batcher.take() if batcher is not None else None
             if batch is not None:
                 ready.append((tp, batch))
-        return ready
+        offsets = {tp: self._fetched_to[tp] for tp in partitions if tp in self._fetched_to}
+        for tp, batch in ready:
+            offsets[tp] = max(offsets.get(tp, 0), batch.last_offset + 1)
+        moved = {tp: offset for tp, offset in offsets.items() if offset > self._committed_to.get(tp, -1)}
+        return ready, moved
 
     async def _note_stop(self, stop: asyncio.Event) -> None:
         """Start the shutdown clock when stop is asked, even mid-retry: the grace period bounds the whole exit."""
@@ -231,18 +264,25 @@ class Daemon:
             )
         return batcher
 
-    async def _store_and_commit(self, ready: list[tuple[TopicPartition, Batch]]) -> None:
+    async def _store_and_commit(
+        self, ready: list[tuple[TopicPartition, Batch]], offsets: dict[TopicPartition, int]
+    ) -> None:
         async with self._partition_lock:
-            await self._store_and_commit_locked(ready)
+            await self._store_and_commit_locked(ready, offsets)
 
-    async def _store_and_commit_locked(self, ready: list[tuple[TopicPartition, Batch]]) -> None:
-        """Store every ready batch (partitions share the inserts), then commit them in one call."""
-        batches = [batch for _, batch in ready]
-        await self._store(batches)
-        offsets: dict[TopicPartition, int] = {}
-        for tp, batch in ready:
-            offsets[tp] = max(offsets.get(tp, 0), batch.last_offset + 1)
-        if not await self.source.commit(offsets):
+    async def _store_and_commit_locked(
+        self, ready: list[tuple[TopicPartition, Batch]], offsets: dict[TopicPartition, int]
+    ) -> None:
+        """Store every ready batch (partitions share the inserts), then commit the offsets in one call."""
+        if ready:
+            await self._store([batch for _, batch in ready])
+        if not offsets:
+            return
+        if await self.source.commit(offsets):
+            for tp, offset in offsets.items():
+                if tp in self._committed_to:  # still owned: not revoked while storing
+                    self._committed_to[tp] = offset
+        else:
             self.metrics.commit_refusals.inc()
             log.warning(
                 "commit refused after store; the next owner resumes after the stored rows",
@@ -292,14 +332,16 @@ class Daemon:
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
-            ready = self._take(partitions)
+            ready, offsets = self._take(partitions)
             for tp in partitions:
                 self._batchers.pop(tp, None)
-            if ready:
-                await self._store_and_commit_locked(ready)
+            await self._store_and_commit_locked(ready, offsets)
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._flush(revoked)
+        for tp in revoked:
+            self._fetched_to.pop(tp, None)
+            self._committed_to.pop(tp, None)
         self.assigned -= revoked
         self.metrics.forget_partitions((tp.topic, tp.partition) for tp in revoked)
 
@@ -316,10 +358,18 @@ class Daemon:
                 self._batchers.pop(tp, None)  # stale batches, from before the partition was lost
                 self._closed.pop(tp, None)
                 committed = await self.source.committed(tp)
-                resume = await loop.run_in_executor(
-                    self._executor, self.warehouse.resume_offset, tp.topic, tp.partition, committed
+                last, stored = await loop.run_in_executor(
+                    self._executor, self.warehouse.stored_beyond, tp.topic, tp.partition, committed
                 )
-                self.source.seek(tp, max(resume, committed))
+                resume = committed
+                if stored and (
+                    stored == last - committed + 1
+                    or stored == await self.source.delivered_between(tp, committed, last + 1)
+                ):
+                    resume = last + 1
+                self.source.seek(tp, resume)
+                # resumed past stored rows: the commit follows with the next store, or on its own
+                self._fetched_to[tp], self._committed_to[tp] = resume, committed
                 if resume > committed:
                     log.info("resuming after stored but uncommitted rows", partition=str(tp),
                              committed=committed, resume=resume)  # fmt: skip

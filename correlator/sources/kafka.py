@@ -2,6 +2,11 @@
 
 Offsets are committed by the daemon after the rows of a batch are stored; this module
 only fetches, seeks and commits when told to.
+
+Both consumers read committed records only (``read_committed``): records of an aborted
+transaction are never delivered, nor are transaction markers, so a partition's offsets
+have gaps. Nothing here assumes they run on unbroken: a position is the consumer's own
+(past the markers it skipped), not the last record's offset plus one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from correlator.decode import Provenance
 from correlator.pipeline import Message
 
 PLAINTEXT = KafkaSecurity()
+# an upstream exactly-once pipeline's aborted writes are not events
+ISOLATION_LEVEL = "read_committed"
+# records one fetch of a range reader hands over
+FETCH_RECORDS = 10_000
 PartitionsHandler = Callable[[set[TopicPartition]], Awaitable[None]]
 
 
@@ -63,12 +72,15 @@ class KafkaSource:
         security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self.topics = topics
+        self.bootstrap = bootstrap
+        self.security = security
         self.consumer = AIOKafkaConsumer(
             **security_options(security),
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level=ISOLATION_LEVEL,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(100, min(3_000, session_timeout_ms // 3)),
             max_partition_fetch_bytes=8 * 1024 * 1024,
@@ -106,19 +118,41 @@ class KafkaSource:
         """Raise unless the cluster answers a metadata request now."""
         await self.consumer.topics()
 
-    async def lag(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
-        """Messages between the fetch position and the highwater mark, for partitions fetched from at least once."""
-        lag = {}
+    async def positions(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Each assigned partition's next offset to fetch: every record before it has been handed out.
+
+        Past skipped transaction markers and aborted records too, so committing it leaves
+        a partition whose last records are a marker caught up. Answered from the
+        consumer's own state (no request) while positions are known, as after a seek.
+        """
+        positions = {}
         for tp in partitions:
-            highwater = self.consumer.highwater(tp)
-            if highwater is None:
-                continue
             try:
-                position = await self.consumer.position(tp)
+                positions[tp] = int(await self.consumer.position(tp))
             except IllegalStateError:
                 continue
-            lag[tp] = max(0, highwater - position)
+        return positions
+
+    def lag(self, positions: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """Messages between the fetch position and the highwater mark, for partitions fetched from at least once."""
+        lag = {}
+        for tp, position in positions.items():
+            highwater = self.consumer.highwater(tp)
+            if highwater is not None:
+                lag[tp] = max(0, highwater - position)
         return lag
+
+    async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int:
+        """How many records a read_committed consumer gets from ``start`` up to ``end``: what a gapless count means.
+
+        Read outside the group, so the group's offsets and assignment are untouched.
+        """
+        reader = KafkaRangeReader(self.bootstrap, FETCH_RECORDS, self.security)
+        await reader.start()
+        try:
+            return sum([len(messages) async for _, messages in reader.read({tp: start}, {tp: end}, stop=False)])
+        finally:
+            await reader.stop()
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
         """Commit each partition's next offset; False when one was taken away meanwhile (its rows are stored)."""
@@ -149,6 +183,7 @@ class KafkaRangeReader:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # a start already deleted by retention begins at the oldest kept
+            isolation_level=ISOLATION_LEVEL,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
         )
@@ -196,7 +231,10 @@ class KafkaRangeReader:
     ) -> AsyncIterator[tuple[TopicPartition, list[Message]]]:
         """Yield each partition's messages in order until its end, or until ``stop`` is truthy.
 
-        An open end becomes the high watermark first seen, so a live topic's range still ends.
+        An open end becomes the last stable offset first seen (the high watermark when the
+        broker gives none), so a live topic's range still ends, and a transaction still open
+        there is not waited for. A range ends when the position reaches its end: past the
+        markers and aborted records before it, which are never delivered.
         """
         ends = dict(ends)
         self.consumer.assign(list(starts))
@@ -208,13 +246,22 @@ class KafkaRangeReader:
             for tp in sorted(pending):
                 end = ends[tp]
                 if end is None:
-                    end = ends[tp] = self.consumer.highwater(tp)
+                    end = ends[tp] = _readable_end(self.consumer, tp)
                 records = [r for r in fetched.get(tp, ()) if end is None or r.offset < end]
                 if records:
                     yield tp, _messages(records)
                 if end is not None and await self.consumer.position(tp) >= end:
                     pending.discard(tp)
                     self.consumer.pause(tp)
+
+
+def _readable_end(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """The offset a read_committed consumer can read up to now; None before the partition's first fetch."""
+    stable = consumer.last_stable_offset(tp)
+    if stable is not None and stable >= 0:
+        return int(stable)
+    highwater = consumer.highwater(tp)
+    return None if highwater is None else int(highwater)
 
 
 def _messages(records: Iterable[Any]) -> list[Message]:

@@ -89,16 +89,18 @@ class Warehouse:
             column_names=["source", "partition", "range_start", "next_offset", "updated_at"],
         )
 
-    def resume_offset(self, topic: str, partition: int, committed: int) -> int:
-        """Where to resume a partition: after any unbroken run stored beyond the commit."""
+    def stored_beyond(self, topic: str, partition: int, committed: int) -> tuple[int, int]:
+        """The last offset stored at or after the commit and how many distinct offsets are (0, 0: none).
+
+        A crash between an insert and its commit leaves such rows; the daemon resumes after
+        them when they run on unbroken, counting the gaps transactions leave as unbroken.
+        """
         result = self.client.query(
             render("queries/stored_run.sql", self.database),
             parameters={"topic": topic, "partition": partition, "start": committed},
         ).result_rows
         last, stored = result[0] if result else (None, 0)
-        if stored and last is not None and stored == last - committed + 1:
-            return int(last) + 1
-        return committed
+        return (int(last), int(stored)) if stored and last is not None else (0, 0)
 
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
