@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from clickhouse_connect.driver.client import Client
 
 from correlator.broker import free_port
@@ -186,6 +187,57 @@ def broker_unreachable(settings: Settings, client: Client, seconds_away: float =
 
         ends = asyncio.run(scenario())
     return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()), seconds_away=seconds_away)
+
+
+async def send_until_acknowledged(bootstrap: str, settings: Settings, workload: Workload, ends: Ends) -> None:
+    """Produce a workload, sending again what a broker that went away did not acknowledge.
+
+    A record written but not acknowledged is sent twice, at two offsets: both are below the
+    partition's end, so both count as produced and must be stored.
+    """
+    while True:
+        try:
+            await send(bootstrap, settings, workload, ends)
+            return
+        except KafkaError:
+            await asyncio.sleep(0.3)
+
+
+def broker_restart(settings: Settings, client: Client, broker: ApacheKafka, slices: int = 12) -> Outcome:
+    """Apache Kafka stopped and started again on its log directory mid-stream while producers keep sending.
+
+    The daemon is not restarted: it reconnects by itself, and readiness says Kafka is away meanwhile.
+    """
+    settings = replace(settings, batch_max_records=300)
+    daemon = _daemon(settings, client)
+    workloads = [mixed_workload(300, seed=60 + n) for n in range(slices)]
+
+    async def scenario() -> Outcome:
+        ends: Ends = {}
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+
+        async def keep_sending() -> None:
+            for workload in workloads:
+                await send_until_acknowledged(settings.kafka_bootstrap, settings, workload, ends)
+                await asyncio.sleep(0.2)
+
+        sending = asyncio.create_task(keep_sending())
+        await until(lambda: daemon.counters.rows > 0, task, "the first rows")
+        await asyncio.to_thread(broker.stop)
+        stored_before = daemon.counters.rows
+        ready_while_down = (await daemon.readiness())["kafka"][0]
+        await asyncio.to_thread(broker.start)
+        await sending
+        await until(lambda: daemon.counters.rows + daemon.counters.dead_letters >= total(ends), task, "everything")
+        ready_after = (await daemon.readiness())["kafka"][0]
+        stop.set()
+        await task
+        return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()),
+                       ready_while_down=ready_while_down, ready_after=ready_after,
+                       rows_before_the_stop=stored_before)  # fmt: skip
+
+    return asyncio.run(scenario())
 
 
 def rebalance(settings: Settings, client: Client, workload: Workload) -> Outcome:

@@ -11,6 +11,7 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import Settings
 from correlator.workload import mixed_workload
 from tests import scenarios
+from tests.apache_kafka import ApacheKafka
 from tests.conftest import rows
 
 pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
@@ -33,6 +34,15 @@ def test_warehouse_outage_pauses_and_resumes_with_nothing_lost_and_memory_bounde
 def test_broker_unreachable_then_back_resumes_from_committed_offsets(settings: Settings, warehouse: Client):
     result = scenarios.broker_unreachable(settings, warehouse)
     assert (result.lost, result.duplicated, result.stored) == (0, 0, result.produced)
+
+
+def test_a_broker_restart_mid_stream_loses_nothing_doubles_nothing_and_readiness_follows_it(
+    settings: Settings, warehouse: Client, apache_kafka: ApacheKafka
+):
+    result = scenarios.broker_restart(settings, warehouse, apache_kafka)
+    assert (result.lost, result.duplicated, result.stored) == (0, 0, result.produced)
+    assert result.produced > result.details["rows_before_the_stop"]  # the restart fell mid-stream
+    assert (result.details["ready_while_down"], result.details["ready_after"]) == (False, True)
 
 
 def test_rebalances_with_batches_in_flight_lose_nothing_and_double_nothing_in_any_view(

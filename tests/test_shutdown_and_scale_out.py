@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -215,3 +216,41 @@ def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_
         for topic, partition, offset in rows(warehouse, f"SELECT topic, partition, offset FROM {db}.{table}")
     ]
     assert len(stored) == len(set(stored)) == produced
+
+
+def test_sigterm_leaves_the_group_so_its_partitions_move_at_once_not_after_the_session_timeout(
+    settings: Settings, warehouse_url: str, tmp_path: Path
+):
+    """A stopping pod sends LeaveGroup: the coordinator rebalances now instead of waiting out its session."""
+    patient = replace(settings, kafka_session_timeout_ms=30_000)
+    urls = [f"chdb://{tmp_path / f'pod-{n}'}" if warehouse_url.startswith("chdb://") else warehouse_url for n in (0, 1)]
+    leaving, staying = (DaemonProcess(patient, url, tmp_path / f"pod-{n}.log").start() for n, url in enumerate(urls))
+
+    async def assigned(pod: DaemonProcess) -> int:
+        pod.check_alive()
+        try:
+            _, body = await get(pod.base_url + "/readyz")
+        except aiohttp.ClientConnectionError:  # not listening yet: it migrates first
+            return 0
+        return int(orjson.loads(body)["checks"].get("partitions", {}).get("detail", "0 ").split()[0])
+
+    async def shared() -> bool:
+        return await assigned(leaving) > 0 and await assigned(staying) > 0
+
+    async def all_moved() -> bool:
+        return await assigned(staying) == 4  # two topics of two partitions
+
+    try:
+        asyncio.run(wait_until(shared, timeout=120, what="both pods owning partitions"))
+        assert leaving.terminate() == 0
+        stopped = time.monotonic()
+        asyncio.run(wait_until(all_moved, timeout=90, what="the staying pod to own every partition"))
+        moved_after = time.monotonic() - stopped
+        assert staying.terminate() == 0
+    finally:
+        for pod in (leaving, staying):
+            if pod.process is not None and pod.process.poll() is None:
+                pod.kill()
+    print(f"partitions moved {moved_after:.1f}s after the SIGTERMed pod exited (session timeout 30s)")
+    # without LeaveGroup the coordinator notices the pod gone only when its 30 s session expires
+    assert moved_after < patient.kafka_session_timeout_ms / 1000 / 2
