@@ -27,6 +27,7 @@ from correlator.config import Settings
 from correlator.ops.metrics import DaemonMetrics
 from correlator.pipeline import METRICS, Batch, PartitionBatcher, stream_kinds
 from correlator.sources.kafka import KafkaSource
+from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.writer import Warehouse
 
 log = structlog.get_logger("correlator.daemon")
@@ -290,14 +291,34 @@ class Daemon:
             )
 
     async def _store(self, batches: list[Batch]) -> None:
-        """Insert, retrying with capped exponential backoff: a batch is never dropped."""
+        """Insert, retrying what may heal with capped exponential backoff: a batch is never dropped.
+
+        Rows the warehouse refuses for good (by its error code) are not retried: the batches
+        are stored apart, the refused rows found and dead-lettered with the server's message.
+        """
         delay = RETRY_FIRST_SECONDS
         loop = asyncio.get_running_loop()
+        apart = False
         while True:
             self._heartbeat = started = time.monotonic()
             try:
-                await loop.run_in_executor(self._executor, self.warehouse.store, batches)
+                if apart:
+                    refused = await loop.run_in_executor(
+                        self._executor, self.warehouse.store_apart, batches, self.settings.mask_secrets
+                    )
+                    log.warning("rows refused by the warehouse were dead-lettered, the rest stored", refused=refused)
+                else:
+                    await loop.run_in_executor(self._executor, self.warehouse.store, batches)
             except Exception as exc:
+                if not apart and is_permanent(exc):
+                    apart = True
+                    self.metrics.insert_refusals.inc()
+                    log.warning(
+                        "insert refused by the warehouse; storing the batches apart to find the refused rows",
+                        error=self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500],
+                        batches=len(batches),
+                    )
+                    continue
                 self.warehouse_healthy = False
                 self.metrics.insert_failures.inc()
                 if self._stopping_since is not None and (

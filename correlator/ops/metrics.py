@@ -50,7 +50,10 @@ class DaemonMetrics:
                                     buckets=BATCH_SIZE_BUCKETS, registry=r)  # fmt: skip
         self.insert_seconds = Histogram("correlator_insert_duration_seconds", "Time to store one batch",
                                         buckets=INSERT_SECONDS_BUCKETS, registry=r)  # fmt: skip
-        self.insert_failures = Counter("correlator_insert_failures_total", "Failed insert attempts (retried)",
+        self.insert_failures = Counter("correlator_insert_failures_total", "Failed insert attempts that may heal "
+                                       "(retried)", registry=r)  # fmt: skip
+        self.insert_refusals = Counter("correlator_insert_refusals_total", "Inserts the warehouse refused for good "
+                                       "(by error code): not retried, their refused rows dead-lettered",
                                        registry=r)  # fmt: skip
         self.commit_refusals = Counter("correlator_commit_refusals_total", "Commits refused after a store "
                                        "(partition reassigned meanwhile)", registry=r)  # fmt: skip

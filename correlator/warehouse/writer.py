@@ -6,16 +6,23 @@ stored, everything else in its offset range is too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
+import orjson
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
+from correlator.decode import DeadLetter, Provenance
 from correlator.pipeline import Batch, StreamKind
 from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import check_identifier, render
+
+# the server's message kept with a refused row (it quotes the expression and the values)
+REFUSAL_DETAIL_CHARS = 2_000
 
 
 class Warehouse:
@@ -34,29 +41,61 @@ class Warehouse:
         recognised as the same. Inserts carry a fixed cost in the engine whatever their size
         (tens of milliseconds), so partitions flushed at the same moment share them.
         """
-        dead = [b for b in batches if b.dead_letters]
-        if dead:
-            received_at = datetime.now(UTC)
-            rows = [
-                [
-                    received_at,
-                    d.provenance.topic,
-                    d.provenance.partition,
-                    d.provenance.offset,
-                    d.reason,
-                    d.detail,
-                    d.raw,
-                ]
-                for b in dead
-                for d in b.dead_letters
-            ]
-            self._insert("dead_letter_log", rows, DEAD_LETTER_COLUMNS, _token(dead) + ":dead")
+        self._store_dead_letters(batches)
         groups: dict[tuple[StreamKind, date | None], list[Batch]] = {}
         for batch in batches:
             if batch.rows:
                 groups.setdefault((batch.kind, batch.day), []).append(batch)
         for (kind, _), group in groups.items():
             self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
+
+    def store_apart(self, batches: Sequence[Batch], mask: Callable[[str], str] = str) -> int:
+        """Store batches the warehouse refused together: each alone, split until the refused rows are found.
+
+        A refused row becomes a dead letter (reason ``refused``, the server's message, the
+        row as JSON: its message's bytes are not kept after decoding); the rest is stored.
+        ``mask`` takes secrets out of the server's message before it is kept.
+        Each piece's token follows from its place in the batch, so a retry after a
+        transient error repeats the same inserts and the engine drops those already done.
+        The batches change only once all is stored. Returns how many rows were refused.
+        """
+        self._store_dead_letters(batches)
+        refused_by_batch = []
+        for batch in batches:
+            refused = self._refused_rows(batch.kind, batch.rows, batch.dedup_token)
+            letters = [_refused_letter(batch.kind, row, mask(message)) for row, message in refused]
+            if letters:
+                self._insert("dead_letter_log", _dead_letter_rows(letters), DEAD_LETTER_COLUMNS,
+                             batch.dedup_token + ":refused")  # fmt: skip
+            refused_by_batch.append((batch, {id(row) for row, _ in refused}, letters))
+        for batch, refused_rows, letters in refused_by_batch:
+            batch.rows = [row for row in batch.rows if id(row) not in refused_rows]
+            batch.dead_letters.extend(letters)
+        return sum(len(letters) for _, _, letters in refused_by_batch)
+
+    def _refused_rows(
+        self, kind: StreamKind, rows: list[tuple[Any, ...]], token: str
+    ) -> list[tuple[tuple[Any, ...], str]]:
+        """Insert ``rows``, halving what is permanently refused; the refused rows with the server's message."""
+        if not rows:
+            return []
+        try:
+            self._insert(kind.table, rows, kind.columns, token)
+            return []
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+            if len(rows) == 1:
+                return [(rows[0], str(exc))]
+        half = len(rows) // 2
+        return self._refused_rows(kind, rows[:half], token + "/0") + self._refused_rows(kind, rows[half:], token + "/1")
+
+    def _store_dead_letters(self, batches: Sequence[Batch]) -> None:
+        """The batches' dead letters in one insert, under a token of the batches (the same on every retry)."""
+        dead = [b for b in batches if b.dead_letters]
+        if dead:
+            letters = [d for b in dead for d in b.dead_letters]
+            self._insert("dead_letter_log", _dead_letter_rows(letters), DEAD_LETTER_COLUMNS, _token(dead) + ":dead")
 
     def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
         name = f"{self.database}.{table}"
@@ -105,6 +144,21 @@ class Warehouse:
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""
         return pending_migrations(self.client, self.database)
+
+
+def _dead_letter_rows(letters: Sequence[DeadLetter]) -> list[list[Any]]:
+    received_at = datetime.now(UTC)
+    return [
+        [received_at, d.provenance.topic, d.provenance.partition, d.provenance.offset, d.reason, d.detail, d.raw]
+        for d in letters
+    ]
+
+
+def _refused_letter(kind: StreamKind, row: tuple[Any, ...], message: str) -> DeadLetter:
+    """A row the warehouse refused, as a dead letter: the row's columns as JSON, the server's reason."""
+    topic, partition, offset = row[-3:]  # every table's row ends with where its message came from
+    raw = orjson.dumps(dict(zip(kind.columns, row, strict=True)), default=str)
+    return DeadLetter(Provenance(topic, partition, offset), "refused", message[:REFUSAL_DETAIL_CHARS], raw)
 
 
 def _token(batches: Sequence[Batch]) -> str:
