@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
@@ -199,6 +200,7 @@ async def _produce_workload(settings: Settings, calls: int, seed: int) -> dict[T
     return ends
 
 
+@pytest.mark.kafka  # the partitions are found as Apache Kafka answers metadata
 def test_kafka_range_beside_the_live_daemon_leaves_its_offsets_and_views_alone(
     settings: Settings, warehouse: Client
 ) -> None:
@@ -242,6 +244,7 @@ def test_kafka_range_beside_the_live_daemon_leaves_its_offsets_and_views_alone(
     assert copies == messages + 300  # the backfill did store the second half again; the views counted it once
 
 
+@pytest.mark.kafka  # the partitions are found as Apache Kafka answers metadata
 def test_kafka_explicit_offsets_from_the_command_line(settings: Settings, tmp_path: Path):
     ends = asyncio.run(_produce_workload(settings, 100, seed=31))
     partition_end = ends[TopicPartition(settings.metrics_topic, 0)]

@@ -8,6 +8,7 @@ offset of its own, so the stored offsets have gaps that resuming and committing 
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,11 +19,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from clickhouse_connect.driver.client import Client
 from confluent_kafka import Producer
 
+from correlator.backfill import Loader, StopFlag, backfill_kafka
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.daemon import Daemon
 from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.pipeline import METRICS, Message, PartitionBatcher, stream_kinds
+from correlator.progress import JsonProgress
+from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
 from tests.clock import hours_ago
 from tests.conftest import rows
@@ -216,3 +220,35 @@ def test_sigkill_mid_transaction_then_restart_stores_only_committed_records_once
     stored = query_warehouse(subprocess_warehouse, f"SELECT request_id, partition, offset FROM {db}.usage_metrics")
     assert sorted(request for request, _, _ in stored) == sorted(COMMITTED)
     assert len({(partition, offset) for _, partition, offset in stored}) == len(stored) == 15
+
+
+def test_a_backfill_loads_only_committed_records_and_ends_before_a_transaction_still_open(
+    settings: Settings, warehouse: Client
+):
+    """The backfill's range ends at the last stable offset: an open transaction is neither read nor waited for."""
+
+    async def scenario() -> int:
+        ends = await produce_phases(settings.kafka_bootstrap, settings.metrics_topic, "librdkafka")
+        producer, _ = aiokafka_sender(settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            await producer.begin_transaction()
+            for n, value in enumerate(_phase_values("open", 4)):
+                await producer.send(settings.metrics_topic, value, partition=n % PARTITIONS)
+            await producer.flush()
+            loader = Loader(Warehouse(warehouse, settings.database), Classifier.from_file(), 1_000,
+                            JsonProgress("test", "records", io.StringIO()))  # fmt: skip
+            reader = KafkaRangeReader(settings.kafka_bootstrap, 500)
+            kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+            async with asyncio.timeout(60):
+                tally = await backfill_kafka(loader, reader, kinds, StopFlag())
+            assert await end_offsets(settings.kafka_bootstrap, settings.metrics_topic) != ends  # still open
+            await producer.abort_transaction()
+        finally:
+            await producer.stop()
+        return tally.records
+
+    assert asyncio.run(scenario()) == 15
+    db = settings.database
+    assert _stored_requests(warehouse, db) == sorted(COMMITTED)
+    assert rows(warehouse, f"SELECT count(), uniqExact(partition, offset) FROM {db}.usage_metrics") == [(15, 15)]

@@ -197,11 +197,13 @@ class KafkaRangeReader:
         await self.consumer.stop()
 
     async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        existing = await self.consumer.topics()
-        missing = sorted(set(topics) - existing)
+        # asked for every topic: the consumer's own metadata holds none on Apache Kafka (its bootstrap
+        # request names an empty list, which brokers since metadata v1 read as "no topics")
+        cluster = await self.consumer._client.fetch_all_metadata()
+        missing = sorted(set(topics) - cluster.topics())
         if missing:
             raise ValueError(f"no such topic: {', '.join(missing)}")
-        return [TopicPartition(t, p) for t in topics for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
 
     async def ranges_by_time(
         self, topics: Iterable[str], since: datetime | None, until: datetime | None
