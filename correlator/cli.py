@@ -132,6 +132,9 @@ _OPS_OPTIONS = [
     click.option("--shutdown-grace-seconds", envvar="CORRELATOR_SHUTDOWN_GRACE_SECONDS", default=20.0,
                  show_default=True, type=click.FloatRange(min=0.1),
                  help="On SIGTERM, store and commit in-flight batches within this; keep it below the pod's grace."),
+    click.option("--liveness-stall-seconds", envvar="CORRELATOR_LIVENESS_STALL_SECONDS", default=300.0,
+                 show_default=True, type=click.FloatRange(min=0.1),
+                 help="/healthz fails once the loop has made no progress for this long, even while it retries."),
 ]  # fmt: skip
 
 

@@ -106,6 +106,7 @@ class Settings:
     batch_max_records: int = 50_000
     batch_max_seconds: float = 0.1
     shutdown_grace_seconds: float = 20.0
+    liveness_stall_seconds: float = 300.0
     kafka_session_timeout_ms: int = 10_000
     kafka_security: KafkaSecurity = KafkaSecurity()
     clickhouse_user: str = ""
@@ -126,6 +127,8 @@ class Settings:
             raise ValueError("batch limits must be positive")
         if self.shutdown_grace_seconds <= 0:
             raise ValueError("the shutdown grace period must be positive")
+        if self.liveness_stall_seconds <= 0:
+            raise ValueError("the liveness stall time must be positive")
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
@@ -145,6 +148,7 @@ class Settings:
             "hash_prompts": self.hash_prompts,
             **self.kafka_security.describe(),
             "shutdown_grace_seconds": self.shutdown_grace_seconds,
+            "liveness_stall_seconds": self.liveness_stall_seconds,
             "http": f"{self.http_host}:{self.http_port}" if self.http_port else "off",
         }
 

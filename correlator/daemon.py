@@ -38,8 +38,6 @@ RETRY_CAP_SECONDS = 30.0
 FETCH_WAIT_CAP_SECONDS = 0.5
 # the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
 FETCH_MAX_RECORDS = 10_000
-# liveness fails when the consume loop has not turned (nor retried an insert) for this long
-LIVENESS_STALL_SECONDS = 60.0
 READINESS_TIMEOUT_SECONDS = 5.0
 # a step of the exit (leaving the group) still gets this long when the grace period is spent
 MIN_SHUTDOWN_STEP_SECONDS = 1.0
@@ -135,7 +133,7 @@ class Daemon:
         storing: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
-                self._heartbeat = time.monotonic()
+                self._heartbeat = time.monotonic()  # a turn of the loop: it fetches only while stores succeed
                 if storing is not None and (storing.done() or not self.warehouse_healthy or self._waiting_rows()):
                     await storing
                     storing = None
@@ -218,10 +216,15 @@ class Daemon:
             raise ShutdownTimeout("the grace period ended first; what was not committed is read again") from None
 
     def liveness(self) -> Check:
-        """Alive while the consume loop turns or an insert is being retried; a restart would fix nothing else."""
+        """Alive while the consume loop makes progress; retrying one insert for longer than the stall time is not.
+
+        A short outage of the warehouse keeps the daemon alive (a restart would not bring it
+        back); a stall past ``liveness_stall_seconds`` is worth a restart and an alert.
+        """
         idle = time.monotonic() - self._heartbeat
-        if idle > LIVENESS_STALL_SECONDS:
-            return False, f"the consume loop has not turned for {idle:.0f}s"
+        if idle > self.settings.liveness_stall_seconds:
+            retrying = " (retrying an insert)" if not self.warehouse_healthy else ""
+            return False, f"the consume loop has made no progress for {idle:.0f}s{retrying}"
         return True, "running" if self._running else "starting"
 
     async def readiness(self) -> dict[str, Check]:
@@ -300,7 +303,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         apart = False
         while True:
-            self._heartbeat = started = time.monotonic()
+            started = time.monotonic()
             try:
                 if apart:
                     refused = await loop.run_in_executor(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import orjson
 from clickhouse_connect.driver.client import Client
@@ -45,6 +46,27 @@ def test_readiness_is_false_while_clickhouse_is_unreachable_and_true_again_after
             await wait_until(lambda: _is(base + "/readyz", 200), timeout=30, what="ready again")
             status, body = await get(base + "/healthz")
             assert (status, orjson.loads(body)["alive"]) == (200, True)
+
+    asyncio.run(scenario())
+
+
+def test_liveness_fails_when_the_loop_makes_no_progress_past_the_stall_time_even_while_it_retries(
+    settings: Settings, warehouse: Client
+):
+    stalling = replace(settings, liveness_stall_seconds=2.0)
+
+    async def scenario() -> None:
+        async with serving_daemon(stalling, warehouse) as (_, base):
+            await wait_until(lambda: _is(base + "/readyz", 200), timeout=60, what="ready")
+            warehouse.command(f"DETACH DATABASE {settings.database}")
+            try:
+                await produce(settings.kafka_bootstrap, settings.metrics_topic, mixed_workload(20, seed=5).metrics)
+                await wait_until(lambda: _is(base + "/healthz", 503), timeout=30, what="not alive")
+                body = orjson.loads((await get(base + "/healthz"))[1])
+                assert body["alive"] is False and "retrying an insert" in body["detail"]
+            finally:
+                warehouse.command(f"ATTACH DATABASE {settings.database}")
+            await wait_until(lambda: _is(base + "/healthz", 200), timeout=30, what="alive again")
 
     asyncio.run(scenario())
 
