@@ -1,11 +1,12 @@
-"""The fault scenarios, run against a real broker and warehouse, reported as JSON.
+"""The fault scenarios, run against Apache Kafka and a real warehouse, reported as JSON.
 
     python -m benchmarks.fault_report [--scenario NAME ...]
 
 Per scenario: messages produced, stored, duplicated, lost, dead-lettered, and the
 daemon's peak memory (peak RSS of the daemon process; for the scenarios that run the
 daemon in-process, the peak RSS of that process: daemon, embedded warehouse and producer).
-Each scenario runs in a process of its own, with its own broker and warehouse directory.
+Each scenario runs in a process of its own, with its own broker (Apache Kafka from
+``.kafka/lib``: run ``tests/kafka/fetch_kafka.sh`` first) and warehouse directory.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 import orjson
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import LocalBroker
 from correlator.config import Settings
 from correlator.ownlogs import configure_logging
 from correlator.sources.kafka import ensure_topics
@@ -33,12 +33,13 @@ from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.workload import POISON_MESSAGES, Workload, mixed_workload
 from tests import scenarios
+from tests.apache_kafka import ApacheKafka
 
-Scenario = Callable[[Settings, Path], scenarios.Outcome]
+Scenario = Callable[[Settings, Path, ApacheKafka], scenarios.Outcome]
 
 
 def _in_process(run: Callable[[Settings, Client], scenarios.Outcome]) -> Scenario:
-    def scenario(settings: Settings, directory: Path) -> scenarios.Outcome:
+    def scenario(settings: Settings, directory: Path, _: ApacheKafka) -> scenarios.Outcome:
         client = connect(f"chdb://{directory / 'warehouse'}")
         migrate(client, settings.database, settings.retention_days)
         return run(settings, client)
@@ -55,7 +56,7 @@ def _with_poison(workload: Workload) -> Workload:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "sigkill_random_points": lambda settings, directory: scenarios.sigkill(
+    "sigkill_random_points": lambda settings, directory, _: scenarios.sigkill(
         settings, f"chdb://{directory / 'daemon-warehouse'}", directory / "daemon.log",
         _with_poison(mixed_workload(10_000, failure_share=0.3, seed=5)), kills=3,
     ),
@@ -64,15 +65,23 @@ SCENARIOS: dict[str, Scenario] = {
     "rebalance_in_flight": _in_process(
         lambda settings, client: scenarios.rebalance(settings, client, _with_poison(mixed_workload(4_000, seed=41)))
     ),
-    "burst_10x": lambda settings, directory: scenarios.burst(
+    "burst_10x": lambda settings, directory, _: scenarios.burst(
+        settings, f"chdb://{directory / 'daemon-warehouse'}", directory / "daemon.log"
+    ),
+    "broker_restart": lambda settings, directory, broker: _in_process(
+        lambda settings, client: scenarios.broker_restart(settings, client, broker)
+    )(settings, directory, broker),
+    "transactions_sigkill": lambda settings, directory, _: scenarios.transactions_with_sigkill(
         settings, f"chdb://{directory / 'daemon-warehouse'}", directory / "daemon.log"
     ),
 }  # fmt: skip
 
 
 def run_one(name: str) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="fault-report-") as tmp, LocalBroker() as broker:
+    with tempfile.TemporaryDirectory(prefix="fault-report-") as tmp:
         directory = Path(tmp)
+        (directory / "kafka").mkdir()
+        broker = ApacheKafka(directory / "kafka").start()
         settings = Settings(
             kafka_bootstrap=broker.bootstrap, database="faults", data_dir=directory,
             logs_topic="app-logs", metrics_topic="usage-metrics", group_id=f"faults-{name}",
@@ -80,7 +89,10 @@ def run_one(name: str) -> dict[str, object]:
         )  # fmt: skip
         asyncio.run(ensure_topics(broker.bootstrap, [settings.logs_topic, settings.metrics_topic], partitions=2))
         started = time.monotonic()
-        outcome = SCENARIOS[name](settings, directory)
+        try:
+            outcome = SCENARIOS[name](settings, directory, broker)
+        finally:
+            broker.stop()
         return {**asdict(outcome), "seconds": round(time.monotonic() - started, 1)}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clickhouse_connect.driver.client import Client
 
@@ -238,6 +239,75 @@ def broker_restart(settings: Settings, client: Client, broker: ApacheKafka, slic
                        rows_before_the_stop=stored_before)  # fmt: skip
 
     return asyncio.run(scenario())
+
+
+async def partition_ends(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    """Each partition's end offset now (past its last transaction marker)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+        return {tp.partition: end for tp, end in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def send_transaction(producer: AIOKafkaProducer, topic: str, values: list[bytes], commit: bool) -> list[Offset]:
+    """One transaction of ``values`` over two partitions, committed or aborted; where each record went."""
+    await producer.begin_transaction()
+    sent = [await producer.send(topic, value, partition=n % 2) for n, value in enumerate(values)]
+    await producer.flush()
+    offsets = [(topic, meta.partition, meta.offset) for meta in [await future for future in sent]]
+    await (producer.commit_transaction() if commit else producer.abort_transaction())
+    return offsets
+
+
+def transactions_with_sigkill(settings: Settings, clickhouse_url: str, log_path: Path, rounds: int = 20) -> Outcome:
+    """A transactional producer commits, aborts and commits again, round after round; the daemon process is
+    SIGKILLed halfway, with a transaction open, and started again. Only committed records may be stored."""
+    daemon = DaemonProcess(settings, clickhouse_url, log_path).start()
+    daemon.wait_for_log("partitions assigned", occurrences=1)
+    committed: list[Offset] = []
+    aborted: list[Offset] = []
+    topic = settings.metrics_topic
+
+    def values(round_: int, phase: str, count: int) -> list[bytes]:
+        return mixed_workload(count, seed=round_ * 10 + len(phase)).metrics[:count]
+
+    async def produce_rounds() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, transactional_id=f"tx-{log_path.stem}")
+        await producer.start()
+        try:
+            for round_ in range(rounds):
+                committed.extend(await send_transaction(producer, topic, values(round_, "first", 10), True))
+                aborted.extend(await send_transaction(producer, topic, values(round_, "aborted", 10), False))
+                if round_ == rounds // 2:
+                    await producer.begin_transaction()
+                    open_ = [await producer.send(topic, value, partition=n % 2)
+                             for n, value in enumerate(values(round_, "second", 5))]  # fmt: skip
+                    await producer.flush()
+                    daemon.kill()
+                    await producer.commit_transaction()
+                    committed.extend((topic, meta.partition, meta.offset) for meta in [await f for f in open_])
+                    daemon.start()
+                else:
+                    committed.extend(await send_transaction(producer, topic, values(round_, "second", 5), True))
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce_rounds())
+    ends = {topic: asyncio.run(partition_ends(settings.kafka_bootstrap, topic, 2))}
+    asyncio.run(wait_until(_caught_up(settings, daemon, ends), 120, "every offset committed, past the last marker"))
+    assert daemon.process is not None
+    peak = peak_rss_bytes(daemon.process.pid)
+    assert daemon.terminate() == 0
+    rows = query_warehouse(clickhouse_url, STORED_OFFSETS_SQL.format(db=settings.database))
+    stored = [(t, int(p), int(o)) for t, p, o, _ in rows]
+    unique, expected = set(stored), set(committed)
+    return Outcome(produced=len(expected), stored=len(unique & expected), duplicated=len(stored) - len(unique),
+                   lost=len(expected - unique), dead_lettered=0, peak_memory_bytes=peak,
+                   details={"aborted_produced": len(aborted), "aborted_stored": len(unique & set(aborted)),
+                            "kills": 1})  # fmt: skip
 
 
 def rebalance(settings: Settings, client: Client, workload: Workload) -> Outcome:

@@ -31,6 +31,7 @@ from correlator.warehouse.writer import Warehouse
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import DaemonProcess, committed_offsets, query_warehouse, wait_until
+from tests.scenarios import partition_ends, send_transaction
 
 pytestmark = pytest.mark.kafka
 
@@ -75,14 +76,7 @@ def aiokafka_sender(bootstrap: str) -> tuple[AIOKafkaProducer, Send]:
                                 compression_type="zstd")  # fmt: skip
 
     async def send(topic: str, values: list[bytes], commit: bool) -> None:
-        await producer.begin_transaction()
-        for n, value in enumerate(values):
-            await producer.send(topic, value, partition=n % PARTITIONS)
-        await producer.flush()
-        if commit:
-            await producer.commit_transaction()
-        else:
-            await producer.abort_transaction()
+        await send_transaction(producer, topic, values, commit)
 
     return producer, send
 
@@ -104,13 +98,7 @@ async def produce_phases(bootstrap: str, topic: str, client_library: str) -> dic
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        return {tp.partition: end for tp, end in (await consumer.end_offsets(tps)).items()}
-    finally:
-        await consumer.stop()
+    return await partition_ends(bootstrap, topic, PARTITIONS)
 
 
 async def _caught_up(settings: Settings, ends: dict[int, int]) -> bool:
