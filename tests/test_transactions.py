@@ -179,8 +179,7 @@ def test_sigkill_mid_transaction_then_restart_stores_only_committed_records_once
     settings: Settings, subprocess_warehouse: str, tmp_path: Path
 ):
     """The daemon is killed while a transaction is open (its records written, not yet committed), then restarted."""
-    daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log").start()
-    daemon.wait_for_log("partitions assigned", occurrences=1)
+    daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log")
 
     async def scenario() -> None:
         producer, send = aiokafka_sender(settings.kafka_bootstrap)
@@ -202,8 +201,13 @@ def test_sigkill_mid_transaction_then_restart_stores_only_committed_records_once
         daemon.start()
         await wait_until(lambda: _caught_up(settings, ends), 60, "the restarted daemon to commit past the last marker")
 
-    asyncio.run(scenario())
-    assert daemon.terminate() == 0
+    try:
+        daemon.start().wait_for_log("partitions assigned", occurrences=1)
+        asyncio.run(scenario())
+        assert daemon.terminate() == 0
+    finally:
+        if daemon.process is not None and daemon.process.poll() is None:
+            daemon.kill()
     db = settings.database
     stored = query_warehouse(subprocess_warehouse, f"SELECT request_id, partition, offset FROM {db}.usage_metrics")
     assert sorted(request for request, _, _ in stored) == sorted(COMMITTED)
