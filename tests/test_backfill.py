@@ -137,6 +137,7 @@ def _finish(process: subprocess.Popen[bytes]) -> tuple[int, dict[str, Any], list
     return process.returncode, orjson.loads(out) if out.strip() else {}, progress
 
 
+@pytest.mark.slow
 def test_cli_survives_sigint_and_sigkill_and_ends_as_one_uninterrupted_run(tmp_path: Path):
     write_run_folder(tmp_path / "run", calls=8_000)
     folder, data_dir = str(tmp_path / "run"), tmp_path / "warehouse"

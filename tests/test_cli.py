@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.harness import query_warehouse
 
@@ -110,6 +111,7 @@ def test_an_embedded_warehouse_in_use_gets_a_clear_error(tmp_path: Path):
         holder.wait()
 
 
+@pytest.mark.slow
 def test_demo_runs_on_a_fresh_machine_and_explains_the_masked_failures(tmp_path: Path):
     done = correlator("demo", env={"CORRELATOR_DATA_DIR": str(tmp_path), "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr[-3000:]

@@ -20,9 +20,10 @@ from tests import scenarios
 from tests.conftest import rows
 from tests.harness import query_warehouse, run_daemon, stored_at_least
 
-pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
+pytestmark = [pytest.mark.kafka, pytest.mark.fault]  # reliability: on Apache Kafka itself
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_then_restart_stores_every_message_exactly_once(
     settings: Settings, subprocess_warehouse: str, tmp_path: Path
 ):

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
@@ -17,6 +18,7 @@ from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
 
+@pytest.mark.slow
 def test_masked_failures_are_reclassified_whichever_stream_arrives_first(settings: Settings, warehouse: Client):
     workload = mixed_workload(300, failure_share=0.4, seed=11)
     half = len(workload.metrics) // 2
@@ -54,6 +56,7 @@ def test_masked_failures_are_reclassified_whichever_stream_arrives_first(setting
     assert rows(warehouse, f"SELECT count() FROM {db}.usage_metrics") == [(len(workload.metrics),)]
 
 
+@pytest.mark.slow
 def test_correlation_hours_apart_and_whole_trace_by_trace_id(settings: Settings, warehouse: Client):
     error_id, trace_id = new_error_id(), "4bf92f3577b34da6a3ce929d0e0e4736"
     called = hours_ago(12)

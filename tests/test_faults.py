@@ -14,7 +14,7 @@ from tests import scenarios
 from tests.apache_kafka import ApacheKafka
 from tests.conftest import rows
 
-pytestmark = pytest.mark.kafka  # reliability: on Apache Kafka itself
+pytestmark = [pytest.mark.kafka, pytest.mark.fault]  # reliability: on Apache Kafka itself
 
 # with batches of this many records the daemon's peak memory stays under MEMORY_BOUND, whatever the rate
 BURST_BATCH_RECORDS = 2_000

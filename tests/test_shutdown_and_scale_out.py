@@ -102,6 +102,8 @@ def test_sigterm_stores_and_commits_in_flight_batches_and_exits_0(
 PARTITIONS = 6
 
 
+@pytest.mark.fault
+@pytest.mark.slow
 @pytest.mark.parametrize("replicas", [2, 3])
 def test_replicas_share_partitions_store_every_message_once_and_take_over_a_killed_one(
     settings: Settings, warehouse_url: str, tmp_path: Path, replicas: int
@@ -218,6 +220,7 @@ def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_
     assert len(stored) == len(set(stored)) == produced
 
 
+@pytest.mark.fault
 def test_sigterm_leaves_the_group_so_its_partitions_move_at_once_not_after_the_session_timeout(
     settings: Settings, warehouse_url: str, tmp_path: Path
 ):

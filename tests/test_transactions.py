@@ -175,6 +175,7 @@ def test_a_crash_between_store_and_commit_resumes_past_the_stored_run_despite_th
     assert daemon.counters.messages == 15 - len(messages)  # partition 0 was not read again
 
 
+@pytest.mark.fault
 def test_sigkill_mid_transaction_then_restart_stores_only_committed_records_once(
     settings: Settings, subprocess_warehouse: str, tmp_path: Path
 ):
