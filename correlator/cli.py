@@ -96,6 +96,10 @@ _KAFKA_OPTIONS = [
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),
+    click.option("--kafka-group-instance-id", envvar="CORRELATOR_KAFKA_GROUP_INSTANCE_ID", default="",
+                 help="Static group membership: a stable name per replica (a StatefulSet pod's name); restarted "
+                      "within the session timeout it gets its partitions back without a rebalance, and a stop "
+                      "sends no LeaveGroup."),
     click.option("--batch-max-records", envvar="CORRELATOR_BATCH_MAX_RECORDS", default=50_000, show_default=True,
                  type=click.IntRange(min=1)),
     click.option("--batch-max-seconds", envvar="CORRELATOR_BATCH_MAX_SECONDS", default=0.1, show_default=True,

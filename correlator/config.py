@@ -108,6 +108,8 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     liveness_stall_seconds: float = 300.0
     kafka_session_timeout_ms: int = 10_000
+    #: static group membership (KIP-345): a restart under the same id within the session timeout rebalances nothing
+    kafka_group_instance_id: str = ""
     kafka_security: KafkaSecurity = KafkaSecurity()
     clickhouse_user: str = ""
     clickhouse_password: str = field(default="", repr=False)
@@ -140,6 +142,7 @@ class Settings:
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
             "group_id": self.group_id,
+            "group_instance_id": self.kafka_group_instance_id or None,
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,
             "batch_max_seconds": self.batch_max_seconds,

@@ -96,6 +96,7 @@ class Daemon:
             [self.settings.logs_topic, self.settings.metrics_topic],
             self.settings.kafka_session_timeout_ms,
             self.settings.kafka_security,
+            group_instance_id=self.settings.kafka_group_instance_id or None,
         )
         self._running = True
         watcher = asyncio.create_task(self._note_stop(stop))

@@ -257,3 +257,40 @@ def test_sigterm_leaves_the_group_so_its_partitions_move_at_once_not_after_the_s
     print(f"partitions moved {moved_after:.1f}s after the SIGTERMed pod exited (session timeout 30s)")
     # without LeaveGroup the coordinator notices the pod gone only when its 30 s session expires
     assert moved_after < patient.kafka_session_timeout_ms / 1000 / 2
+
+
+@pytest.mark.fault
+def test_a_static_member_restarted_within_the_session_timeout_gets_its_partitions_back_without_a_rebalance(
+    settings: Settings, warehouse_url: str, tmp_path: Path
+):
+    """With group.instance.id (a StatefulSet pod's name) a restart is not a rebalance: the other replica is left be."""
+    patient = replace(settings, kafka_session_timeout_ms=30_000)
+    urls = [f"chdb://{tmp_path / f'pod-{n}'}" if warehouse_url.startswith("chdb://") else warehouse_url for n in (0, 1)]
+    pods = [DaemonProcess(patient, url, tmp_path / f"pod-{n}.log") for n, url in enumerate(urls)]
+    for n, pod in enumerate(pods):
+        pod.env["CORRELATOR_KAFKA_GROUP_INSTANCE_ID"] = f"correlator-{n}"
+    restarted, other = pods
+
+    def assignments(pod: DaemonProcess) -> list[list[str]]:
+        lines = [orjson.loads(line) for line in pod.log_path.read_bytes().splitlines()]
+        return [line["partitions"] for line in lines if line["event"] == "partitions assigned"]
+
+    async def shared() -> bool:
+        return all(pod.log_path.exists() and assignments(pod) and len(assignments(pod)[-1]) == 2 for pod in pods)
+
+    try:
+        for pod in pods:
+            pod.start()
+        asyncio.run(wait_until(shared, timeout=120, what="both static members owning two partitions"))
+        owned_before, other_before = assignments(restarted)[-1], assignments(other)
+        assert restarted.terminate() == 0
+        restarted.start()
+        restarted.wait_for_log("partitions assigned", occurrences=len(assignments(restarted)) + 1)
+        assert assignments(restarted)[-1] == owned_before  # its own partitions, back at once
+        assert assignments(other) == other_before  # no rebalance reached the other replica
+        for pod in pods:
+            assert pod.terminate() == 0
+    finally:
+        for pod in pods:
+            if pod.process is not None and pod.process.poll() is None:
+                pod.kill()

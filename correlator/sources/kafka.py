@@ -70,6 +70,7 @@ class KafkaSource:
         topics: list[str],
         session_timeout_ms: int,
         security: KafkaSecurity = PLAINTEXT,
+        group_instance_id: str | None = None,
     ) -> None:
         self.topics = topics
         self.bootstrap = bootstrap
@@ -78,6 +79,7 @@ class KafkaSource:
             **security_options(security),
             bootstrap_servers=bootstrap,
             group_id=group_id,
+            group_instance_id=group_instance_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level=ISOLATION_LEVEL,
