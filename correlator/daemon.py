@@ -152,7 +152,8 @@ class Daemon:
                     or self._passed_records_only()
                 ):
                     # whenever anything is stored, every open batch shares the inserts
-                    storing = asyncio.create_task(self._store_and_commit(*self._take(set(self._fetched_to))))
+                    owned = set(self._batchers) | set(self._fetched_to)
+                    storing = asyncio.create_task(self._store_and_commit(*self._take(owned)))
                 lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
         finally:

@@ -5,6 +5,10 @@ reliability tests need the real broker. Its jars come from Maven Central by name
 (``tests/kafka/fetch_kafka.sh`` puts them in ``.kafka/lib``); this module formats a log
 directory, starts the broker on free ports, waits until it answers, and can stop and start
 it again on the same directory, as a restarted broker would be.
+
+Besides its PLAINTEXT listener it has a SASL_PLAINTEXT one (``sasl_bootstrap``) where
+``SASL_USER`` logs in with SCRAM-SHA-512 (the credential made by Kafka's own storage tool
+when formatting) or PLAIN (the broker's JAAS list): real logins that succeed, and fail.
 """
 
 from __future__ import annotations
@@ -29,7 +33,11 @@ SETTINGS = {
     "node.id": "1",
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
+    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    ),
     "num.partitions": "1",
     "offsets.topic.replication.factor": "1",
     "offsets.topic.num.partitions": "4",
@@ -42,6 +50,10 @@ SETTINGS = {
     "auto.create.topics.enable": "true",
     "log.flush.interval.messages": "9223372036854775807",
 }
+
+
+# the SASL listener's one user: a throwaway credential of the test broker
+SASL_USER, SASL_PASSWORD = "correlator", "apache-kafka-test-Secret-7"
 
 
 class KafkaNotFetched(RuntimeError):
@@ -61,9 +73,11 @@ class ApacheKafka:
             raise KafkaNotFetched(f"Apache Kafka's jars are not in {LIB}: run {FETCH} first")
         self.directory = directory
         self.port = free_port()
+        self.sasl_port = free_port()
         self.controller_port = free_port()
         self.advertised_port = advertised_port or self.port
         self.bootstrap = f"127.0.0.1:{self.port}"
+        self.sasl_bootstrap = f"127.0.0.1:{self.sasl_port}"
         self.log_path = directory / "broker.log"
         self._config = directory / "server.properties"
         self._process: subprocess.Popen[bytes] | None = None
@@ -74,8 +88,12 @@ class ApacheKafka:
         settings = {
             **SETTINGS,
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.advertised_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.advertised_port},"
+            f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": "org.apache.kafka.common.security.plain."
+            f'PlainLoginModule required user_{SASL_USER}="{SASL_PASSWORD}";',
             "log.dirs": str(self.directory / "data"),
         }
         self._config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
@@ -84,8 +102,13 @@ class ApacheKafka:
         return ["java", *JAVA_OPTIONS, "-cp", f"{LIB}/*", main, *arguments]
 
     def _format(self) -> None:
-        command = self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self._config))
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        scram = f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]"
+        command = self._java(
+            "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self._config), "--add-scram", scram
+        )
+        done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"formatting {self.directory} failed: {(done.stdout + done.stderr).decode()[-2000:]}")
 
     def start(self, timeout: float = 90.0) -> ApacheKafka:
         """Start on the log directory as it is (formatted once, kept across restarts); return when it answers."""

@@ -31,8 +31,10 @@ from clickhouse_connect.driver.client import Client
 from correlator.broker import LocalBroker, free_port
 from correlator.config import KafkaSecurity, Settings, read_secret
 from correlator.daemon import KafkaUnavailable
+from correlator.demo import produce
 from correlator.sources.kafka import KafkaSource, ensure_topics, security_options
 from correlator.workload import mixed_workload
+from tests.apache_kafka import SASL_PASSWORD, SASL_USER, ApacheKafka
 from tests.certs import Certificates, make_certificates
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
@@ -134,6 +136,35 @@ def test_sasl_scram_is_spoken_and_a_refusal_leaks_no_password(tmp_path: Path):
     assert done.returncode != 0
     assert b"cannot join the consumer group" in done.stderr, done.stderr
     assert PASSWORD.encode() not in done.stdout + done.stderr
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-512", "PLAIN"])
+def test_sasl_logins_to_apache_kafka_succeed_and_a_wrong_password_is_refused_without_leaking_it(
+    settings: Settings, warehouse: Client, apache_kafka: ApacheKafka, tmp_path: Path, mechanism: str
+):
+    """The user exists on the broker (SCRAM made by Kafka's storage tool, PLAIN in its JAAS list): a real login."""
+    metrics = mixed_workload(50, seed=13).metrics
+    asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic, metrics))
+    security = KafkaSecurity("SASL_PLAINTEXT", mechanism, SASL_USER, SASL_PASSWORD)
+    authenticated = replace(settings, kafka_bootstrap=apache_kafka.sasl_bootstrap, kafka_security=security)
+    asyncio.run(run_daemon(authenticated, warehouse, stored_at_least(len(metrics))))
+    assert rows(warehouse, f"SELECT count() FROM {settings.database}.usage_metrics") == [(len(metrics),)]
+
+    wrong = "not-the-Password-42"
+    secret = tmp_path / "kafka-password"
+    secret.write_text(wrong)
+    done = subprocess.run(
+        [sys.executable, "-m", "correlator", "run"],
+        env={**os.environ, "CORRELATOR_KAFKA_BOOTSTRAP": apache_kafka.sasl_bootstrap,
+             "CORRELATOR_DATA_DIR": str(tmp_path), "CORRELATOR_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+             "CORRELATOR_KAFKA_SASL_MECHANISM": mechanism, "CORRELATOR_KAFKA_SASL_USERNAME": SASL_USER,
+             "CORRELATOR_KAFKA_SASL_PASSWORD_FILE": str(secret), "CORRELATOR_HTTP_PORT": "0"},
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert b"cannot join the consumer group" in done.stderr, done.stderr
+    assert wrong.encode() not in done.stdout + done.stderr and SASL_PASSWORD.encode() not in done.stderr
 
 
 class _RecordingHandler(BaseHTTPRequestHandler):

@@ -144,14 +144,18 @@ class KafkaSource:
                 lag[tp] = max(0, highwater - position)
         return lag
 
-    async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int:
+    async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int | None:
         """How many records a read_committed consumer gets from ``start`` up to ``end``: what a gapless count means.
 
-        Read outside the group, so the group's offsets and assignment are untouched.
+        Read outside the group, so the group's offsets and assignment are untouched. None
+        when the partition does not reach ``end`` (rows stored from a topic since deleted
+        and created again): nothing there can be counted as delivered.
         """
         reader = KafkaRangeReader(self.bootstrap, FETCH_RECORDS, self.security)
         await reader.start()
         try:
+            if (await reader.estimated_ends([tp]))[tp] < end:
+                return None
             return sum([len(messages) async for _, messages in reader.read({tp: start}, {tp: end}, stop=False)])
         finally:
             await reader.stop()
