@@ -102,6 +102,13 @@ def test_sigterm_stores_and_commits_in_flight_batches_and_exits_0(
 PARTITIONS = 6
 
 
+def _kill_running(pods: list[DaemonProcess]) -> None:
+    """A failed test's pods: killed, not left running."""
+    for pod in pods:
+        if pod.process is not None and pod.process.poll() is None:
+            pod.kill()
+
+
 @pytest.mark.fault
 @pytest.mark.slow
 @pytest.mark.parametrize("replicas", [2, 3])
@@ -161,9 +168,7 @@ def test_replicas_share_partitions_store_every_message_once_and_take_over_a_kill
         for pod in survivors:
             assert pod.terminate() == 0
     finally:
-        for pod in pods:
-            if pod.process is not None and pod.process.poll() is None:
-                pod.kill()
+        _kill_running(pods)
 
     stored = [row for url in dict.fromkeys(urls) for row in _stored_offsets(url, scaled.database)]
     assert len(stored) == len(set(stored)) == len(_every_offset(ends, PARTITIONS))
@@ -251,9 +256,7 @@ def test_sigterm_leaves_the_group_so_its_partitions_move_at_once_not_after_the_s
         moved_after = time.monotonic() - stopped
         assert staying.terminate() == 0
     finally:
-        for pod in (leaving, staying):
-            if pod.process is not None and pod.process.poll() is None:
-                pod.kill()
+        _kill_running([leaving, staying])
     print(f"partitions moved {moved_after:.1f}s after the SIGTERMed pod exited (session timeout 30s)")
     # without LeaveGroup the coordinator notices the pod gone only when its 30 s session expires
     assert moved_after < patient.kafka_session_timeout_ms / 1000 / 2
@@ -291,6 +294,4 @@ def test_a_static_member_restarted_within_the_session_timeout_gets_its_partition
         for pod in pods:
             assert pod.terminate() == 0
     finally:
-        for pod in pods:
-            if pod.process is not None and pod.process.poll() is None:
-                pod.kill()
+        _kill_running(pods)
