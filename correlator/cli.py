@@ -7,6 +7,7 @@ import contextlib
 import functools
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -240,6 +241,7 @@ def migrate(**values: Any) -> None:
               show_default=True, help="Apply the schema at start (off: schemas/grants.sql users).")  # fmt: skip
 def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
+    stop_asked = _stop_signals_noted()
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
@@ -266,6 +268,8 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if stop_asked.is_set():
+            stop.set()
         if not settings.http_port:
             await daemon.run(stop)
             return
@@ -276,6 +280,18 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         asyncio.run(serve())
     except (ShutdownTimeout, KafkaUnavailable) as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
+
+
+def _stop_signals_noted() -> threading.Event:
+    """SIGTERM/SIGINT are noted from the command's first moment, until the event loop takes them over.
+
+    A pod can be stopped while the daemon connects and migrates: it then exits 0 before
+    consuming anything, instead of dying of the signal halfway through its start.
+    """
+    asked = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: asked.set())
+    return asked
 
 
 def _daemon_failed(reason: str) -> NoReturn:
