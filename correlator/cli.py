@@ -523,10 +523,8 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
 @_JSON_OPTION
 def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     """Every log line and metrics row of one trace, in time order, failures highlighted."""
-    from rich.console import Console
-    from rich.table import Table
-
     from correlator import incidents
+    from correlator.tables import print_table
 
     with _warehouse(values) as (client, settings):
         timeline = incidents.trace(client, settings.database, trace_id)
@@ -535,15 +533,18 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     if as_json:
         _print_json(timeline)
         return
-    table = Table(title=f"trace {trace_id}", title_justify="left")
-    for header in ("time", "kind", "service", "status", "model", "error_id", "label", "detail"):
-        table.add_column(header, overflow="fold")
-    for row in timeline:
-        failed = row["status"] in ("failure", "error", "critical") or row["error_class"] not in ("", None)
-        label = f"{row['category']}/{row['error_class']}" if row["error_class"] else ""
-        table.add_row(str(row["ts"]), row["kind"], row["service"], row["status"], row["model"], row["error_id"],
-                      label, row["detail"], style="bold red" if failed else None)  # fmt: skip
-    Console().print(table)
+    failed = [row["status"] in ("failure", "error", "critical") or bool(row["error_class"]) for row in timeline]
+    rows = [
+        (row["ts"], row["kind"], row["service"], row["status"], row["model"], row["error_id"],
+         f"{row['category']}/{row['error_class']}" if row["error_class"] else "", row["detail"])
+        for row in timeline
+    ]  # fmt: skip
+    print_table(
+        f"trace {trace_id}",
+        ("time", "kind", "service", "status", "model", "error_id", "label", "detail"),
+        rows,
+        row_styles=["bold red" if failure else None for failure in failed],
+    )
 
 
 @main.command()
