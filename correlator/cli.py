@@ -570,10 +570,10 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
                 by_class)  # fmt: skip
     groups = [
         ("new" if g["is_new"] else "", g["failures"], g["error_class"], g["root_cause_type"],
-         g["message_template"][:90], ", ".join(g["models"]), ", ".join(g["example_error_ids"][:3]))
+         g["example_message"][:160], ", ".join(g["models"]), ", ".join(g["example_error_ids"][:3]))
         for g in report["top_groups"]
     ]  # fmt: skip
-    print_table("top failure groups (root-cause fingerprint)", ["", "failures", "class", "root cause", "message",
+    print_table("top failure groups (root-cause fingerprint)", ["", "failures", "class", "root cause", "latest message",
                 "models", "examples"], groups)  # fmt: skip
     spikes = [(r["window"], r["model"], r["alert"], f"{r['error_rate']:.1%}", f"{r['baseline_rate']:.1%}")
               for r in report["spikes"]]  # fmt: skip
