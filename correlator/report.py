@@ -51,10 +51,10 @@ def build_report(client: Client, database: str, since: datetime) -> str:
                         [(r["original_error"], r["category"], r["error_class"], r["errors"], r["reclassified"])
                          for r in reclassified]))  # fmt: skip
     parts.append("<h2>Top root causes</h2>")
+    root_causes = [(g["failures"], g["error_class"], g["root_cause_type"], g["example_message"][:200],
+                    g["message_template"][:160], ", ".join(g["example_error_ids"])) for g in groups]  # fmt: skip
     parts.append(_table("root-causes", ["failures", "class", "root cause", "latest message", "grouped as",
-                                        "example error_ids"],
-                        [(g["failures"], g["error_class"], g["root_cause_type"], g["example_message"][:200],
-                          g["message_template"][:160], ", ".join(g["example_error_ids"])) for g in groups]))  # fmt: skip
+                                        "example error_ids"], root_causes))  # fmt: skip
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
 
