@@ -661,8 +661,214 @@ def _with_env(call: Callable[[], Any], **values: str) -> BaseException:
         return _raises(call)
 
 
+def _more_class_cases() -> list[Case]:
+    import mistralai.client.errors as mistral_errors
+
+    response = httpx2.Response(200, request=httpx2.Request("POST", "https://api.openai.com/v1/chat/completions"))
+    cases = [
+        Case(
+            "sdkclass.openai.response_validation.constructed",
+            "schema_mismatch",
+            _raises(_raise, openai.APIResponseValidationError(response=response, body={"choices": None})),
+        ),
+        Case(
+            "sdkclass.anthropic.precondition.412",
+            "bad_request",
+            _anthropic_status(412, "invalid_request_error", "The file is still being processed."),
+        ),
+        Case(
+            "sdkclass.anthropic.permission.403",
+            "auth",
+            _anthropic_status(
+                403, "permission_error", "Your API key does not have permission to use the specified resource."
+            ),
+        ),
+        Case(
+            "sdkclass.mistral.no_response.constructed",
+            "connection",
+            _raises(_raise, mistral_errors.NoResponseError()),
+        ),
+    ]
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True", TIKTOKEN_CACHE_DIR=os.environ.get("TIKTOKEN_CACHE_DIR")):
+        import litellm
+
+        cases += [
+            Case(
+                "sdkclass.litellm.payment_required.constructed",
+                "quota_exceeded",
+                _litellm_raise(
+                    litellm.PaymentRequiredError,
+                    message="OpenrouterException - This request requires more credits, or fewer max_tokens.",
+                    model="openrouter/anthropic/claude-sonnet-4-5",
+                    llm_provider="openrouter",
+                ),
+            ),
+            Case(
+                "sdkclass.litellm.timeout.constructed",
+                "timeout",
+                _litellm_raise(
+                    litellm.Timeout,
+                    message="AzureException Timeout - Request timed out",
+                    model="azure/gpt-4o",
+                    llm_provider="azure",
+                ),
+            ),
+            Case(
+                "sdkclass.litellm.not_found.constructed",
+                "not_found",
+                _litellm_raise(
+                    litellm.NotFoundError,
+                    message="VertexAIException - Publisher Model `gemini-1.0-pro` was not found",
+                    model="vertex_ai/gemini-1.0-pro",
+                    llm_provider="vertex_ai",
+                ),
+            ),
+            Case(
+                "sdkclass.litellm.guardrail.constructed",
+                "content_filter",
+                _litellm_raise(
+                    litellm.exceptions.GuardrailRaisedException,
+                    guardrail_name="lakera-prompt-injection",
+                    message="Violated content safety policy",
+                    blocked_content=True,
+                ),
+            ),
+            Case(
+                "sdkclass.litellm.api_connection.constructed",
+                "connection",
+                _litellm_raise(
+                    litellm.APIConnectionError,
+                    message="OllamaException - [Errno 111] Connection refused",
+                    model="ollama/llama3",
+                    llm_provider="ollama",
+                ),
+            ),
+        ]
+    return cases
+
+
+class Toolbox:
+    def search_flights(self, origin: str, destination: str) -> list[str]:
+        return [f"{origin}-{destination}"]
+
+
+def call_toolbox_method(name: str, arguments: dict[str, Any]) -> Any:
+    return getattr(Toolbox(), name)(**arguments)
+
+
+def execute_tool_call(tool_call: dict[str, Any]) -> Any:
+    arguments = orjson.loads(tool_call["function"]["arguments"])
+    return call_toolbox_method(tool_call["function"]["name"], arguments)
+
+
+def answer_from_rag(query: str, results: dict[str, list[list[str]]]) -> str:
+    return results["documents"][0][0]
+
+
+def next_unprocessed_document(documents: list[str]) -> str:
+    return next(doc for doc in documents if doc)
+
+
+def embedding_for_chunk(chunk_id: str, embeddings: dict[str, list[float]]) -> list[float]:
+    return embeddings[chunk_id]
+
+
+def max_tokens_setting() -> int:
+    return int(os.getenv("OPENAI_MAX_TOKENS"))  # type: ignore[arg-type]
+
+
+def parse_timeout_setting(raw: str) -> float:
+    return float(raw)
+
+
+def read_cached_vector(blob: bytes) -> tuple[float, ...]:
+    import struct
+
+    return struct.unpack("<4d", blob)
+
+
+def decompress_archive(blob: bytes) -> bytes:
+    import lzma
+
+    return lzma.decompress(blob)
+
+
+def wait_for_worker() -> Any:
+    pending = concurrent.futures.Future[None]()
+    return pending.result(timeout=0.001)
+
+
+class ModelRefusalError(Exception):
+    pass
+
+
+def require_answer(stop_reason: str, text: str) -> str:
+    if stop_reason == "refusal":
+        raise ModelRefusalError(f"model returned stop_reason={stop_reason!r}")
+    return text
+
+
+def score_batch(items: list[str]) -> None:
+    errors: list[Exception] = []
+    for item in items:
+        try:
+            json.loads(item)
+        except json.JSONDecodeError as exc:
+            errors.append(exc)
+    if errors:
+        raise ExceptionGroup("scoring failed for 2 items", errors)
+
+
+async def _anyio_group() -> None:
+    import anyio
+
+    async def fetch() -> None:
+        raise _rate_limit_error()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(fetch)
+
+
+def _more_app_cases() -> list[Case]:
+    return [
+        Case(
+            "app.toolbox.unknown_method",
+            "tool_call_malformed",
+            _raises(execute_tool_call, {"function": {"name": "book_hotel", "arguments": '{"city": "Oslo"}'}}),
+        ),
+        Case(
+            "app.toolbox.wrong_argument",
+            "tool_call_malformed",
+            _raises(
+                execute_tool_call,
+                {"function": {"name": "search_flights", "arguments": '{"origin": "OSL", "to": "LHR"}'}},
+            ),
+        ),
+        Case(
+            "app.toolbox.arguments_truncated",
+            "tool_call_malformed",
+            _raises(
+                execute_tool_call, {"function": {"name": "search_flights", "arguments": '{"origin": "OSL", "dest'}}
+            ),
+        ),
+        Case("app.rag.empty_documents", "missing_data", _raises(answer_from_rag, "q", {"documents": [[]]})),
+        Case("app.rag.no_document_left", "missing_data", _raises(next_unprocessed_document, ["", ""])),
+        Case("app.rag.missing_embedding", "missing_data", _raises(embedding_for_chunk, "chunk-9", {})),
+        Case("app.settings.env_unset_int", "configuration", _with_env(max_tokens_setting, OPENAI_MAX_TOKENS=None)),
+        Case("app.settings.timeout_float", "configuration", _raises(parse_timeout_setting, "30s")),
+        Case("app.vector_cache.struct", "corrupted_data", _raises(read_cached_vector, b"\x00" * 12)),
+        Case("app.vector_cache.lzma", "corrupted_data", _raises(decompress_archive, b"not an xz stream")),
+        Case("app.worker.futures_timeout", "timeout", _raises(wait_for_worker)),
+        Case("app.refusal_type.stop_reason", "refusal", _raises(require_answer, "refusal", "")),
+        Case("app.batch_group.json_members", "invalid_json", _raises(score_batch, ["{", '{"a": 1,}'])),
+        Case("app.anyio_group.rate_limit", "rate_limit", _araises(_anyio_group)),
+    ]
+
+
 def build_broad_cases() -> list[Case]:
     return [
+        *_more_class_cases(),
+        *_more_app_cases(),
         *_openai_class_cases(),
         *_anthropic_class_cases(),
         *_gemini_class_cases(),
