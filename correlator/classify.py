@@ -22,6 +22,7 @@ from correlator.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
+RULES_SCHEMA_PATH = SCHEMAS_DIR / "rules" / "classification.schema.json"
 UNKNOWN = "unknown"
 _STATUS_GROUP = "(?P<status>\\d{3})"
 
@@ -57,7 +58,6 @@ class _Rule:
 
 _LIBRARY_FRAME = _TEXT >> 1  # a frame pattern matched in a library's frame: weaker than in the app's own
 _NO_EVIDENCE = _TIER * 1024
-_LIBRARY_PATHS = ("-packages/", "/lib/python3", "<frozen ", "<string>")
 _TYPE_MEMO_SIZE = 4096
 
 
@@ -69,6 +69,7 @@ class Classifier:
     """Classifies exception chains, metrics labels and finish reasons."""
 
     def __init__(self, rules: Mapping[str, Any]) -> None:
+        check_shape(rules, orjson.loads(RULES_SCHEMA_PATH.read_bytes()))
         try:
             self.version: str = str(rules["version"])
             self._taxonomy: dict[str, str] = dict(rules["taxonomy"])
@@ -180,10 +181,12 @@ class Classifier:
         ``frame_types`` speaks only for an exception of one of those types (a ``KeyError`` in
         tool dispatch is a malformed tool call, a provider's error raised from there is not).
         """
-        in_app = [frame for frame in link.frames if not any(part in frame for part in _LIBRARY_PATHS)]
+        in_app: list[str] = []
+        library: list[str] = []
+        for frame in link.frames:
+            (library if _is_library_frame(frame) else in_app).append(frame)
         app_text = "\n".join(in_app).encode()
-        library_text = "\n".join([frame for frame in link.frames if frame not in in_app]).encode()
-        found = self._frame_scanner.first_matches(app_text + b"\n" + library_text)
+        found = self._frame_scanner.first_matches(app_text + b"\n" + "\n".join(library).encode())
         type_name = link.type.rsplit(".", 1)[-1].lower()
         for pattern_id, end in found.items():
             rule = self._frame_rules[pattern_id]
@@ -219,6 +222,39 @@ class Classifier:
         key = error.strip().lower()
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
         return self.label(error_class, f"metrics.{key or 'empty'}")
+
+
+def _is_library_frame(frame: str) -> bool:
+    return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
+
+
+def check_shape(rules: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """The keys the JSON Schema asks of the file and of each rule, so a misspelt key fails at load, not silently.
+
+    A subset of the schema (required and allowed keys, one kind of evidence, ``frame_types``
+    only beside ``frame_patterns``); the suite validates the whole schema with jsonschema.
+    """
+    _check_keys("rules file", rules, schema)
+    rule_schema = schema["$defs"]["rule"]
+    evidence = [alternative["required"][0] for alternative in rule_schema["anyOf"]]
+    for position, entry in enumerate(rules.get("rules") or ()):
+        name = f"rule {entry.get('id', position)!r}" if isinstance(entry, dict) else f"rule {position}"
+        if not isinstance(entry, dict):
+            raise RulesError(f"invalid rules file: {name} is not an object")
+        _check_keys(name, entry, rule_schema)
+        if not any(key in entry for key in evidence):
+            raise RulesError(f"invalid rules file: {name} has no evidence (one of {', '.join(evidence)})")
+        for key, needs in rule_schema["dependentRequired"].items():
+            missing = [other for other in needs if key in entry and other not in entry]
+            if missing:
+                raise RulesError(f"invalid rules file: {name} has {key} without {', '.join(missing)}")
+
+
+def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    missing = [key for key in schema["required"] if key not in value]
+    unknown = [key for key in value if key not in schema["properties"]]
+    if missing or unknown:
+        raise RulesError(f"invalid rules file: {name}: missing {missing}, unknown {unknown}")
 
 
 def _strongest_text(
