@@ -90,6 +90,9 @@ class Daemon:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what is in flight."""
+        if stop.is_set():
+            log.info("stopped before it joined the consumer group: nothing to store or commit")
+            return
         self.source = KafkaSource(
             self.settings.kafka_bootstrap,
             self.settings.group_id,
