@@ -38,8 +38,11 @@ class DeadLetter:
 
 def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
     """Parse one message with orjson and validate it into ``model``."""
+    if raw is None:
+        # a log-compacted topic's deletion marker for its key: no event, and not a broken one either
+        return DeadLetter(provenance, "tombstone", "a null value (a tombstone: the deletion of its key)", b"")
     if not raw:
-        return DeadLetter(provenance, "empty", "the message has no value", raw or b"")
+        return DeadLetter(provenance, "empty", "the message has no value", raw)
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

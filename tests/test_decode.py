@@ -42,6 +42,7 @@ def test_unknown_keys_are_kept():
     ("raw", "reason"),
     [
         (b"", "empty"),
+        (None, "tombstone"),
         (b"{not json", "not_json"),
         (b'"a string"', "not_object"),
         (b'{"event": "caf\xe9"}', "not_utf8"),
@@ -49,10 +50,10 @@ def test_unknown_keys_are_kept():
         (b'{"model": "m"}', "invalid_fields"),
     ],
 )
-def test_bad_messages_become_dead_letters_with_their_bytes(raw: bytes, reason: str):
+def test_bad_messages_become_dead_letters_with_their_bytes(raw: bytes | None, reason: str):
     result = decode(raw, UsageMetric, HERE)
     assert isinstance(result, DeadLetter)
-    assert (result.reason, result.raw, result.provenance) == (reason, raw, HERE)
+    assert (result.reason, result.raw, result.provenance) == (reason, raw or b"", HERE)
     assert result.detail
 
 
