@@ -20,8 +20,9 @@ from collections.abc import Callable
 import orjson
 
 from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
+from correlator.decode import decode
 from correlator.events import LogEvent
+from correlator.records import Provenance
 from correlator.redact import row_redactor
 from correlator.rows import ERROR_LEVELS, LOG_COLUMNS, chain_of, explain_log, log_row
 from tests.corpus.sdk_errors import build_cases

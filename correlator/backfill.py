@@ -24,8 +24,9 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
-from correlator.pipeline import Batch, Message, PartitionBatcher, StreamKind
+from correlator.pipeline import PartitionBatcher, StreamKind
 from correlator.progress import Progress
+from correlator.records import Batch, Message
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.sources.textlog import DEFAULT_FORMAT

@@ -20,7 +20,8 @@ from aiokafka import TopicPartition
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.ops.metrics import DaemonMetrics
-from correlator.pipeline import METRICS, Batch, PartitionBatcher, stream_kinds
+from correlator.pipeline import METRICS, PartitionBatcher, stream_kinds
+from correlator.records import Batch
 from correlator.sources.kafka import KafkaSource
 from correlator.warehouse.writer import Warehouse
 
@@ -284,10 +285,10 @@ class Daemon:
             self.counters.batches += 1
             self.counters.rows += len(batch.rows)
             self.counters.dead_letters += len(batch.dead_letters)
-            self.metrics.stored_rows.labels(batch.kind.table).inc(len(batch.rows))
+            self.metrics.stored_rows.labels(batch.table.name).inc(len(batch.rows))
             if batch.dead_letters:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
-            if batch.kind is METRICS:
+            if batch.table is METRICS.table:
                 self.metrics.count_calls(batch.rows)
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:

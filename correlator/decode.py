@@ -6,34 +6,14 @@ carrying its raw bytes, so it can be stored and replayed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from correlator.records import DeadLetter, Provenance
+
 EventT = TypeVar("EventT", bound=BaseModel)
-
-
-class Provenance(NamedTuple):
-    """Where a message came from: a Kafka topic-partition-offset, or a file and line.
-
-    A named tuple: one is made per message, and a tuple is made in half the time of a
-    frozen dataclass.
-    """
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    provenance: Provenance
-    reason: str
-    detail: str
-    raw: bytes
 
 
 def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from correlator.classify import Classifier
-from correlator.decode import Provenance
+from correlator.records import Provenance
 from correlator.rootcause import chain_from_message
 from correlator.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time, label_log
 

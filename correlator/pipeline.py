@@ -1,27 +1,23 @@
-"""Decode → explain → batch, one topic-partition at a time.
-
-A :class:`Batch` is an unbroken offset range of one topic-partition whose rows all fall on
-one day, so its insert is one ClickHouse part: stored whole or not at all, and retried
-under the same deduplication token.
-"""
+r"""Decode → explain → batch, one topic-partition at a time, into day-aligned :class:`~correlator.records.Batch`\ es."""
 
 from __future__ import annotations
 
 import gc
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
 from correlator.classify import Classifier
-from correlator.decode import DeadLetter, Provenance, decode
+from correlator.decode import decode
 from correlator.events import LogEvent, UsageMetric
 from correlator.lean import LeanRow, plain_log_row
+from correlator.records import Batch, DeadLetter, Message, Provenance, Table
 from correlator.redact import redact_bytes, rows_redactor
-from correlator.rows import CLOCK_SKEW, LOG_COLUMNS, METRIC_COLUMNS, log_row, metric_row
+from correlator.rows import CLOCK_SKEW, LOG_TABLE, METRIC_TABLE, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
@@ -46,50 +42,20 @@ def collect_cycles_less_often() -> None:
 class StreamKind:
     """How one stream's messages are validated and turned into rows of which table."""
 
-    table: str
-    columns: tuple[str, ...]
+    table: Table
     model: type[BaseModel]
     build_row: RowBuilder
     #: the same row for the common message without validation, or None when unsure
     lean_row: LeanRow | None = None
 
 
-LOGS = StreamKind("log_events", LOG_COLUMNS, LogEvent, log_row, plain_log_row)
-METRICS = StreamKind("usage_metrics", METRIC_COLUMNS, UsageMetric, metric_row)
+LOGS = StreamKind(LOG_TABLE, LogEvent, log_row, plain_log_row)
+METRICS = StreamKind(METRIC_TABLE, UsageMetric, metric_row)
 
 
 def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
     """Which kind of message each topic carries."""
     return {logs_topic: LOGS, metrics_topic: METRICS}
-
-
-class Message(NamedTuple):
-    """A raw message and where it came from; the same for Kafka records and file lines (a tuple: one per message)."""
-
-    value: bytes | None
-    provenance: Provenance
-
-
-@dataclass(slots=True)
-class Batch:
-    topic: str
-    partition: int
-    kind: StreamKind
-    first_offset: int
-    last_offset: int = -1
-    day: date | None = None
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    dead_letters: list[DeadLetter] = field(default_factory=list)
-    opened_at: float = field(default_factory=time.monotonic)
-
-    @property
-    def size(self) -> int:
-        return len(self.rows) + len(self.dead_letters)
-
-    @property
-    def dedup_token(self) -> str:
-        """Deterministic per offset range, so a retried insert is recognised as the same."""
-        return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
 
 
 _DAY = timedelta(days=1)
@@ -119,7 +85,7 @@ class PartitionBatcher:
         self.classifier = classifier
         self.max_records = max_records
         self._redact_dead_letters = redact
-        self._redact_rows = rows_redactor(kind.columns, redact, hash_prompts)
+        self._redact_rows = rows_redactor(kind.table.columns, redact, hash_prompts)
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
@@ -183,7 +149,7 @@ class PartitionBatcher:
 
     def _open_batch(self, provenance: Provenance) -> Batch:
         if self.open is None:
-            self.open = Batch(provenance.topic, provenance.partition, self.kind, provenance.offset)
+            self.open = Batch(provenance.topic, provenance.partition, self.kind.table, provenance.offset)
         return self.open
 
     def is_older_than(self, seconds: float) -> bool:

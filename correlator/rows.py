@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from correlator.classify import Classifier, Label
-from correlator.decode import Provenance
 from correlator.events import LogEvent, UsageMetric
+from correlator.records import Provenance, Table
 from correlator.rootcause import (
     Chain,
     ChainLink,
@@ -46,6 +46,9 @@ METRIC_COLUMNS = (
     "topic", "partition", "offset",
 )  # fmt: skip
 DEAD_LETTER_COLUMNS = ("received_at", "topic", "partition", "offset", "reason", "detail", "raw")
+LOG_TABLE = Table("log_events", LOG_COLUMNS)
+METRIC_TABLE = Table("usage_metrics", METRIC_COLUMNS)
+DEAD_LETTER_TABLE = Table("dead_letter_log", DEAD_LETTER_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,10 @@ from typing import Any
 import orjson
 
 from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
+from correlator.decode import decode
 from correlator.emit import LLMChatError
 from correlator.events import LogEvent
+from correlator.records import Provenance
 from correlator.rows import explain_log
 from correlator.workload import WRAPPER_MESSAGE, render_log
 from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases

@@ -10,8 +10,8 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance
-from correlator.pipeline import LOGS, Message, PartitionBatcher
+from correlator.pipeline import LOGS, PartitionBatcher
+from correlator.records import Message, Provenance
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 

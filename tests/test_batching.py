@@ -7,8 +7,8 @@ from datetime import UTC
 import orjson
 
 from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.pipeline import METRICS, PartitionBatcher
+from correlator.records import Message, Provenance
 
 
 def _message(offset: int, timestamp: str, value: bytes | None = None) -> Message:

@@ -10,9 +10,9 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance
 from correlator.demo import produce
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.pipeline import METRICS, PartitionBatcher
+from correlator.records import Message, Provenance
 from correlator.warehouse.writer import Warehouse
 from correlator.workload import mixed_workload
 from tests import scenarios

@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from correlator.classify import Classifier
-from correlator.decode import DeadLetter, Provenance, decode
+from correlator.decode import decode
 from correlator.events import LogEvent, UsageMetric
-from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
+from correlator.pipeline import LOGS, METRICS, PartitionBatcher
+from correlator.records import DeadLetter, Message, Provenance
 from correlator.rootcause import chain_from_dict_tracebacks, chain_from_message, chain_from_traceback_text
 from correlator.rows import chain_of_text
 

@@ -19,9 +19,9 @@ import orjson
 from clickhouse_connect.driver.client import Client
 
 from correlator.classify import Classifier
-from correlator.decode import Provenance
 from correlator.lean import plain_log_row
-from correlator.pipeline import LOGS, Batch, Message, PartitionBatcher
+from correlator.pipeline import LOGS, PartitionBatcher
+from correlator.records import Batch, Message, Provenance
 from correlator.redact import row_redactor, rows_redactor
 from correlator.rows import CLOCK_SKEW, LOG_COLUMNS
 from correlator.warehouse.migrate import migrate

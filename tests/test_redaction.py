@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance
 from correlator.demo import produce
-from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
+from correlator.pipeline import LOGS, METRICS, PartitionBatcher
+from correlator.records import Message, Provenance
 from correlator.redact import _CARD_PATTERN, _PATTERNS, _RULES, _mask_card, prompt_digest, redact
 from correlator.workload import AuthenticationError, masked_exception, render_log
 from tests.conftest import rows

@@ -10,8 +10,8 @@ from clickhouse_connect.driver.client import Client
 
 from correlator import incidents
 from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.pipeline import METRICS, PartitionBatcher
+from correlator.records import Message, Provenance
 from correlator.warehouse.writer import Warehouse
 from tests.conftest import rows
 

@@ -16,8 +16,8 @@ from typing import BinaryIO, cast
 
 import orjson
 
-from correlator.decode import Provenance
-from correlator.pipeline import LOGS, METRICS, Message, StreamKind
+from correlator.pipeline import LOGS, METRICS, StreamKind
+from correlator.records import Message, Provenance
 from correlator.sources.textlog import DEFAULT_FORMAT, parse_text_log
 
 FILE_SOURCE_PREFIX = "file:"

@@ -16,8 +16,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.helpers import create_ssl_context
 
 from correlator.config import KafkaSecurity
-from correlator.decode import Provenance
-from correlator.pipeline import Message
+from correlator.records import Message, Provenance
 
 PLAINTEXT = KafkaSecurity()
 PartitionsHandler = Callable[[set[TopicPartition]], Awaitable[None]]

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
-from correlator.pipeline import Batch, StreamKind
-from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.records import Batch, Table
+from correlator.rows import DEAD_LETTER_TABLE
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import check_identifier, render
 
@@ -50,16 +50,16 @@ class Warehouse:
                 for b in dead
                 for d in b.dead_letters
             ]
-            self._insert("dead_letter_log", rows, DEAD_LETTER_COLUMNS, _token(dead) + ":dead")
-        groups: dict[tuple[StreamKind, date | None], list[Batch]] = {}
+            self._insert(DEAD_LETTER_TABLE, rows, _token(dead) + ":dead")
+        groups: dict[tuple[Table, date | None], list[Batch]] = {}
         for batch in batches:
             if batch.rows:
-                groups.setdefault((batch.kind, batch.day), []).append(batch)
-        for (kind, _), group in groups.items():
-            self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
+                groups.setdefault((batch.table, batch.day), []).append(batch)
+        for (table, _), group in groups.items():
+            self._insert(table, [row for batch in group for row in batch.rows], _token(group))
 
-    def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
-        name = f"{self.database}.{table}"
+    def _insert(self, table: Table, rows: list, token: str) -> None:  # type: ignore[type-arg]
+        name, columns = f"{self.database}.{table.name}", table.columns
         types = self._column_types.get((name, columns))
         if types is None:
             # asked once: unless told the types, clickhouse-connect describes the table before every insert
