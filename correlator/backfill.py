@@ -24,6 +24,7 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
+from correlator.errors import InputError
 from correlator.pipeline import PartitionBatcher, StreamKind
 from correlator.progress import Progress
 from correlator.records import Batch, Message
@@ -261,7 +262,7 @@ async def backfill_kafka(
         if explicit is not None:
             unknown = sorted({tp.topic for tp in explicit} - topics.keys())
             if unknown:
-                raise ValueError(f"{', '.join(unknown)} is neither the logs nor the metrics topic")
+                raise InputError(f"{', '.join(unknown)} is neither the logs nor the metrics topic")
         bounds = explicit or await reader.ranges_by_time(list(topics), since, until)
         ranges = {
             tp: SourceRange(tp.topic, tp.partition, topics[tp.topic], start, end) for tp, (start, end) in bounds.items()

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from correlator.errors import ConfigurationError
 from correlator.patterns import PatternSet
 from correlator.rootcause import Chain
 from correlator.schemas_dir import SCHEMAS_DIR
@@ -54,7 +55,7 @@ _NO_EVIDENCE = _TIER * 1024
 _TYPE_MEMO_SIZE = 4096
 
 
-class RulesError(ValueError):
+class RulesError(ConfigurationError):
     """The rules file is not usable: says which entry and why."""
 
 
@@ -76,7 +77,11 @@ class Classifier:
 
     @classmethod
     def from_file(cls, path: Path = RULES_PATH) -> Classifier:
-        return cls(orjson.loads(path.read_bytes()))
+        try:
+            rules = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise RulesError(f"invalid rules file: {exc}") from None
+        return cls(rules)
 
     def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
         """Index the evidence: exception types by name; message, status and frame patterns in two scanners.

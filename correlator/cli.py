@@ -25,6 +25,7 @@ from correlator.config import (
     Thresholds,
     read_secret,
 )
+from correlator.errors import ConfigurationError, CorrelatorError, InputError, WarehouseError, WarehousePermanentError
 from correlator.ownlogs import configure_logging
 from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
 
@@ -153,7 +154,7 @@ class _TimeBound(click.ParamType[datetime]):
             return value
         try:
             return parse_time_bound(value)
-        except ValueError as exc:
+        except ConfigurationError as exc:
             self.fail(str(exc), param, ctx)
 
 
@@ -163,8 +164,8 @@ TIME = _TimeBound()
 def _classifier(rules_path: Path) -> Classifier:
     try:
         return Classifier.from_file(rules_path)
-    except (RulesError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"{rules_path}: {exc}") from None
+    except RulesError as exc:
+        raise click.ClickException(f"{rules_path}: {exc.describe()}") from None
 
 
 def _options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
@@ -196,11 +197,21 @@ def _settings(**values: Any) -> Settings:
                 ssl_keyfile=values.pop("kafka_ssl_keyfile"),
             )
         return Settings(thresholds=thresholds, **values)
-    except ValueError as exc:
+    except ConfigurationError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command's :class:`CorrelatorError` ends as its message and what to do, with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorrelatorError as exc:
+            raise click.ClickException(exc.describe()) from None
+
+
+@click.group(cls=_Commands)
 @click.option("--log-level", envvar="CORRELATOR_LOG_LEVEL", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))  # fmt: skip
 @click.version_option(package_name="correlator")
@@ -214,17 +225,14 @@ def main(log_level: str) -> None:
 @_CLUSTER_OPTION
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import connect
     from correlator.warehouse.migrate import migrate as apply_schema
 
     settings = _settings(**values)
-    try:
-        report = apply_schema(
-            connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
-            settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
-        )  # fmt: skip
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = apply_schema(
+        connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
+        settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
+    )  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
@@ -242,10 +250,10 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
+    from correlator.daemon import Daemon
     from correlator.ops.http import serving
     from correlator.pipeline import collect_cycles_less_often
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
@@ -274,7 +282,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
 
     try:
         asyncio.run(serve())
-    except (ShutdownTimeout, KafkaUnavailable) as exc:
+    except CorrelatorError as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
 
 
@@ -364,7 +372,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
     from correlator import backfill as load
     from correlator.pipeline import collect_cycles_less_often
     from correlator.progress import progress_for
-    from correlator.sources.files import FileSourceError, discover
+    from correlator.sources.files import discover
     from correlator.sources.textlog import compile_format
 
     from_kafka = from_kafka or bool(offsets)
@@ -374,7 +382,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         compile_format(log_format)
         runs = [] if from_kafka else discover(paths)
         explicit = _offset_ranges(offsets) if offsets else None
-    except (ValueError, FileSourceError) as exc:
+    except (ConfigurationError, InputError) as exc:
         raise click.BadParameter(str(exc)) from None
     classifier = _classifier(rules_path)
     collect_cycles_less_often()
@@ -400,7 +408,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
             try:
                 tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
                                                         progress.set_total))  # fmt: skip
-            except (ValueError, KafkaError) as exc:
+            except (CorrelatorError, KafkaError) as exc:
                 raise click.ClickException(f"Kafka {settings.kafka_bootstrap}: {exc}") from None
         else:
             tally = load.backfill_files(loader, runs, stop, restart, log_format, progress.set_total)
@@ -424,7 +432,7 @@ def _offset_ranges(specs: tuple[str, ...]) -> dict[Any, tuple[int, int]]:
             if not 0 <= start <= end:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{spec!r} is not TOPIC:PARTITION:START-END with 0 <= START <= END") from None
+            raise InputError(f"{spec!r} is not TOPIC:PARTITION:START-END with 0 <= START <= END") from None
         ranges[TopicPartition(topic, int(partition))] = (start, end)
     return ranges
 
@@ -446,13 +454,10 @@ def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
     """The configured warehouse; a query that fails says why, and what usually fixes it."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import connect
 
     settings = _settings(**values)
-    try:
-        client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+    client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
     try:
         yield client, settings
     except DatabaseError as exc:
@@ -460,7 +465,7 @@ def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
         hint = ""
         if "UNKNOWN_TABLE" in str(exc) or "UNKNOWN_FUNCTION" in str(exc) or "UNKNOWN_DATABASE" in str(exc):
             hint = f"; database {settings.database} lacks objects this version needs: run `correlator migrate`"
-        raise click.ClickException(f"the query failed: {first_line}{hint}") from None
+        raise WarehousePermanentError(f"the query failed: {first_line}{hint}") from None
 
 
 def _print_json(value: Any) -> None:

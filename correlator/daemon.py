@@ -19,6 +19,7 @@ from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
 from correlator.config import Settings
+from correlator.errors import CorrelatorError, KafkaError
 from correlator.ops.metrics import DaemonMetrics
 from correlator.pipeline import METRICS, PartitionBatcher, stream_kinds
 from correlator.records import Batch
@@ -42,11 +43,11 @@ MIN_SHUTDOWN_STEP_SECONDS = 1.0
 Check = tuple[bool, str]
 
 
-class KafkaUnavailable(RuntimeError):
+class KafkaUnavailable(KafkaError):
     """The consumer could not join its group: broker unreachable, TLS untrusted or credentials refused."""
 
 
-class ShutdownTimeout(RuntimeError):
+class ShutdownTimeout(CorrelatorError, RuntimeError):
     """The warehouse stayed unavailable past the shutdown grace period; nothing was committed."""
 
 

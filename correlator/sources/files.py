@@ -16,6 +16,7 @@ from typing import BinaryIO, cast
 
 import orjson
 
+from correlator.errors import InputError
 from correlator.pipeline import LOGS, METRICS, StreamKind
 from correlator.records import Message, Provenance
 from correlator.sources.textlog import DEFAULT_FORMAT, parse_text_log
@@ -26,7 +27,7 @@ _TEXT_SUFFIXES = (".txt", ".log")
 _METRICS_HINTS = ("usage", "metric")
 
 
-class FileSourceError(ValueError):
+class FileSourceError(InputError):
     """A path that cannot be loaded: it does not exist, or holds no file correlator reads."""
 
 

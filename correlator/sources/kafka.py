@@ -16,6 +16,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.helpers import create_ssl_context
 
 from correlator.config import KafkaSecurity
+from correlator.errors import InputError
 from correlator.records import Message, Provenance
 
 PLAINTEXT = KafkaSecurity()
@@ -164,7 +165,7 @@ class KafkaRangeReader:
         existing = await self.consumer.topics()
         missing = sorted(set(topics) - existing)
         if missing:
-            raise ValueError(f"no such topic: {', '.join(missing)}")
+            raise InputError(f"no such topic: {', '.join(missing)}")
         return [TopicPartition(t, p) for t in topics for p in sorted(self.consumer.partitions_for_topic(t) or ())]
 
     async def ranges_by_time(

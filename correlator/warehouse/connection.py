@@ -10,9 +10,9 @@ from typing import Any
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+from correlator.errors import WarehouseError, WarehouseTransientError
 
-class WarehouseError(RuntimeError):
-    """The warehouse could not be opened or answered with an error."""
+__all__ = ["WarehouseError", "connect", "embedded_url", "redact_url"]
 
 
 _CREDENTIALS = re.compile(r"(?<=://)([^:/@]+):([^@]*)@")
@@ -51,7 +51,7 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
             reason = redact_url(str(exc)).replace(url, redact_url(url))
             if password:
                 reason = reason.replace(password, "***")
-        raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
+        raise WarehouseTransientError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
 
 
 def _locked_by_another_process(directory: Path) -> bool:
