@@ -103,7 +103,7 @@ async def _run(calls: int, work: Path) -> dict[str, Any]:
         results["daemon_from_kafka"] = await _daemon_rate(settings, client, classifier, total)
 
         loader = _loader(client, "bench_kafka", classifier)
-        kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        kinds = stream_kinds(settings)
         tally = await backfill_kafka(loader, KafkaRangeReader(broker.bootstrap, BATCH), kinds, StopFlag())
         results["backfill_from_kafka"] = loader.rate(tally.records)
 

@@ -25,7 +25,7 @@ from aiokafka import TopicPartition
 
 from correlator.classify import Classifier
 from correlator.errors import InputError
-from correlator.pipeline import PartitionBatcher, StreamKind
+from correlator.pipeline import STREAMS, PartitionBatcher, StreamKind
 from correlator.progress import Progress
 from correlator.records import Batch, Message
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
@@ -207,7 +207,7 @@ def stop_on_signals(flag: StopFlag) -> Iterator[None]:
 
 
 def _file_ranges(runs: list[Run]) -> list[tuple[SourceRange, SourceFile]]:
-    return [(SourceRange(f.source, 0, f.kind, start=1), f) for run in runs for f in run.files]
+    return [(SourceRange(f.source, 0, STREAMS[f.stream], start=1), f) for run in runs for f in run.files]
 
 
 def backfill_files(

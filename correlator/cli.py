@@ -404,7 +404,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
             from correlator.sources.kafka import KafkaRangeReader
 
             reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records, settings.kafka_security)
-            kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+            kinds = stream_kinds(settings)
             try:
                 tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
                                                         progress.set_total))  # fmt: skip

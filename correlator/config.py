@@ -1,13 +1,37 @@
-"""Settings: one typed object, built once at start-up from flags, environment and defaults."""
+"""Settings: one typed object, built once at start-up from flags, environment and defaults.
+
+It sits at the bottom of the package beside the records: every layer is handed its values
+(a source its Kafka security, the warehouse its view thresholds), so none imports another
+layer to read them, and this module imports none.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from correlator.errors import ConfigurationError
-from correlator.warehouse.connection import embedded_url, redact_url
-from correlator.warehouse.sql import check_identifier
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_CREDENTIALS = re.compile(r"(?<=://)([^:/@]+):([^@]*)@")
+
+
+def check_identifier(name: str) -> str:
+    """Database names are spliced into DDL, so only plain identifiers are accepted."""
+    if not _IDENTIFIER.match(name):
+        raise ConfigurationError(f"{name!r} is not a valid ClickHouse database name (letters, digits, _)")
+    return name
+
+
+def redact_url(url: str) -> str:
+    """A DSN fit for logs and error messages: the password replaced by ***."""
+    return _CREDENTIALS.sub(r"\1:***@", url)
+
+
+def embedded_url(data_dir: Path) -> str:
+    """The embedded warehouse's DSN: its directory under the data directory."""
+    return f"chdb://{(data_dir / 'clickhouse').resolve()}"
 
 
 @dataclass(frozen=True, slots=True)

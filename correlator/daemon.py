@@ -3,6 +3,9 @@
 A partition's offsets are committed only after its batch is stored; on assignment a
 partition resumes after whatever was stored but not yet committed, so a crash at any
 point neither loses nor doubles a message.
+
+The source is handed in like the warehouse (any :class:`PartitionSource`; Kafka's by
+default), so the loop runs as well over an in-memory source in a unit test.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aiokafka import TopicPartition
@@ -20,10 +24,11 @@ from aiokafka import TopicPartition
 from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.errors import CorrelatorError, KafkaError
+from correlator.ops.health import Check
 from correlator.ops.metrics import DaemonMetrics
 from correlator.pipeline import METRICS, PartitionBatcher, stream_kinds
-from correlator.records import Batch
-from correlator.sources.kafka import KafkaSource
+from correlator.records import Batch, Message
+from correlator.sources.kafka import KafkaSource, PartitionsHandler
 from correlator.warehouse.writer import Warehouse
 
 log = structlog.get_logger("correlator.daemon")
@@ -40,7 +45,35 @@ READINESS_TIMEOUT_SECONDS = 5.0
 # a step of the exit (leaving the group) still gets this long when the grace period is spent
 MIN_SHUTDOWN_STEP_SECONDS = 1.0
 
-Check = tuple[bool, str]
+
+class PartitionSource(Protocol):
+    """What the daemon asks of its source: a consumer group's partitions, fetched, sought and committed."""
+
+    async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None: ...
+    async def stop(self) -> None: ...
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]: ...
+    async def committed(self, tp: TopicPartition) -> int: ...
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+    def pause(self, partitions: set[TopicPartition]) -> None: ...
+    def resume(self, partitions: set[TopicPartition]) -> None: ...
+    async def reachable(self) -> None: ...
+    async def lag(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]: ...
+    async def commit(self, offsets: dict[TopicPartition, int]) -> bool: ...
+
+
+#: how the daemon makes its source, inside its running loop (aiokafka binds a consumer to the loop it is made in)
+SourceFactory = Callable[[Settings], PartitionSource]
+
+
+def kafka_source(settings: Settings) -> KafkaSource:
+    """The consumer group over the configured streams' topics."""
+    return KafkaSource(
+        settings.kafka_bootstrap,
+        settings.group_id,
+        list(stream_kinds(settings)),
+        settings.kafka_session_timeout_ms,
+        settings.kafka_security,
+    )
 
 
 class KafkaUnavailable(KafkaError):
@@ -61,10 +94,13 @@ class Counters:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, warehouse: Warehouse, classifier: Classifier) -> None:
+    def __init__(
+        self, settings: Settings, warehouse: Warehouse, classifier: Classifier, source: SourceFactory = kafka_source
+    ) -> None:
         self.settings = settings
         self.warehouse = warehouse
         self.classifier = classifier
+        self._make_source = source
         self.counters = Counters()
         self.metrics = DaemonMetrics()
         self.assigned: set[TopicPartition] = set()
@@ -73,24 +109,18 @@ class Daemon:
         self._batchers: dict[TopicPartition, PartitionBatcher] = {}
         # batches closed (full, or a day ended) while the previous ones were being stored
         self._closed: dict[TopicPartition, list[Batch]] = {}
-        self._kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        self._kinds = stream_kinds(settings)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
         self._heartbeat = time.monotonic()
         self._running = False
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
-        self.source: KafkaSource
+        self.source: PartitionSource
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what is in flight."""
-        self.source = KafkaSource(
-            self.settings.kafka_bootstrap,
-            self.settings.group_id,
-            [self.settings.logs_topic, self.settings.metrics_topic],
-            self.settings.kafka_session_timeout_ms,
-            self.settings.kafka_security,
-        )
+        self.source = self._make_source(self.settings)
         self._running = True
         watcher = asyncio.create_task(self._note_stop(stop))
         try:

@@ -12,12 +12,23 @@ from typing import Any
 from pydantic import BaseModel
 
 from correlator.classify import Classifier
+from correlator.config import Settings
 from correlator.decode import decode
 from correlator.events import LogEvent, UsageMetric
 from correlator.lean import LeanRow, plain_log_row
-from correlator.records import Batch, DeadLetter, Message, Provenance, Table
+from correlator.records import (
+    LOG_STREAM,
+    LOG_TABLE,
+    METRIC_STREAM,
+    METRIC_TABLE,
+    Batch,
+    DeadLetter,
+    Message,
+    Provenance,
+    Table,
+)
 from correlator.redact import redact_bytes, rows_redactor
-from correlator.rows import CLOCK_SKEW, LOG_TABLE, METRIC_TABLE, log_row, metric_row
+from correlator.rows import CLOCK_SKEW, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
@@ -40,8 +51,14 @@ def collect_cycles_less_often() -> None:
 
 @dataclass(frozen=True, slots=True)
 class StreamKind:
-    """How one stream's messages are validated and turned into rows of which table."""
+    """One stream, declared as data: its name, the setting naming its topic, its format and its table.
 
+    Adding a stream is a decoder (``model`` and ``build_row``), a table declaration
+    (:mod:`correlator.records`) with its migration, and one more entry in :data:`STREAMS`.
+    """
+
+    name: str
+    topic_setting: str
     table: Table
     model: type[BaseModel]
     build_row: RowBuilder
@@ -49,13 +66,14 @@ class StreamKind:
     lean_row: LeanRow | None = None
 
 
-LOGS = StreamKind(LOG_TABLE, LogEvent, log_row, plain_log_row)
-METRICS = StreamKind(METRIC_TABLE, UsageMetric, metric_row)
+LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
+METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
+STREAMS = {stream.name: stream for stream in (LOGS, METRICS)}
 
 
-def stream_kinds(logs_topic: str, metrics_topic: str) -> dict[str, StreamKind]:
-    """Which kind of message each topic carries."""
-    return {logs_topic: LOGS, metrics_topic: METRICS}
+def stream_kinds(settings: Settings) -> dict[str, StreamKind]:
+    """Which stream each configured topic carries."""
+    return {getattr(settings, stream.topic_setting): stream for stream in STREAMS.values()}
 
 
 _DAY = timedelta(days=1)

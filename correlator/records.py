@@ -80,3 +80,25 @@ class Batch:
     def dedup_token(self) -> str:
         """Deterministic per offset range, so a retried insert is recognised as the same."""
         return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
+
+
+# The streams by name: a source says which one a file holds, the pipeline knows what it becomes.
+LOG_STREAM = "logs"
+METRIC_STREAM = "metrics"
+
+# The row contracts: each table's columns, declared once. The migrations create these columns,
+# the row builders fill tuples in this order, and the writer inserts by this list.
+LOG_TABLE = Table("log_events", (
+    "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
+    "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
+    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
+    "topic", "partition", "offset",
+))  # fmt: skip
+METRIC_TABLE = Table("usage_metrics", (
+    "ts", "model", "provider", "service", "success", "duration_seconds", "error", "error_id",
+    "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
+    "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
+    "category", "error_class", "rule", "rules_version", "attributes",
+    "topic", "partition", "offset",
+))  # fmt: skip
+DEAD_LETTER_TABLE = Table("dead_letter_log", ("received_at", "topic", "partition", "offset", "reason", "detail", "raw"))

@@ -16,7 +16,7 @@ import orjson
 
 from correlator.classify import Classifier, Label
 from correlator.events import LogEvent, UsageMetric
-from correlator.records import Provenance, Table
+from correlator.records import Provenance
 from correlator.rootcause import (
     Chain,
     ChainLink,
@@ -31,24 +31,6 @@ NO_LABEL = Label("", "", "")
 # what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
-
-LOG_COLUMNS = (
-    "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
-    "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
-    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
-    "topic", "partition", "offset",
-)  # fmt: skip
-METRIC_COLUMNS = (
-    "ts", "model", "provider", "service", "success", "duration_seconds", "error", "error_id",
-    "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
-    "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
-    "category", "error_class", "rule", "rules_version", "attributes",
-    "topic", "partition", "offset",
-)  # fmt: skip
-DEAD_LETTER_COLUMNS = ("received_at", "topic", "partition", "offset", "reason", "detail", "raw")
-LOG_TABLE = Table("log_events", LOG_COLUMNS)
-METRIC_TABLE = Table("usage_metrics", METRIC_COLUMNS)
-DEAD_LETTER_TABLE = Table("dead_letter_log", DEAD_LETTER_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,7 +225,7 @@ def test_kafka_range_beside_the_live_daemon_leaves_its_offsets_and_views_alone(
 
         loader = _loader(warehouse, settings.database)
         reader = KafkaRangeReader(settings.kafka_bootstrap, 500)
-        kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        kinds = stream_kinds(settings)
         tally = await backfill_kafka(loader, reader, kinds, StopFlag(), since=datetime.fromtimestamp(mark, UTC))
         assert tally.records == total - sum(before.values())  # exactly the second half, by offsets-for-times
         assert await committed() == committed_before

@@ -21,9 +21,9 @@ from clickhouse_connect.driver.client import Client
 from correlator.classify import Classifier
 from correlator.lean import plain_log_row
 from correlator.pipeline import LOGS, PartitionBatcher
-from correlator.records import Batch, Message, Provenance
+from correlator.records import LOG_TABLE, Batch, Message, Provenance
 from correlator.redact import row_redactor, rows_redactor
-from correlator.rows import CLOCK_SKEW, LOG_COLUMNS
+from correlator.rows import CLOCK_SKEW
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
 from correlator.workload import mixed_workload
@@ -142,8 +142,8 @@ def test_lean_and_general_paths_build_the_same_batches():
 def test_one_scan_redaction_masks_exactly_what_row_by_row_redaction_masks():
     lines = corpus()
     rows = [row for batch in _batches(GENERAL, lines, 500) for row in batch.rows]
-    one_by_one = row_redactor(LOG_COLUMNS)
-    all_at_once = rows_redactor(LOG_COLUMNS)
+    one_by_one = row_redactor(LOG_TABLE.columns)
+    all_at_once = rows_redactor(LOG_TABLE.columns)
     assert one_by_one is not None and all_at_once is not None
     assert all_at_once(rows) == [one_by_one(row) for row in rows]
 

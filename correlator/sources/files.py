@@ -17,8 +17,7 @@ from typing import BinaryIO, cast
 import orjson
 
 from correlator.errors import InputError
-from correlator.pipeline import LOGS, METRICS, StreamKind
-from correlator.records import Message, Provenance
+from correlator.records import LOG_STREAM, METRIC_STREAM, Message, Provenance
 from correlator.sources.textlog import DEFAULT_FORMAT, parse_text_log
 
 FILE_SOURCE_PREFIX = "file:"
@@ -34,7 +33,8 @@ class FileSourceError(InputError):
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     path: Path
-    kind: StreamKind
+    #: which stream its records belong to (a name: what they become is the pipeline's business)
+    stream: str
     is_text_log: bool
 
     @property
@@ -65,8 +65,7 @@ def discover(paths: Iterable[Path]) -> list[Run]:
                 found.setdefault(candidate.parent, []).append(source_file)
     runs = []
     for folder, files in sorted(found.items()):
-        kinds = {f.kind for f in files}
-        if kinds == {LOGS, METRICS}:
+        if {f.stream for f in files} == {LOG_STREAM, METRIC_STREAM}:
             runs.append(Run(str(folder), tuple(sorted(files, key=lambda f: f.path))))
         else:
             runs.extend(Run(str(f.path), (f,)) for f in files)
@@ -82,17 +81,17 @@ def _source_file(path: Path, explicit: bool) -> SourceFile | None:
         return None
     first = _first_line(path)
     is_json = name.endswith(_JSON_SUFFIXES) or first.startswith(b"{")
-    return SourceFile(path, _kind_of(name, first) if is_json else LOGS, is_text_log=not is_json)
+    return SourceFile(path, _stream_of(name, first) if is_json else LOG_STREAM, is_text_log=not is_json)
 
 
-def _kind_of(name: str, first_line: bytes) -> StreamKind:
+def _stream_of(name: str, first_line: bytes) -> str:
     """A usage-metrics row says whether the call succeeded; a log line says what happened."""
     try:
         document = orjson.loads(first_line)
     except orjson.JSONDecodeError:
-        return METRICS if any(hint in name for hint in _METRICS_HINTS) else LOGS
+        return METRIC_STREAM if any(hint in name for hint in _METRICS_HINTS) else LOG_STREAM
     is_metric = isinstance(document, dict) and "success" in document and not {"event", "message"} & document.keys()
-    return METRICS if is_metric else LOGS
+    return METRIC_STREAM if is_metric else LOG_STREAM
 
 
 def _open(path: Path) -> BinaryIO:

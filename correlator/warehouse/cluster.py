@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
+from correlator.config import check_identifier
 from correlator.errors import ConfigurationError
-from correlator.warehouse.sql import check_identifier, render, statements
+from correlator.warehouse.sql import render, statements
 
 _CREATE_DATABASE = re.compile(r"^(CREATE DATABASE IF NOT EXISTS \w+)", re.MULTILINE)
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", re.MULTILINE)

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import fcntl
-import re
 from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+from correlator.config import redact_url
 from correlator.errors import WarehouseError, WarehouseTransientError
 
-__all__ = ["WarehouseError", "connect", "embedded_url", "redact_url"]
-
-
-_CREDENTIALS = re.compile(r"(?<=://)([^:/@]+):([^@]*)@")
-
-
-def redact_url(url: str) -> str:
-    """A DSN fit for logs and error messages: the password replaced by ***."""
-    return _CREDENTIALS.sub(r"\1:***@", url)
-
-
-def embedded_url(data_dir: Path) -> str:
-    return f"chdb://{(data_dir / 'clickhouse').resolve()}"
+__all__ = ["WarehouseError", "connect"]
 
 
 def connect(url: str, user: str = "", password: str = "") -> Client:

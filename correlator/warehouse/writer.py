@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
-from correlator.records import Batch, Table
-from correlator.rows import DEAD_LETTER_TABLE
+from correlator.config import check_identifier
+from correlator.records import DEAD_LETTER_TABLE, Batch, Table
 from correlator.warehouse.migrate import pending_migrations
-from correlator.warehouse.sql import check_identifier, render
+from correlator.warehouse.sql import render
 
 
 class Warehouse:
