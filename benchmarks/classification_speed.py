@@ -19,12 +19,12 @@ from collections.abc import Callable
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import decode
-from correlator.events import LogEvent
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.redact import row_redactor
+from correlator.processing.rows import ERROR_LEVELS, chain_of, explain_log, log_row
 from correlator.records import LOG_TABLE, Provenance
-from correlator.redact import row_redactor
-from correlator.rows import ERROR_LEVELS, chain_of, explain_log, log_row
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
 

@@ -40,16 +40,16 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from correlator.broker import LocalBroker
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import decode
-from correlator.pipeline import LOGS, METRICS
+from correlator.devkit.broker import LocalBroker
+from correlator.devkit.workload import Workload, mixed_workload
+from correlator.formats.decode import decode
+from correlator.processing.batching import LOGS, METRICS
+from correlator.processing.classify import Classifier
 from correlator.records import Provenance
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import Workload, mixed_workload
 from tests.harness import DaemonProcess, query_warehouse
 
 PARTITIONS = 4

@@ -28,13 +28,13 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import decode
-from correlator.pipeline import LOGS
+from correlator.devkit.workload import mixed_workload
+from correlator.formats.decode import decode
+from correlator.processing.batching import LOGS
+from correlator.processing.classify import Classifier
 from correlator.records import Provenance
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import mixed_workload
 
 
 class Spinner:

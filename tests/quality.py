@@ -18,13 +18,13 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import decode
+from correlator.devkit.workload import WRAPPER_MESSAGE, render_log
 from correlator.emit import LLMChatError
-from correlator.events import LogEvent
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.rows import explain_log
 from correlator.records import Provenance
-from correlator.rows import explain_log
-from correlator.workload import WRAPPER_MESSAGE, render_log
 from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
 
 FORMS = ("as_raised", "masked_structlog", "masked_text", "llm_chat_error_from_none")

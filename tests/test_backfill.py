@@ -20,17 +20,17 @@ import orjson
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
-from correlator.backfill import Loader, StopFlag, backfill_files, backfill_kafka
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.demo import produce
-from correlator.pipeline import stream_kinds
-from correlator.progress import JsonProgress
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload, write_run_folder
+from correlator.processing.batching import stream_kinds
+from correlator.processing.classify import Classifier
+from correlator.runtime.backfill import Loader, StopFlag, backfill_files, backfill_kafka
+from correlator.runtime.daemon import Daemon
+from correlator.runtime.progress import JsonProgress
 from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import POISON_MESSAGES, mixed_workload, write_run_folder
 from tests.conftest import rows
 from tests.harness import committed_offsets, query_warehouse, wait_until
 

@@ -8,9 +8,9 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.pipeline import LOGS, PartitionBatcher
+from correlator.processing.batching import LOGS, PartitionBatcher
+from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least

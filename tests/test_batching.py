@@ -6,8 +6,8 @@ from datetime import UTC
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.pipeline import METRICS, PartitionBatcher
+from correlator.processing.batching import METRICS, PartitionBatcher
+from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
 
 

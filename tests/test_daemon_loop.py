@@ -14,13 +14,13 @@ from pathlib import Path
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
+from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
+from correlator.runtime.daemon import Daemon
 from correlator.sources.kafka import PartitionsHandler
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import POISON_MESSAGES, mixed_workload
 
 
 class MemorySource:

@@ -8,7 +8,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.workload import mixed_workload
+from correlator.devkit.workload import mixed_workload
 from tests import scenarios
 from tests.conftest import rows
 

@@ -10,9 +10,9 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.demo import produce
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import render_log
 from correlator.emit import new_error_id
-from correlator.workload import render_log
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -158,7 +158,7 @@ def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
 ):
     from click.testing import CliRunner
 
-    from correlator.cli import main
+    from correlator.commands.cli import main
 
     result = CliRunner().invoke(main, ["incidents", "--since", "4h", "--json", "--clickhouse", settings.clickhouse_url,
                                        "--database", settings.database])  # fmt: skip
@@ -181,7 +181,7 @@ def test_report_is_one_self_contained_file_that_renders_in_chromium(
 
     from click.testing import CliRunner
 
-    from correlator.cli import main
+    from correlator.commands.cli import main
 
     output = tmp_path / "report.html"
     result = CliRunner().invoke(main, ["report", "--since", "3d", "-o", str(output), "--clickhouse",

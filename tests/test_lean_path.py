@@ -18,15 +18,15 @@ from typing import Any
 import orjson
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
-from correlator.lean import plain_log_row
-from correlator.pipeline import LOGS, PartitionBatcher
+from correlator.devkit.workload import mixed_workload
+from correlator.processing.batching import LOGS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.processing.lean import plain_log_row
+from correlator.processing.redact import row_redactor, rows_redactor
+from correlator.processing.rows import CLOCK_SKEW
 from correlator.records import LOG_TABLE, Batch, Message, Provenance
-from correlator.redact import row_redactor, rows_redactor
-from correlator.rows import CLOCK_SKEW
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import mixed_workload
 
 GENERAL = replace(LOGS, lean_row=None)
 BROKER_MS = int(time.time() * 1000) - 60_000

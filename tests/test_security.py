@@ -28,11 +28,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import LocalBroker, free_port
 from correlator.config import KafkaSecurity, Settings, read_secret
-from correlator.daemon import KafkaUnavailable
+from correlator.devkit.broker import LocalBroker, free_port
+from correlator.devkit.workload import mixed_workload
+from correlator.runtime.daemon import KafkaUnavailable
 from correlator.sources.kafka import KafkaSource, ensure_topics, security_options
-from correlator.workload import mixed_workload
 from tests.certs import Certificates, make_certificates
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least

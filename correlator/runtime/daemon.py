@@ -21,13 +21,13 @@ from typing import Protocol
 import structlog
 from aiokafka import TopicPartition
 
-from correlator.classify import Classifier
 from correlator.config import Settings
 from correlator.errors import CorrelatorError, KafkaError
-from correlator.ops.health import Check
-from correlator.ops.metrics import DaemonMetrics
-from correlator.pipeline import METRICS, PartitionBatcher, stream_kinds
+from correlator.processing.batching import METRICS, PartitionBatcher, stream_kinds
+from correlator.processing.classify import Classifier
 from correlator.records import Batch, Message
+from correlator.runtime.ops.health import Check
+from correlator.runtime.ops.metrics import DaemonMetrics
 from correlator.sources.kafka import KafkaSource, PartitionsHandler
 from correlator.warehouse.writer import Warehouse
 

@@ -14,10 +14,9 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier, Label
-from correlator.events import LogEvent, UsageMetric
-from correlator.records import Provenance
-from correlator.rootcause import (
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.classify import Classifier, Label
+from correlator.processing.rootcause import (
     Chain,
     ChainLink,
     chain_from_dict_tracebacks,
@@ -25,6 +24,7 @@ from correlator.rootcause import (
     chain_from_traceback_text,
     extend_with_embedded_causes,
 )
+from correlator.records import Provenance
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
 NO_LABEL = Label("", "", "")

@@ -1,7 +1,7 @@
 """A lean path from bytes to row for the common log line: info level, no exception, nothing to classify.
 
 Most of a log topic is such lines. Validating them through the pydantic model and building
-the row through :func:`correlator.rows.log_row` costs tens of microseconds a line, almost
+the row through :func:`correlator.processing.rows.log_row` costs tens of microseconds a line, almost
 all of it per-field machinery with nothing to decide. This path reads the decoded object
 directly and builds the very row the general path would, or answers None for anything it
 is not sure about (an exception field, an error level, an ``error_category``, a message
@@ -25,10 +25,10 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import chain_from_message
+from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time, label_log
 from correlator.records import Provenance
-from correlator.rootcause import chain_from_message
-from correlator.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time, label_log
 
 LeanRow = Callable[[bytes | None, Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
@@ -72,7 +72,7 @@ _PLANS: dict[tuple[str, ...], _Plan | None] = {}
 def plain_log_row(
     raw: bytes | None, provenance: Provenance, classifier: Classifier, latest: datetime
 ) -> tuple[Any, ...] | None:
-    """The row :func:`correlator.rows.log_row` would build for this line, or None to take the general path.
+    """The row :func:`correlator.processing.rows.log_row` would build for this line, or None to take the general path.
 
     ``latest``: the latest acceptable event time, taken once for many lines; never later
     than the general path's own (it takes the clock per line), so a line accepted here

@@ -11,11 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import decode
-from correlator.events import LogEvent, UsageMetric
-from correlator.lean import LeanRow, plain_log_row
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.classify import Classifier
+from correlator.processing.lean import LeanRow, plain_log_row
+from correlator.processing.redact import redact_bytes, rows_redactor
+from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.records import (
     LOG_STREAM,
     LOG_TABLE,
@@ -27,8 +29,6 @@ from correlator.records import (
     Provenance,
     Table,
 )
-from correlator.redact import redact_bytes, rows_redactor
-from correlator.rows import CLOCK_SKEW, log_row, metric_row
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold

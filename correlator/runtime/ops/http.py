@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from correlator.ops.health import Observable
-from correlator.ops.metrics import CONTENT_TYPE_LATEST
+from correlator.runtime.ops.health import Observable
+from correlator.runtime.ops.metrics import CONTENT_TYPE_LATEST
 
 _SERVICE: web.AppKey[Observable] = web.AppKey("service")
 

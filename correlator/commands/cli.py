@@ -16,7 +16,6 @@ import click
 import orjson
 import structlog
 
-from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import (
     KAFKA_SASL_MECHANISMS,
     KAFKA_SECURITY_PROTOCOLS,
@@ -26,7 +25,8 @@ from correlator.config import (
     read_secret,
 )
 from correlator.errors import ConfigurationError, CorrelatorError, InputError, WarehouseError, WarehousePermanentError
-from correlator.ownlogs import configure_logging
+from correlator.processing.classify import RULES_PATH, Classifier, RulesError
+from correlator.runtime.ownlogs import configure_logging
 from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
 
 _WAREHOUSE_OPTIONS = [
@@ -148,7 +148,7 @@ class _TimeBound(click.ParamType[datetime]):
     name = "time"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from correlator.timebounds import parse_time_bound
+        from correlator.commands.timebounds import parse_time_bound
 
         if not isinstance(value, str):
             return value
@@ -250,9 +250,9 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.daemon import Daemon
-    from correlator.ops.http import serving
-    from correlator.pipeline import collect_cycles_less_often
+    from correlator.processing.batching import collect_cycles_less_often
+    from correlator.runtime.daemon import Daemon
+    from correlator.runtime.ops.http import serving
     from correlator.warehouse.connection import connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
@@ -296,7 +296,7 @@ def _daemon_failed(reason: str) -> NoReturn:
 @_RULES_OPTION
 def classify(rules_path: Path) -> None:
     """Classify JSON lines from stdin (log events, metrics rows, {"message"} or {"traceback"})."""
-    from correlator.classify_lines import classify_line
+    from correlator.commands.classify_lines import classify_line
 
     classifier = _classifier(rules_path)
     failures = 0
@@ -319,8 +319,8 @@ def classify(rules_path: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
 def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool, **values: Any) -> None:
     """Re-derive stored labels with the current rules; prints what changed, from what to what."""
-    from correlator.reclassify import reclassify as relabel
-    from correlator.tables import print_table
+    from correlator.commands.reclassify import reclassify as relabel
+    from correlator.commands.tables import print_table
 
     classifier = _classifier(rules_path)
     with _warehouse(values) as (client, settings):
@@ -369,9 +369,9 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
     Prints progress to stderr (a bar on a terminal, JSON lines otherwise) and a JSON summary
     to stdout. Exit 130 when interrupted (run it again to resume), 3 with --strict and dead letters.
     """
-    from correlator import backfill as load
-    from correlator.pipeline import collect_cycles_less_often
-    from correlator.progress import progress_for
+    from correlator.processing.batching import collect_cycles_less_often
+    from correlator.runtime import backfill as load
+    from correlator.runtime.progress import progress_for
     from correlator.sources.files import discover
     from correlator.sources.textlog import compile_format
 
@@ -400,7 +400,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         if from_kafka:
             from aiokafka.errors import KafkaError
 
-            from correlator.pipeline import stream_kinds
+            from correlator.processing.batching import stream_kinds
             from correlator.sources.kafka import KafkaRangeReader
 
             reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records, settings.kafka_security)
@@ -481,8 +481,8 @@ _JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-rea
 @_JSON_OPTION
 def lookup(error_id: str, as_json: bool, **values: Any) -> None:
     """One failure: its metrics row, its log lines, the exception chain, the label and the rule."""
-    from correlator import incidents
-    from correlator.tables import print_table
+    from correlator.commands import incidents
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         found = incidents.lookup(client, settings.database, error_id)
@@ -515,7 +515,7 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from correlator import incidents
+    from correlator.commands import incidents
 
     with _warehouse(values) as (client, settings):
         timeline = incidents.trace(client, settings.database, trace_id)
@@ -541,8 +541,8 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
 @_JSON_OPTION
 def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     """What is failing since a time: by class and model, the share still unknown, newest examples."""
-    from correlator import incidents as answers
-    from correlator.tables import print_table
+    from correlator.commands import incidents as answers
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         report = answers.incidents(client, settings.database, since)
@@ -582,7 +582,7 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
 @_options(_WAREHOUSE_OPTIONS)
 def report(since: datetime, output: Path, **values: Any) -> None:
     """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
-    from correlator.report import build_report
+    from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):
         page = build_report(client, settings.database, since)
@@ -596,6 +596,6 @@ def report(since: datetime, output: Path, **values: Any) -> None:
 @click.option("--database", default="correlator_demo", show_default=True)
 def demo(data_dir: Path, database: str) -> None:
     """Start a local broker and the embedded warehouse, run a mixed workload, show the result."""
-    from correlator.demo import run_demo
+    from correlator.devkit.demo import run_demo
 
     sys.exit(asyncio.run(run_demo(_settings(data_dir=data_dir, database=database))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from correlator.ops.metrics import DaemonMetrics
+from correlator.runtime.ops.metrics import DaemonMetrics
 
 #: (ok, detail): one answer of a liveness or readiness check
 Check = tuple[bool, str]

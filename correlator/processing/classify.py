@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from correlator.errors import ConfigurationError
-from correlator.patterns import PatternSet
-from correlator.rootcause import Chain
+from correlator.processing.patterns import PatternSet
+from correlator.processing.rootcause import Chain
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"

@@ -23,11 +23,11 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from correlator.classify import Classifier
 from correlator.errors import InputError
-from correlator.pipeline import STREAMS, PartitionBatcher, StreamKind
-from correlator.progress import Progress
+from correlator.processing.batching import STREAMS, PartitionBatcher, StreamKind
+from correlator.processing.classify import Classifier
 from correlator.records import Batch, Message
+from correlator.runtime.progress import Progress
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.sources.textlog import DEFAULT_FORMAT
