@@ -6,7 +6,7 @@ carrying its raw bytes, so it can be stored and replayed.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -18,6 +18,12 @@ EventT = TypeVar("EventT", bound=BaseModel)
 
 def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
     """Parse one message with orjson and validate it into ``model``."""
+    document = parse(raw, provenance)
+    return document if isinstance(document, DeadLetter) else validate(document, raw or b"", model, provenance)
+
+
+def parse(raw: bytes | None, provenance: Provenance) -> dict[str, Any] | DeadLetter:
+    """The message as a JSON object, parsed once (the lean path and validation both read it)."""
     if not raw:
         return DeadLetter(provenance, "empty", "the message has no value", raw or b"")
     try:
@@ -25,9 +31,14 @@ def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> Ev
     except orjson.JSONDecodeError as exc:
         reason = "not_utf8" if not _is_utf8(raw) else "not_json"
         return DeadLetter(provenance, reason, str(exc), raw)
-    if not isinstance(document, dict):
+    if type(document) is not dict:
         kind = type(document).__name__
         return DeadLetter(provenance, "not_object", f"expected a JSON object, got {kind}", raw)
+    return document
+
+
+def validate(document: dict[str, Any], raw: bytes, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
+    """A parsed object validated into ``model``; ``raw`` is what a dead letter keeps."""
     try:
         return model.model_validate(document)
     except ValidationError as exc:

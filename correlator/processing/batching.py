@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from correlator.config import Settings
-from correlator.formats.decode import decode
+from correlator.formats.decode import parse, validate
 from correlator.formats.events import LogEvent, UsageMetric
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
@@ -147,11 +147,15 @@ class PartitionBatcher:
     def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | DeadLetter:
         """The message's row, not yet redacted, or its dead letter (redacted)."""
         prov = message.provenance
-        if self.kind.lean_row is not None:
-            row = self.kind.lean_row(message.value, prov, self.classifier, latest)
-            if row is not None:
-                return row
-        decoded = decode(message.value, self.kind.model, prov)
+        document = parse(message.value, prov)
+        if isinstance(document, DeadLetter):
+            decoded: BaseModel | DeadLetter = document
+        else:
+            if self.kind.lean_row is not None:
+                row = self.kind.lean_row(document, prov, self.classifier, latest)
+                if row is not None:
+                    return row
+            decoded = validate(document, message.value or b"", self.kind.model, prov)
         row = None if isinstance(decoded, DeadLetter) else self._row(decoded, prov)
         if row is not None:
             return row

@@ -45,6 +45,9 @@ class Explanation:
         return self.chain[0] if self.chain else ChainLink("", "")
 
 
+NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
+
+
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     is_error = event.level.lower() in ERROR_LEVELS
@@ -56,7 +59,7 @@ def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
 def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
     """A failed call's label: evidence in its detail text, else its own short label."""
     if metric.success:
-        return Explanation((), NO_LABEL)
+        return NOTHING_TO_EXPLAIN
     chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
     return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier))
 
@@ -86,17 +89,38 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     explanation = explain_log(event, classifier)
-    cause, label = explanation.root_cause, explanation.label
     ts, rejected = event_time(event.timestamp, provenance)
+    attributes = attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
+                               rejected_timestamp=rejected)  # fmt: skip
+    return log_tuple(ts, event.service, event.level.lower(), event.logger, event.message, event.trace_id,
+                     event.span_id, event.error_id, event.model, explanation, classifier.version,
+                     stored_traceback(event.exception), attributes, provenance)  # fmt: skip
+
+
+def log_tuple(
+    ts: datetime,
+    service: str,
+    level: str,
+    logger: str,
+    message: str,
+    trace_id: str,
+    span_id: str,
+    error_id: str,
+    model: str,
+    explanation: Explanation,
+    rules_version: str,
+    traceback: str,
+    attributes: dict[str, str],
+    provenance: Provenance,
+) -> tuple[Any, ...]:
+    """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order: the one place that order is
+    written for log rows (the general path and the lean path both build through it)."""
+    cause, label, chain = explanation.root_cause, explanation.label, explanation.chain
     return (
-        ts, event.service, event.level.lower(), event.logger,
-        event.message, event.trace_id, event.span_id, event.error_id, event.model,
-        [link.type for link in explanation.chain], [link.message for link in explanation.chain],
-        ["\n".join(link.frames) for link in explanation.chain],
+        ts, service, level, logger, message, trace_id, span_id, error_id, model,
+        [link.type for link in chain], [link.message for link in chain], ["\n".join(link.frames) for link in chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
-        classifier.version if label.rule else "", stored_traceback(event.exception),
-        attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
-                      rejected_timestamp=rejected),
+        rules_version if label.rule else "", traceback, attributes,
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
