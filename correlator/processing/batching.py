@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -31,6 +31,7 @@ from correlator.records import (
 )
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
+PartitionKey = TypeVar("PartitionKey")
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
 # no reference cycles, yet at Python's default thresholds (700, 10, 10) the cycle collector
 # walks them again and again: a third of the daemon's CPU, measured. These thresholds make
@@ -180,3 +181,68 @@ class PartitionBatcher:
     def take(self) -> Batch | None:
         batch, self.open = self.open, None
         return batch
+
+
+class PartitionBatches(Generic[PartitionKey]):
+    """Every partition's batching state in one place, for the daemon and backfill alike.
+
+    Each partition (a Kafka topic-partition, or a backfill's source range) has a batcher
+    holding its open batch, and the batches that closed (full, or a day ended) while
+    earlier ones were being stored; :meth:`take` hands both out together to be stored.
+    """
+
+    def __init__(
+        self, classifier: Classifier, max_records: int, redact: bool = True, hash_prompts: bool = False
+    ) -> None:
+        self.classifier = classifier
+        self.max_records = max_records
+        self.redact, self.hash_prompts = redact, hash_prompts
+        self._batchers: dict[PartitionKey, PartitionBatcher] = {}
+        self._closed: dict[PartitionKey, list[Batch]] = {}
+
+    def begin(self, key: PartitionKey, kind: StreamKind) -> None:
+        """Start a partition afresh: whatever it held before (say, before it was lost) is dropped."""
+        self._batchers[key] = PartitionBatcher(kind, self.classifier, self.max_records, self.redact, self.hash_prompts)
+        self._closed.pop(key, None)
+
+    def started(self, key: PartitionKey) -> bool:
+        return key in self._batchers
+
+    def add(self, key: PartitionKey, messages: Iterable[Message]) -> None:
+        """Decode and batch a started partition's messages; batches that close wait to be taken."""
+        closed = self._batchers[key].add(messages)
+        if closed:
+            self._closed.setdefault(key, []).extend(closed)
+
+    def partitions(self) -> set[PartitionKey]:
+        return set(self._batchers)
+
+    def any_due(self, linger_seconds: float) -> bool:
+        """A batch has closed, or one has been open for ``linger_seconds``: time to store."""
+        return any(self._closed.values()) or any(b.is_older_than(linger_seconds) for b in self._batchers.values())
+
+    def waiting(self) -> int:
+        """Messages in batches not yet taken, closed and open: what bounds memory while a store is in flight."""
+        closed = sum(batch.size for batches in self._closed.values() for batch in batches)
+        return closed + sum(b.open.size for b in self._batchers.values() if b.open is not None)
+
+    def drop(self, keys: Iterable[PartitionKey]) -> None:
+        """Forget these partitions and what they hold, unstored (stale, or abandoned mid-range)."""
+        for key in keys:
+            self._batchers.pop(key, None)
+            self._closed.pop(key, None)
+
+    def take_closed(self, key: PartitionKey) -> list[Batch]:
+        """The partition's closed batches only, its open one staying open."""
+        return self._closed.pop(key, [])
+
+    def take(self, keys: Iterable[PartitionKey], end: bool = False) -> list[tuple[PartitionKey, Batch]]:
+        """These partitions' closed and open batches, taken out to be stored; ``end``: the partitions end here."""
+        keys = list(keys)
+        ready = [(key, batch) for key in keys for batch in self._closed.pop(key, [])]
+        for key in keys:
+            batcher = self._batchers.pop(key, None) if end else self._batchers.get(key)
+            batch = batcher.take() if batcher is not None else None
+            if batch is not None:
+                ready.append((key, batch))
+        return ready

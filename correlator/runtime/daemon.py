@@ -23,7 +23,7 @@ from aiokafka import TopicPartition
 
 from correlator.config import Settings
 from correlator.errors import CorrelatorError, KafkaError
-from correlator.processing.batching import METRICS, PartitionBatcher, stream_kinds
+from correlator.processing.batching import METRICS, PartitionBatches, stream_kinds
 from correlator.processing.classify import Classifier
 from correlator.records import Batch, Message
 from correlator.runtime.ops.health import Check
@@ -106,9 +106,9 @@ class Daemon:
         self.assigned: set[TopicPartition] = set()
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
-        self._batchers: dict[TopicPartition, PartitionBatcher] = {}
-        # batches closed (full, or a day ended) while the previous ones were being stored
-        self._closed: dict[TopicPartition, list[Batch]] = {}
+        self._batches: PartitionBatches[TopicPartition] = PartitionBatches(
+            classifier, settings.batch_max_records, settings.redact, settings.hash_prompts
+        )
         self._kinds = stream_kinds(settings)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
@@ -128,7 +128,7 @@ class Daemon:
             log.info("daemon started", **self.settings.describe())
             await self._consume(stop)
             self._stopping_since = self._stopping_since or time.monotonic()
-            await self._within_grace(self._flush(set(self._batchers)))
+            await self._within_grace(self._flush(self._batches.partitions()))
         finally:
             self._running = False
             watcher.cancel()
@@ -166,12 +166,14 @@ class Daemon:
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
                     self.metrics.consumed.labels(tp.topic).inc(len(messages))
-                    self._closed.setdefault(tp, []).extend(self._batcher(tp).add(messages))
-                if storing is None and (
-                    any(self._closed.values()) or any(b.is_older_than(linger) for b in self._batchers.values())
-                ):
+                    if not self._batches.started(tp):
+                        self._batches.begin(tp, self._kinds[tp.topic])
+                    self._batches.add(tp, messages)
+                if storing is None and self._batches.any_due(linger):
                     # whenever anything is stored, every open batch shares the inserts
-                    storing = asyncio.create_task(self._store_and_commit(self._take(set(self._batchers))))
+                    storing = asyncio.create_task(
+                        self._store_and_commit(self._batches.take(self._batches.partitions()))
+                    )
                 lag = await self.source.lag(self.assigned)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
         finally:
@@ -183,19 +185,7 @@ class Daemon:
 
         This bounds memory: what is being stored, and about two fetches more.
         """
-        closed = sum(batch.size for batches in self._closed.values() for batch in batches)
-        opened = sum(batcher.open.size for batcher in self._batchers.values() if batcher.open is not None)
-        return closed + opened >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
-
-    def _take(self, partitions: set[TopicPartition]) -> list[tuple[TopicPartition, Batch]]:
-        """The closed and open batches of these partitions, taken out to be stored."""
-        ready = [(tp, batch) for tp in partitions for batch in self._closed.pop(tp, [])]
-        for tp in partitions:
-            batcher = self._batchers.get(tp)
-            batch = batcher.take() if batcher is not None else None
-            if batch is not None:
-                ready.append((tp, batch))
-        return ready
+        return self._batches.waiting() >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
 
     async def _note_stop(self, stop: asyncio.Event) -> None:
         """Start the shutdown clock when stop is asked, even mid-retry: the grace period bounds the whole exit."""
@@ -249,19 +239,6 @@ class Daemon:
         )
         checks["partitions"] = (count > 0, f"{count} assigned")
         return checks
-
-    def _batcher(self, tp: TopicPartition) -> PartitionBatcher:
-        batcher = self._batchers.get(tp)
-        if batcher is None:
-            kind = self._kinds[tp.topic]
-            batcher = self._batchers[tp] = PartitionBatcher(
-                kind,
-                self.classifier,
-                self.settings.batch_max_records,
-                redact=self.settings.redact,
-                hash_prompts=self.settings.hash_prompts,
-            )
-        return batcher
 
     async def _store_and_commit(self, ready: list[tuple[TopicPartition, Batch]]) -> None:
         async with self._partition_lock:
@@ -324,9 +301,7 @@ class Daemon:
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
-            ready = self._take(partitions)
-            for tp in partitions:
-                self._batchers.pop(tp, None)
+            ready = self._batches.take(partitions, end=True)
             if ready:
                 await self._store_and_commit_locked(ready)
 
@@ -344,9 +319,8 @@ class Daemon:
         self.source.pause(assigned)
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
+            self._batches.drop(assigned)  # stale batches, from before the partition was lost
             for tp in assigned:
-                self._batchers.pop(tp, None)  # stale batches, from before the partition was lost
-                self._closed.pop(tp, None)
                 committed = await self.source.committed(tp)
                 resume = await loop.run_in_executor(
                     self._executor, self.warehouse.resume_offset, tp.topic, tp.partition, committed
