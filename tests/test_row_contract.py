@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
@@ -32,20 +33,15 @@ def test_the_migrated_table_has_the_declared_columns_and_fills_the_rest(warehous
 
 def test_the_row_builders_fill_each_declared_column_with_its_own_value():
     classifier, at = Classifier.from_file(), datetime.now(UTC) - timedelta(minutes=5)
-    log = decode(
-        b'{"event": "LLM chat interaction failed", "level": "error", "service": "svc", "logger": "app.llm",'
-        b' "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception": "ValueError: boom",'
-        b' "timestamp": "' + at.isoformat().encode() + b'", "tenant": "acme"}',
-        LogEvent,
-        HERE,
-    )
-    metric = decode(
-        b'{"success": false, "model": "m1", "provider": "p", "service": "svc", "error": "rate_limit",'
-        b' "error_id": "e1", "input_tokens": 7, "output_tokens": 3, "finish_reason": "stop",'
-        b' "timestamp": "' + at.isoformat().encode() + b'"}',
-        UsageMetric,
-        HERE,
-    )
+    log = decode(orjson.dumps({
+        "event": "LLM chat interaction failed", "level": "error", "service": "svc", "logger": "app.llm",
+        "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception": "ValueError: boom",
+        "timestamp": at.isoformat(), "tenant": "acme",
+    }), LogEvent, HERE)  # fmt: skip
+    metric = decode(orjson.dumps({
+        "success": False, "model": "m1", "provider": "p", "service": "svc", "error": "rate_limit", "error_id": "e1",
+        "input_tokens": 7, "output_tokens": 3, "finish_reason": "stop", "timestamp": at.isoformat(),
+    }), UsageMetric, HERE)  # fmt: skip
     assert isinstance(log, LogEvent) and isinstance(metric, UsageMetric)
     logs, metrics = STREAMS["logs"], STREAMS["metrics"]
     log_values = dict(zip(logs.table.columns, logs.build_row(log, HERE, classifier), strict=True))
