@@ -32,10 +32,8 @@ from correlator.processing.rootcause import chain_from_message
 from correlator.processing.rows import (
     EARLIEST_EVENT,
     ERROR_LEVELS,
-    NOTHING_TO_EXPLAIN,
     attribute_value,
     event_time,
-    log_tuple,
 )
 from correlator.records import Provenance
 
@@ -109,8 +107,13 @@ def plain_log_row(
         if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
             return None
         ts = parsed
-    return log_tuple(ts, service, level, logger, message, trace_id, span_id, error_id, model, NOTHING_TO_EXPLAIN,
-                     classifier.version, "", attributes, provenance)  # fmt: skip
+    # LOG_TABLE's columns in order, for a line with nothing to explain: no chain, no label
+    # (tests/test_lean_path.py stores both paths' rows and compares the tables)
+    return (
+        ts, service, level, logger, message, trace_id, span_id, error_id, model,
+        [], [], [], "", "", "", "", "", "", "", attributes,
+        provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
 
 
 _NO_PLAN_YET = _Plan(tuple, None, (), tuple)

@@ -88,39 +88,20 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+    """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
+    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``)."""
     explanation = explain_log(event, classifier)
+    cause, label = explanation.root_cause, explanation.label
     ts, rejected = event_time(event.timestamp, provenance)
-    attributes = attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
-                               rejected_timestamp=rejected)  # fmt: skip
-    return log_tuple(ts, event.service, event.level.lower(), event.logger, event.message, event.trace_id,
-                     event.span_id, event.error_id, event.model, explanation, classifier.version,
-                     stored_traceback(event.exception), attributes, provenance)  # fmt: skip
-
-
-def log_tuple(
-    ts: datetime,
-    service: str,
-    level: str,
-    logger: str,
-    message: str,
-    trace_id: str,
-    span_id: str,
-    error_id: str,
-    model: str,
-    explanation: Explanation,
-    rules_version: str,
-    traceback: str,
-    attributes: dict[str, str],
-    provenance: Provenance,
-) -> tuple[Any, ...]:
-    """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order: the one place that order is
-    written for log rows (the general path and the lean path both build through it)."""
-    cause, label, chain = explanation.root_cause, explanation.label, explanation.chain
     return (
-        ts, service, level, logger, message, trace_id, span_id, error_id, model,
-        [link.type for link in chain], [link.message for link in chain], ["\n".join(link.frames) for link in chain],
+        ts, event.service, event.level.lower(), event.logger,
+        event.message, event.trace_id, event.span_id, event.error_id, event.model,
+        [link.type for link in explanation.chain], [link.message for link in explanation.chain],
+        ["\n".join(link.frames) for link in explanation.chain],
         cause.type, cause.message, label.category, label.error_class, label.rule,
-        rules_version if label.rule else "", traceback, attributes,
+        classifier.version if label.rule else "", stored_traceback(event.exception),
+        attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
+                      rejected_timestamp=rejected),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
