@@ -142,8 +142,11 @@ class DaemonProcess:
         }
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        #: processes started so far; they share one log file
+        self.starts = 0
 
     def start(self) -> DaemonProcess:
+        self.starts += 1
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "correlator", "run"], env=self.env, stderr=log)
         return self
@@ -163,13 +166,28 @@ class DaemonProcess:
                 raise AssertionError(f"the daemon did not log {text!r} in {timeout}s")
             time.sleep(0.05)
 
+    def catches(self, signum: int) -> bool:
+        """Whether the process has a handler of its own for ``signum`` now (Linux ``SigCgt``)."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+        raise RuntimeError("no SigCgt in /proc: signal handlers are read on Linux only")
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
 
-    def terminate(self, timeout: float = 30.0) -> int:
+    def wait_until_started(self, timeout: float = 60.0) -> None:
+        """Block until the current process has joined its group ("daemon started"), its stop handling in place."""
+        self.wait_for_log("daemon started", self.starts, timeout)
+
+    def terminate(self, timeout: float = 30.0, once_started: bool = True) -> int:
+        """SIGTERM, by default only once the daemon is up: a test that stops a daemon means a running one."""
         assert self.process is not None
+        if once_started:
+            self.wait_until_started()
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
 

@@ -115,11 +115,25 @@ def _daemon(settings: Settings, client: Client) -> Daemon:
     return Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
 
 
-def warehouse_outage(settings: Settings, client: Client, calls_during: int = 15_000) -> Outcome:
-    """The daemon's tables are detached (inserts fail for real) while messages keep coming, then attached."""
+def warehouse_outage(settings: Settings, client: Client, calls_per_wave: int = 7_500) -> Outcome:
+    """The daemon's tables are detached (inserts fail for real) while two waves of messages arrive, then attached.
+
+    While an insert is retried the daemon fetches nothing more, and aiokafka prefetches one fetch per partition
+    (a partition with records waiting is not fetched again): once the first wave has reached every partition,
+    what the daemon's process holds no longer grows, however much more arrives. The second wave measures that.
+    """
     settings = replace(settings, batch_max_records=500)
     daemon = _daemon(settings, client)
     tables = ("log_events", "usage_metrics")
+
+    async def wave(ends: Ends, seed: int) -> int:
+        arrived = await asyncio.to_thread(
+            produce_elsewhere, settings.kafka_bootstrap, settings.logs_topic, settings.metrics_topic,
+            calls_per_wave, seed,
+        )  # fmt: skip
+        merge_ends(ends, arrived["ends"])
+        await asyncio.sleep(2)  # the prefetch of what arrived settles
+        return int(arrived["bytes"])
 
     async def scenario() -> Outcome:
         ends: Ends = {}
@@ -131,15 +145,14 @@ def warehouse_outage(settings: Settings, client: Client, calls_during: int = 15_
             client.command(f"DETACH TABLE {settings.database}.{table}")
         tracemalloc.start()
         baseline = tracemalloc.get_traced_memory()[0]
-        during = await asyncio.to_thread(
-            produce_elsewhere, settings.kafka_bootstrap, settings.logs_topic, settings.metrics_topic, calls_during, 22
-        )
-        merge_ends(ends, during["ends"])
+        first_bytes = await wave(ends, 22)
         await until(lambda: not daemon.warehouse_healthy, task, "an insert to fail")
         stuck = daemon.counters.rows
-        await asyncio.sleep(3)  # messages keep arriving while the warehouse is away
+        held_after_first = tracemalloc.get_traced_memory()[0] - baseline
+        tracemalloc.reset_peak()
+        second_bytes = await wave(ends, 23)
+        held_after_second, peak_during_second = (size - baseline for size in tracemalloc.get_traced_memory())
         rows_while_away = daemon.counters.rows - stuck
-        traced_peak = tracemalloc.get_traced_memory()[1] - baseline
         tracemalloc.stop()
         for table in tables:
             client.command(f"ATTACH TABLE {settings.database}.{table}")
@@ -148,7 +161,9 @@ def warehouse_outage(settings: Settings, client: Client, calls_during: int = 15_
         stop.set()
         await task
         return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()),
-                       bytes_arriving_while_away=during["bytes"], traced_peak_while_away=traced_peak,
+                       bytes_first_wave=first_bytes, held_after_first_wave=held_after_first,
+                       bytes_second_wave=second_bytes, held_after_second_wave=held_after_second,
+                       peak_during_second_wave=peak_during_second,
                        rows_claimed_while_away=rows_while_away, healthy_after=healthy_after)  # fmt: skip
 
     return asyncio.run(scenario())

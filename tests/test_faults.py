@@ -23,8 +23,13 @@ def test_warehouse_outage_pauses_and_resumes_with_nothing_lost_and_memory_bounde
     result = scenarios.warehouse_outage(settings, warehouse)
     assert (result.lost, result.duplicated, result.stored) == (0, 0, result.produced)
     assert result.details["rows_claimed_while_away"] == 0 and result.details["healthy_after"]
-    # while the warehouse was away the daemon held one fetch and one batch per partition, not the stream
-    assert result.details["traced_peak_while_away"] < result.details["bytes_arriving_while_away"] / 3
+    # While an insert is retried nothing more is fetched; aiokafka holds one prefetched fetch per partition, taken
+    # during the first wave (0.6-2.6 MB held over eleven runs, depending on when it ran). What the process holds
+    # must then not grow with the second wave: over those runs it grew by -50 to +19 KB while 5.2 MB arrived.
+    # The bound, 2 % of the wave, leaves a fivefold margin and would be crossed many times over by a daemon
+    # that kept fetching. The peak above what is held (0.3-0.6 MB) is the retried insert's own serialisation.
+    details = result.details
+    assert details["held_after_second_wave"] - details["held_after_first_wave"] < details["bytes_second_wave"] * 0.02
 
 
 def test_broker_unreachable_then_back_resumes_from_committed_offsets(settings: Settings, warehouse: Client):

@@ -133,7 +133,7 @@ def test_error_groups_fingerprint_the_root_cause_not_the_ids(settings: Settings,
     since = (NOW - timedelta(days=1)).replace(tzinfo=None)
     groups = rows(
         warehouse,
-        f"SELECT root_cause_type, failures, is_new, arraySort(example_error_ids), message_template "
+        f"SELECT root_cause_type, failures, is_new, arraySort(example_error_ids), message_template, example_message "
         f"FROM {settings.database}.error_groups(since = {{since:DateTime64(6)}}) ORDER BY root_cause_type",
         since=since,
     )
@@ -142,6 +142,8 @@ def test_error_groups_fingerprint_the_root_cause_not_the_ids(settings: Settings,
         ("RateLimitError", 2, 1, sorted([ids["rl_1"], ids["rl_2"]])),
     ]
     assert "<n>" in groups[1][4] and "<id>" in groups[1][4] and "29950" not in groups[1][4]
+    # beside the fingerprint, a real message of the group: the numbers and ids an engineer would search for
+    assert ("Used 29950" in groups[1][5] or "Used 29001" in groups[1][5]) and "<" not in groups[1][5]
 
 
 def test_first_failures_point_at_where_the_trace_went_wrong(settings: Settings, warehouse: Client, seeded: dict):
@@ -172,9 +174,8 @@ def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
     assert {g["root_cause_type"] for g in report["top_groups"]} == {"RateLimitError", "APITimeoutError"}
 
 
-def test_report_is_one_self_contained_file_that_renders_in_chromium(
-    settings: Settings, warehouse: Client, seeded: dict, tmp_path
-):
+def _report_dom(settings: Settings, since: str, tmp_path) -> str:
+    """``correlator report`` written to a file and rendered by headless Chromium: the DOM a person would see."""
     import re
     import shutil
     import subprocess
@@ -184,19 +185,25 @@ def test_report_is_one_self_contained_file_that_renders_in_chromium(
     from correlator.commands.cli import main
 
     output = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", "--since", "3d", "-o", str(output), "--clickhouse",
+    result = CliRunner().invoke(main, ["report", "--since", since, "-o", str(output), "--clickhouse",
                                        settings.clickhouse_url, "--database", settings.database])  # fmt: skip
     assert result.exit_code == 0, result.output
     page = output.read_text()
     assert not re.search(r"<(?:script|link)[^>]+(?:src|href)=[\"']https?:", page)  # nothing fetched from the network
     chromium = shutil.which("chromium")
     assert chromium, "the test command installs Debian's chromium (see README)"
-    dom = subprocess.run(
+    return subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom", output.as_uri()],
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
+
+
+def test_report_is_one_self_contained_file_that_renders_in_chromium(
+    settings: Settings, warehouse: Client, seeded: dict, tmp_path
+):
+    dom = _report_dom(settings, "3d", tmp_path)
     charts = ["error-rate-chart", "latency-chart", "cost-chart"]
     positions = [dom.index(f'id="{chart}"') for chart in charts] + [dom.index('id="latency-table"')]
     for chart, start, end in zip(charts, positions, positions[1:], strict=False):
@@ -208,6 +215,21 @@ def test_report_is_one_self_contained_file_that_renders_in_chromium(
     root_causes = dom[dom.index('id="root-causes"') :]
     assert seeded["ids"]["rl_1"] in root_causes and seeded["ids"]["rl_2"] in root_causes
     assert "RateLimitError" in root_causes
+
+
+def test_a_report_with_a_single_hourly_point_draws_its_axis_over_the_window(
+    settings: Settings, warehouse: Client, tmp_path
+):
+    import re
+
+    ends = asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic,
+                               [_call(NOW - timedelta(minutes=30), "gpt-4o", failed=False, cost=0.2)]))  # fmt: skip
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(sum(ends.values()))))
+    dom = _report_dom(settings, "24h", tmp_path)
+    latency = dom[dom.index('id="latency-chart"') : dom.index('id="cost-chart"')]
+    ticks = re.findall(r'class="xtick"><text[^>]*>([^<]+)', latency)
+    # a day's window in hours, not one instant in milliseconds (06:59:59.999 to 07:00:00.001)
+    assert len(ticks) >= 3 and not any(re.search(r"\d\.\d{3}", tick) for tick in ticks), ticks
 
 
 def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, warehouse: Client, seeded: dict):

@@ -61,14 +61,36 @@ def test_multiline_exception_message_is_kept_whole():
     assert link.message.startswith("1 validation error for Answer\nanswer\n  Field required")
 
 
-def test_exception_group_contributes_its_first_member_as_cause():
+def test_exception_group_contributes_every_member_as_a_cause_first_member_first():
     try:
         raise ExceptionGroup("several calls failed", [TimeoutError("read timed out"), KeyError("x")])
     except ExceptionGroup as exc:
         stacks = orjson.loads(render_log("failed", "error", _now(), exc))["exception"]
-    chain = chain_from_dict_tracebacks(stacks)
-    assert chain[0] == ChainLink("TimeoutError", "read timed out")
-    assert chain[-1].type == "ExceptionGroup"
+        text = _formatted(exc)
+    for chain in (chain_from_dict_tracebacks(stacks), chain_from_traceback_text(text)):
+        assert [(link.type, link.message) for link in chain] == [
+            ("TimeoutError", "read timed out"),
+            ("KeyError", "'x'"),
+            ("ExceptionGroup", "several calls failed (2 sub-exceptions)"),
+        ]
+
+
+def test_nested_exception_groups_in_text_keep_every_member():
+    def inner() -> None:
+        raise ExceptionGroup("inner", [ValueError("a"), TimeoutError("t")])
+
+    try:
+        try:
+            inner()
+        except ExceptionGroup as exc:
+            raise ExceptionGroup("outer", [exc, KeyError("b")]) from exc
+    except ExceptionGroup as exc:
+        chain = chain_from_traceback_text(_formatted(exc))
+    assert [link.type for link in chain] == [
+        "ValueError", "TimeoutError", "ExceptionGroup",  # the cause, printed first
+        "ValueError", "TimeoutError", "ExceptionGroup", "KeyError", "ExceptionGroup",
+    ]  # fmt: skip
+    assert chain[-1].message == "outer (2 sub-exceptions)"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +96,25 @@ def test_sigterm_stores_and_commits_in_flight_batches_and_exits_0(
     assert all({"event", "level", "timestamp"} <= line.keys() for line in lines)
     events = [line["event"] for line in lines]
     assert events.index("stopping: storing and committing what is in flight") < events.index("daemon stopped")
+
+
+def test_sigterm_while_the_daemon_is_still_starting_exits_0_having_consumed_nothing(
+    settings: Settings, subprocess_warehouse: str, tmp_path: Path
+):
+    """A pod can be stopped while it migrates: the signal is taken from the command's first moment."""
+    ends = asyncio.run(_produce_workload(settings, 50, seed=4))
+    daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log").start()
+    deadline = time.monotonic() + 30
+    while not daemon.catches(signal.SIGTERM):  # the handler is in place: the daemon connects and migrates now
+        daemon.check_alive()
+        assert time.monotonic() < deadline, "the daemon never took SIGTERM over"
+        time.sleep(0.002)
+    assert daemon.terminate(once_started=False) == 0
+
+    events = [orjson.loads(line)["event"] for line in daemon.log_path.read_bytes().splitlines()]
+    assert "stopped before it joined the consumer group: nothing to store or commit" in events
+    assert "daemon started" not in events
+    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
 
 
 PARTITIONS = 6

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -248,6 +249,7 @@ def migrate(**values: Any) -> None:
               show_default=True, help="Apply the schema at start (off: schemas/grants.sql users).")  # fmt: skip
 def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
+    stop_asked = _stop_signals_noted()
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     from correlator.processing.batching import collect_cycles_less_often
@@ -274,6 +276,8 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if stop_asked.is_set():
+            stop.set()
         if not settings.http_port:
             await daemon.run(stop)
             return
@@ -284,6 +288,18 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         asyncio.run(serve())
     except CorrelatorError as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
+
+
+def _stop_signals_noted() -> threading.Event:
+    """SIGTERM/SIGINT are noted from the command's first moment, until the event loop takes them over.
+
+    A pod can be stopped while the daemon connects and migrates: it then exits 0 before
+    consuming anything, instead of dying of the signal halfway through its start.
+    """
+    asked = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: asked.set())
+    return asked
 
 
 def _daemon_failed(reason: str) -> NoReturn:
@@ -512,10 +528,8 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
 @_JSON_OPTION
 def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     """Every log line and metrics row of one trace, in time order, failures highlighted."""
-    from rich.console import Console
-    from rich.table import Table
-
     from correlator.commands import incidents
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         timeline = incidents.trace(client, settings.database, trace_id)
@@ -524,15 +538,18 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     if as_json:
         _print_json(timeline)
         return
-    table = Table(title=f"trace {trace_id}", title_justify="left")
-    for header in ("time", "kind", "service", "status", "model", "error_id", "label", "detail"):
-        table.add_column(header, overflow="fold")
-    for row in timeline:
-        failed = row["status"] in ("failure", "error", "critical") or row["error_class"] not in ("", None)
-        label = f"{row['category']}/{row['error_class']}" if row["error_class"] else ""
-        table.add_row(str(row["ts"]), row["kind"], row["service"], row["status"], row["model"], row["error_id"],
-                      label, row["detail"], style="bold red" if failed else None)  # fmt: skip
-    Console().print(table)
+    failed = [row["status"] in ("failure", "error", "critical") or bool(row["error_class"]) for row in timeline]
+    rows = [
+        (row["ts"], row["kind"], row["service"], row["status"], row["model"], row["error_id"],
+         f"{row['category']}/{row['error_class']}" if row["error_class"] else "", row["detail"])
+        for row in timeline
+    ]  # fmt: skip
+    print_table(
+        f"trace {trace_id}",
+        ("time", "kind", "service", "status", "model", "error_id", "label", "detail"),
+        rows,
+        row_styles=["bold red" if failure else None for failure in failed],
+    )
 
 
 @main.command()
@@ -558,10 +575,10 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
                 by_class)  # fmt: skip
     groups = [
         ("new" if g["is_new"] else "", g["failures"], g["error_class"], g["root_cause_type"],
-         g["message_template"][:90], ", ".join(g["models"]), ", ".join(g["example_error_ids"][:3]))
+         g["example_message"][:160], ", ".join(g["models"]), ", ".join(g["example_error_ids"][:3]))
         for g in report["top_groups"]
     ]  # fmt: skip
-    print_table("top failure groups (root-cause fingerprint)", ["", "failures", "class", "root cause", "message",
+    print_table("top failure groups (root-cause fingerprint)", ["", "failures", "class", "root cause", "latest message",
                 "models", "examples"], groups)  # fmt: skip
     spikes = [(r["window"], r["model"], r["alert"], f"{r['error_rate']:.1%}", f"{r['baseline_rate']:.1%}")
               for r in report["spikes"]]  # fmt: skip

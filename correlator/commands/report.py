@@ -39,6 +39,8 @@ def build_report(client: Client, database: str, since: datetime) -> str:
              f"<p class='meta'>since {since:%Y-%m-%d %H:%M} UTC, generated {generated:%Y-%m-%d %H:%M}</p>"]  # fmt: skip
     for index, (element_id, title, figure) in enumerate(charts):
         figure.update_layout(title=title, height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
+        # the axis spans the window asked for: one point alone would get an axis a millisecond wide
+        figure.update_xaxes(type="date", range=[since.replace(tzinfo=None), generated.replace(tzinfo=None)])
         parts.append(figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=element_id))
     parts.append("<h2>Latency percentiles by model</h2>")
     parts.append(_table("latency-table", ["hour", "model", "calls", "p50 s", "p95 s", "p99 s"],
@@ -49,9 +51,10 @@ def build_report(client: Client, database: str, since: datetime) -> str:
                         [(r["original_error"], r["category"], r["error_class"], r["errors"], r["reclassified"])
                          for r in reclassified]))  # fmt: skip
     parts.append("<h2>Top root causes</h2>")
-    parts.append(_table("root-causes", ["failures", "class", "root cause", "message", "example error_ids"],
-                        [(g["failures"], g["error_class"], g["root_cause_type"], g["message_template"][:160],
-                          ", ".join(g["example_error_ids"])) for g in groups]))  # fmt: skip
+    root_causes = [(g["failures"], g["error_class"], g["root_cause_type"], g["example_message"][:200],
+                    g["message_template"][:160], ", ".join(g["example_error_ids"])) for g in groups]  # fmt: skip
+    parts.append(_table("root-causes", ["failures", "class", "root cause", "latest message", "grouped as",
+                                        "example error_ids"], root_causes))  # fmt: skip
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
 

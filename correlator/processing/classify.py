@@ -19,10 +19,11 @@ import orjson
 
 from correlator.errors import ConfigurationError
 from correlator.processing.patterns import PatternSet
-from correlator.processing.rootcause import Chain
+from correlator.processing.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
+RULES_SCHEMA_PATH = SCHEMAS_DIR / "rules" / "classification.schema.json"
 UNKNOWN = "unknown"
 _STATUS_GROUP = "(?P<status>\\d{3})"
 
@@ -44,13 +45,19 @@ _TIER, _LINK, _TEXT = 1 << 40, 1 << 21, 1 << 20  # room for 2**19 links and 2**2
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One rule as evidence, and the label it gives; its keys as type and as text evidence in link 0."""
+    """One rule as evidence, and the label it gives; its keys as type and as text evidence in link 0.
+
+    ``frame_types``: the exception types (lower-case base names) its frame patterns speak
+    for; empty for any type.
+    """
 
     type_key: int
     text_key: int
     label: Label
+    frame_types: frozenset[str] = frozenset()
 
 
+_LIBRARY_FRAME = _TEXT >> 1  # a frame pattern matched in a library's frame: weaker than in the app's own
 _NO_EVIDENCE = _TIER * 1024
 _TYPE_MEMO_SIZE = 4096
 
@@ -63,6 +70,7 @@ class Classifier:
     """Classifies exception chains, metrics labels and finish reasons."""
 
     def __init__(self, rules: Mapping[str, Any]) -> None:
+        check_shape(rules, orjson.loads(RULES_SCHEMA_PATH.read_bytes()))
         try:
             self.version: str = str(rules["version"])
             self._taxonomy: dict[str, str] = dict(rules["taxonomy"])
@@ -102,7 +110,8 @@ class Classifier:
             if tier not in self._precedence:
                 raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
             weight = self._precedence.index(tier) * _TIER + order
-            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id))
+            frame_types = frozenset(name.lower() for name in entry.get("frame_types", ()))
+            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id), frame_types)
             case_sensitive = bool(entry.get("case_sensitive", False))
             for type_name in entry.get("types", ()):
                 known = self._types.get(type_name.lower())
@@ -144,6 +153,9 @@ class Classifier:
         in the chain wins; within a tier the innermost exception speaks first, by its type
         before its text.
 
+        An exception group's members all sit in the chain (:mod:`correlator.rootcause`), so
+        the strongest evidence among them wins, the first member's on a tie.
+
         So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
         chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
         when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
@@ -160,10 +172,35 @@ class Classifier:
         # a wrapper's text is no evidence, but its type still is
         messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
         best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
-        frames = ["\n".join(link.frames).encode() for link in chain]
-        if any(frames):
-            best_key, best = _strongest_text(self._frame_rules, self._frame_scanner, frames, best_key, best)
+        for link_index, link in enumerate(chain):
+            if link.frames:
+                best_key, best = self._strongest_frame(link, link_index * _LINK, best_key, best)
         return best.label if best is not None else self.unknown()
+
+    def _strongest_frame(
+        self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
+    ) -> tuple[int, _Rule | None]:
+        """The strongest of ``best`` and the frame rules this link's frames satisfy.
+
+        The app's own frames are scanned before the libraries' and weigh more; a rule with
+        ``frame_types`` speaks only for an exception of one of those types (a ``KeyError`` in
+        tool dispatch is a malformed tool call, a provider's error raised from there is not).
+        """
+        in_app: list[str] = []
+        library: list[str] = []
+        for frame in link.frames:
+            (library if _is_library_frame(frame) else in_app).append(frame)
+        app_text = "\n".join(in_app).encode()
+        found = self._frame_scanner.first_matches(app_text + b"\n" + "\n".join(library).encode())
+        type_name = link.type.rsplit(".", 1)[-1].lower()
+        for pattern_id, end in found.items():
+            rule = self._frame_rules[pattern_id]
+            if rule.frame_types and type_name not in rule.frame_types:
+                continue
+            key = rule.text_key + link_key + (0 if end <= len(app_text) else _LIBRARY_FRAME)
+            if key < best_key:
+                best_key, best = key, rule
+        return best_key, best
 
     def _type_rule(self, type_name: str) -> _Rule | None:
         """The strongest rule naming this exception type, by qualified name, else by base name.
@@ -190,6 +227,39 @@ class Classifier:
         key = error.strip().lower()
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
         return self.label(error_class, f"metrics.{key or 'empty'}")
+
+
+def _is_library_frame(frame: str) -> bool:
+    return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
+
+
+def check_shape(rules: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """The keys the JSON Schema asks of the file and of each rule, so a misspelt key fails at load, not silently.
+
+    A subset of the schema (required and allowed keys, one kind of evidence, ``frame_types``
+    only beside ``frame_patterns``); the suite validates the whole schema with jsonschema.
+    """
+    _check_keys("rules file", rules, schema)
+    rule_schema = schema["$defs"]["rule"]
+    evidence = [alternative["required"][0] for alternative in rule_schema["anyOf"]]
+    for position, entry in enumerate(rules.get("rules") or ()):
+        name = f"rule {entry.get('id', position)!r}" if isinstance(entry, dict) else f"rule {position}"
+        if not isinstance(entry, dict):
+            raise RulesError(f"invalid rules file: {name} is not an object")
+        _check_keys(name, entry, rule_schema)
+        if not any(key in entry for key in evidence):
+            raise RulesError(f"invalid rules file: {name} has no evidence (one of {', '.join(evidence)})")
+        for key, needs in rule_schema["dependentRequired"].items():
+            missing = [other for other in needs if key in entry and other not in entry]
+            if missing:
+                raise RulesError(f"invalid rules file: {name} has {key} without {', '.join(missing)}")
+
+
+def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    missing = [key for key in schema["required"] if key not in value]
+    unknown = [key for key in value if key not in schema["properties"]]
+    if missing or unknown:
+        raise RulesError(f"invalid rules file: {name}: missing {missing}, unknown {unknown}")
 
 
 def _strongest_text(

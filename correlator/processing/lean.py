@@ -29,12 +29,7 @@ from typing import Any
 from correlator.formats.events import LogEvent, input_keys
 from correlator.processing.classify import Classifier
 from correlator.processing.rootcause import chain_from_message
-from correlator.processing.rows import (
-    EARLIEST_EVENT,
-    ERROR_LEVELS,
-    attribute_value,
-    event_time,
-)
+from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time
 from correlator.records import Provenance
 
 LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]

@@ -17,6 +17,14 @@ _DIRECT_CAUSE = "The above exception was the direct cause of the following excep
 _CONTEXT = "During handling of the above exception, another exception occurred:"
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::[ \t]?(.*))?$", re.DOTALL)  # type, message
 _TRACEBACK_HEADER = "Traceback (most recent call last):"
+_GROUP_HEADER = "+ Exception Group Traceback (most recent call last):"
+_GROUP_HEADER_LINE = re.compile(r"^( *)\+ Exception Group Traceback \(most recent call last\):[ \t]*$", re.MULTILINE)
+_TOP_LEVEL_SEPARATOR = re.compile(
+    r"^(?:The above exception was the direct cause of the following exception:"
+    r"|During handling of the above exception, another exception occurred:)[ \t]*$",
+    re.MULTILINE,
+)
+_MEMBER_START = re.compile(r" (?:\d+|\.\.\.) -+$")
 _FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)')  # filename, function
 _UNINDENTED = re.compile(r"[^\s+]")
 _UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
@@ -38,8 +46,8 @@ class ChainLink:
 def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
     """Read structlog's ``dict_tracebacks`` list (outermost first) into a root-first chain.
 
-    An exception group contributes its first member's chain as the deeper cause: the
-    group itself says only that several things failed.
+    An exception group contributes every member's chain, in the group's order, beneath
+    the group itself (see :func:`chain_from_traceback_text`).
     """
     links: list[ChainLink] = []
     for stack in reversed(stacks):
@@ -47,8 +55,10 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
             continue
         if stack.get("is_group"):
             members = stack.get("exceptions")
-            if isinstance(members, list) and members and isinstance(members[0], list):
-                links.extend(chain_from_dict_tracebacks(members[0]))
+            if isinstance(members, list):
+                for member in members:
+                    if isinstance(member, list):
+                        links.extend(chain_from_dict_tracebacks(member))
         frames = stack.get("frames")
         names = (
             tuple([f"{f.get('filename') or ''}:{f.get('name') or ''}" for f in frames if isinstance(f, dict)])
@@ -60,13 +70,71 @@ def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
 
 
 def chain_from_traceback_text(text: str) -> Chain:
-    """Parse formatted traceback text; Python prints the root cause's block first."""
+    """Parse formatted traceback text; Python prints the root cause's block first.
+
+    An exception group (``+ Exception Group Traceback``) is a block whose members are
+    indented behind ``|``: each member's chain comes beneath the group, in the group's
+    order, so every member is a cause and its type is stored; the classifier then takes the
+    strongest evidence among them, the first member's on a tie.
+    """
+    if _GROUP_HEADER in text:
+        return _chain_with_groups(text)
     links = []
     for block in text.replace(_CONTEXT, _DIRECT_CAUSE).split(_DIRECT_CAUSE):
         link = _exception_of_block(block)
         if link is not None:
             links.append(link)
     return tuple(links)
+
+
+def _chain_with_groups(text: str) -> Chain:
+    """The slower parse for text with groups: blocks split only at unindented separators."""
+    links: list[ChainLink] = []
+    for block in _TOP_LEVEL_SEPARATOR.split(text):
+        header = _GROUP_HEADER_LINE.search(block)
+        if header is None:
+            link = _exception_of_block(block)
+            if link is not None:
+                links.append(link)
+            continue
+        own, members = _group_parts(block[header.end() :].splitlines(), len(header.group(1)))
+        for member in members:
+            links.extend(_member_chain(member))
+        link = _exception_of_block(own)
+        if link is not None:
+            links.append(link)
+    return tuple(links)
+
+
+def _group_parts(lines: list[str], indent: int) -> tuple[str, list[list[str]]]:
+    """A group block's own lines (un-indented) and each member's lines (still behind their ``|``).
+
+    Python draws the group's own lines as ``{indent}| …``, its first member's rule as
+    ``{indent}+-+-- 1 --``, the next ones and the closing rule at ``indent + 2``, and the
+    members' lines (a nested group's rules too) deeper than ``indent + 1``.
+    """
+    own_prefix, member_indent = " " * indent + "| ", " " * (indent + 2)
+    own: list[str] = []
+    members: list[list[str]] = []
+    for line in lines:
+        if line.startswith(" " * indent + "+-+") and not line[indent].isspace():
+            members.append([])
+        elif line.startswith(member_indent + "+-") and not line.startswith(member_indent + "+-+"):
+            if _MEMBER_START.search(line):
+                members.append([])
+        elif members and line.startswith(member_indent):
+            members[-1].append(line[len(member_indent) :])
+        elif not members and line.startswith(own_prefix.rstrip()):
+            own.append(line[len(own_prefix) :])
+    return "\n".join(own), members
+
+
+def _member_chain(lines: list[str]) -> Chain:
+    """One member's chain: a nested group (its rules at the member's margin) or plain traceback text."""
+    if any(line.startswith("+-+") for line in lines):
+        body = lines[1:] if lines and lines[0].startswith("| Exception Group Traceback") else lines
+        return _chain_with_groups("\n".join([_GROUP_HEADER, *body]))
+    return chain_from_traceback_text("\n".join([line[2:] if line.startswith("| ") else line[1:] for line in lines]))
 
 
 def chain_from_message(message: str, embedded_cause: re.Pattern[str]) -> Chain:

@@ -120,6 +120,9 @@ class Daemon:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what is in flight."""
+        if stop.is_set():
+            log.info("stopped before it joined the consumer group: nothing to store or commit")
+            return
         self.source = self._make_source(self.settings)
         self._running = True
         watcher = asyncio.create_task(self._note_stop(stop))

@@ -27,6 +27,7 @@ SELECT
     fingerprint,
     any(root_cause_type) AS root_cause_type,
     any(message_template) AS message_template,
+    argMax(root_cause_message, first_seen) AS example_message,  -- the latest, as stored (redacted)
     any(root_cause_frame) AS in_app_frame,
     count() AS failures,
     min(first_seen) AS group_first_seen,
