@@ -14,7 +14,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-COMPILED = ["correlator/patterns.py", "correlator/rootcause.py", "correlator/classify.py", "correlator/rows.py"]
+COMPILED = [f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "classify", "rows")]
 
 
 class BuildPyWithSchemas(build_py):

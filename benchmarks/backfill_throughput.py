@@ -27,20 +27,20 @@ from typing import Any
 
 import orjson
 
-from correlator.backfill import Loader, SourceRange, StopFlag, backfill_files, backfill_kafka
-from correlator.broker import LocalBroker
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.demo import produce
-from correlator.pipeline import stream_kinds
-from correlator.progress import JsonProgress
+from correlator.devkit.broker import LocalBroker
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import mixed_workload, write_run_folder
+from correlator.processing.batching import stream_kinds
+from correlator.processing.classify import Classifier
+from correlator.runtime.backfill import Loader, SourceRange, StopFlag, backfill_files, backfill_kafka
+from correlator.runtime.daemon import Daemon
+from correlator.runtime.progress import JsonProgress
 from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader, ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import mixed_workload, write_run_folder
 
 BATCH = 50_000
 
@@ -103,7 +103,7 @@ async def _run(calls: int, work: Path) -> dict[str, Any]:
         results["daemon_from_kafka"] = await _daemon_rate(settings, client, classifier, total)
 
         loader = _loader(client, "bench_kafka", classifier)
-        kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        kinds = stream_kinds(settings)
         tally = await backfill_kafka(loader, KafkaRangeReader(broker.bootstrap, BATCH), kinds, StopFlag())
         results["backfill_from_kafka"] = loader.rate(tally.records)
 

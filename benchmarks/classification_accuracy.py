@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from correlator.classify import RULES_PATH, Classifier
+from correlator.processing.classify import RULES_PATH, Classifier
 from tests.quality import accuracy_report, broad_report
 
 

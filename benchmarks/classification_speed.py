@@ -19,11 +19,12 @@ from collections.abc import Callable
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
-from correlator.events import LogEvent
-from correlator.redact import row_redactor
-from correlator.rows import ERROR_LEVELS, LOG_COLUMNS, chain_of, explain_log, log_row
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.redact import row_redactor
+from correlator.processing.rows import ERROR_LEVELS, chain_of, explain_log, log_row
+from correlator.records import LOG_TABLE, Provenance
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
 
@@ -80,7 +81,7 @@ def main() -> None:
             explain_log(decode(line, LogEvent, here), classifier)  # type: ignore[arg-type]
         return len(lines)
 
-    redact_row = row_redactor(LOG_COLUMNS)
+    redact_row = row_redactor(LOG_TABLE.columns)
     assert redact_row is not None
     built = [log_row(event, here, classifier) for event in events]  # type: ignore[arg-type]
 

@@ -17,7 +17,7 @@ import orjson
 import structlog
 
 from correlator import emit
-from correlator.broker import LocalBroker
+from correlator.devkit.broker import LocalBroker
 from correlator.sources.kafka import ensure_topics
 
 

@@ -27,11 +27,11 @@ import orjson
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.ownlogs import configure_logging
+from correlator.devkit.workload import POISON_MESSAGES, Workload, mixed_workload
+from correlator.runtime.ownlogs import configure_logging
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import POISON_MESSAGES, Workload, mixed_workload
 from tests import scenarios
 from tests.apache_kafka import ApacheKafka
 

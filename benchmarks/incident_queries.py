@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from correlator import incidents
+from correlator.commands import incidents
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.sql import render

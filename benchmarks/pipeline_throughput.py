@@ -40,15 +40,16 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from correlator.broker import LocalBroker
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance, decode
-from correlator.pipeline import LOGS, METRICS
+from correlator.devkit.broker import LocalBroker
+from correlator.devkit.workload import Workload, mixed_workload
+from correlator.formats.decode import decode
+from correlator.processing.batching import LOGS, METRICS
+from correlator.processing.classify import Classifier
+from correlator.records import Provenance
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import Workload, mixed_workload
 from tests.harness import DaemonProcess, query_warehouse
 
 PARTITIONS = 4
@@ -369,7 +370,9 @@ def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
     for kind, columns in tables:
         for start in range(0, len(columns[0]), INSERT_BATCH):
             chunk = [column[start : start + INSERT_BATCH] for column in columns]
-            client.insert(f"ceiling.{kind.table}", chunk, column_names=list(kind.columns), column_oriented=True)
+            client.insert(
+                f"ceiling.{kind.table.name}", chunk, column_names=list(kind.table.columns), column_oriented=True
+            )
             total += len(chunk[0])
     seconds = time.perf_counter() - started
     return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds),

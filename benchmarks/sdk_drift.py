@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
+from correlator.processing.classify import Classifier
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import Judged, judge
 

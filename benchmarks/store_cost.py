@@ -28,12 +28,13 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
-from correlator.pipeline import LOGS
+from correlator.devkit.workload import mixed_workload
+from correlator.formats.decode import decode
+from correlator.processing.batching import LOGS
+from correlator.processing.classify import Classifier
+from correlator.records import Provenance
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
-from correlator.workload import mixed_workload
 
 
 class Spinner:
@@ -82,10 +83,10 @@ def main() -> None:
     workload = mixed_workload(args.events // 8, failure_share=0.2, seed=9, steps_per_call=6)
     rows = [LOGS.build_row(decode(v, LOGS.model, Provenance("t", 0, i)), Provenance("t", 0, i), classifier)
             for i, v in enumerate(workload.logs)]  # fmt: skip
-    columns = list(LOGS.columns)
+    columns = list(LOGS.table.columns)
     client = connect(f"chdb://{Path(tempfile.mkdtemp()) / 'warehouse'}")
     migrate(client, "bench", retention_days=3650)
-    table = f"bench.{LOGS.table}"
+    table = f"bench.{LOGS.table.name}"
 
     def native() -> None:
         client.insert(table, rows, column_names=columns)

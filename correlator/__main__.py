@@ -1,3 +1,3 @@
-from correlator.cli import main
+from correlator.commands.cli import main
 
 main()

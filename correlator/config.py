@@ -1,12 +1,37 @@
-"""Settings: one typed object, built once at start-up from flags, environment and defaults."""
+"""Settings: one typed object, built once at start-up from flags, environment and defaults.
+
+It sits at the bottom of the package beside the records: every layer is handed its values
+(a source its Kafka security, the warehouse its view thresholds), so none imports another
+layer to read them, and this module imports none.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from correlator.warehouse.connection import embedded_url, redact_url
-from correlator.warehouse.sql import check_identifier
+from correlator.errors import ConfigurationError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_CREDENTIALS = re.compile(r"(?<=://)([^:/@]+):([^@]*)@")
+
+
+def check_identifier(name: str) -> str:
+    """Database names are spliced into DDL, so only plain identifiers are accepted."""
+    if not _IDENTIFIER.match(name):
+        raise ConfigurationError(f"{name!r} is not a valid ClickHouse database name (letters, digits, _)")
+    return name
+
+
+def redact_url(url: str) -> str:
+    """A DSN fit for logs and error messages: the password replaced by ***."""
+    return _CREDENTIALS.sub(r"\1:***@", url)
+
+
+def embedded_url(data_dir: Path) -> str:
+    """The embedded warehouse's DSN: its directory under the data directory."""
+    return f"chdb://{(data_dir / 'clickhouse').resolve()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +48,11 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if not 0 < self.spike_warn_rate <= self.spike_page_rate <= 1:
-            raise ValueError("spike rates must satisfy 0 < warn <= page <= 1")
+            raise ConfigurationError("spike rates must satisfy 0 < warn <= page <= 1")
         if self.spike_sustained_windows < 1 or self.spike_min_errors < 0:
-            raise ValueError("spike windows must be at least 1 and minimum errors not negative")
+            raise ConfigurationError("spike windows must be at least 1 and minimum errors not negative")
         if not 1 < self.cost_warn_factor <= self.cost_page_factor or self.spike_jump_factor <= 1:
-            raise ValueError("factors must be above 1, and the cost warn factor at most the page factor")
+            raise ConfigurationError("factors must be above 1, and the cost warn factor at most the page factor")
 
     def as_sql_values(self) -> dict[str, str]:
         values = {name: repr(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -54,13 +79,15 @@ class KafkaSecurity:
 
     def __post_init__(self) -> None:
         if self.protocol not in KAFKA_SECURITY_PROTOCOLS:
-            raise ValueError(f"the Kafka security protocol must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}")
+            raise ConfigurationError(
+                f"the Kafka security protocol must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}"
+            )
         if self.sasl_mechanism not in KAFKA_SASL_MECHANISMS:
-            raise ValueError(f"the Kafka SASL mechanism must be one of {', '.join(KAFKA_SASL_MECHANISMS)}")
+            raise ConfigurationError(f"the Kafka SASL mechanism must be one of {', '.join(KAFKA_SASL_MECHANISMS)}")
         if self.uses_sasl and not (self.sasl_username and self.sasl_password):
-            raise ValueError(f"{self.protocol} needs a SASL username and password")
+            raise ConfigurationError(f"{self.protocol} needs a SASL username and password")
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
-            raise ValueError("a client certificate needs its key, and a key its certificate")
+            raise ConfigurationError("a client certificate needs its key, and a key its certificate")
 
     @property
     def uses_sasl(self) -> bool:
@@ -83,13 +110,13 @@ class KafkaSecurity:
 def read_secret(value: str, path: Path | None, name: str) -> str:
     """A secret given directly, else read from a mounted file (trailing newline dropped); never both."""
     if value and path is not None:
-        raise ValueError(f"give {name} or its file, not both")
+        raise ConfigurationError(f"give {name} or its file, not both")
     if path is None:
         return value
     try:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
-        raise ValueError(f"cannot read the {name} file {path}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot read the {name} file {path}: {exc.strerror}") from None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -126,11 +153,11 @@ class Settings:
         if not self.clickhouse_url:
             object.__setattr__(self, "clickhouse_url", embedded_url(self.data_dir))
         if self.batch_max_records < 1 or self.batch_max_seconds <= 0:
-            raise ValueError("batch limits must be positive")
+            raise ConfigurationError("batch limits must be positive")
         if self.shutdown_grace_seconds <= 0:
-            raise ValueError("the shutdown grace period must be positive")
+            raise ConfigurationError("the shutdown grace period must be positive")
         if self.liveness_stall_seconds <= 0:
-            raise ValueError("the liveness stall time must be positive")
+            raise ConfigurationError("the liveness stall time must be positive")
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""

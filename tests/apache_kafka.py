@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from correlator.broker import free_port
+from correlator.devkit.broker import free_port
 
 LIB = Path(__file__).resolve().parents[1] / ".kafka" / "lib"
 FETCH = "tests/kafka/fetch_kafka.sh"

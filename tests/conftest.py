@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import LocalBroker
 from correlator.config import Settings
+from correlator.devkit.broker import LocalBroker
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
@@ -36,9 +36,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     since the install would go untested."""
     package = Path(__file__).resolve().parents[1] / "correlator"
     stale = [
-        source.name
-        for compiled in package.glob("*.so")
-        if (source := package / f"{compiled.name.split('.')[0]}.py").stat().st_mtime > compiled.stat().st_mtime
+        str(source.relative_to(package))
+        for compiled in package.rglob("*.so")
+        if (source := compiled.with_name(f"{compiled.name.split('.')[0]}.py")).stat().st_mtime
+        > compiled.stat().st_mtime
     ]
     if stale:
         pytest.exit(f"{', '.join(sorted(stale))} changed since compiled: run `.venv/bin/pip install -e .` again", 2)

@@ -20,9 +20,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from clickhouse_connect.driver.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Counters, Daemon
+from correlator.processing.classify import Classifier
+from correlator.runtime.daemon import Counters, Daemon
 from correlator.warehouse.writer import Warehouse
 
 
@@ -55,7 +55,7 @@ async def run_daemon(
 @contextlib.asynccontextmanager
 async def serving_daemon(settings: Settings, client: Client) -> AsyncIterator[tuple[Daemon, str]]:
     """A daemon in this process with its HTTP endpoints on a free port: yields it and their base URL."""
-    from correlator.ops.http import serving
+    from correlator.runtime.ops.http import serving
 
     daemon = Daemon(settings, Warehouse(client, settings.database), Classifier.from_file())
     stop = asyncio.Event()
@@ -211,8 +211,8 @@ def produce_elsewhere(bootstrap: str, logs_topic: str, metrics_topic: str, calls
     """
     script = (
         "import asyncio, sys, orjson\n"
-        "from correlator.demo import produce\n"
-        "from correlator.workload import mixed_workload\n"
+        "from correlator.devkit.demo import produce\n"
+        "from correlator.devkit.workload import mixed_workload\n"
         "bootstrap, logs, metrics, calls, seed = sys.argv[1:3] + sys.argv[3:4] + [int(a) for a in sys.argv[4:6]]\n"
         "w = mixed_workload(calls, seed=seed)\n"
         "ends = {t: asyncio.run(produce(bootstrap, t, v)) for t, v in ((logs, w.logs), (metrics, w.metrics))}\n"

@@ -13,7 +13,7 @@ import ssl
 import threading
 from types import TracebackType
 
-from correlator.broker import free_port
+from correlator.devkit.broker import free_port
 
 
 class TcpProxy:

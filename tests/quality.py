@@ -18,12 +18,13 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
+from correlator.devkit.workload import WRAPPER_MESSAGE, render_log
 from correlator.emit import LLMChatError
-from correlator.events import LogEvent
-from correlator.rows import explain_log
-from correlator.workload import WRAPPER_MESSAGE, render_log
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.rows import explain_log
+from correlator.records import Provenance
 from tests.corpus.broad import SPLIT_PATH, build_broad_cases, scenario_of, split_of
 from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
 

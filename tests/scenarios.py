@@ -22,14 +22,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import free_port
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.demo import produce
+from correlator.devkit.broker import free_port
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import Workload, mixed_workload
+from correlator.processing.classify import Classifier
+from correlator.runtime.daemon import Daemon
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import Workload, mixed_workload
 from tests.apache_kafka import ApacheKafka
 from tests.harness import (
     DaemonProcess,

@@ -21,17 +21,17 @@ import pytest
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
-from correlator.backfill import Loader, StopFlag, backfill_files, backfill_kafka
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.demo import produce
-from correlator.pipeline import stream_kinds
-from correlator.progress import JsonProgress
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload, write_run_folder
+from correlator.processing.batching import stream_kinds
+from correlator.processing.classify import Classifier
+from correlator.runtime.backfill import Loader, StopFlag, backfill_files, backfill_kafka
+from correlator.runtime.daemon import Daemon
+from correlator.runtime.progress import JsonProgress
 from correlator.sources.files import discover
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import POISON_MESSAGES, mixed_workload, write_run_folder
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import committed_offsets, query_warehouse, wait_until
@@ -229,7 +229,7 @@ def test_kafka_range_beside_the_live_daemon_leaves_its_offsets_and_views_alone(
 
         loader = _loader(warehouse, settings.database)
         reader = KafkaRangeReader(settings.kafka_bootstrap, 500)
-        kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        kinds = stream_kinds(settings)
         tally = await backfill_kafka(loader, reader, kinds, StopFlag(), since=datetime.fromtimestamp(mark, UTC))
         assert tally.records == total - sum(before.values())  # exactly the second half, by offsets-for-times
         assert await committed() == committed_before

@@ -8,10 +8,10 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance
-from correlator.pipeline import LOGS, Message, PartitionBatcher
+from correlator.processing.batching import LOGS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least

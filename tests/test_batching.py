@@ -6,9 +6,9 @@ from datetime import UTC
 
 import orjson
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.processing.batching import METRICS, PartitionBatcher, PartitionBatches
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
 
 
 def _message(offset: int, timestamp: str, value: bytes | None = None) -> Message:
@@ -60,3 +60,20 @@ def test_dead_letters_stay_in_their_offset_range():
     batch = batcher.take()
     assert batch is not None
     assert (batch.first_offset, batch.last_offset, len(batch.rows), len(batch.dead_letters)) == (0, 2, 2, 1)
+
+
+def test_partition_batches_hand_out_closed_and_open_batches_together_and_forget_what_is_dropped():
+    batches: PartitionBatches[str] = PartitionBatches(Classifier.from_file(), max_records=3)
+    batches.begin("a", METRICS)
+    batches.begin("b", METRICS)
+    batches.add("a", [_message(o, "2026-11-22T10:00:00Z") for o in range(5)])  # one closed (0-2), one open (3-4)
+    batches.add("b", [_message(o, "2026-11-22T10:00:00Z") for o in range(2)])
+    assert batches.waiting() == 7 and batches.any_due(linger_seconds=3600)
+
+    taken = batches.take(["a"])
+    assert [(key, b.first_offset, b.last_offset) for key, b in taken] == [("a", 0, 2), ("a", 3, 4)]
+    assert batches.started("a") and batches.waiting() == 2 and not batches.any_due(linger_seconds=3600)
+
+    batches.drop(["b"])
+    assert batches.partitions() == {"a"} and batches.waiting() == 0
+    assert batches.take(["a"], end=True) == [] and batches.partitions() == set()

@@ -24,7 +24,7 @@ def test_every_label_is_at_least_90_percent(report: dict):
 
 
 def test_every_taxonomy_label_is_in_the_corpus(report: dict):
-    from correlator.classify import Classifier
+    from correlator.processing.classify import Classifier
 
     taxonomy = set(Classifier.from_file().taxonomy) - {"unknown"}
     assert taxonomy <= set(report["per_label"])

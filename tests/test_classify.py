@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from correlator.classify import Classifier, RulesError
-from correlator.rootcause import ChainLink
+from correlator.processing.classify import Classifier, RulesError
+from correlator.processing.rootcause import ChainLink
 
 WRAPPER = ChainLink("ValueError", "LLM chat interaction failed.")
 
@@ -69,7 +69,7 @@ def test_every_decision_names_its_rule(classifier: Classifier):
 def test_rules_naming_a_class_outside_the_taxonomy_are_refused():
     import orjson
 
-    from correlator.classify import RULES_PATH
+    from correlator.processing.classify import RULES_PATH
 
     rules = orjson.loads(RULES_PATH.read_bytes())
     rules["rules"].append({"id": "bad", "tier": "message", "class": "made_up", "patterns": ["x"]})

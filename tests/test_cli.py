@@ -94,6 +94,20 @@ def test_a_server_dsn_goes_to_the_server_and_its_password_is_never_printed(tmp_p
     assert not (tmp_path / "clickhouse").exists()
 
 
+def test_an_error_says_what_happened_and_what_to_do_with_the_documented_exit_code(tmp_path: Path):
+    rules = tmp_path / "rules.json"
+    rules.write_text("{not json", encoding="utf-8")
+    broken_rules = correlator("classify", "--rules", str(rules), stdin=b'{"message": "x"}\n')
+    assert broken_rules.returncode == 1
+    assert b"invalid rules file" in broken_rules.stderr and b"what to do: " in broken_rules.stderr
+    bad_setting = correlator("migrate", "--database", "no-dashes", env={"CORRELATOR_DATA_DIR": str(tmp_path)})
+    assert bad_setting.returncode == 2
+    assert b"not a valid ClickHouse database name" in bad_setting.stderr
+    unmigrated = correlator("lookup", "e-1", env={"CORRELATOR_DATA_DIR": str(tmp_path)})
+    assert unmigrated.returncode == 1
+    assert b"the query failed" in unmigrated.stderr and b"what to do: run `correlator migrate`" in unmigrated.stderr
+
+
 def test_an_embedded_warehouse_in_use_gets_a_clear_error(tmp_path: Path):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom correlator.warehouse.connection import connect\n"

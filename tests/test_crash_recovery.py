@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.decode import Provenance
-from correlator.demo import produce
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import mixed_workload
+from correlator.processing.batching import METRICS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import mixed_workload
 from tests import scenarios
 from tests.conftest import rows
 from tests.harness import query_warehouse, run_daemon, stored_at_least

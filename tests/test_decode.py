@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from correlator.decode import DeadLetter, Provenance, decode
-from correlator.events import LogEvent, UsageMetric
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.records import DeadLetter, Provenance
 
 HERE = Provenance("app-logs", 0, 42, 1_700_000_000_000)
 

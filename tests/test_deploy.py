@@ -18,10 +18,10 @@ import yaml
 from clickhouse_connect.driver.client import Client
 from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
 
-from correlator.classify import RULES_PATH
 from correlator.config import Settings
-from correlator.demo import produce
-from correlator.workload import POISON_MESSAGES, mixed_workload
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
+from correlator.processing.classify import RULES_PATH
 from tests.harness import get, samples, serving_daemon, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,7 +174,7 @@ def test_the_validation_rejects_an_unknown_field(name: str):
 
 
 def _cli_envvars() -> set[str]:
-    from correlator.cli import main
+    from correlator.commands.cli import main
 
     names = {param.envvar for param in main.params if isinstance(param.envvar, str)}
     for command in main.commands.values():

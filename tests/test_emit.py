@@ -12,8 +12,8 @@ import structlog
 from clickhouse_connect.driver.client import Client
 
 from correlator import emit
-from correlator.broker import LocalBroker
 from correlator.config import Settings
+from correlator.devkit.broker import LocalBroker
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 

@@ -14,7 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 
 from correlator import emit
-from correlator.broker import LocalBroker
+from correlator.devkit.broker import LocalBroker
 from correlator.emit.tracing import opentelemetry_context
 from correlator.sources.kafka import ensure_topics
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from correlator.classify import Classifier
 from correlator.emit import LLMChatError
-from correlator.rootcause import ChainLink, extend_with_embedded_causes
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import ChainLink, extend_with_embedded_causes
 
 
 def test_llm_chat_error_carries_id_and_cause_and_is_a_value_error():

@@ -10,9 +10,16 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.demo import produce
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import (
+    FAILURES,
+    POISON_MESSAGES,
+    WRAPPER_STYLES,
+    masked_exception,
+    mixed_workload,
+    render_log,
+)
 from correlator.emit import new_error_id
-from correlator.workload import FAILURES, POISON_MESSAGES, WRAPPER_STYLES, masked_exception, mixed_workload, render_log
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from correlator.events import EVENT_SCHEMAS_DIR, json_schemas
+from correlator.formats.events import EVENT_SCHEMAS_DIR, json_schemas
 
 
 def test_published_event_schemas_match_the_contracts():
@@ -12,7 +12,7 @@ def test_published_event_schemas_match_the_contracts():
         published = orjson.loads((EVENT_SCHEMAS_DIR / f"{name}.schema.json").read_bytes())
         assert published == schema, (
             f"schemas/events/{name}.schema.json is stale: run "
-            "python -c 'from correlator.events import write_json_schemas; write_json_schemas()'"
+            "python -c 'from correlator.formats.events import write_json_schemas; write_json_schemas()'"
         )
 
 

@@ -9,7 +9,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.workload import mixed_workload
+from correlator.devkit.workload import mixed_workload
 from tests import scenarios
 from tests.apache_kafka import ApacheKafka
 from tests.conftest import rows

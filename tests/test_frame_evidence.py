@@ -10,12 +10,13 @@ import traceback
 import orjson
 import pytest
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance, decode
-from correlator.events import LogEvent
-from correlator.rootcause import ChainLink
-from correlator.rows import explain_log
-from correlator.workload import masked_exception, render_log
+from correlator.devkit.workload import masked_exception, render_log
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import ChainLink
+from correlator.processing.rows import explain_log
+from correlator.records import Provenance
 from tests.quality import NOW
 
 HERE = Provenance("test", 0, 0)

@@ -8,12 +8,13 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from correlator.classify import Classifier
-from correlator.decode import DeadLetter, Provenance, decode
-from correlator.events import LogEvent, UsageMetric
-from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
-from correlator.rootcause import chain_from_dict_tracebacks, chain_from_message, chain_from_traceback_text
-from correlator.rows import chain_of_text
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import chain_from_dict_tracebacks, chain_from_message, chain_from_traceback_text
+from correlator.processing.rows import chain_of_text
+from correlator.records import DeadLetter, Message, Provenance
 
 CLASSIFIER = Classifier.from_file()
 HERE = Provenance("fuzz", 0, 0, 1_763_805_600_000)

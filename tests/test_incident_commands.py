@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from clickhouse_connect.driver.client import Client
 
-from correlator.cli import main
+from correlator.commands.cli import main
 from correlator.config import Settings
-from correlator.demo import produce
-from correlator.workload import Workload, mixed_workload
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import Workload, mixed_workload
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 

@@ -10,9 +10,9 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.demo import produce
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import render_log
 from correlator.emit import new_error_id
-from correlator.workload import render_log
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -160,7 +160,7 @@ def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
 ):
     from click.testing import CliRunner
 
-    from correlator.cli import main
+    from correlator.commands.cli import main
 
     result = CliRunner().invoke(main, ["incidents", "--since", "4h", "--json", "--clickhouse", settings.clickhouse_url,
                                        "--database", settings.database])  # fmt: skip
@@ -182,7 +182,7 @@ def _report_dom(settings: Settings, since: str, tmp_path) -> str:
 
     from click.testing import CliRunner
 
-    from correlator.cli import main
+    from correlator.commands.cli import main
 
     output = tmp_path / "report.html"
     result = CliRunner().invoke(main, ["report", "--since", since, "-o", str(output), "--clickhouse",

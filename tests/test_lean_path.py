@@ -18,15 +18,17 @@ from typing import Any
 import orjson
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.lean import plain_log_row
-from correlator.pipeline import LOGS, Batch, Message, PartitionBatcher
-from correlator.redact import row_redactor, rows_redactor
-from correlator.rows import CLOCK_SKEW, LOG_COLUMNS
+from correlator.devkit.workload import mixed_workload
+from correlator.formats.decode import parse
+from correlator.formats.events import LogEvent, input_keys
+from correlator.processing.batching import LOGS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.processing.lean import plain_log_row
+from correlator.processing.redact import row_redactor, rows_redactor
+from correlator.processing.rows import CLOCK_SKEW
+from correlator.records import LOG_TABLE, Batch, DeadLetter, Message, Provenance
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import mixed_workload
 
 GENERAL = replace(LOGS, lean_row=None)
 BROKER_MS = int(time.time() * 1000) - 60_000
@@ -52,14 +54,11 @@ MESSAGES = [
     "step finished", "llm call started", "LLM chat interaction failed [4c2a64973bcd]: RateLimitError: Error code: 429",
     "An error occurred: TimeoutError: The read operation timed out", "  padded  ", "",
 ]  # fmt: skip
+# the keys the event contract reads each field from, as the lean path takes them
 ALIASES = {
-    "timestamp": ["timestamp", "@timestamp", "time", "asctime", "created"],
-    "message": ["event", "message", "msg"],
-    "level": ["level", "levelname", "severity", "log.level"],
-    "logger": ["logger", "name", "logger_name"],
-    "service": ["service", "service_name", "service.name"],
-    "trace_id": ["trace_id", "traceId", "otelTraceID"],
-    "span_id": ["span_id", "spanId", "otelSpanID"],
+    field: keys
+    for field, keys in input_keys(LogEvent).items()
+    if field in ("timestamp", "message", "level", "logger", "service", "trace_id", "span_id")
 }
 LEVELS = ["info", "INFO", "Warning", "debug", "error", "CRITICAL", "exception", "", 5]
 BAD = [b"", b"not json", b"[1, 2]", b'"a string"', b"5", b"\xff\xfe{}", b'{"event": "x", "model": null}',
@@ -121,7 +120,9 @@ def _batches(kind: Any, lines: list[bytes], chunk: int) -> list[Batch]:
 
 def test_the_corpus_takes_both_paths():
     lines, classifier, latest = corpus(), Classifier.from_file(), datetime.now(UTC) + CLOCK_SKEW
-    lean = [plain_log_row(line, Provenance("t", 0, 0, BROKER_MS), classifier, latest) for line in lines]
+    here = Provenance("t", 0, 0, BROKER_MS)
+    documents = [parse(line, here) for line in lines]
+    lean = [None if isinstance(d, DeadLetter) else plain_log_row(d, here, classifier, latest) for d in documents]
     taken = sum(row is not None for row in lean)
     assert 0.2 * len(lines) < taken < 0.8 * len(lines)
 
@@ -142,8 +143,8 @@ def test_lean_and_general_paths_build_the_same_batches():
 def test_one_scan_redaction_masks_exactly_what_row_by_row_redaction_masks():
     lines = corpus()
     rows = [row for batch in _batches(GENERAL, lines, 500) for row in batch.rows]
-    one_by_one = row_redactor(LOG_COLUMNS)
-    all_at_once = rows_redactor(LOG_COLUMNS)
+    one_by_one = row_redactor(LOG_TABLE.columns)
+    all_at_once = rows_redactor(LOG_TABLE.columns)
     assert one_by_one is not None and all_at_once is not None
     assert all_at_once(rows) == [one_by_one(row) for row in rows]
 

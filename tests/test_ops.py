@@ -9,8 +9,8 @@ import orjson
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.demo import produce
-from correlator.workload import POISON_MESSAGES, mixed_workload
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import get, samples, serving_daemon, total, wait_until

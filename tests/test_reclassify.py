@@ -12,11 +12,11 @@ from pathlib import Path
 import orjson
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import RULES_PATH, Classifier
+from correlator.commands.reclassify import reclassify
 from correlator.config import Settings
-from correlator.demo import produce
-from correlator.reclassify import reclassify
-from correlator.workload import mixed_workload
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import mixed_workload
+from correlator.processing.classify import RULES_PATH, Classifier
 from tests.conftest import rows
 from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
 

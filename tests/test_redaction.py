@@ -12,13 +12,14 @@ from clickhouse_connect.driver.client import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from correlator.classify import Classifier
+from correlator import redaction
 from correlator.config import Settings
-from correlator.decode import Provenance
-from correlator.demo import produce
-from correlator.pipeline import LOGS, METRICS, Message, PartitionBatcher
-from correlator.redact import _CARD_PATTERN, _PATTERNS, _RULES, _mask_card, prompt_digest, redact
-from correlator.workload import AuthenticationError, masked_exception, render_log
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import AuthenticationError, masked_exception, render_log
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.processing.redact import prompt_digest, redact
+from correlator.records import Message, Provenance
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
@@ -47,19 +48,13 @@ def test_secrets_and_personal_data_are_masked(text: str, expected: str | None):
     assert redact(text) == (text if expected is None else expected)
 
 
-def _redact_without_precheck(text: str) -> str:
-    for pattern, (_, _, replacement) in zip(_PATTERNS, _RULES, strict=True):
-        text = pattern.sub(replacement, text)
-    return _CARD_PATTERN.sub(_mask_card, text)
-
-
 _pieces = st.sampled_from([API_KEY, f"Bearer {BEARER}", EMAIL, CARD, "token=abcd1234", " ", "\n", "é", "4111"])
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=40), _pieces), max_size=8).map("".join))
 def test_the_one_pass_precheck_never_skips_what_the_patterns_would_mask(text: str):
-    assert redact(text) == _redact_without_precheck(text)
+    assert redact(text) == redaction.redact(text)
 
 
 def _raise_auth_with_secrets() -> None:
@@ -80,7 +75,7 @@ def test_rows_are_redacted_after_classification_has_read_the_evidence():
     [row] = batch.rows
     stored = orjson.dumps(row, default=str).decode()
     assert not any(secret in stored for secret in SECRETS), stored
-    values = dict(zip(LOGS.columns, row, strict=True))
+    values = dict(zip(LOGS.table.columns, row, strict=True))
     assert values["error_class"] == "auth"  # the label came from the unredacted chain
     assert values["attributes"]["prompt"] == "hello"
 
@@ -92,7 +87,7 @@ def test_prompts_can_be_hashed_and_redaction_turned_off():
     plain = PartitionBatcher(LOGS, Classifier.from_file(), max_records=10, redact=False)
     plain.add([Message(line, Provenance("app-logs", 0, 0))])
     [hashed_row], [plain_row] = hashed.take().rows, plain.take().rows  # type: ignore[union-attr]
-    attributes = dict(zip(LOGS.columns, hashed_row, strict=True))["attributes"]
+    attributes = dict(zip(LOGS.table.columns, hashed_row, strict=True))["attributes"]
     assert attributes["prompt"] == prompt_digest("What is my card number?")
     assert attributes["output"] == prompt_digest("It is 4111 1111 1111 1111")
     assert API_KEY in orjson.dumps(plain_row, default=str).decode()
@@ -153,6 +148,6 @@ def test_frame_locals_are_never_stored_from_dict_or_text_tracebacks():
     batch = batcher.take()
     assert batch is not None
     for row in batch.rows:
-        values = dict(zip(LOGS.columns, row, strict=True))
+        values = dict(zip(LOGS.table.columns, row, strict=True))
         assert "my private question" not in values["traceback"] and "call_model" in values["traceback"]
         assert values["error_class"] == "timeout"

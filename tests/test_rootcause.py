@@ -8,9 +8,14 @@ import traceback
 import orjson
 import pytest
 
-from correlator.classify import Classifier
-from correlator.rootcause import ChainLink, chain_from_dict_tracebacks, chain_from_message, chain_from_traceback_text
-from correlator.workload import FAILURES, masked_exception, render_log
+from correlator.devkit.workload import FAILURES, masked_exception, render_log
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import (
+    ChainLink,
+    chain_from_dict_tracebacks,
+    chain_from_message,
+    chain_from_traceback_text,
+)
 
 
 def _formatted(exc: BaseException) -> str:

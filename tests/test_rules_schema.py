@@ -8,7 +8,7 @@ import jsonschema
 import orjson
 import pytest
 
-from correlator.classify import RULES_PATH, RULES_SCHEMA_PATH, Classifier, RulesError
+from correlator.processing.classify import RULES_PATH, RULES_SCHEMA_PATH, Classifier, RulesError
 
 
 @pytest.fixture(scope="module")

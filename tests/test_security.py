@@ -28,12 +28,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from clickhouse_connect.driver.client import Client
 
-from correlator.broker import LocalBroker, free_port
 from correlator.config import KafkaSecurity, Settings, read_secret
-from correlator.daemon import KafkaUnavailable
-from correlator.demo import produce
+from correlator.devkit.broker import LocalBroker, free_port
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import mixed_workload
+from correlator.runtime.daemon import KafkaUnavailable
 from correlator.sources.kafka import KafkaSource, ensure_topics, security_options
-from correlator.workload import mixed_workload
 from tests.apache_kafka import SASL_PASSWORD, SASL_USER, ApacheKafka
 from tests.certs import Certificates, make_certificates
 from tests.conftest import rows

@@ -14,13 +14,13 @@ import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon, ShutdownTimeout
-from correlator.demo import produce
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import mixed_workload
+from correlator.processing.classify import Classifier
+from correlator.runtime.daemon import Daemon, ShutdownTimeout
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import mixed_workload
 from tests.conftest import rows
 from tests.harness import (
     DaemonProcess,

@@ -8,10 +8,10 @@ import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from correlator import incidents
-from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher
+from correlator.commands import incidents
+from correlator.processing.batching import METRICS, PartitionBatcher
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
 from correlator.warehouse.writer import Warehouse
 from tests.conftest import rows
 

@@ -9,13 +9,13 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.demo import produce
+from correlator.devkit.demo import produce
+from correlator.devkit.workload import render_log
+from correlator.processing.classify import Classifier
+from correlator.runtime.daemon import Daemon
 from correlator.warehouse.failures import error_code, is_permanent
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import render_log
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import committed_offsets, samples, total, wait_until

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from correlator.tables import print_table
+from correlator.commands.tables import print_table
 
 
 def _render(headers: tuple[str, ...], rows: list[tuple[object, ...]], width: int = 80) -> list[str]:

@@ -7,11 +7,11 @@ import logging
 
 import pytest
 
-from correlator.classify import Classifier
-from correlator.events import LogEvent
-from correlator.rows import explain_log
+from correlator.devkit.workload import FAILURES, masked_exception
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.rows import explain_log
 from correlator.sources.textlog import DEFAULT_FORMAT, compile_format, parse_text_log
-from correlator.workload import FAILURES, masked_exception
 
 
 def _log_text(log_format: str = DEFAULT_FORMAT) -> str:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from correlator.timebounds import parse_time_bound
+from correlator.commands.timebounds import parse_time_bound
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

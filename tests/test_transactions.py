@@ -19,13 +19,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from clickhouse_connect.driver.client import Client
 from confluent_kafka import Producer
 
-from correlator.backfill import Loader, StopFlag, backfill_kafka
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.daemon import Daemon
-from correlator.decode import Provenance
-from correlator.pipeline import METRICS, Message, PartitionBatcher, stream_kinds
-from correlator.progress import JsonProgress
+from correlator.processing.batching import METRICS, PartitionBatcher, stream_kinds
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
+from correlator.runtime.backfill import Loader, StopFlag, backfill_kafka
+from correlator.runtime.daemon import Daemon
+from correlator.runtime.progress import JsonProgress
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
 from tests.clock import hours_ago
@@ -232,7 +232,7 @@ def test_a_backfill_loads_only_committed_records_and_ends_before_a_transaction_s
             loader = Loader(Warehouse(warehouse, settings.database), Classifier.from_file(), 1_000,
                             JsonProgress("test", "records", io.StringIO()))  # fmt: skip
             reader = KafkaRangeReader(settings.kafka_bootstrap, 500)
-            kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+            kinds = stream_kinds(settings)
             async with asyncio.timeout(60):
                 tally = await backfill_kafka(loader, reader, kinds, StopFlag())
             assert await end_offsets(settings.kafka_bootstrap, settings.metrics_topic) != ends  # still open

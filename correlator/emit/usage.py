@@ -7,7 +7,7 @@ from typing import Any
 
 from correlator.emit.setup import Emitter, current_emitter
 from correlator.emit.tracing import current_trace
-from correlator.redact import redact
+from correlator.redaction import redact
 
 
 def record_usage_metric(

@@ -16,8 +16,8 @@ from typing import BinaryIO, cast
 
 import orjson
 
-from correlator.decode import Provenance
-from correlator.pipeline import LOGS, METRICS, Message, StreamKind
+from correlator.errors import InputError
+from correlator.records import LOG_STREAM, METRIC_STREAM, Message, Provenance
 from correlator.sources.textlog import DEFAULT_FORMAT, parse_text_log
 
 FILE_SOURCE_PREFIX = "file:"
@@ -26,14 +26,15 @@ _TEXT_SUFFIXES = (".txt", ".log")
 _METRICS_HINTS = ("usage", "metric")
 
 
-class FileSourceError(ValueError):
+class FileSourceError(InputError):
     """A path that cannot be loaded: it does not exist, or holds no file correlator reads."""
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     path: Path
-    kind: StreamKind
+    #: which stream its records belong to (a name: what they become is the pipeline's business)
+    stream: str
     is_text_log: bool
 
     @property
@@ -64,8 +65,7 @@ def discover(paths: Iterable[Path]) -> list[Run]:
                 found.setdefault(candidate.parent, []).append(source_file)
     runs = []
     for folder, files in sorted(found.items()):
-        kinds = {f.kind for f in files}
-        if kinds == {LOGS, METRICS}:
+        if {f.stream for f in files} == {LOG_STREAM, METRIC_STREAM}:
             runs.append(Run(str(folder), tuple(sorted(files, key=lambda f: f.path))))
         else:
             runs.extend(Run(str(f.path), (f,)) for f in files)
@@ -81,17 +81,17 @@ def _source_file(path: Path, explicit: bool) -> SourceFile | None:
         return None
     first = _first_line(path)
     is_json = name.endswith(_JSON_SUFFIXES) or first.startswith(b"{")
-    return SourceFile(path, _kind_of(name, first) if is_json else LOGS, is_text_log=not is_json)
+    return SourceFile(path, _stream_of(name, first) if is_json else LOG_STREAM, is_text_log=not is_json)
 
 
-def _kind_of(name: str, first_line: bytes) -> StreamKind:
+def _stream_of(name: str, first_line: bytes) -> str:
     """A usage-metrics row says whether the call succeeded; a log line says what happened."""
     try:
         document = orjson.loads(first_line)
     except orjson.JSONDecodeError:
-        return METRICS if any(hint in name for hint in _METRICS_HINTS) else LOGS
+        return METRIC_STREAM if any(hint in name for hint in _METRICS_HINTS) else LOG_STREAM
     is_metric = isinstance(document, dict) and "success" in document and not {"event", "message"} & document.keys()
-    return METRICS if is_metric else LOGS
+    return METRIC_STREAM if is_metric else LOG_STREAM
 
 
 def _open(path: Path) -> BinaryIO:

@@ -21,8 +21,8 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.helpers import create_ssl_context
 
 from correlator.config import KafkaSecurity
-from correlator.decode import Provenance
-from correlator.pipeline import Message
+from correlator.errors import InputError
+from correlator.records import Message, Provenance
 
 PLAINTEXT = KafkaSecurity()
 # an upstream exactly-once pipeline's aborted writes are not events
@@ -208,7 +208,7 @@ class KafkaRangeReader:
         cluster = await self.consumer._client.fetch_all_metadata()
         missing = sorted(set(topics) - cluster.topics())
         if missing:
-            raise ValueError(f"no such topic: {', '.join(missing)}")
+            raise InputError(f"no such topic: {', '.join(missing)}")
         return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
 
     async def ranges_by_time(

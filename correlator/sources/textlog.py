@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from correlator.errors import ConfigurationError
+
 DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 _FIELD = re.compile(r"%\((?P<name>\w+)\)(?P<flags>[-#0 +]*\d*(?:\.\d+)?)(?P<kind>[sdfr])")
@@ -49,7 +51,7 @@ def compile_format(log_format: str) -> re.Pattern[str]:
     pattern.append(re.escape(log_format[position:]))
     if "(?P<message>" in "".join(pattern):
         return re.compile("^" + "".join(pattern) + "$")
-    raise ValueError(f"the log format {log_format!r} has no %(message)s field")
+    raise ConfigurationError(f"the log format {log_format!r} has no %(message)s field")
 
 
 def parse_text_log(lines: Iterable[str], log_format: str = DEFAULT_FORMAT) -> Iterator[TextRecord]:

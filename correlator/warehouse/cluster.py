@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-from correlator.warehouse.sql import check_identifier, render, statements
+from correlator.config import check_identifier
+from correlator.errors import ConfigurationError
+from correlator.warehouse.sql import render, statements
 
 _CREATE_DATABASE = re.compile(r"^(CREATE DATABASE IF NOT EXISTS \w+)", re.MULTILINE)
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", re.MULTILINE)
@@ -25,7 +27,7 @@ SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": 
 DEFAULT_SHARDING_KEY = "rand()"
 
 
-class ClusterSchemaError(ValueError):
+class ClusterSchemaError(ConfigurationError):
     """A statement cluster mode does not know how to run ON CLUSTER."""
 
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import fcntl
-import re
 from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+from correlator.config import redact_url
+from correlator.errors import WarehouseError, WarehouseTransientError
 
-class WarehouseError(RuntimeError):
-    """The warehouse could not be opened or answered with an error."""
-
-
-_CREDENTIALS = re.compile(r"(?<=://)([^:/@]+):([^@]*)@")
-
-
-def redact_url(url: str) -> str:
-    """A DSN fit for logs and error messages: the password replaced by ***."""
-    return _CREDENTIALS.sub(r"\1:***@", url)
-
-
-def embedded_url(data_dir: Path) -> str:
-    return f"chdb://{(data_dir / 'clickhouse').resolve()}"
+__all__ = ["WarehouseError", "connect"]
 
 
 def connect(url: str, user: str = "", password: str = "") -> Client:
@@ -51,7 +39,7 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
             reason = redact_url(str(exc)).replace(url, redact_url(url))
             if password:
                 reason = reason.replace(password, "***")
-        raise WarehouseError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
+        raise WarehouseTransientError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
 
 
 def _locked_by_another_process(directory: Path) -> bool:

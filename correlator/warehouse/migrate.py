@@ -9,6 +9,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
+from correlator.errors import ConfigurationError
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
 from correlator.warehouse.sql import render, statements
@@ -42,7 +43,7 @@ def migrate(
     ``cluster``, every statement runs ON CLUSTER on Replicated tables behind Distributed ones.
     """
     if retention_days < 1:
-        raise ValueError("retention must be at least one day")
+        raise ConfigurationError("retention must be at least one day")
     _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days, cluster)
     done = applied_versions(client, database)
     applied, skipped = [], []

@@ -6,16 +6,8 @@ import re
 from functools import cache
 from string import Template
 
+from correlator.config import check_identifier
 from correlator.schemas_dir import SCHEMAS_DIR
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-def check_identifier(name: str) -> str:
-    """Database names are spliced into DDL, so only plain identifiers are accepted."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"{name!r} is not a valid ClickHouse database name (letters, digits, _)")
-    return name
 
 
 @cache

@@ -14,12 +14,11 @@ import orjson
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
-from correlator.decode import DeadLetter, Provenance
-from correlator.pipeline import Batch, StreamKind
-from correlator.rows import DEAD_LETTER_COLUMNS
+from correlator.config import check_identifier
+from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, Table
 from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.migrate import pending_migrations
-from correlator.warehouse.sql import check_identifier, render
+from correlator.warehouse.sql import render
 
 # the server's message kept with a refused row (it quotes the expression and the values)
 REFUSAL_DETAIL_CHARS = 2_000
@@ -42,12 +41,12 @@ class Warehouse:
         (tens of milliseconds), so partitions flushed at the same moment share them.
         """
         self._store_dead_letters(batches)
-        groups: dict[tuple[StreamKind, date | None], list[Batch]] = {}
+        groups: dict[tuple[Table, date | None], list[Batch]] = {}
         for batch in batches:
             if batch.rows:
-                groups.setdefault((batch.kind, batch.day), []).append(batch)
-        for (kind, _), group in groups.items():
-            self._insert(kind.table, [row for batch in group for row in batch.rows], kind.columns, _token(group))
+                groups.setdefault((batch.table, batch.day), []).append(batch)
+        for (table, _), group in groups.items():
+            self._insert(table, [row for batch in group for row in batch.rows], _token(group))
 
     def store_apart(self, batches: Sequence[Batch], mask: Callable[[str], str] = str) -> int:
         """Store batches the warehouse refused together: each alone, split until the refused rows are found.
@@ -62,25 +61,22 @@ class Warehouse:
         self._store_dead_letters(batches)
         refused_by_batch = []
         for batch in batches:
-            refused = self._refused_rows(batch.kind, batch.rows, batch.dedup_token)
-            letters = [_refused_letter(batch.kind, row, mask(message)) for row, message in refused]
+            refused = self._refused_rows(batch.table, batch.rows, batch.dedup_token)
+            letters = [_refused_letter(batch.table, row, mask(message)) for row, message in refused]
             if letters:
-                self._insert("dead_letter_log", _dead_letter_rows(letters), DEAD_LETTER_COLUMNS,
-                             batch.dedup_token + ":refused")  # fmt: skip
+                self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), batch.dedup_token + ":refused")
             refused_by_batch.append((batch, {id(row) for row, _ in refused}, letters))
         for batch, refused_rows, letters in refused_by_batch:
             batch.rows = [row for row in batch.rows if id(row) not in refused_rows]
             batch.dead_letters.extend(letters)
         return sum(len(letters) for _, _, letters in refused_by_batch)
 
-    def _refused_rows(
-        self, kind: StreamKind, rows: list[tuple[Any, ...]], token: str
-    ) -> list[tuple[tuple[Any, ...], str]]:
+    def _refused_rows(self, table: Table, rows: list[tuple[Any, ...]], token: str) -> list[tuple[tuple[Any, ...], str]]:
         """Insert ``rows``, halving what is permanently refused; the refused rows with the server's message."""
         if not rows:
             return []
         try:
-            self._insert(kind.table, rows, kind.columns, token)
+            self._insert(table, rows, token)
             return []
         except Exception as exc:
             if not is_permanent(exc):
@@ -88,17 +84,18 @@ class Warehouse:
             if len(rows) == 1:
                 return [(rows[0], str(exc))]
         half = len(rows) // 2
-        return self._refused_rows(kind, rows[:half], token + "/0") + self._refused_rows(kind, rows[half:], token + "/1")
+        first, second = rows[:half], rows[half:]
+        return self._refused_rows(table, first, token + "/0") + self._refused_rows(table, second, token + "/1")
 
     def _store_dead_letters(self, batches: Sequence[Batch]) -> None:
         """The batches' dead letters in one insert, under a token of the batches (the same on every retry)."""
         dead = [b for b in batches if b.dead_letters]
         if dead:
             letters = [d for b in dead for d in b.dead_letters]
-            self._insert("dead_letter_log", _dead_letter_rows(letters), DEAD_LETTER_COLUMNS, _token(dead) + ":dead")
+            self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), _token(dead) + ":dead")
 
-    def _insert(self, table: str, rows: list, columns: tuple[str, ...], token: str) -> None:  # type: ignore[type-arg]
-        name = f"{self.database}.{table}"
+    def _insert(self, table: Table, rows: list, token: str) -> None:  # type: ignore[type-arg]
+        name, columns = f"{self.database}.{table.name}", table.columns
         types = self._column_types.get((name, columns))
         if types is None:
             # asked once: unless told the types, clickhouse-connect describes the table before every insert
@@ -154,10 +151,10 @@ def _dead_letter_rows(letters: Sequence[DeadLetter]) -> list[list[Any]]:
     ]
 
 
-def _refused_letter(kind: StreamKind, row: tuple[Any, ...], message: str) -> DeadLetter:
+def _refused_letter(table: Table, row: tuple[Any, ...], message: str) -> DeadLetter:
     """A row the warehouse refused, as a dead letter: the row's columns as JSON, the server's reason."""
-    topic, partition, offset = row[-3:]  # every table's row ends with where its message came from
-    raw = orjson.dumps(dict(zip(kind.columns, row, strict=True)), default=str)
+    topic, partition, offset = (row[table.position(column)] for column in ("topic", "partition", "offset"))
+    raw = orjson.dumps(dict(zip(table.columns, row, strict=True)), default=str)
     return DeadLetter(Provenance(topic, partition, offset), "refused", message[:REFUSAL_DETAIL_CHARS], raw)
 
 

@@ -17,7 +17,6 @@ import click
 import orjson
 import structlog
 
-from correlator.classify import RULES_PATH, Classifier, RulesError
 from correlator.config import (
     KAFKA_SASL_MECHANISMS,
     KAFKA_SECURITY_PROTOCOLS,
@@ -26,7 +25,9 @@ from correlator.config import (
     Thresholds,
     read_secret,
 )
-from correlator.ownlogs import configure_logging
+from correlator.errors import ConfigurationError, CorrelatorError, InputError, WarehouseError, WarehousePermanentError
+from correlator.processing.classify import RULES_PATH, Classifier, RulesError
+from correlator.runtime.ownlogs import configure_logging
 from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
 
 _WAREHOUSE_OPTIONS = [
@@ -155,13 +156,13 @@ class _TimeBound(click.ParamType[datetime]):
     name = "time"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from correlator.timebounds import parse_time_bound
+        from correlator.commands.timebounds import parse_time_bound
 
         if not isinstance(value, str):
             return value
         try:
             return parse_time_bound(value)
-        except ValueError as exc:
+        except ConfigurationError as exc:
             self.fail(str(exc), param, ctx)
 
 
@@ -171,8 +172,8 @@ TIME = _TimeBound()
 def _classifier(rules_path: Path) -> Classifier:
     try:
         return Classifier.from_file(rules_path)
-    except (RulesError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"{rules_path}: {exc}") from None
+    except RulesError as exc:
+        raise click.ClickException(f"{rules_path}: {exc.describe()}") from None
 
 
 def _options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
@@ -204,11 +205,21 @@ def _settings(**values: Any) -> Settings:
                 ssl_keyfile=values.pop("kafka_ssl_keyfile"),
             )
         return Settings(thresholds=thresholds, **values)
-    except ValueError as exc:
+    except ConfigurationError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command's :class:`CorrelatorError` ends as its message and what to do, with exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorrelatorError as exc:
+            raise click.ClickException(exc.describe()) from None
+
+
+@click.group(cls=_Commands)
 @click.option("--log-level", envvar="CORRELATOR_LOG_LEVEL", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))  # fmt: skip
 @click.version_option(package_name="correlator")
@@ -222,17 +233,14 @@ def main(log_level: str) -> None:
 @_CLUSTER_OPTION
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import connect
     from correlator.warehouse.migrate import migrate as apply_schema
 
     settings = _settings(**values)
-    try:
-        report = apply_schema(
-            connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
-            settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
-        )  # fmt: skip
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = apply_schema(
+        connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
+        settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
+    )  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
@@ -251,10 +259,10 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     stop_asked = _stop_signals_noted()
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.daemon import Daemon, KafkaUnavailable, ShutdownTimeout
-    from correlator.ops.http import serving
-    from correlator.pipeline import collect_cycles_less_often
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.processing.batching import collect_cycles_less_often
+    from correlator.runtime.daemon import Daemon
+    from correlator.runtime.ops.http import serving
+    from correlator.warehouse.connection import connect
     from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
@@ -285,7 +293,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
 
     try:
         asyncio.run(serve())
-    except (ShutdownTimeout, KafkaUnavailable) as exc:
+    except CorrelatorError as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
 
 
@@ -311,7 +319,7 @@ def _daemon_failed(reason: str) -> NoReturn:
 @_RULES_OPTION
 def classify(rules_path: Path) -> None:
     """Classify JSON lines from stdin (log events, metrics rows, {"message"} or {"traceback"})."""
-    from correlator.classify_lines import classify_line
+    from correlator.commands.classify_lines import classify_line
 
     classifier = _classifier(rules_path)
     failures = 0
@@ -334,8 +342,8 @@ def classify(rules_path: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
 def reclassify(rules_path: Path, since: datetime, until: datetime, dry_run: bool, **values: Any) -> None:
     """Re-derive stored labels with the current rules; prints what changed, from what to what."""
-    from correlator.reclassify import reclassify as relabel
-    from correlator.tables import print_table
+    from correlator.commands.reclassify import reclassify as relabel
+    from correlator.commands.tables import print_table
 
     classifier = _classifier(rules_path)
     with _warehouse(values) as (client, settings):
@@ -384,10 +392,10 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
     Prints progress to stderr (a bar on a terminal, JSON lines otherwise) and a JSON summary
     to stdout. Exit 130 when interrupted (run it again to resume), 3 with --strict and dead letters.
     """
-    from correlator import backfill as load
-    from correlator.pipeline import collect_cycles_less_often
-    from correlator.progress import progress_for
-    from correlator.sources.files import FileSourceError, discover
+    from correlator.processing.batching import collect_cycles_less_often
+    from correlator.runtime import backfill as load
+    from correlator.runtime.progress import progress_for
+    from correlator.sources.files import discover
     from correlator.sources.textlog import compile_format
 
     from_kafka = from_kafka or bool(offsets)
@@ -397,7 +405,7 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         compile_format(log_format)
         runs = [] if from_kafka else discover(paths)
         explicit = _offset_ranges(offsets) if offsets else None
-    except (ValueError, FileSourceError) as exc:
+    except (ConfigurationError, InputError) as exc:
         raise click.BadParameter(str(exc)) from None
     classifier = _classifier(rules_path)
     collect_cycles_less_often()
@@ -415,15 +423,15 @@ def backfill(paths: tuple[Path, ...], from_kafka: bool, since: datetime | None, 
         if from_kafka:
             from aiokafka.errors import KafkaError
 
-            from correlator.pipeline import stream_kinds
+            from correlator.processing.batching import stream_kinds
             from correlator.sources.kafka import KafkaRangeReader
 
             reader = KafkaRangeReader(settings.kafka_bootstrap, settings.batch_max_records, settings.kafka_security)
-            kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+            kinds = stream_kinds(settings)
             try:
                 tally = asyncio.run(load.backfill_kafka(loader, reader, kinds, stop, since, until, explicit, restart,
                                                         progress.set_total))  # fmt: skip
-            except (ValueError, KafkaError) as exc:
+            except (CorrelatorError, KafkaError) as exc:
                 raise click.ClickException(f"Kafka {settings.kafka_bootstrap}: {exc}") from None
         else:
             tally = load.backfill_files(loader, runs, stop, restart, log_format, progress.set_total)
@@ -447,7 +455,7 @@ def _offset_ranges(specs: tuple[str, ...]) -> dict[Any, tuple[int, int]]:
             if not 0 <= start <= end:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{spec!r} is not TOPIC:PARTITION:START-END with 0 <= START <= END") from None
+            raise InputError(f"{spec!r} is not TOPIC:PARTITION:START-END with 0 <= START <= END") from None
         ranges[TopicPartition(topic, int(partition))] = (start, end)
     return ranges
 
@@ -469,13 +477,10 @@ def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
     """The configured warehouse; a query that fails says why, and what usually fixes it."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.warehouse.connection import WarehouseError, connect
+    from correlator.warehouse.connection import connect
 
     settings = _settings(**values)
-    try:
-        client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from None
+    client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
     try:
         yield client, settings
     except DatabaseError as exc:
@@ -483,7 +488,7 @@ def _warehouse(values: dict[str, Any]) -> Iterator[tuple[Any, Settings]]:
         hint = ""
         if "UNKNOWN_TABLE" in str(exc) or "UNKNOWN_FUNCTION" in str(exc) or "UNKNOWN_DATABASE" in str(exc):
             hint = f"; database {settings.database} lacks objects this version needs: run `correlator migrate`"
-        raise click.ClickException(f"the query failed: {first_line}{hint}") from None
+        raise WarehousePermanentError(f"the query failed: {first_line}{hint}") from None
 
 
 def _print_json(value: Any) -> None:
@@ -499,8 +504,8 @@ _JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-rea
 @_JSON_OPTION
 def lookup(error_id: str, as_json: bool, **values: Any) -> None:
     """One failure: its metrics row, its log lines, the exception chain, the label and the rule."""
-    from correlator import incidents
-    from correlator.tables import print_table
+    from correlator.commands import incidents
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         found = incidents.lookup(client, settings.database, error_id)
@@ -530,8 +535,8 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
 @_JSON_OPTION
 def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
     """Every log line and metrics row of one trace, in time order, failures highlighted."""
-    from correlator import incidents
-    from correlator.tables import print_table
+    from correlator.commands import incidents
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         timeline = incidents.trace(client, settings.database, trace_id)
@@ -560,8 +565,8 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
 @_JSON_OPTION
 def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     """What is failing since a time: by class and model, the share still unknown, newest examples."""
-    from correlator import incidents as answers
-    from correlator.tables import print_table
+    from correlator.commands import incidents as answers
+    from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         report = answers.incidents(client, settings.database, since)
@@ -601,7 +606,7 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
 @_options(_WAREHOUSE_OPTIONS)
 def report(since: datetime, output: Path, **values: Any) -> None:
     """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
-    from correlator.report import build_report
+    from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):
         page = build_report(client, settings.database, since)
@@ -615,6 +620,6 @@ def report(since: datetime, output: Path, **values: Any) -> None:
 @click.option("--database", default="correlator_demo", show_default=True)
 def demo(data_dir: Path, database: str) -> None:
     """Start a local broker and the embedded warehouse, run a mixed workload, show the result."""
-    from correlator.demo import run_demo
+    from correlator.devkit.demo import run_demo
 
     sys.exit(asyncio.run(run_demo(_settings(data_dir=data_dir, database=database))))

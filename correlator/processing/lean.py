@@ -1,13 +1,16 @@
 """A lean path from bytes to row for the common log line: info level, no exception, nothing to classify.
 
 Most of a log topic is such lines. Validating them through the pydantic model and building
-the row through :func:`correlator.rows.log_row` costs tens of microseconds a line, almost
+the row through :func:`correlator.processing.rows.log_row` costs tens of microseconds a line, almost
 all of it per-field machinery with nothing to decide. This path reads the decoded object
 directly and builds the very row the general path would, or answers None for anything it
 is not sure about (an exception field, an error level, an ``error_category``, a message
 embedding a cause, two aliases of one field, a value that is not a string, a timestamp in
 another shape or out of range, input that is not a JSON object): those lines take the
-general path, which also makes the dead letters. ``tests/test_lean_path.py`` stores a
+general path, which also makes the dead letters. The line is parsed once, by the batcher
+(:func:`correlator.formats.decode.parse`): a line declined here is validated from the same
+object. The keys each field is read from are the event contract's own aliases
+(:class:`~correlator.formats.events.LogEvent`). ``tests/test_lean_path.py`` stores a
 varied corpus both ways and compares the tables.
 
 Lines of one stream mostly share their keys in the same order, so where each field sits
@@ -23,28 +26,21 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-import orjson
+from correlator.formats.events import LogEvent, input_keys
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import chain_from_message
+from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time
+from correlator.records import Provenance
 
-from correlator.classify import Classifier
-from correlator.decode import Provenance
-from correlator.rootcause import chain_from_message
-from correlator.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time, label_log
+LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
-LeanRow = Callable[[bytes | None, Provenance, Classifier, datetime], tuple[Any, ...] | None]
-
-# LogEvent's string fields by input key (its aliases); a key of None: only the general path reads that field
+# the string fields taken here, in the order the row holds them; LogEvent's other fields are the general path's
 _STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model")
+# LogEvent's fields by input key (its aliases); a key of None: only the general path reads that field
 _FIELD_OF_KEY: dict[str, str | None] = {
-    **dict.fromkeys(("timestamp", "@timestamp", "time", "asctime", "created"), "timestamp"),
-    **dict.fromkeys(("service", "service_name", "service.name"), "service"),
-    **dict.fromkeys(("level", "levelname", "severity", "log.level"), "level"),
-    **dict.fromkeys(("logger", "name", "logger_name"), "logger"),
-    **dict.fromkeys(("event", "message", "msg"), "message"),
-    **dict.fromkeys(("trace_id", "traceId", "otelTraceID"), "trace_id"),
-    **dict.fromkeys(("span_id", "spanId", "otelSpanID"), "span_id"),
-    "error_id": "error_id",
-    "model": "model",
-    **dict.fromkeys(("exception", "exc_info", "stack_trace", "traceback", "error_category", "context"), None),
+    key: field if field in _STRING_FIELDS or field == "timestamp" else None
+    for field, keys in input_keys(LogEvent).items()
+    for key in keys
 }
 # the one timestamp shape taken here: what both pydantic and datetime.fromisoformat read alike
 _ISO_TIMESTAMP = re.compile(
@@ -70,20 +66,15 @@ _PLANS: dict[tuple[str, ...], _Plan | None] = {}
 
 
 def plain_log_row(
-    raw: bytes | None, provenance: Provenance, classifier: Classifier, latest: datetime
+    document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
 ) -> tuple[Any, ...] | None:
-    """The row :func:`correlator.rows.log_row` would build for this line, or None to take the general path.
+    """The row :func:`correlator.processing.rows.log_row` would build for this parsed line, or None to take
+    the general path.
 
     ``latest``: the latest acceptable event time, taken once for many lines; never later
     than the general path's own (it takes the clock per line), so a line accepted here
-    is accepted there.
+    is accepted there. Such a line has no chain and no label: nothing in it is a failure.
     """
-    try:
-        document = orjson.loads(raw or b"")
-    except orjson.JSONDecodeError:
-        return None
-    if type(document) is not dict:
-        return None
     keys = tuple(document)
     plan = _PLANS.get(keys, _NO_PLAN_YET)
     if plan is _NO_PLAN_YET:
@@ -104,7 +95,6 @@ def plain_log_row(
         attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
     except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
         return None
-    label = label_log((), "", False, classifier, str(document.get("finish_reason") or ""))
     if plan.timestamp is None:
         ts, _ = event_time(None, provenance)
     else:
@@ -112,10 +102,11 @@ def plain_log_row(
         if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
             return None
         ts = parsed
+    # LOG_TABLE's columns in order, for a line with nothing to explain: no chain, no label
+    # (tests/test_lean_path.py stores both paths' rows and compares the tables)
     return (
         ts, service, level, logger, message, trace_id, span_id, error_id, model,
-        [], [], [], "", "", label.category, label.error_class, label.rule,
-        classifier.version if label.rule else "", "", attributes,
+        [], [], [], "", "", "", "", "", "", "", attributes,
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 

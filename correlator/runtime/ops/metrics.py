@@ -15,13 +15,13 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from correlator.rows import METRIC_COLUMNS
+from correlator.records import METRIC_TABLE
 
 __all__ = ["CONTENT_TYPE_LATEST", "DaemonMetrics"]
 
 CALL_LABELS = ("category", "error_class", "model")
-_MODEL, _SUCCESS, _ERROR = (METRIC_COLUMNS.index(c) for c in ("model", "success", "error"))
-_CATEGORY, _ERROR_CLASS = (METRIC_COLUMNS.index(c) for c in ("category", "error_class"))
+_MODEL, _SUCCESS, _ERROR = (METRIC_TABLE.position(c) for c in ("model", "success", "error"))
+_CATEGORY, _ERROR_CLASS = (METRIC_TABLE.position(c) for c in ("category", "error_class"))
 BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000)
 INSERT_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 

@@ -14,10 +14,9 @@ from typing import Any
 
 import orjson
 
-from correlator.classify import Classifier, Label
-from correlator.decode import Provenance
-from correlator.events import LogEvent, UsageMetric
-from correlator.rootcause import (
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.classify import Classifier, Label
+from correlator.processing.rootcause import (
     Chain,
     ChainLink,
     chain_from_dict_tracebacks,
@@ -25,27 +24,13 @@ from correlator.rootcause import (
     chain_from_traceback_text,
     extend_with_embedded_causes,
 )
+from correlator.records import Provenance
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
 NO_LABEL = Label("", "", "")
 # what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
-
-LOG_COLUMNS = (
-    "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
-    "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
-    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
-    "topic", "partition", "offset",
-)  # fmt: skip
-METRIC_COLUMNS = (
-    "ts", "model", "provider", "service", "success", "duration_seconds", "error", "error_id",
-    "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
-    "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
-    "category", "error_class", "rule", "rules_version", "attributes",
-    "topic", "partition", "offset",
-)  # fmt: skip
-DEAD_LETTER_COLUMNS = ("received_at", "topic", "partition", "offset", "reason", "detail", "raw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +45,9 @@ class Explanation:
         return self.chain[0] if self.chain else ChainLink("", "")
 
 
+NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
+
+
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     is_error = event.level.lower() in ERROR_LEVELS
@@ -71,7 +59,7 @@ def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
 def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
     """A failed call's label: evidence in its detail text, else its own short label."""
     if metric.success:
-        return Explanation((), NO_LABEL)
+        return NOTHING_TO_EXPLAIN
     chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
     return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier))
 
@@ -100,6 +88,8 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+    """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
+    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``)."""
     explanation = explain_log(event, classifier)
     cause, label = explanation.root_cause, explanation.label
     ts, rejected = event_time(event.timestamp, provenance)

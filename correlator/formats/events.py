@@ -95,6 +95,16 @@ class UsageMetric(_Event):
         return "" if value is None else value
 
 
+def input_keys(model: type[BaseModel]) -> dict[str, list[str]]:
+    """Each field of ``model`` → the input keys it is read from (its aliases, else its own name)."""
+    keys = {}
+    for name, field in model.model_fields.items():
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias or name]
+        keys[name] = [choice for choice in choices if isinstance(choice, str)]
+    return keys
+
+
 EVENT_SCHEMAS_DIR = SCHEMAS_DIR / "events"
 EVENT_MODELS: dict[str, type[BaseModel]] = {"log_event": LogEvent, "usage_metric": UsageMetric}
 

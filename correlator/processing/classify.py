@@ -17,8 +17,9 @@ from typing import Any
 
 import orjson
 
-from correlator.patterns import PatternSet
-from correlator.rootcause import Chain, ChainLink
+from correlator.errors import ConfigurationError
+from correlator.processing.patterns import PatternSet
+from correlator.processing.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
@@ -61,7 +62,7 @@ _NO_EVIDENCE = _TIER * 1024
 _TYPE_MEMO_SIZE = 4096
 
 
-class RulesError(ValueError):
+class RulesError(ConfigurationError):
     """The rules file is not usable: says which entry and why."""
 
 
@@ -84,7 +85,11 @@ class Classifier:
 
     @classmethod
     def from_file(cls, path: Path = RULES_PATH) -> Classifier:
-        return cls(orjson.loads(path.read_bytes()))
+        try:
+            rules = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise RulesError(f"invalid rules file: {exc}") from None
+        return cls(rules)
 
     def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
         """Index the evidence: exception types by name; message, status and frame patterns in two scanners.

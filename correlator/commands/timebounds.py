@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from correlator.errors import ConfigurationError
+
 _DURATION = re.compile(r"^(?P<amount>\d+(?:\.\d+)?)(?P<unit>s|m|h|d|w)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -19,5 +21,5 @@ def parse_time_bound(value: str, now: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is neither a duration like 24h, 90m, 7d nor an ISO 8601 time") from None
+        raise ConfigurationError(f"{value!r} is neither a duration like 24h, 90m, 7d nor an ISO 8601 time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -8,6 +8,9 @@ Only committed records are read (transactions), so offsets have gaps: what is co
 is the consumer's position when the batches were taken (past any trailing transaction
 marker), and a stored run beyond the commit counts as unbroken when it holds every
 record Kafka delivers in its range.
+
+The source is handed in like the warehouse (any :class:`PartitionSource`; Kafka's by
+default), so the loop runs as well over an in-memory source in a unit test.
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aiokafka import TopicPartition
 
-from correlator.classify import Classifier
 from correlator.config import Settings
-from correlator.ops.metrics import DaemonMetrics
-from correlator.pipeline import METRICS, Batch, PartitionBatcher, stream_kinds
-from correlator.sources.kafka import KafkaSource
+from correlator.errors import CorrelatorError, KafkaError
+from correlator.processing.batching import METRICS, PartitionBatches, stream_kinds
+from correlator.processing.classify import Classifier
+from correlator.records import Batch, Message
+from correlator.runtime.ops.health import Check
+from correlator.runtime.ops.metrics import DaemonMetrics
+from correlator.sources.kafka import KafkaSource, PartitionsHandler
 from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.writer import Warehouse
 
@@ -42,14 +49,45 @@ READINESS_TIMEOUT_SECONDS = 5.0
 # a step of the exit (leaving the group) still gets this long when the grace period is spent
 MIN_SHUTDOWN_STEP_SECONDS = 1.0
 
-Check = tuple[bool, str]
+
+class PartitionSource(Protocol):
+    """What the daemon asks of its source: a consumer group's partitions, fetched, sought and committed."""
+
+    async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None: ...
+    async def stop(self) -> None: ...
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]: ...
+    async def committed(self, tp: TopicPartition) -> int: ...
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+    def pause(self, partitions: set[TopicPartition]) -> None: ...
+    def resume(self, partitions: set[TopicPartition]) -> None: ...
+    async def reachable(self) -> None: ...
+    async def positions(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]: ...
+    async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int | None: ...
+    def lag(self, positions: dict[TopicPartition, int]) -> dict[TopicPartition, int]: ...
+    async def commit(self, offsets: dict[TopicPartition, int]) -> bool: ...
 
 
-class KafkaUnavailable(RuntimeError):
+#: how the daemon makes its source, inside its running loop (aiokafka binds a consumer to the loop it is made in)
+SourceFactory = Callable[[Settings], PartitionSource]
+
+
+def kafka_source(settings: Settings) -> KafkaSource:
+    """The consumer group over the configured streams' topics."""
+    return KafkaSource(
+        settings.kafka_bootstrap,
+        settings.group_id,
+        list(stream_kinds(settings)),
+        settings.kafka_session_timeout_ms,
+        settings.kafka_security,
+        group_instance_id=settings.kafka_group_instance_id or None,
+    )
+
+
+class KafkaUnavailable(KafkaError):
     """The consumer could not join its group: broker unreachable, TLS untrusted or credentials refused."""
 
 
-class ShutdownTimeout(RuntimeError):
+class ShutdownTimeout(CorrelatorError, RuntimeError):
     """The warehouse stayed unavailable past the shutdown grace period; nothing was committed."""
 
 
@@ -63,44 +101,40 @@ class Counters:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, warehouse: Warehouse, classifier: Classifier) -> None:
+    def __init__(
+        self, settings: Settings, warehouse: Warehouse, classifier: Classifier, source: SourceFactory = kafka_source
+    ) -> None:
         self.settings = settings
         self.warehouse = warehouse
         self.classifier = classifier
+        self._make_source = source
         self.counters = Counters()
         self.metrics = DaemonMetrics()
         self.assigned: set[TopicPartition] = set()
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
-        self._batchers: dict[TopicPartition, PartitionBatcher] = {}
+        self._batches: PartitionBatches[TopicPartition] = PartitionBatches(
+            classifier, settings.batch_max_records, settings.redact, settings.hash_prompts
+        )
         #: each owned partition's position after the latest fetch: every record before it is in a batch
         self._fetched_to: dict[TopicPartition, int] = {}
         #: each owned partition's offset committed (or sought to on assignment) by this daemon
         self._committed_to: dict[TopicPartition, int] = {}
-        # batches closed (full, or a day ended) while the previous ones were being stored
-        self._closed: dict[TopicPartition, list[Batch]] = {}
-        self._kinds = stream_kinds(settings.logs_topic, settings.metrics_topic)
+        self._kinds = stream_kinds(settings)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
         self._heartbeat = time.monotonic()
         self._running = False
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
-        self.source: KafkaSource
+        self.source: PartitionSource
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what is in flight."""
         if stop.is_set():
             log.info("stopped before it joined the consumer group: nothing to store or commit")
             return
-        self.source = KafkaSource(
-            self.settings.kafka_bootstrap,
-            self.settings.group_id,
-            [self.settings.logs_topic, self.settings.metrics_topic],
-            self.settings.kafka_session_timeout_ms,
-            self.settings.kafka_security,
-            group_instance_id=self.settings.kafka_group_instance_id or None,
-        )
+        self.source = self._make_source(self.settings)
         self._running = True
         watcher = asyncio.create_task(self._note_stop(stop))
         try:
@@ -108,7 +142,7 @@ class Daemon:
             log.info("daemon started", **self.settings.describe())
             await self._consume(stop)
             self._stopping_since = self._stopping_since or time.monotonic()
-            await self._within_grace(self._flush(set(self._batchers) | set(self._fetched_to)))
+            await self._within_grace(self._flush(self._owned()))
         finally:
             self._running = False
             watcher.cancel()
@@ -148,15 +182,12 @@ class Daemon:
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
                     self.metrics.consumed.labels(tp.topic).inc(len(messages))
-                    self._closed.setdefault(tp, []).extend(self._batcher(tp).add(messages))
-                if storing is None and (
-                    any(self._closed.values())
-                    or any(b.is_older_than(linger) for b in self._batchers.values())
-                    or self._passed_records_only()
-                ):
+                    if not self._batches.started(tp):
+                        self._batches.begin(tp, self._kinds[tp.topic])
+                    self._batches.add(tp, messages)
+                if storing is None and (self._batches.any_due(linger) or self._passed_records_only()):
                     # whenever anything is stored, every open batch shares the inserts
-                    owned = set(self._batchers) | set(self._fetched_to)
-                    storing = asyncio.create_task(self._store_and_commit(*self._take(owned)))
+                    storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
                 lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
         finally:
@@ -168,34 +199,30 @@ class Daemon:
 
         This bounds memory: what is being stored, and about two fetches more.
         """
-        closed = sum(batch.size for batches in self._closed.values() for batch in batches)
-        opened = sum(batcher.open.size for batcher in self._batchers.values() if batcher.open is not None)
-        return closed + opened >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
+        return self._batches.waiting() >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
+
+    def _owned(self) -> set[TopicPartition]:
+        """Partitions with batches or a fetch position: every one that may have something to store or commit."""
+        return self._batches.partitions() | set(self._fetched_to)
 
     def _passed_records_only(self) -> bool:
         """A partition moved past records that are never delivered (a transaction's marker, aborted
         records) with nothing waiting in a batch: its offset is committed on its own."""
         return any(
-            position > self._committed_to.get(tp, position)
-            and not self._closed.get(tp)
-            and (tp not in self._batchers or self._batchers[tp].open is None)
+            position > self._committed_to.get(tp, position) and not self._batches.holds(tp)
             for tp, position in self._fetched_to.items()
         )
 
     def _take(
-        self, partitions: set[TopicPartition]
+        self, partitions: set[TopicPartition], end: bool = False
     ) -> tuple[list[tuple[TopicPartition, Batch]], dict[TopicPartition, int]]:
         """The closed and open batches of these partitions, taken out to be stored, and the offsets to commit then.
 
         Every record before a partition's position is in what is taken, so the position is
-        what to commit (past markers at the end of the fetch), when it moved.
+        what to commit (past markers at the end of the fetch), when it moved. ``end``: the
+        partitions are given up after this.
         """
-        ready = [(tp, batch) for tp in partitions for batch in self._closed.pop(tp, [])]
-        for tp in partitions:
-            batcher = self._batchers.get(tp)
-            batch = batcher.take() if batcher is not None else None
-            if batch is not None:
-                ready.append((tp, batch))
+        ready = self._batches.take(partitions, end)
         offsets = {tp: self._fetched_to[tp] for tp in partitions if tp in self._fetched_to}
         for tp, batch in ready:
             offsets[tp] = max(offsets.get(tp, 0), batch.last_offset + 1)
@@ -259,19 +286,6 @@ class Daemon:
         )
         checks["partitions"] = (count > 0, f"{count} assigned")
         return checks
-
-    def _batcher(self, tp: TopicPartition) -> PartitionBatcher:
-        batcher = self._batchers.get(tp)
-        if batcher is None:
-            kind = self._kinds[tp.topic]
-            batcher = self._batchers[tp] = PartitionBatcher(
-                kind,
-                self.classifier,
-                self.settings.batch_max_records,
-                redact=self.settings.redact,
-                hash_prompts=self.settings.hash_prompts,
-            )
-        return batcher
 
     async def _store_and_commit(
         self, ready: list[tuple[TopicPartition, Batch]], offsets: dict[TopicPartition, int]
@@ -353,17 +367,15 @@ class Daemon:
             self.counters.batches += 1
             self.counters.rows += len(batch.rows)
             self.counters.dead_letters += len(batch.dead_letters)
-            self.metrics.stored_rows.labels(batch.kind.table).inc(len(batch.rows))
+            self.metrics.stored_rows.labels(batch.table.name).inc(len(batch.rows))
             if batch.dead_letters:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
-            if batch.kind is METRICS:
+            if batch.table is METRICS.table:
                 self.metrics.count_calls(batch.rows)
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
-            ready, offsets = self._take(partitions)
-            for tp in partitions:
-                self._batchers.pop(tp, None)
+            ready, offsets = self._take(partitions, end=True)
             await self._store_and_commit_locked(ready, offsets)
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -383,9 +395,8 @@ class Daemon:
         self.source.pause(assigned)
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
+            self._batches.drop(assigned)  # stale batches, from before the partition was lost
             for tp in assigned:
-                self._batchers.pop(tp, None)  # stale batches, from before the partition was lost
-                self._closed.pop(tp, None)
                 committed = await self.source.committed(tp)
                 last, stored = await loop.run_in_executor(
                     self._executor, self.warehouse.stored_beyond, tp.topic, tp.partition, committed

@@ -15,9 +15,9 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from correlator.classify import Classifier, Label
-from correlator.rootcause import ChainLink
-from correlator.rows import ERROR_LEVELS, chain_of_text, label_log, label_metric
+from correlator.processing.classify import Classifier, Label
+from correlator.processing.rootcause import ChainLink
+from correlator.processing.rows import ERROR_LEVELS, chain_of_text, label_log, label_metric
 from correlator.warehouse.sql import render
 
 MUTATION_CHUNK = 10_000

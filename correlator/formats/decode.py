@@ -6,38 +6,24 @@ carrying its raw bytes, so it can be stored and replayed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from correlator.records import DeadLetter, Provenance
+
 EventT = TypeVar("EventT", bound=BaseModel)
-
-
-class Provenance(NamedTuple):
-    """Where a message came from: a Kafka topic-partition-offset, or a file and line.
-
-    A named tuple: one is made per message, and a tuple is made in half the time of a
-    frozen dataclass.
-    """
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    provenance: Provenance
-    reason: str
-    detail: str
-    raw: bytes
 
 
 def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
     """Parse one message with orjson and validate it into ``model``."""
+    document = parse(raw, provenance)
+    return document if isinstance(document, DeadLetter) else validate(document, raw or b"", model, provenance)
+
+
+def parse(raw: bytes | None, provenance: Provenance) -> dict[str, Any] | DeadLetter:
+    """The message as a JSON object, parsed once (the lean path and validation both read it)."""
     if raw is None:
         # a log-compacted topic's deletion marker for its key: no event, and not a broken one either
         return DeadLetter(provenance, "tombstone", "a null value (a tombstone: the deletion of its key)", b"")
@@ -48,9 +34,14 @@ def decode(raw: bytes | None, model: type[EventT], provenance: Provenance) -> Ev
     except orjson.JSONDecodeError as exc:
         reason = "not_utf8" if not _is_utf8(raw) else "not_json"
         return DeadLetter(provenance, reason, str(exc), raw)
-    if not isinstance(document, dict):
+    if type(document) is not dict:
         kind = type(document).__name__
         return DeadLetter(provenance, "not_object", f"expected a JSON object, got {kind}", raw)
+    return document
+
+
+def validate(document: dict[str, Any], raw: bytes, model: type[EventT], provenance: Provenance) -> EventT | DeadLetter:
+    """A parsed object validated into ``model``; ``raw`` is what a dead letter keeps."""
     try:
         return model.model_validate(document)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 from clickhouse_connect.driver.client import Client
 
-from correlator.incidents import Record, query
+from correlator.commands.incidents import Record, query
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2330; }

@@ -1,33 +1,22 @@
-"""Redaction of secrets and personal data from free text, before it leaves a process or is stored.
+"""Redaction of secrets and personal data from rows and dead letters, before anything is stored.
 
-Most text holds nothing to redact, so one Hyperscan pass over all patterns decides first
-which of them occur at all; only those run as Python regexes, to do the replacing.
+The rules are :mod:`correlator.redaction`'s. Most text holds nothing to redact, so one
+Hyperscan pass over all patterns decides first which of them occur at all; only those run
+as Python regexes, to do the replacing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from itertools import accumulate
 from typing import Any
 
-from correlator.patterns import PatternSet
+from correlator.processing.patterns import PatternSet
+from correlator.redaction import CARD, RULES, apply_rules
 
-# (pattern, case sensitive, replacement); ASCII semantics, the same in Hyperscan and ``re``
-_RULES: tuple[tuple[str, bool, str], ...] = (
-    (r"\b(sk-(?:ant-|proj-|live-|test-)?)[A-Za-z0-9_\-]{8,}", True, r"\1***"),
-    (r"\bAIza[0-9A-Za-z_\-]{20,}", True, "AIza***"),
-    (r"\b(AKIA|ASIA)[0-9A-Z]{12,}", True, r"\1***"),
-    (r"\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}", False, r"\1***"),
-    (r"\b((?:api[_-]?key|x-api-key|token|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}", False, r"\1***"),
-    (r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b", True, "<email>"),
-)
-_CARD = r"\b\d(?:[ -]?\d){12,18}\b"
-_PATTERNS = tuple(re.compile(p, re.ASCII | (0 if sensitive else re.IGNORECASE)) for p, sensitive, _ in _RULES)
-_CARD_PATTERN = re.compile(_CARD, re.ASCII)
-_SCANNED = [(pattern, case_sensitive) for pattern, case_sensitive, _ in _RULES] + [(_CARD, True)]
+_SCANNED = [(pattern, case_sensitive) for pattern, case_sensitive, _ in RULES] + [(CARD, True)]
 _SCAN = PatternSet(_SCANNED)
 # the same patterns, every match reported: one scan over many rows' text says which rows hold one
 _SCAN_EVERY = PatternSet(_SCANNED, every_match=True)
@@ -38,23 +27,12 @@ def _found(text: str) -> dict[int, int]:
 
 
 def redact(text: str) -> str:
-    """The text with API keys, bearer tokens, credentials, e-mail addresses and card numbers masked."""
+    """The text with API keys, bearer tokens, credentials, e-mail addresses and card numbers masked.
+
+    The same as :func:`correlator.redaction.redact`; one Hyperscan pass first says which rules can apply.
+    """
     found = _found(text)
-    if not found:
-        return text
-    for index, (_, _, replacement) in enumerate(_RULES):
-        if index in found:
-            text = _PATTERNS[index].sub(replacement, text)
-    if len(_RULES) in found:
-        text = _CARD_PATTERN.sub(_mask_card, text)
-    return text
-
-
-def _mask_card(match: re.Match[str]) -> str:
-    """Only digit runs that pass the Luhn check are card numbers (not ids or timestamps)."""
-    digits = [int(c) for c in match.group() if c.isdigit()]
-    checksum = sum(digits[-1::-2]) + sum(sum(divmod(2 * d, 10)) for d in digits[-2::-2])
-    return "<card>" if checksum % 10 == 0 else match.group()
+    return apply_rules(text, found) if found else text
 
 
 def redact_bytes(raw: bytes) -> bytes:

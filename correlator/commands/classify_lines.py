@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from correlator.classify import Classifier
-from correlator.decode import describe_validation_error
-from correlator.events import LogEvent, UsageMetric
-from correlator.rows import Explanation, explain_log, explain_metric
+from correlator.formats.decode import describe_validation_error
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.classify import Classifier
+from correlator.processing.rows import Explanation, explain_log, explain_metric
 
 
 def classify_line(line: bytes, classifier: Classifier) -> dict[str, Any]:

@@ -14,17 +14,17 @@ from dataclasses import replace
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
 
-from correlator.broker import LocalBroker
-from correlator.classify import Classifier
+from correlator.commands.tables import print_table
 from correlator.config import Settings
-from correlator.daemon import Daemon
+from correlator.devkit.broker import LocalBroker
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
+from correlator.processing.classify import Classifier
+from correlator.runtime.daemon import Daemon
 from correlator.sources.kafka import ensure_topics
-from correlator.tables import print_table
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.sql import render
 from correlator.warehouse.writer import Warehouse
-from correlator.workload import POISON_MESSAGES, mixed_workload
 
 DEMO_CALLS = 2_000
 LOG_POISON = ("not_json", "not_object", "not_utf8")

@@ -12,15 +12,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from correlator.daemon import Daemon
-from correlator.ops.metrics import CONTENT_TYPE_LATEST
+from correlator.runtime.ops.health import Observable
+from correlator.runtime.ops.metrics import CONTENT_TYPE_LATEST
 
-_DAEMON = web.AppKey("daemon", Daemon)
+_SERVICE: web.AppKey[Observable] = web.AppKey("service")
 
 
-def application(daemon: Daemon) -> web.Application:
+def application(service: Observable) -> web.Application:
     app = web.Application()
-    app[_DAEMON] = daemon
+    app[_SERVICE] = service
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
@@ -28,9 +28,9 @@ def application(daemon: Daemon) -> web.Application:
 
 
 @contextlib.asynccontextmanager
-async def serving(daemon: Daemon, host: str, port: int) -> AsyncIterator[int]:
+async def serving(service: Observable, host: str, port: int) -> AsyncIterator[int]:
     """Serve the endpoints while the block runs; yields the bound port (``port=0`` picks a free one)."""
-    runner = web.AppRunner(application(daemon), access_log=None, handle_signals=False)
+    runner = web.AppRunner(application(service), access_log=None, handle_signals=False)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -41,17 +41,17 @@ async def serving(daemon: Daemon, host: str, port: int) -> AsyncIterator[int]:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    alive, detail = request.app[_DAEMON].liveness()
+    alive, detail = request.app[_SERVICE].liveness()
     return web.json_response({"alive": alive, "detail": detail}, status=200 if alive else 503)
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    checks = await request.app[_DAEMON].readiness()
+    checks = await request.app[_SERVICE].readiness()
     ready = all(ok for ok, _ in checks.values())
     body = {"ready": ready, "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}}
     return web.json_response(body, status=200 if ready else 503)
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    body = request.app[_DAEMON].metrics.render()
+    body = request.app[_SERVICE].metrics.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -23,9 +23,11 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from correlator.classify import Classifier
-from correlator.pipeline import Batch, Message, PartitionBatcher, StreamKind
-from correlator.progress import Progress
+from correlator.errors import InputError
+from correlator.processing.batching import STREAMS, PartitionBatches, StreamKind
+from correlator.processing.classify import Classifier
+from correlator.records import Batch, Message
+from correlator.runtime.progress import Progress
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.sources.textlog import DEFAULT_FORMAT
@@ -91,12 +93,11 @@ class Loader:
         hash_prompts: bool = False,
     ) -> None:
         self.warehouse = warehouse
-        self.classifier = classifier
-        self.batch_max_records = batch_max_records
         self.progress = progress
-        self.redact, self.hash_prompts = redact, hash_prompts
         self.tally = Tally()
-        self._batchers: dict[tuple[str, int], PartitionBatcher] = {}
+        self._batches: PartitionBatches[tuple[str, int]] = PartitionBatches(
+            classifier, batch_max_records, redact, hash_prompts
+        )
         self._positions: dict[tuple[str, int], int] = {}
         # one batch is stored while the next is decoded: at most two batches in memory
         self._storing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-store")
@@ -105,14 +106,13 @@ class Loader:
     def begin(self, source_range: SourceRange, position: int) -> None:
         """Start (or resume) a range at ``position``: its first offset or line still to load."""
         key = (source_range.source, source_range.partition)
-        self._batchers[key] = PartitionBatcher(
-            source_range.kind, self.classifier, self.batch_max_records, self.redact, self.hash_prompts
-        )
+        self._batches.begin(key, source_range.kind)
         self._positions[key] = position
 
     def add(self, source_range: SourceRange, messages: list[Message]) -> None:
         key = (source_range.source, source_range.partition)
-        for batch in self._batchers[key].add(messages):
+        self._batches.add(key, messages)
+        for batch in self._batches.take_closed(key):
             self._store([(source_range, batch)])
         if messages:
             self.tally.records += len(messages)
@@ -120,7 +120,8 @@ class Loader:
 
     def finish(self, ranges: list[SourceRange], ends: dict[str, int] | None = None) -> None:
         """Store the ranges' last, partial batches together; ``ends`` (by source) is where each stopped."""
-        last = [(r, batch) for r in ranges if (batch := self._batchers.pop((r.source, r.partition)).take())]
+        by_key = {(r.source, r.partition): r for r in ranges}
+        last = [(by_key[key], batch) for key, batch in self._batches.take(by_key, end=True)]
         if last:
             self._store(last)
         self._wait_for_store()
@@ -131,8 +132,7 @@ class Loader:
     def abandon(self, ranges: list[SourceRange]) -> None:
         """Stopped mid-range: drop the partial batches, so a resumed run cuts its batches where an
         uninterrupted one does (same tokens, nothing stored twice even in the raw tables)."""
-        for r in ranges:
-            self._batchers.pop((r.source, r.partition)).take()
+        self._batches.drop((r.source, r.partition) for r in ranges)
         self._wait_for_store()
 
     def close(self) -> None:
@@ -205,7 +205,7 @@ def stop_on_signals(flag: StopFlag) -> Iterator[None]:
 
 
 def _file_ranges(runs: list[Run]) -> list[tuple[SourceRange, SourceFile]]:
-    return [(SourceRange(f.source, 0, f.kind, start=1), f) for run in runs for f in run.files]
+    return [(SourceRange(f.source, 0, STREAMS[f.stream], start=1), f) for run in runs for f in run.files]
 
 
 def backfill_files(
@@ -260,7 +260,7 @@ async def backfill_kafka(
         if explicit is not None:
             unknown = sorted({tp.topic for tp in explicit} - topics.keys())
             if unknown:
-                raise ValueError(f"{', '.join(unknown)} is neither the logs nor the metrics topic")
+                raise InputError(f"{', '.join(unknown)} is neither the logs nor the metrics topic")
         bounds = explicit or await reader.ranges_by_time(list(topics), since, until)
         ranges = {
             tp: SourceRange(tp.topic, tp.partition, topics[tp.topic], start, end) for tp, (start, end) in bounds.items()

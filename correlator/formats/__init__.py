@@ -1,0 +1,1 @@
+"""Bytes to validated events: the event contracts (pydantic) and their decoding."""

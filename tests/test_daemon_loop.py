@@ -1,0 +1,126 @@
+"""The daemon's loop over an in-memory source: the source is handed in, so no broker is needed.
+
+The warehouse is the real (embedded) engine: what is asserted is rows stored and offsets
+committed on the source only after them, and a restart that resumes after stored rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from aiokafka import TopicPartition
+from clickhouse_connect.driver.client import Client
+
+from correlator.config import Settings
+from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
+from correlator.runtime.daemon import Daemon
+from correlator.sources.kafka import PartitionsHandler
+from correlator.warehouse.writer import Warehouse
+
+
+class MemorySource:
+    """A consumer group of one, over messages held in memory; it records what it is told to commit."""
+
+    def __init__(self, messages: dict[TopicPartition, list[bytes]], committed: dict[TopicPartition, int]) -> None:
+        self.messages = messages
+        self.commits: dict[TopicPartition, int] = dict(committed)
+        self.fetched_to: dict[TopicPartition, int] = {}
+        self.paused: set[TopicPartition] = set()
+
+    async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None:
+        await on_assigned(set(self.messages))
+
+    async def stop(self) -> None:
+        return None
+
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]:
+        fetched: dict[TopicPartition, list[Message]] = {}
+        for tp, values in self.messages.items():
+            start = self.fetched_to[tp]
+            if tp in self.paused or start >= len(values):
+                continue
+            end = min(len(values), start + max_records)
+            fetched[tp] = [Message(values[o], Provenance(tp.topic, tp.partition, o, None)) for o in range(start, end)]
+            self.fetched_to[tp] = end
+        if not fetched:
+            await asyncio.sleep(timeout_ms / 1000)
+        return fetched
+
+    async def committed(self, tp: TopicPartition) -> int:
+        return self.commits.get(tp, 0)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.fetched_to[tp] = offset
+
+    def pause(self, partitions: set[TopicPartition]) -> None:
+        self.paused |= partitions
+
+    def resume(self, partitions: set[TopicPartition]) -> None:
+        self.paused -= partitions
+
+    async def reachable(self) -> None:
+        return None
+
+    async def positions(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: self.fetched_to[tp] for tp in partitions}
+
+    async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int | None:
+        return end - start  # no transactions here: every offset is a record
+
+    def lag(self, positions: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        return {tp: len(self.messages[tp]) - position for tp, position in positions.items()}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
+        self.commits.update(offsets)
+        return True
+
+
+async def _run_until(daemon: Daemon, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(daemon.run(stop))
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert not task.done(), task.exception()
+        assert time.monotonic() < deadline, f"timed out: {daemon.counters}"
+        await asyncio.sleep(0.02)
+    stop.set()
+    await task
+
+
+def _count(client: Client, database: str, table: str) -> int:
+    return int(client.query(f"SELECT count() FROM {database}.{table}").result_rows[0][0])
+
+
+def test_the_loop_stores_rows_and_commits_offsets_on_an_in_memory_source(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path, batch_max_records=40)
+    workload = mixed_workload(60)
+    logs, metrics = TopicPartition(settings.logs_topic, 0), TopicPartition(settings.metrics_topic, 0)
+    messages = {logs: [*workload.logs, POISON_MESSAGES["not_json"]], metrics: workload.metrics}
+    source = MemorySource(messages, committed={})
+    daemon = Daemon(settings, Warehouse(warehouse, database), Classifier.from_file(), source=lambda _: source)
+
+    ends = {logs: len(workload.logs) + 1, metrics: len(workload.metrics)}
+    asyncio.run(_run_until(daemon, lambda: source.commits == ends))
+
+    assert source.commits == ends
+    assert _count(warehouse, database, "log_events") == len(workload.logs)
+    assert _count(warehouse, database, "usage_metrics") == len(workload.metrics)
+    dead = warehouse.query(f"SELECT topic, offset, reason FROM {database}.dead_letter_log").result_rows
+    assert dead == [(settings.logs_topic, len(workload.logs), "not_json")]
+    stored_offsets = warehouse.query(f"SELECT groupArray(offset) FROM {database}.usage_metrics").result_rows[0][0]
+    assert sorted(stored_offsets) == list(range(len(workload.metrics)))
+
+    # the commit was lost: a new owner resumes after the rows already stored instead of storing them again
+    restarted = MemorySource(messages, committed={})
+    again = Daemon(settings, Warehouse(warehouse, database), Classifier.from_file(), source=lambda _: restarted)
+    asyncio.run(_run_until(again, lambda: restarted.fetched_to == ends))
+    assert again.counters.rows == 0 and again.counters.dead_letters == 0
+    assert _count(warehouse, database, "log_events") == len(workload.logs)
+    assert _count(warehouse, database, "usage_metrics") == len(workload.metrics)

@@ -1,0 +1,62 @@
+"""Each table's columns are declared once (``correlator.records``): the migrated tables, the row
+builders and the writer all agree with that declaration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent, UsageMetric
+from correlator.processing.batching import STREAMS
+from correlator.processing.classify import Classifier
+from correlator.records import DEAD_LETTER_TABLE, LOG_TABLE, METRIC_TABLE, Provenance, Table
+
+HERE = Provenance("app-logs", 3, 41)
+
+
+@pytest.mark.parametrize("table", [LOG_TABLE, METRIC_TABLE, DEAD_LETTER_TABLE], ids=lambda t: t.name)
+def test_the_migrated_table_has_the_declared_columns_and_fills_the_rest(warehouse: Client, database: str, table: Table):
+    stored = dict(
+        warehouse.query(
+            "SELECT name, default_kind FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+            parameters={"db": database, "t": table.name},
+        ).result_rows
+    )
+    assert set(table.columns) <= stored.keys()
+    # what a row does not carry, the engine fills in (ingested_at DEFAULT now())
+    assert {name: kind for name, kind in stored.items() if name not in table.columns and not kind} == {}
+
+
+def test_the_row_builders_fill_each_declared_column_with_its_own_value():
+    classifier, at = Classifier.from_file(), datetime.now(UTC) - timedelta(minutes=5)
+    log = decode(orjson.dumps({
+        "event": "LLM chat interaction failed", "level": "error", "service": "svc", "logger": "app.llm",
+        "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception": "ValueError: boom",
+        "timestamp": at.isoformat(), "tenant": "acme",
+    }), LogEvent, HERE)  # fmt: skip
+    metric = decode(orjson.dumps({
+        "success": False, "model": "m1", "provider": "p", "service": "svc", "error": "rate_limit", "error_id": "e1",
+        "input_tokens": 7, "output_tokens": 3, "finish_reason": "stop", "timestamp": at.isoformat(),
+    }), UsageMetric, HERE)  # fmt: skip
+    assert isinstance(log, LogEvent) and isinstance(metric, UsageMetric)
+    logs, metrics = STREAMS["logs"], STREAMS["metrics"]
+    log_values = dict(zip(logs.table.columns, logs.build_row(log, HERE, classifier), strict=True))
+    metric_values = dict(zip(metrics.table.columns, metrics.build_row(metric, HERE, classifier), strict=True))
+
+    assert (log_values["ts"], log_values["service"], log_values["level"], log_values["logger"]) == (
+        at, "svc", "error", "app.llm"
+    )  # fmt: skip
+    assert (log_values["trace_id"], log_values["span_id"], log_values["error_id"], log_values["model"]) == (
+        "t1", "s1", "e1", "m1"
+    )  # fmt: skip
+    assert log_values["root_cause_type"] == "ValueError" and log_values["root_cause_message"] == "boom"
+    assert log_values["rule"] and log_values["rules_version"] == classifier.version
+    assert log_values["attributes"] == {"tenant": "acme"}
+    assert (log_values["topic"], log_values["partition"], log_values["offset"]) == ("app-logs", 3, 41)
+    assert (metric_values["model"], metric_values["provider"], metric_values["error"]) == ("m1", "p", "rate_limit")
+    assert (metric_values["input_tokens"], metric_values["output_tokens"], metric_values["success"]) == (7, 3, False)
+    assert metric_values["error_class"] == "rate_limit" and metric_values["offset"] == 41
