@@ -127,6 +127,9 @@ class Settings:
     database: str = "correlator"
     logs_topic: str = "app-logs"
     metrics_topic: str = "usage-metrics"
+    # the OpenTelemetry Collector's Kafka exporter's default topics
+    otlp_spans_topic: str = "otlp_spans"
+    otlp_logs_topic: str = "otlp_logs"
     group_id: str = "correlator"
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
@@ -163,6 +166,8 @@ class Settings:
             "cluster": self.clickhouse_cluster or None,
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
+            "otlp_spans_topic": self.otlp_spans_topic,
+            "otlp_logs_topic": self.otlp_logs_topic,
             "group_id": self.group_id,
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,

@@ -31,7 +31,19 @@ SELECT
     duration_seconds, cost_usd,
     topic, partition, offset
 FROM ${database}.usage_metrics
-WHERE error_id != '' AND NOT success;
+WHERE error_id != '' AND NOT success
+UNION ALL
+-- a failed OpenTelemetry span: root-cause evidence like a log line's (keyed by trace and span without an error_id)
+SELECT
+    error_id, ts, trace_id, service, model,
+    '' AS original_error,
+    0 AS from_metrics,
+    (category, error_class, rule, root_cause_type, root_cause_message, root_cause_frame, fingerprint,
+     message_template) AS evidence,
+    nan AS duration_seconds, nan AS cost_usd,
+    topic, partition, offset
+FROM ${database}.spans
+WHERE error_id != '';
 
 -- One row per error_id first seen in [since, until), whichever stream delivered it first.
 -- Only error_ids with evidence in the window are aggregated, so a window reads little.
