@@ -109,7 +109,7 @@ OTLP_SPAN_STREAM = "otlp_spans"
 OTLP_LOG_STREAM = "otlp_logs"
 SPAN_TABLE = Table("spans", (
     "ts", "trace_id", "span_id", "parent_span_id", "name", "kind", "duration_ms", "status", "status_message",
-    "service", "operation", "provider", "request_model", "response_model", "model", "input_tokens",
+    "service", "operation", "step", "provider", "request_model", "response_model", "model", "input_tokens",
     "output_tokens", "finish_reasons", "error_type", "tool_name", "tool_args", "session_id", "error_id",
     "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
     "category", "error_class", "rule", "rules_version", "traceback", "attributes",

@@ -95,3 +95,36 @@ def _ids_as_hex(value: Any) -> Any:
     if isinstance(value, list):
         return [_ids_as_hex(item) for item in value]
     return value
+
+
+@dataclass(frozen=True)
+class LoopingRun:
+    """An agent that calls one tool with the same arguments three times, then fails inside a chat call."""
+
+    spans: Message
+    trace_id: str
+    innermost_failure: str
+
+
+def looping_agent_run(service: str) -> LoopingRun:
+    """invoke_agent → execute_tool four times (three with the same arguments) → chat → its HTTP request, which fails."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("agent")
+    agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": "conversation-7"}
+    with tracer.start_as_current_span("invoke_agent support", attributes=agent):
+        for arguments in ('{"order": 42}', '{"order": 42}', '{"order": 7}', '{"order": 42}'):
+            tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order",
+                    "gen_ai.tool.call.arguments": arguments, "gen_ai.conversation.id": "conversation-7"}  # fmt: skip
+            with tracer.start_as_current_span("execute_tool lookup_order", attributes=tool):
+                pass
+        with (
+            contextlib.suppress(ConnectionError),
+            tracer.start_as_current_span("chat gpt-4o", attributes={"gen_ai.operation.name": "chat"}),
+            tracer.start_as_current_span("POST /v1/chat/completions", kind=SpanKind.CLIENT) as request,
+        ):
+            innermost = format(request.get_span_context().span_id, "016x")
+            raise ConnectionError("Connection reset by peer")
+    spans = exporter.get_finished_spans()
+    return LoopingRun(encode_spans(spans), format(spans[0].context.trace_id, "032x"), innermost)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from clickhouse_connect.driver.client import Client
@@ -21,7 +22,7 @@ from correlator.records import SPAN_TABLE, DeadLetter, Provenance
 from correlator.sources.kafka import ensure_topics
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
-from tests.otlp_producers import agent_run, as_otlp_json
+from tests.otlp_producers import agent_run, as_otlp_json, looping_agent_run
 
 HERE = Provenance("otlp-test", 0, 7)
 
@@ -149,14 +150,78 @@ def test_openllmetry_openinference_and_langfuse_names_fill_the_same_columns() ->
                      "langfuse.observation.usage_details": '{"input": 11, "output": 5}',
                      "langfuse.session.id": "s-2"},
     }  # fmt: skip
-    columns = ("operation", "provider", "model", "input_tokens", "output_tokens", "session_id", "duration_ms")
+    columns = ("operation", "step", "provider", "model", "input_tokens", "output_tokens", "session_id", "duration_ms")
     mapped = {}
     for shape, attributes in shapes.items():
         (row,) = span_rows(_span_with(attributes), HERE, classifier)  # type: ignore[misc]
         values = dict(zip(SPAN_TABLE.columns, row, strict=True))
         mapped[shape] = tuple(values[column] for column in columns)
     assert mapped == {
-        "openllmetry": ("chat", "openai", "gpt-4o", 11, 5, "", 2.0),
-        "openinference": ("llm", "anthropic", "claude-sonnet-4", 11, 5, "s-1", 2.0),
-        "langfuse": ("generation", "", "mistral-large", 11, 5, "s-2", 2.0),
+        "openllmetry": ("chat", "llm", "openai", "gpt-4o", 11, 5, "", 2.0),
+        "openinference": ("llm", "llm", "anthropic", "claude-sonnet-4", 11, 5, "s-1", 2.0),
+        "langfuse": ("generation", "llm", "", "mistral-large", 11, 5, "s-2", 2.0),
     }
+
+
+def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call(
+    settings: Settings, warehouse: Client
+) -> None:
+    settings = _otlp_settings(settings)
+    run, other = looping_agent_run("support"), agent_run("planner")
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic,
+                      [run.spans.SerializeToString(), other.spans.SerializeToString()])  # fmt: skip
+        await run_daemon(settings, warehouse, stored_at_least(7 + 3))
+
+    asyncio.run(scenario())
+    db = settings.database
+    tree = rows(
+        warehouse,
+        f"SELECT depth, step, name, status, tool_name, failed, first_failure, root_cause_type"
+        f" FROM {db}.trace_spans(trace_id = {{t:String}})",
+        t=run.trace_id,
+    )
+    assert tree == [
+        (0, "agent", "invoke_agent support", "unset", "", 0, 0, ""),
+        (1, "tool", "execute_tool lookup_order", "unset", "lookup_order", 0, 0, ""),
+        (1, "tool", "execute_tool lookup_order", "unset", "lookup_order", 0, 0, ""),
+        (1, "tool", "execute_tool lookup_order", "unset", "lookup_order", 0, 0, ""),
+        (1, "tool", "execute_tool lookup_order", "unset", "lookup_order", 0, 0, ""),
+        (1, "llm", "chat gpt-4o", "error", "", 1, 0, "ConnectionError"),
+        (2, "", "POST /v1/chat/completions", "error", "", 1, 1, "ConnectionError"),
+    ]
+    innermost = rows(warehouse, f"SELECT span_id FROM {db}.trace_spans(trace_id = {{t:String}}) WHERE first_failure",
+                     t=run.trace_id)  # fmt: skip
+    assert innermost == [(run.innermost_failure,)]
+    since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    loops = rows(warehouse, f"SELECT trace_id, tool_name, tool_args, calls, session_id"
+                            f" FROM {db}.agent_loops(since = {{since:String}})", since=since)  # fmt: skip
+    assert loops == [(run.trace_id, "lookup_order", '{"order": 42}', 3, "conversation-7")]
+
+
+def test_trace_timeline_shows_every_record_of_one_otlp_message(settings: Settings, warehouse: Client) -> None:
+    settings = _otlp_settings(settings)
+    run = agent_run("planner")
+    logs = run.logs
+    logs.resource_logs[0].scope_logs[0].log_records.append(logs.resource_logs[0].scope_logs[0].log_records[0])
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic, [run.spans.SerializeToString()])
+        await produce(settings.kafka_bootstrap, settings.otlp_logs_topic, [logs.SerializeToString()])
+        await run_daemon(settings, warehouse, stored_at_least(3 + 2))
+
+    asyncio.run(scenario())
+    timeline = rows(
+        warehouse,
+        f"SELECT kind, status, message FROM {settings.database}.trace_timeline(trace_id = {{t:String}})"
+        f" ORDER BY kind, message, status",
+        t=run.trace_id,
+    )
+    assert timeline == [
+        ("log", "error", "chat call failed"),
+        ("log", "error", "chat call failed"),
+        ("span", "error", "chat gpt-4o"),
+        ("span", "unset", "chat gpt-4o"),
+        ("span", "unset", "invoke_agent planner"),
+    ]

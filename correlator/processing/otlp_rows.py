@@ -46,6 +46,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
     "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
 }  # fmt: skip
+# The contract's step kinds for each convention's operation or span kind (lower-cased)
+STEPS = {
+    "chat": "llm", "generate_content": "llm", "text_completion": "llm", "completion": "llm", "embeddings": "llm",
+    "llm": "llm", "embedding": "llm", "generation": "llm",
+    "execute_tool": "tool", "tool": "tool",
+    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent", "chain": "agent", "workflow": "agent",
+    "retriever": "retrieval", "retrieval": "retrieval", "reranker": "retrieval",
+    "prompt": "prompt", "parser": "parser", "guardrail": "parser",
+}  # fmt: skip
 LANGFUSE_USAGE = "langfuse.observation.usage_details"
 EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
 _EXCEPTION_KEYS = ("exception.type", "exception.message", "exception.stacktrace")
@@ -84,10 +93,11 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
     input_tokens, output_tokens = _tokens(attrs)
     request_model = _text(attrs, ALIASES["request_model"])
     response_model = _text(attrs, ALIASES["response_model"])
+    operation = _text(attrs, ALIASES["operation"]).lower()
     return (
         ts, span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind,
         max(span.end_ns - span.start_ns, 0) / 1e6, span.status, span.status_message, span.service,
-        _text(attrs, ALIASES["operation"]).lower(), _text(attrs, ALIASES["provider"]), request_model,
+        operation, STEPS.get(operation, ""), _text(attrs, ALIASES["provider"]), request_model,
         response_model, response_model or request_model, input_tokens, output_tokens, finish_reasons, error_type,
         _text(attrs, ALIASES["tool_name"]), _text(attrs, ALIASES["tool_args"]), _text(attrs, ALIASES["session_id"]),
         _error_key(attrs, span.trace_id, span.span_id) if failed else "",

@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS ${database}.spans
     service            LowCardinality(String),
     -- GenAI semantic conventions, or OpenLLMetry's, OpenInference's and Langfuse's names for them
     operation          LowCardinality(String),
+    -- the contract's step kinds: retrieval, prompt, llm, tool, parser, agent ('' when the span names none)
+    step               LowCardinality(String),
     provider           LowCardinality(String),
     request_model      LowCardinality(String),
     response_model     LowCardinality(String),

@@ -122,7 +122,7 @@ SELECT * FROM
         ts, 'log' AS kind, service, level AS status, model, message, error_id, span_id,
         category, error_class, root_cause_type, root_cause_message,
         nan AS duration_seconds, toUInt32(0) AS input_tokens, toUInt32(0) AS output_tokens, nan AS cost_usd,
-        topic, partition, offset
+        topic, partition, offset, record_index
     FROM ${database}.log_events
     WHERE trace_id = {trace_id:String}
     UNION ALL
@@ -131,12 +131,20 @@ SELECT * FROM
         if(success, '', error) AS message, error_id, span_id,
         category, error_class, '' AS root_cause_type, error_detail AS root_cause_message,
         duration_seconds, input_tokens, output_tokens, cost_usd,
-        topic, partition, offset
+        topic, partition, offset, toUInt32(0) AS record_index
     FROM ${database}.usage_metrics
     WHERE trace_id = {trace_id:String}
+    UNION ALL
+    SELECT
+        ts, 'span' AS kind, service, status, model, name AS message, error_id, span_id,
+        category, error_class, root_cause_type, root_cause_message,
+        duration_ms / 1000 AS duration_seconds, input_tokens, output_tokens, nan AS cost_usd,
+        topic, partition, offset, record_index
+    FROM ${database}.spans
+    WHERE trace_id = {trace_id:String}
 )
-ORDER BY ts, kind, offset
-LIMIT 1 BY topic, partition, offset;
+ORDER BY ts, kind, offset, record_index
+LIMIT 1 BY topic, partition, offset, record_index;
 
 CREATE OR REPLACE VIEW ${database}.usage_calls AS
 SELECT * FROM ${database}.usage_metrics LIMIT 1 BY topic, partition, offset;
