@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from collections.abc import Callable
 
 import orjson
@@ -27,6 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from benchmarks.classification_speed import _rate
 from correlator.processing.classify import Classifier
 from correlator.processing.otlp_rows import span_rows
 from correlator.processing.redact import rows_redactor
@@ -63,16 +63,6 @@ def agent_spans(count: int, failing: float) -> bytes:
                     span.set_attribute("error.type", "TimeoutError")
                     span.set_status(Status(StatusCode.ERROR, str(exc)))
     return encode_spans(exporter.get_finished_spans()).SerializeToString()
-
-
-def _rate(work: Callable[[], int], seconds: float) -> float:
-    """Best of repeated timed passes: spans per second."""
-    best, deadline = 0.0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        started = time.perf_counter()
-        done = work()
-        best = max(best, done / (time.perf_counter() - started))
-    return best
 
 
 def main() -> None:

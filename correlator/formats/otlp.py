@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from google.protobuf.json_format import ParseDict, ParseError
@@ -31,6 +31,8 @@ MAX_VALUE_DEPTH = 16
 _SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 _STATUS_CODES = ("unset", "ok", "error")
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId"})
+RequestT = TypeVar("RequestT", bound=Message)
+RecordT = TypeVar("RecordT")
 
 
 class TooDeep(ValueError):
@@ -80,43 +82,52 @@ class LogRecord:
 
 def decode_spans(raw: bytes | None, provenance: Provenance) -> list[SpanRecord] | DeadLetter:
     """Every span of one message, in the message's order (the order is each row's index)."""
-    request = _request(raw, provenance, ExportTraceServiceRequest)
-    if isinstance(request, DeadLetter):
-        return request
-    assert isinstance(request, ExportTraceServiceRequest)
-    try:
-        spans = [
-            _span(span, service)
-            for resource_spans in request.resource_spans
-            for service in (_service(resource_spans.resource.attributes),)
-            for scope_spans in resource_spans.scope_spans
-            for span in scope_spans.spans
-        ]
-    except TooDeep as exc:
-        return DeadLetter(provenance, "too_deep", str(exc), raw or b"")
-    return spans or DeadLetter(provenance, "no_records", "the OTLP message holds no spans", raw or b"")
+    return _records(raw, provenance, ExportTraceServiceRequest, _spans_of, "spans")
 
 
 def decode_logs(raw: bytes | None, provenance: Provenance) -> list[LogRecord] | DeadLetter:
     """Every log record of one message, in the message's order."""
-    request = _request(raw, provenance, ExportLogsServiceRequest)
+    return _records(raw, provenance, ExportLogsServiceRequest, _logs_of, "log records")
+
+
+def _records(
+    raw: bytes | None,
+    provenance: Provenance,
+    kind: type[RequestT],
+    records_of: Callable[[RequestT], list[RecordT]],
+    what: str,
+) -> list[RecordT] | DeadLetter:
+    request = _request(raw, provenance, kind)
     if isinstance(request, DeadLetter):
         return request
-    assert isinstance(request, ExportLogsServiceRequest)
     try:
-        records = [
-            _log(record, service, scope_logs.scope.name)
-            for resource_logs in request.resource_logs
-            for service in (_service(resource_logs.resource.attributes),)
-            for scope_logs in resource_logs.scope_logs
-            for record in scope_logs.log_records
-        ]
+        records = records_of(request)
     except TooDeep as exc:
         return DeadLetter(provenance, "too_deep", str(exc), raw or b"")
-    return records or DeadLetter(provenance, "no_records", "the OTLP message holds no log records", raw or b"")
+    return records or DeadLetter(provenance, "no_records", f"the OTLP message holds no {what}", raw or b"")
 
 
-def _request(raw: bytes | None, provenance: Provenance, kind: type[Message]) -> Message | DeadLetter:
+def _spans_of(request: ExportTraceServiceRequest) -> list[SpanRecord]:
+    return [
+        _span(span, service)
+        for resource_spans in request.resource_spans
+        for service in (_service(resource_spans.resource.attributes),)
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
+
+
+def _logs_of(request: ExportLogsServiceRequest) -> list[LogRecord]:
+    return [
+        _log(record, service, scope_logs.scope.name)
+        for resource_logs in request.resource_logs
+        for service in (_service(resource_logs.resource.attributes),)
+        for scope_logs in resource_logs.scope_logs
+        for record in scope_logs.log_records
+    ]
+
+
+def _request(raw: bytes | None, provenance: Provenance, kind: type[RequestT]) -> RequestT | DeadLetter:
     """The message parsed as ``kind``, from JSON when it starts with ``{``, else from protobuf."""
     if not raw:
         return DeadLetter(provenance, "empty", "the message has no value", raw or b"")
@@ -130,7 +141,7 @@ def _request(raw: bytes | None, provenance: Provenance, kind: type[Message]) -> 
         return DeadLetter(provenance, "not_otlp", f"neither OTLP JSON nor OTLP protobuf: {exc}", raw)
 
 
-def _from_json(raw: bytes, provenance: Provenance, kind: type[Message]) -> Message | DeadLetter:
+def _from_json(raw: bytes, provenance: Provenance, kind: type[RequestT]) -> RequestT | DeadLetter:
     try:
         document = _ids_as_base64(orjson.loads(raw), 0)
         return ParseDict(document, kind(), ignore_unknown_fields=True)
