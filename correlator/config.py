@@ -130,6 +130,7 @@ class Settings:
     # the OpenTelemetry Collector's Kafka exporter's default topics
     otlp_spans_topic: str = "otlp_spans"
     otlp_logs_topic: str = "otlp_logs"
+    otlp: bool = True  # consume the OTLP topics at all
     group_id: str = "correlator"
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
@@ -168,6 +169,7 @@ class Settings:
             "metrics_topic": self.metrics_topic,
             "otlp_spans_topic": self.otlp_spans_topic,
             "otlp_logs_topic": self.otlp_logs_topic,
+            "otlp": self.otlp,
             "group_id": self.group_id,
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,

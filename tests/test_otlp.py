@@ -29,7 +29,7 @@ HERE = Provenance("otlp-test", 0, 7)
 
 def _otlp_settings(settings: Settings) -> Settings:
     suffix = secrets.token_hex(4)
-    otlp = replace(settings, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
+    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
     asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
     return otlp
 

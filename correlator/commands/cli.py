@@ -99,6 +99,8 @@ _KAFKA_OPTIONS = [
                  help="OTLP spans, as the OpenTelemetry Collector's Kafka exporter writes them."),
     click.option("--otlp-logs-topic", envvar="CORRELATOR_OTLP_LOGS_TOPIC", default="otlp_logs", show_default=True,
                  help="OTLP log records, likewise."),
+    click.option("--otlp/--no-otlp", envvar="CORRELATOR_OTLP", default=True, show_default=True,
+                 help="Consume the OTLP topics."),
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),

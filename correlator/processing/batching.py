@@ -73,6 +73,8 @@ class StreamKind:
     lean_row: LeanRow | None = None
     #: for a stream whose messages each hold many records (OTLP): all of a message's rows, or its dead letter
     message_rows: MessageRows | None = None
+    #: the boolean setting that switches the stream on, when it can be off
+    enabled_setting: str | None = None
 
 
 LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
@@ -84,17 +86,33 @@ def _rows_per_message(event: Any, provenance: Provenance, classifier: Classifier
 
 
 OTLP_SPANS = StreamKind(
-    OTLP_SPAN_STREAM, "otlp_spans_topic", SPAN_TABLE, BaseModel, _rows_per_message, message_rows=span_rows
+    OTLP_SPAN_STREAM,
+    "otlp_spans_topic",
+    SPAN_TABLE,
+    BaseModel,
+    _rows_per_message,
+    message_rows=span_rows,
+    enabled_setting="otlp",
 )
 OTLP_LOGS = StreamKind(
-    OTLP_LOG_STREAM, "otlp_logs_topic", OTLP_LOG_TABLE, BaseModel, _rows_per_message, message_rows=log_rows
+    OTLP_LOG_STREAM,
+    "otlp_logs_topic",
+    OTLP_LOG_TABLE,
+    BaseModel,
+    _rows_per_message,
+    message_rows=log_rows,
+    enabled_setting="otlp",
 )
 STREAMS = {stream.name: stream for stream in (LOGS, METRICS, OTLP_SPANS, OTLP_LOGS)}
 
 
 def stream_kinds(settings: Settings) -> dict[str, StreamKind]:
     """Which stream each configured topic carries."""
-    return {getattr(settings, stream.topic_setting): stream for stream in STREAMS.values()}
+    return {
+        getattr(settings, stream.topic_setting): stream
+        for stream in STREAMS.values()
+        if stream.enabled_setting is None or getattr(settings, stream.enabled_setting)
+    }
 
 
 _DAY = timedelta(days=1)
