@@ -127,6 +127,10 @@ class Settings:
     database: str = "correlator"
     logs_topic: str = "app-logs"
     metrics_topic: str = "usage-metrics"
+    # the OpenTelemetry Collector's Kafka exporter's default topics
+    otlp_spans_topic: str = "otlp_spans"
+    otlp_logs_topic: str = "otlp_logs"
+    otlp: bool = True  # consume the OTLP topics at all
     group_id: str = "correlator"
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
@@ -168,6 +172,9 @@ class Settings:
             "cluster": self.clickhouse_cluster or None,
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
+            "otlp_spans_topic": self.otlp_spans_topic,
+            "otlp_logs_topic": self.otlp_logs_topic,
+            "otlp": self.otlp,
             "group_id": self.group_id,
             "group_instance_id": self.kafka_group_instance_id or None,
             "retention_days": self.retention_days,

@@ -102,3 +102,17 @@ METRIC_TABLE = Table("usage_metrics", (
     "topic", "partition", "offset",
 ))  # fmt: skip
 DEAD_LETTER_TABLE = Table("dead_letter_log", ("received_at", "topic", "partition", "offset", "reason", "detail", "raw"))
+
+# OpenTelemetry over Kafka: one message holds many records, so their rows carry the record's
+# index in the message beside its offset (provenance stays exact: topic, partition, offset, index).
+OTLP_SPAN_STREAM = "otlp_spans"
+OTLP_LOG_STREAM = "otlp_logs"
+SPAN_TABLE = Table("spans", (
+    "ts", "trace_id", "span_id", "parent_span_id", "name", "kind", "duration_ms", "status", "status_message",
+    "service", "operation", "step", "provider", "request_model", "response_model", "model", "input_tokens",
+    "output_tokens", "finish_reasons", "error_type", "tool_name", "tool_args", "session_id", "error_id",
+    "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
+    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
+    "topic", "partition", "offset", "record_index",
+))  # fmt: skip
+OTLP_LOG_TABLE = Table(LOG_TABLE.name, (*LOG_TABLE.columns, "record_index"))

@@ -123,6 +123,7 @@ def settings(kafka_bootstrap: str, warehouse_url: str, database: str, tmp_path: 
         database=database,
         logs_topic=f"logs-{suffix}",
         metrics_topic=f"metrics-{suffix}",
+        otlp=False,  # tests/test_otlp.py gives its own OTLP topics
         group_id=f"correlator-{suffix}",
         data_dir=tmp_path,
         batch_max_seconds=0.1,

@@ -16,6 +16,7 @@ from correlator.formats.decode import parse, validate
 from correlator.formats.events import LogEvent, UsageMetric
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
+from correlator.processing.otlp_rows import log_rows, span_rows
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.records import (
@@ -23,6 +24,10 @@ from correlator.records import (
     LOG_TABLE,
     METRIC_STREAM,
     METRIC_TABLE,
+    OTLP_LOG_STREAM,
+    OTLP_LOG_TABLE,
+    OTLP_SPAN_STREAM,
+    SPAN_TABLE,
     Batch,
     DeadLetter,
     Message,
@@ -31,6 +36,7 @@ from correlator.records import (
 )
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
+MessageRows = Callable[[bytes | None, Provenance, Classifier], list[tuple[Any, ...]] | DeadLetter]
 PartitionKey = TypeVar("PartitionKey")
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
 # no reference cycles, yet at Python's default thresholds (700, 10, 10) the cycle collector
@@ -65,16 +71,48 @@ class StreamKind:
     build_row: RowBuilder
     #: the same row for the common message without validation, or None when unsure
     lean_row: LeanRow | None = None
+    #: for a stream whose messages each hold many records (OTLP): all of a message's rows, or its dead letter
+    message_rows: MessageRows | None = None
+    #: the boolean setting that switches the stream on, when it can be off
+    enabled_setting: str | None = None
 
 
 LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
 METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
-STREAMS = {stream.name: stream for stream in (LOGS, METRICS)}
+
+
+def _rows_per_message(event: Any, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+    raise TypeError("an OTLP stream's rows are made from whole messages (message_rows), not per event")
+
+
+OTLP_SPANS = StreamKind(
+    OTLP_SPAN_STREAM,
+    "otlp_spans_topic",
+    SPAN_TABLE,
+    BaseModel,
+    _rows_per_message,
+    message_rows=span_rows,
+    enabled_setting="otlp",
+)
+OTLP_LOGS = StreamKind(
+    OTLP_LOG_STREAM,
+    "otlp_logs_topic",
+    OTLP_LOG_TABLE,
+    BaseModel,
+    _rows_per_message,
+    message_rows=log_rows,
+    enabled_setting="otlp",
+)
+STREAMS = {stream.name: stream for stream in (LOGS, METRICS, OTLP_SPANS, OTLP_LOGS)}
 
 
 def stream_kinds(settings: Settings) -> dict[str, StreamKind]:
     """Which stream each configured topic carries."""
-    return {getattr(settings, stream.topic_setting): stream for stream in STREAMS.values()}
+    return {
+        getattr(settings, stream.topic_setting): stream
+        for stream in STREAMS.values()
+        if stream.enabled_setting is None or getattr(settings, stream.enabled_setting)
+    }
 
 
 _DAY = timedelta(days=1)
@@ -112,6 +150,8 @@ class PartitionBatcher:
         messages = list(messages)
         latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
         decoded = [self._decode(message, latest) for message in messages]
+        if self.kind.message_rows is not None:
+            return self._add_whole_messages(messages, decoded)
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
@@ -145,9 +185,40 @@ class PartitionBatcher:
                 day_start = day_end = _NO_DAY
         return closed
 
-    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | DeadLetter:
-        """The message's row, not yet redacted, or its dead letter (redacted)."""
+    def _add_whole_messages(self, messages: list[Message], decoded: list[Any]) -> list[Batch]:
+        """Like :meth:`add`, for messages of many rows each: a message's rows stay in one batch.
+
+        A batch closes only between messages, so a stored batch always holds whole messages
+        and resuming after its last offset loses none of a message's records; a message's
+        rows all count towards the day of its first row.
+        """
+        if self._redact_rows is not None:
+            decoded = [self._redact_rows(entry) if type(entry) is list else entry for entry in decoded]
+        closed: list[Batch] = []
+        for message, entry in zip(messages, decoded, strict=True):
+            prov = message.provenance
+            batch = self._open_batch(prov)
+            if isinstance(entry, DeadLetter):
+                batch.dead_letters.append(entry)
+            else:
+                day = entry[0][0].astimezone(UTC).date()
+                if batch.day not in (None, day):
+                    closed.append(batch)
+                    self.open = None
+                    batch = self._open_batch(prov)
+                batch.day = day
+                batch.rows.extend(entry)
+            batch.last_offset = prov.offset
+            if batch.size >= self.max_records:
+                closed.append(batch)
+                self.open = None
+        return closed
+
+    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | list[tuple[Any, ...]] | DeadLetter:
+        """The message's row (or rows), not yet redacted, or its dead letter (redacted)."""
         prov = message.provenance
+        if self.kind.message_rows is not None:
+            return self._whole_message(message)
         document = parse(message.value, prov)
         if isinstance(document, DeadLetter):
             decoded: BaseModel | DeadLetter = document
@@ -162,6 +233,16 @@ class PartitionBatcher:
             return row
         dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
         return replace(dead, raw=redact_bytes(dead.raw)) if self._redact_dead_letters else dead
+
+    def _whole_message(self, message: Message) -> list[tuple[Any, ...]] | DeadLetter:
+        assert self.kind.message_rows is not None
+        try:
+            rows = self.kind.message_rows(message.value, message.provenance, self.classifier)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            rows = _unprocessable(message.value or b"", message.provenance)
+        if isinstance(rows, DeadLetter) and self._redact_dead_letters:
+            return replace(rows, raw=redact_bytes(rows.raw))
+        return rows
 
     def _row(self, event: BaseModel, provenance: Provenance) -> tuple[Any, ...] | None:
         """The event's row; None when a valid event still cannot be made a row (say, nested too deep)."""

@@ -31,7 +31,19 @@ SELECT
     duration_seconds, cost_usd,
     topic, partition, offset
 FROM ${database}.usage_metrics
-WHERE error_id != '' AND NOT success;
+WHERE error_id != '' AND NOT success
+UNION ALL
+-- a failed OpenTelemetry span: root-cause evidence like a log line's (keyed by trace and span without an error_id)
+SELECT
+    error_id, ts, trace_id, service, model,
+    '' AS original_error,
+    0 AS from_metrics,
+    (category, error_class, rule, root_cause_type, root_cause_message, root_cause_frame, fingerprint,
+     message_template) AS evidence,
+    nan AS duration_seconds, nan AS cost_usd,
+    topic, partition, offset
+FROM ${database}.spans
+WHERE error_id != '';
 
 -- One row per error_id first seen in [since, until), whichever stream delivered it first.
 -- Only error_ids with evidence in the window are aggregated, so a window reads little.
@@ -110,7 +122,7 @@ SELECT * FROM
         ts, 'log' AS kind, service, level AS status, model, message, error_id, span_id,
         category, error_class, root_cause_type, root_cause_message,
         nan AS duration_seconds, toUInt32(0) AS input_tokens, toUInt32(0) AS output_tokens, nan AS cost_usd,
-        topic, partition, offset
+        topic, partition, offset, record_index
     FROM ${database}.log_events
     WHERE trace_id = {trace_id:String}
     UNION ALL
@@ -119,12 +131,20 @@ SELECT * FROM
         if(success, '', error) AS message, error_id, span_id,
         category, error_class, '' AS root_cause_type, error_detail AS root_cause_message,
         duration_seconds, input_tokens, output_tokens, cost_usd,
-        topic, partition, offset
+        topic, partition, offset, toUInt32(0) AS record_index
     FROM ${database}.usage_metrics
     WHERE trace_id = {trace_id:String}
+    UNION ALL
+    SELECT
+        ts, 'span' AS kind, service, status, model, name AS message, error_id, span_id,
+        category, error_class, root_cause_type, root_cause_message,
+        duration_ms / 1000 AS duration_seconds, input_tokens, output_tokens, nan AS cost_usd,
+        topic, partition, offset, record_index
+    FROM ${database}.spans
+    WHERE trace_id = {trace_id:String}
 )
-ORDER BY ts, kind, offset
-LIMIT 1 BY topic, partition, offset;
+ORDER BY ts, kind, offset, record_index
+LIMIT 1 BY topic, partition, offset, record_index;
 
 CREATE OR REPLACE VIEW ${database}.usage_calls AS
 SELECT * FROM ${database}.usage_metrics LIMIT 1 BY topic, partition, offset;

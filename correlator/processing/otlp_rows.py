@@ -1,0 +1,222 @@
+"""OTLP spans and log records → ``spans`` and ``log_events`` rows, failures explained from their root cause.
+
+GenAI semantic-convention attributes name a span's call; OpenLLMetry's, OpenInference's and
+Langfuse's names for the same things are read where the convention's are missing. A span
+with an error status, an ``error.type`` or an exception event, and a log record carrying
+an exception, are explained like any traceback (:mod:`correlator.processing.rows`). Without
+an ``error_id`` attribute, a failure is keyed by its trace and span ids, so a failing span
+and the exception record logged inside it are one entry of ``errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from correlator.formats.otlp import LogRecord, SpanRecord, decode_logs, decode_spans
+from correlator.processing.classify import Classifier
+from correlator.processing.rootcause import ChainLink, extend_with_embedded_causes
+from correlator.processing.rows import (
+    NOTHING_TO_EXPLAIN,
+    Explanation,
+    attribute_value,
+    chain_of_text,
+    event_time,
+    label_log,
+)
+from correlator.records import DeadLetter, Provenance
+
+# Each column's attribute names, the GenAI convention's first.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "operation": ("gen_ai.operation.name", "llm.request.type", "langfuse.observation.type",
+                  "openinference.span.kind", "traceloop.span.kind"),
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"),
+    "request_model": ("gen_ai.request.model", "llm.request.model", "langfuse.observation.model.name",
+                      "llm.model_name"),
+    "response_model": ("gen_ai.response.model", "llm.response.model", "llm.model_name"),
+    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens",
+                     "llm.token_count.prompt"),
+    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                      "llm.usage.completion_tokens", "llm.token_count.completion"),
+    "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason"),
+    "tool_name": ("gen_ai.tool.name", "tool.name"),
+    "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
+}  # fmt: skip
+# The contract's step kinds for each convention's operation or span kind (lower-cased)
+STEPS = {
+    "chat": "llm", "generate_content": "llm", "text_completion": "llm", "completion": "llm", "embeddings": "llm",
+    "llm": "llm", "embedding": "llm", "generation": "llm",
+    "execute_tool": "tool", "tool": "tool",
+    "invoke_agent": "agent", "create_agent": "agent", "agent": "agent", "chain": "agent", "workflow": "agent",
+    "retriever": "retrieval", "retrieval": "retrieval", "reranker": "retrieval",
+    "prompt": "prompt", "parser": "parser", "guardrail": "parser",
+}  # fmt: skip
+LANGFUSE_USAGE = "langfuse.observation.usage_details"
+EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
+_EXCEPTION_KEYS = ("exception.type", "exception.message", "exception.stacktrace")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_UINT32 = 2**32 - 1
+# OTLP severity numbers: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal
+_SEVERITIES = ("trace", "debug", "info", "warning", "error", "fatal")
+_ERROR_SEVERITY = 17
+
+
+def span_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> list[tuple[Any, ...]] | DeadLetter:
+    """One ``spans`` row per span of the message, in :data:`~correlator.records.SPAN_TABLE`'s column order."""
+    spans = decode_spans(raw, provenance)
+    if isinstance(spans, DeadLetter):
+        return spans
+    return [span_row(span, provenance, index, classifier) for index, span in enumerate(spans)]
+
+
+def log_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> list[tuple[Any, ...]] | DeadLetter:
+    """One ``log_events`` row per log record, in :data:`~correlator.records.OTLP_LOG_TABLE`'s column order."""
+    records = decode_logs(raw, provenance)
+    if isinstance(records, DeadLetter):
+        return records
+    return [log_row(record, provenance, index, classifier) for index, record in enumerate(records)]
+
+
+def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: Classifier) -> tuple[Any, ...]:
+    attrs = span.attributes
+    exception = next((event.attributes for event in span.events if event.name in EXCEPTION_EVENTS), attrs)
+    error_type = _text(attrs, ("error.type",))
+    finish_reasons = _strings(_first(attrs, ALIASES["finish_reasons"]))
+    failed = span.status == "error" or bool(error_type) or any(key in exception for key in _EXCEPTION_KEYS)
+    explanation = explain(exception, error_type, span.status_message, failed, finish_reasons, classifier)
+    cause, label = explanation.root_cause, explanation.label
+    ts, _ = event_time(_time(span.start_ns) if span.start_ns else None, provenance)
+    input_tokens, output_tokens = _tokens(attrs)
+    request_model = _text(attrs, ALIASES["request_model"])
+    response_model = _text(attrs, ALIASES["response_model"])
+    operation = _text(attrs, ALIASES["operation"]).lower()
+    return (
+        ts, span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind,
+        max(span.end_ns - span.start_ns, 0) / 1e6, span.status, span.status_message, span.service,
+        operation, STEPS.get(operation, ""), _text(attrs, ALIASES["provider"]), request_model,
+        response_model, response_model or request_model, input_tokens, output_tokens, finish_reasons, error_type,
+        _text(attrs, ALIASES["tool_name"]), _text(attrs, ALIASES["tool_args"]), _text(attrs, ALIASES["session_id"]),
+        _error_key(attrs, span.trace_id, span.span_id) if failed else "",
+        *_chain_columns(explanation), cause.type, cause.message,
+        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
+        provenance.topic, provenance.partition, provenance.offset, index,
+    )  # fmt: skip
+
+
+def log_row(record: LogRecord, provenance: Provenance, index: int, classifier: Classifier) -> tuple[Any, ...]:
+    attrs = record.attributes
+    message = record.body if isinstance(record.body, str) else "" if record.body is None else _json(record.body)
+    failed = record.severity_number >= _ERROR_SEVERITY or any(key in attrs for key in _EXCEPTION_KEYS)
+    explanation = explain(attrs, "", message, failed, [], classifier)
+    cause, label = explanation.root_cause, explanation.label
+    ts, _ = event_time(_time(record.time_ns) if record.time_ns else None, provenance)
+    model = _text(attrs, ALIASES["response_model"]) or _text(attrs, ALIASES["request_model"])
+    extras = {key: value for key, value in attrs.items() if key not in _EXCEPTION_KEYS}
+    if record.event_name:
+        extras["event.name"] = record.event_name
+    return (
+        ts, record.service, _level(record), record.logger, message or str(attrs.get("exception.message") or ""),
+        record.trace_id, record.span_id, _error_key(attrs, record.trace_id, record.span_id) if failed else "",
+        model, *_chain_columns(explanation), cause.type, cause.message,
+        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        str(attrs.get("exception.stacktrace") or ""), _stored_attributes(extras),
+        provenance.topic, provenance.partition, provenance.offset, index,
+    )  # fmt: skip
+
+
+def explain(
+    exception: Mapping[str, Any],
+    error_type: str,
+    status_message: str,
+    failed: bool,
+    finish_reasons: list[str],
+    classifier: Classifier,
+) -> Explanation:
+    """A failure's chain from ``exception.*`` attributes (the stacktrace when given), classified by the rules."""
+    if not failed:
+        return NOTHING_TO_EXPLAIN
+    stacktrace = str(exception.get("exception.stacktrace") or "")
+    if stacktrace.strip():
+        chain = chain_of_text(stacktrace, classifier)
+    else:
+        link_type = str(exception.get("exception.type") or error_type)
+        link = ChainLink(link_type, str(exception.get("exception.message") or status_message))
+        chain = extend_with_embedded_causes((link,), classifier.embedded_cause) if link.type or link.message else ()
+    # ``_OTHER`` is the conventions' "no better name": no evidence for the fallback
+    category = "" if error_type == "_OTHER" else error_type
+    finish_reason = finish_reasons[0] if finish_reasons else ""
+    return Explanation(chain, label_log(chain, category, True, classifier, finish_reason))
+
+
+def _chain_columns(explanation: Explanation) -> tuple[list[str], list[str], list[str]]:
+    chain = explanation.chain
+    return [link.type for link in chain], [link.message for link in chain], ["\n".join(link.frames) for link in chain]
+
+
+def _error_key(attrs: Mapping[str, Any], trace_id: str, span_id: str) -> str:
+    """The failure's ``error_id``: the application's own when it gave one, else its trace and span."""
+    return str(attrs.get("error_id") or f"{trace_id}-{span_id}")
+
+
+def _first(attrs: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        value = attrs.get(name)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _text(attrs: Mapping[str, Any], names: tuple[str, ...]) -> str:
+    value = _first(attrs, names)
+    return "" if value is None else attribute_value(value)
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [attribute_value(item) for item in value] if isinstance(value, list) else [attribute_value(value)]
+
+
+def _tokens(attrs: Mapping[str, Any]) -> tuple[int, int]:
+    """Input and output tokens; Langfuse's usage details (a JSON object) when no attribute names them."""
+    input_tokens, output_tokens = _first(attrs, ALIASES["input_tokens"]), _first(attrs, ALIASES["output_tokens"])
+    usage = attrs.get(LANGFUSE_USAGE)
+    if (input_tokens is None or output_tokens is None) and isinstance(usage, str):
+        try:
+            details = orjson.loads(usage)
+        except orjson.JSONDecodeError:
+            details = None
+        if isinstance(details, dict):
+            input_tokens = details.get("input") if input_tokens is None else input_tokens
+            output_tokens = details.get("output") if output_tokens is None else output_tokens
+    return _count(input_tokens), _count(output_tokens)
+
+
+def _count(value: Any) -> int:
+    try:
+        return min(max(int(value), 0), _MAX_UINT32) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _time(unix_ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=unix_ns // 1000)
+
+
+def _level(record: LogRecord) -> str:
+    if record.severity_number > 0:
+        return _SEVERITIES[min((record.severity_number - 1) // 4, len(_SEVERITIES) - 1)]
+    return record.severity_text.lower() or "info"
+
+
+def _stored_attributes(attrs: Mapping[str, Any]) -> dict[str, str]:
+    return {key: attribute_value(value) for key, value in attrs.items()}
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()

@@ -1,0 +1,130 @@
+"""Real OpenTelemetry producers for the OTLP tests: the Python SDK's spans and logs, as the exporters encode them.
+
+The Collector's Kafka exporter writes one ``ExportTraceServiceRequest`` (or
+``ExportLogsServiceRequest``) per message; ``otlp_json`` is the same request in OTLP/JSON,
+whose trace and span ids are hex and whose enums are integers.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+@dataclass(frozen=True)
+class AgentRun:
+    """One instrumented agent run: its spans and logs as OTLP requests, and the ids to look for."""
+
+    spans: Message
+    logs: Message
+    trace_id: str
+    failed_span_id: str
+
+
+def agent_run(service: str, model: str = "gpt-4o") -> AgentRun:
+    """An agent whose first chat call succeeds and whose second times out under a wrapper exception.
+
+    The failure is recorded the way instrumentations record it (``record_exception`` and an
+    error status) and logged with ``logger.exception`` through the SDK's logging handler.
+    """
+    resource = Resource.create({"service.name": service})
+    span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    logger = logging.getLogger(f"agent.{service}")
+    logger.propagate = False
+    handler = LoggingHandler(logger_provider=logger_provider)
+    logger.addHandler(handler)
+    tracer = tracer_provider.get_tracer("agent")
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": model}
+    with tracer.start_as_current_span("invoke_agent planner", attributes={"gen_ai.operation.name": "invoke_agent"}):
+        with tracer.start_as_current_span(f"chat {model}", kind=SpanKind.CLIENT, attributes=chat) as ok:
+            ok.set_attributes({"gen_ai.response.model": f"{model}-2024-08-06", "gen_ai.usage.input_tokens": 120,
+                               "gen_ai.usage.output_tokens": 30,
+                               "gen_ai.response.finish_reasons": ["stop"]})  # fmt: skip
+        with (
+            contextlib.suppress(RuntimeError),
+            tracer.start_as_current_span(f"chat {model}", kind=SpanKind.CLIENT, attributes=chat) as failing,
+        ):
+            failed_span_id = format(failing.get_span_context().span_id, "016x")
+            try:
+                try:
+                    raise TimeoutError("The read operation timed out")
+                except TimeoutError as exc:
+                    raise RuntimeError("LLM chat interaction failed") from exc
+            except RuntimeError:
+                logger.exception("chat call failed")
+                raise
+    spans = span_exporter.get_finished_spans()
+    trace_id = format(spans[0].context.trace_id, "032x")
+    logger.removeHandler(handler)
+    return AgentRun(encode_spans(spans), encode_logs(log_exporter.get_finished_logs()), trace_id, failed_span_id)
+
+
+def as_otlp_json(request: Message) -> bytes:
+    """The request in OTLP/JSON, as the Collector's ``otlp_json`` encoding writes it."""
+    document = MessageToDict(request, use_integers_for_enums=True)
+    return orjson.dumps(_ids_as_hex(document))
+
+
+def _ids_as_hex(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: base64.b64decode(item).hex() if key in _ID_KEYS else _ids_as_hex(item) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_ids_as_hex(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class LoopingRun:
+    """An agent that calls one tool with the same arguments three times, then fails inside a chat call."""
+
+    spans: Message
+    trace_id: str
+    innermost_failure: str
+
+
+def looping_agent_run(service: str) -> LoopingRun:
+    """invoke_agent → execute_tool four times (three with the same arguments) → chat → its HTTP request, which fails."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("agent")
+    agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": "conversation-7"}
+    with tracer.start_as_current_span("invoke_agent support", attributes=agent):
+        for arguments in ('{"order": 42}', '{"order": 42}', '{"order": 7}', '{"order": 42}'):
+            tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order",
+                    "gen_ai.tool.call.arguments": arguments, "gen_ai.conversation.id": "conversation-7"}  # fmt: skip
+            with tracer.start_as_current_span("execute_tool lookup_order", attributes=tool):
+                pass
+        with (
+            contextlib.suppress(ConnectionError),
+            tracer.start_as_current_span("chat gpt-4o", attributes={"gen_ai.operation.name": "chat"}),
+            tracer.start_as_current_span("POST /v1/chat/completions", kind=SpanKind.CLIENT) as request,
+        ):
+            innermost = format(request.get_span_context().span_id, "016x")
+            raise ConnectionError("Connection reset by peer")
+    spans = exporter.get_finished_spans()
+    return LoopingRun(encode_spans(spans), format(spans[0].context.trace_id, "032x"), innermost)
