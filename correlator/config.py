@@ -127,6 +127,7 @@ class Settings:
     database: str = "correlator"
     logs_topic: str = "app-logs"
     metrics_topic: str = "usage-metrics"
+    scores_topic: str = "llm-scores"
     group_id: str = "correlator"
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
@@ -163,6 +164,7 @@ class Settings:
             "cluster": self.clickhouse_cluster or None,
             "logs_topic": self.logs_topic,
             "metrics_topic": self.metrics_topic,
+            "scores_topic": self.scores_topic,
             "group_id": self.group_id,
             "retention_days": self.retention_days,
             "batch_max_records": self.batch_max_records,

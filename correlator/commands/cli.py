@@ -95,6 +95,7 @@ _KAFKA_OPTIONS = [
                  show_default=True),
     click.option("--logs-topic", envvar="CORRELATOR_LOGS_TOPIC", default="app-logs", show_default=True),
     click.option("--metrics-topic", envvar="CORRELATOR_METRICS_TOPIC", default="usage-metrics", show_default=True),
+    click.option("--scores-topic", envvar="CORRELATOR_SCORES_TOPIC", default="llm-scores", show_default=True),
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),

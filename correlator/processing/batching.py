@@ -14,15 +14,19 @@ from pydantic import BaseModel
 from correlator.config import Settings
 from correlator.formats.decode import parse, validate
 from correlator.formats.events import LogEvent, UsageMetric
+from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
+from correlator.processing.scores import score_row
 from correlator.records import (
     LOG_STREAM,
     LOG_TABLE,
     METRIC_STREAM,
     METRIC_TABLE,
+    SCORE_STREAM,
+    SCORE_TABLE,
     Batch,
     DeadLetter,
     Message,
@@ -69,7 +73,8 @@ class StreamKind:
 
 LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
 METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
-STREAMS = {stream.name: stream for stream in (LOGS, METRICS)}
+SCORES = StreamKind(SCORE_STREAM, "scores_topic", SCORE_TABLE, Score, score_row)
+STREAMS = {stream.name: stream for stream in (LOGS, METRICS, SCORES)}
 
 
 def stream_kinds(settings: Settings) -> dict[str, StreamKind]:

@@ -23,7 +23,8 @@ _CREATE_VIEW = re.compile(r"^(CREATE OR REPLACE VIEW \w+\.\w+)", re.MULTILINE)
 _MERGE_TREE = re.compile(r"^ENGINE = ((?:Replacing)?MergeTree(?:\(.*\))?)$", re.MULTILINE)
 # rows of one topic-partition stay on one shard; tables without provenance spread evenly
 SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": "cityHash64(topic, partition)",
-                 "dead_letter_log": "cityHash64(topic, partition)"}  # fmt: skip
+                 "dead_letter_log": "cityHash64(topic, partition)",
+                 "scores": "cityHash64(topic, partition)"}  # fmt: skip
 DEFAULT_SHARDING_KEY = "rand()"
 
 
