@@ -70,6 +70,8 @@ class Batch:
     day: date | None = None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    #: rows another table gets from this batch's messages (a call's content checks, as scores), stored with them
+    derived: dict[Table, list[tuple[Any, ...]]] = field(default_factory=dict)
     opened_at: float = field(default_factory=time.monotonic)
 
     @property

@@ -11,13 +11,14 @@ import orjson
 from aiokafka import TopicPartition
 from clickhouse_connect.driver.client import Client
 
-from correlator.config import Settings
+from correlator.config import Settings, Thresholds
 from correlator.devkit.demo import produce
 from correlator.processing.batching import SCORES
 from correlator.processing.classify import Classifier
 from correlator.runtime.backfill import Loader, StopFlag, backfill_kafka
 from correlator.runtime.progress import JsonProgress
 from correlator.sources.kafka import KafkaRangeReader
+from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
 from tests.conftest import rows
 from tests.harness import committed_offsets, run_daemon, stored_at_least
@@ -170,3 +171,42 @@ def test_backfill_loads_the_scores_topic_once_however_often_it_runs(settings: Se
     assert rows(warehouse, f"SELECT count() FROM {db}.scores") == [(10,)]
     latest = rows(warehouse, f"SELECT trace_id, value FROM {db}.trace_scores ORDER BY trace_id")
     assert latest == [(f"t-{n}", (n + 5) / 10) for n in range(5)]  # each id's second sending
+
+
+def _window_start(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def test_eval_pass_rate_per_window_with_the_threshold_migrate_renders(settings: Settings, warehouse: Client):
+    db = settings.database
+    first = _window_start(datetime.now(UTC) - timedelta(hours=2))
+    second = first + timedelta(minutes=15)
+    numeric = [0.95, 0.80, 0.79, 0.5]  # at the default threshold of 0.80: two pass
+    scores = [
+        {"name": "groundedness", "trace_id": f"g-{n}", "value": value, "model": "m", "prompt_version": "v1",
+         "source": "judge", "timestamp": (first + timedelta(minutes=1 + n)).isoformat()}
+        for n, value in enumerate(numeric)
+    ] + [
+        {"name": "is_json", "traceId": f"j-{n}", "value": flag, "dataType": "BOOLEAN", "model": "m",
+         "prompt_version": "v1", "source": "code", "timestamp": (second + timedelta(minutes=2)).isoformat()}
+        for n, flag in enumerate([1, 1, 0])
+    ]  # fmt: skip
+    # g-2's judge re-scores it: its latest value is what counts, once
+    scores.append({**scores[2], "value": 0.85, "timestamp": (first + timedelta(minutes=9)).isoformat()})
+    _deliver(settings, warehouse, settings.scores_topic, _json(*scores))
+
+    def pass_rates() -> list[tuple[Any, ...]]:
+        return rows(
+            warehouse,
+            f"SELECT window, name, model, prompt_version, evaluated, passed, round(pass_rate, 3) "
+            f"FROM {db}.eval_pass_rate(since = {{s:DateTime64(6)}})",
+            s=(first - timedelta(minutes=1)).replace(tzinfo=None),
+        )
+
+    naive = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    assert [(w.replace(tzinfo=None), *rest) for w, *rest in pass_rates()] == [
+        (naive[0], "groundedness", "m", "v1", 4, 3, 0.75),
+        (naive[1], "is_json", "m", "v1", 3, 2, 0.667),
+    ]
+    migrate(warehouse, db, retention_days=30, thresholds=Thresholds(eval_pass_threshold=0.9))
+    assert [row[4:6] for row in pass_rates()] == [(4, 1), (3, 2)]  # only 0.95 now; BOOLEAN unchanged

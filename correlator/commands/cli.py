@@ -83,6 +83,7 @@ _THRESHOLD_HELP = {
     "spike_min_errors": "error_spikes: a jump needs at least this many errors in the window",
     "cost_warn_factor": "cost_anomalies: warn at this multiple of the trailing 7-day hourly mean",
     "cost_page_factor": "cost_anomalies: page at this multiple",
+    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this",
 }
 _WAREHOUSE_OPTIONS += [
     click.option(f"--{name.replace('_', '-')}", name, envvar=f"CORRELATOR_{name.upper()}", show_default=True,

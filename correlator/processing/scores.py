@@ -1,14 +1,20 @@
-"""Validated scores → ``scores`` rows, in :data:`~correlator.records.SCORE_TABLE`'s column order."""
+"""``scores`` rows, in :data:`~correlator.records.SCORE_TABLE`'s column order: from the scores topic, and from
+the content checks of every usage-metrics row."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from correlator.formats.scores import Score
+import orjson
+
+from correlator.formats.scores import BOOLEAN, Score
 from correlator.processing.classify import Classifier
 from correlator.processing.rows import EARLIEST_EVENT, attributes_of, event_time
-from correlator.records import Provenance
+from correlator.records import METRIC_TABLE, Provenance
+
+# the scorer_version of the content checks' scores: raise it when a check changes what it finds
+CONTENT_CHECKS_VERSION = "content-checks-1"
 
 
 def score_row(score: Score, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
@@ -31,3 +37,34 @@ def sent_at(provenance: Provenance) -> datetime:
     if provenance.timestamp_ms is None:
         return EARLIEST_EVENT
     return datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
+
+
+_METRIC = {name: METRIC_TABLE.position(name) for name in (
+    "ts", "trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id", "attributes",
+    "topic", "partition", "offset",
+)}  # fmt: skip
+
+
+def content_scores(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """A usage-metrics row's content checks as ``code`` scores (BOOLEAN, pass or fail), one per check.
+
+    Each score's id is the message's provenance and the check, so reading the message again
+    gives the same scores, and the views count them once.
+    """
+    checks = row[_METRIC["attributes"]].get("content_checks")
+    if not checks:
+        return []
+    return [_check_score(row, check, passed, detail) for check, passed, detail in orjson.loads(checks)]
+
+
+def _check_score(row: tuple[Any, ...], check: str, passed: bool, detail: str) -> tuple[Any, ...]:
+    ts, topic, partition, offset = (row[_METRIC[name]] for name in ("ts", "topic", "partition", "offset"))
+    trace_id, span_id, model, prompt_version, service, session_id, user_id = (
+        row[_METRIC[name]]
+        for name in ("trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id")
+    )
+    return (
+        ts, f"{topic}:{partition}:{offset}:{check}", trace_id, span_id, check, "code", BOOLEAN, float(passed), "",
+        "pass" if passed else "fail", detail, "", CONTENT_CHECKS_VERSION, "", prompt_version, model, service,
+        session_id, user_id, {}, ts, topic, partition, offset,
+    )  # fmt: skip

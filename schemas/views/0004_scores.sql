@@ -102,3 +102,35 @@ LEFT JOIN
     )
     GROUP BY trace_id
 ) AS traces ON traces.trace_id = latest.trace_id;
+
+-- Calls that returned without an error but failed a content check (correlator's own finding,
+-- stored on the row: `content_failure` is the rule). They are failures in errors,
+-- error_rates_5m and model_health_1h too.
+-- SELECT * FROM content_failures(since = '2026-11-22 10:00:00')
+CREATE OR REPLACE VIEW ${database}.content_failures AS
+SELECT
+    ts, trace_id, span_id, error_id, service, model, prompt_version, finish_reason,
+    category, error_class, rule, rules_version, topic, partition, offset
+FROM ${database}.usage_metrics
+WHERE ts >= {since:DateTime64(6)} AND attributes['content_failure'] != ''
+ORDER BY ts
+LIMIT 1 BY topic, partition, offset;
+
+-- Per 15-minute window, score name, model and prompt_version: how many traces were evaluated
+-- and how many passed (a BOOLEAN when true, a NUMERIC at or above ${eval_pass_threshold}, any
+-- score labelled pass). Each trace, span and source counts once, with its latest value.
+-- SELECT * FROM eval_pass_rate(since = '2026-11-22 10:00:00')
+CREATE OR REPLACE VIEW ${database}.eval_pass_rate AS
+SELECT
+    toStartOfFifteenMinutes(ts) AS window,
+    name,
+    model,
+    prompt_version,
+    count() AS evaluated,
+    countIf(multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', value >= ${eval_pass_threshold},
+                    label = 'pass')) AS passed,
+    passed / evaluated AS pass_rate
+FROM ${database}.trace_scores
+WHERE ts >= {since:DateTime64(6)} AND (data_type IN ('BOOLEAN', 'NUMERIC') OR label IN ('pass', 'fail'))
+GROUP BY window, name, model, prompt_version
+ORDER BY window, name, model, prompt_version;
