@@ -17,11 +17,12 @@ from correlator.devkit.demo import produce
 from correlator.processing.batching import METRICS
 from correlator.processing.classify import Classifier
 from correlator.runtime.backfill import Loader, StopFlag, backfill_kafka
+from correlator.runtime.daemon import Daemon
 from correlator.runtime.progress import JsonProgress
 from correlator.sources.kafka import KafkaRangeReader
 from correlator.warehouse.writer import Warehouse
 from tests.conftest import rows
-from tests.harness import run_daemon, stored_at_least
+from tests.harness import get, run_daemon, samples, serving_daemon, stored_at_least, total, wait_until
 
 ANSWER_SCHEMA = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}
 TOOLS = [{"name": "search", "parameters": {"type": "object", "required": ["query"]}}]
@@ -157,3 +158,25 @@ def test_the_output_is_stored_as_redaction_and_hashing_say(settings: Settings, w
         warehouse, f"SELECT attributes['output'], success FROM {db}.usage_metrics WHERE trace_id = 'hashed'"
     )
     assert output.startswith("sha256:") and success is True
+
+
+def test_content_failures_count_in_the_prometheus_call_and_error_counters(settings: Settings, warehouse: Client):
+    values = [_call(trace, CASES[trace][0]) for trace in ("cut-off", "tool-unknown", "tool-ok", "plain")]
+
+    async def scenario() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        await produce(settings.kafka_bootstrap, settings.metrics_topic, values)
+        async with serving_daemon(settings, warehouse) as (daemon, url):
+            await wait_until(lambda: _stored(daemon, len(values)), 60, "the calls to be stored")
+            _, text = await get(f"{url}/metrics")
+        return samples(text)
+
+    scraped = asyncio.run(scenario())
+    assert total(scraped, "llm_calls_total", model="gpt-test") == 4
+    assert total(scraped, "llm_errors_total", model="gpt-test") == 2
+    assert total(scraped, "llm_errors_total", error_class="truncation", category="model_error") == 1
+    assert total(scraped, "llm_errors_total", error_class="tool_call_malformed", category="parsing_error") == 1
+    assert total(scraped, "correlator_rows_stored_total", table="usage_metrics") == 4
+
+
+async def _stored(daemon: Daemon, count: int) -> bool:
+    return daemon.counters.rows >= count
