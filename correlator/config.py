@@ -7,6 +7,7 @@ layer to read them, and this module imports none.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ def embedded_url(data_dir: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """When incident views flag a window: rendered into the views by ``correlator migrate``."""
+    """When incident views flag a window, and when a score passes: rendered into the views by ``correlator migrate``."""
 
     spike_warn_rate: float = 0.02
     spike_page_rate: float = 0.05
@@ -45,6 +46,7 @@ class Thresholds:
     spike_min_errors: int = 5
     cost_warn_factor: float = 2.0
     cost_page_factor: float = 3.0
+    eval_pass_threshold: float = 0.80
 
     def __post_init__(self) -> None:
         if not 0 < self.spike_warn_rate <= self.spike_page_rate <= 1:
@@ -53,6 +55,8 @@ class Thresholds:
             raise ConfigurationError("spike windows must be at least 1 and minimum errors not negative")
         if not 1 < self.cost_warn_factor <= self.cost_page_factor or self.spike_jump_factor <= 1:
             raise ConfigurationError("factors must be above 1, and the cost warn factor at most the page factor")
+        if not math.isfinite(self.eval_pass_threshold):
+            raise ConfigurationError("the pass threshold of a NUMERIC score must be a finite number")
 
     def as_sql_values(self) -> dict[str, str]:
         values = {name: repr(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -131,6 +135,7 @@ class Settings:
     otlp_spans_topic: str = "otlp_spans"
     otlp_logs_topic: str = "otlp_logs"
     otlp: bool = True  # consume the OTLP topics at all
+    scores_topic: str = "llm-scores"
     group_id: str = "correlator"
     data_dir: Path = Path(".correlator")
     retention_days: int = 30
@@ -175,6 +180,7 @@ class Settings:
             "otlp_spans_topic": self.otlp_spans_topic,
             "otlp_logs_topic": self.otlp_logs_topic,
             "otlp": self.otlp,
+            "scores_topic": self.scores_topic,
             "group_id": self.group_id,
             "group_instance_id": self.kafka_group_instance_id or None,
             "retention_days": self.retention_days,

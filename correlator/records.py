@@ -70,6 +70,8 @@ class Batch:
     day: date | None = None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    #: rows another table gets from this batch's messages (a call's content checks, as scores), stored with them
+    derived: dict[Table, list[tuple[Any, ...]]] = field(default_factory=dict)
     opened_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -85,6 +87,7 @@ class Batch:
 # The streams by name: a source says which one a file holds, the pipeline knows what it becomes.
 LOG_STREAM = "logs"
 METRIC_STREAM = "metrics"
+SCORE_STREAM = "scores"
 
 # The row contracts: each table's columns, declared once. The migrations create these columns,
 # the row builders fill tuples in this order, and the writer inserts by this list.
@@ -99,6 +102,12 @@ METRIC_TABLE = Table("usage_metrics", (
     "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
     "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
     "category", "error_class", "rule", "rules_version", "attributes",
+    "topic", "partition", "offset",
+))  # fmt: skip
+SCORE_TABLE = Table("scores", (
+    "ts", "score_id", "trace_id", "span_id", "name", "source", "data_type", "value", "string_value",
+    "label", "comment", "judge_model", "scorer_version", "config_id", "prompt_version", "model",
+    "service", "session_id", "user_id", "attributes", "sent_at",
     "topic", "partition", "offset",
 ))  # fmt: skip
 DEAD_LETTER_TABLE = Table("dead_letter_log", ("received_at", "topic", "partition", "offset", "reason", "detail", "raw"))

@@ -124,13 +124,15 @@ def settings(kafka_bootstrap: str, warehouse_url: str, database: str, tmp_path: 
         logs_topic=f"logs-{suffix}",
         metrics_topic=f"metrics-{suffix}",
         otlp=False,  # tests/test_otlp.py gives its own OTLP topics
+        scores_topic=f"scores-{suffix}",
         group_id=f"correlator-{suffix}",
         data_dir=tmp_path,
         batch_max_seconds=0.1,
         shutdown_grace_seconds=5,
         kafka_session_timeout_ms=6_000,
     )
-    asyncio.run(ensure_topics(kafka_bootstrap, [values.logs_topic, values.metrics_topic], partitions=2))
+    topics = [values.logs_topic, values.metrics_topic, values.scores_topic]
+    asyncio.run(ensure_topics(kafka_bootstrap, topics, partitions=2))
     return values
 
 

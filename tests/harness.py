@@ -133,6 +133,7 @@ class DaemonProcess:
             "CORRELATOR_LOGS_TOPIC": settings.logs_topic,
             "CORRELATOR_METRICS_TOPIC": settings.metrics_topic,
             "CORRELATOR_OTLP": str(settings.otlp).lower(),
+            "CORRELATOR_SCORES_TOPIC": settings.scores_topic,
             "CORRELATOR_GROUP_ID": settings.group_id,
             "CORRELATOR_BATCH_MAX_RECORDS": str(settings.batch_max_records),
             "CORRELATOR_BATCH_MAX_SECONDS": str(settings.batch_max_seconds),

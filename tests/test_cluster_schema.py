@@ -21,7 +21,7 @@ FILES = [
 ]
 THRESHOLDS = dict.fromkeys(
     ("spike_warn_rate", "spike_page_rate", "spike_sustained_windows", "spike_jump_factor", "spike_min_errors",
-     "cost_warn_factor", "cost_page_factor", "spike_sustained_seconds"), "1",
+     "cost_warn_factor", "cost_page_factor", "spike_sustained_seconds", "eval_pass_threshold"), "1",
 )  # fmt: skip
 
 

@@ -156,3 +156,28 @@ def test_decorator_form_for_sync_and_async_calls(settings: Settings, warehouse: 
     assert rows(warehouse, f"SELECT model, success, input_tokens FROM {db}.usage_metrics ORDER BY model") == [
         ("gpt-4o", False, 0), ("gpt-4o-mini", True, 812)
     ]  # fmt: skip
+
+
+def test_emit_score_reaches_trace_scores_through_the_scores_topic(
+    settings: Settings, warehouse: Client, restore_structlog: None
+):
+    emitter = emit.configure(settings.kafka_bootstrap, service="sample-app", logs_topic=settings.logs_topic,
+                             metrics_topic=settings.metrics_topic, scores_topic=settings.scores_topic)  # fmt: skip
+    with emit.trace_run("answer") as trace:
+        assert emit.score("groundedness", 0.92, source="judge", judge_model="gpt-4o-mini", score_id="g-1")
+        with pytest.raises(ValueError, match="NaN"):
+            emit.score("groundedness", float("nan"))
+        assert emit.score("groundedness", 0.97, source="judge", score_id="g-1")  # the judge's second opinion
+    with pytest.raises(ValueError, match="trace"):
+        emit.score("helpfulness", True)
+    assert emit.score("helpfulness", True, trace_id=trace.trace_id, source="human", comment="mail me: a@b.example")
+    emitter.close()
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(emitter.transport.stats.delivered)))
+    db = settings.database
+    assert emitter.transport.stats.delivered == 3
+    assert rows(warehouse, f"SELECT trace_id, span_id, name, source, value FROM {db}.trace_scores ORDER BY name") == [
+        (trace.trace_id, trace.span_id, "groundedness", "judge", 0.97),
+        (trace.trace_id, "", "helpfulness", "human", 1.0),
+    ]
+    [(comment,)] = rows(warehouse, f"SELECT comment FROM {db}.scores WHERE name = 'helpfulness'")
+    assert "a@b.example" not in comment

@@ -29,7 +29,7 @@ def test_readiness_is_false_while_clickhouse_is_unreachable_and_true_again_after
             assert {name: check["ok"] for name, check in checks.items()} == {
                 "kafka": True, "clickhouse": True, "schema": True, "inserts": True, "partitions": True,
             }  # fmt: skip
-            assert checks["partitions"]["detail"] == "4 assigned"
+            assert checks["partitions"]["detail"] == "6 assigned"  # logs, metrics, scores
 
             # the daemon's database really goes away, in the very engine the daemon uses
             warehouse.command(f"DETACH DATABASE {settings.database}")
@@ -105,8 +105,9 @@ def test_metrics_after_a_known_workload(settings: Settings, warehouse: Client):
                     if name == "correlator_consumer_lag"
                 }
                 # never more than what the partition holds, whenever it is scraped
-                assert all(0 <= value <= ends[topic].get(partition, 0) for (topic, partition), value in lag.items())
-                return counters.rows + counters.dead_letters == expected and len(lag) == 4
+                held = {(topic, partition): ends.get(topic, {}).get(partition, 0) for topic, partition in lag}
+                assert all(0 <= value <= held[key] for key, value in lag.items())
+                return counters.rows + counters.dead_letters == expected and len(lag) == 6  # the scores topic too
 
             await wait_until(everything_stored_and_lag_reported, timeout=90, what="the workload to be stored")
             status, text = await get(base + "/metrics")
@@ -131,7 +132,7 @@ def test_metrics_after_a_known_workload(settings: Settings, warehouse: Client):
     assert total(scraped, "correlator_insert_duration_seconds_sum") > 0
     # every partition read to its end
     lag = {labels: value for (name, labels), value in scraped.items() if name == "correlator_consumer_lag"}
-    assert len(lag) == 4 and set(lag.values()) == {0}
+    assert len(lag) == 6 and set(lag.values()) == {0}
 
     # labels are the stored rows' final labels, call for call
     db = settings.database

@@ -136,13 +136,15 @@ def test_replicas_share_partitions_store_every_message_once_and_take_over_a_kill
     settings: Settings, warehouse_url: str, tmp_path: Path, replicas: int
 ):
     suffix = secrets.token_hex(4)
-    scaled = replace(settings, logs_topic=f"logs-{suffix}", metrics_topic=f"metrics-{suffix}", batch_max_seconds=0.1)
-    asyncio.run(ensure_topics(scaled.kafka_bootstrap, [scaled.logs_topic, scaled.metrics_topic], PARTITIONS))
+    scaled = replace(settings, logs_topic=f"logs-{suffix}", metrics_topic=f"metrics-{suffix}",
+                     scores_topic=f"scores-{suffix}", batch_max_seconds=0.1)  # fmt: skip
+    topics = [scaled.logs_topic, scaled.metrics_topic, scaled.scores_topic]
+    asyncio.run(ensure_topics(scaled.kafka_bootstrap, topics, PARTITIONS))
     # a pod each; with the embedded engine each owns its directory, so "stored once" is judged over their union
     urls = [f"chdb://{tmp_path / f'replica-{n}'}" if warehouse_url.startswith("chdb://") else warehouse_url
             for n in range(replicas)]  # fmt: skip
     pods = [DaemonProcess(scaled, url, tmp_path / f"replica-{n}.log").start() for n, url in enumerate(urls)]
-    every_partition = {(t, p) for t in (scaled.logs_topic, scaled.metrics_topic) for p in range(PARTITIONS)}
+    every_partition = {(t, p) for t in topics for p in range(PARTITIONS)}
 
     async def owned(pod: DaemonProcess) -> set[tuple[str, int]]:
         scraped = samples((await get(pod.base_url + "/metrics"))[1])

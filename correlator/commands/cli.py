@@ -83,6 +83,7 @@ _THRESHOLD_HELP = {
     "spike_min_errors": "error_spikes: a jump needs at least this many errors in the window",
     "cost_warn_factor": "cost_anomalies: warn at this multiple of the trailing 7-day hourly mean",
     "cost_page_factor": "cost_anomalies: page at this multiple",
+    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this",
 }
 _WAREHOUSE_OPTIONS += [
     click.option(f"--{name.replace('_', '-')}", name, envvar=f"CORRELATOR_{name.upper()}", show_default=True,
@@ -101,6 +102,7 @@ _KAFKA_OPTIONS = [
                  help="OTLP log records, likewise."),
     click.option("--otlp/--no-otlp", envvar="CORRELATOR_OTLP", default=True, show_default=True,
                  help="Consume the OTLP topics."),
+    click.option("--scores-topic", envvar="CORRELATOR_SCORES_TOPIC", default="llm-scores", show_default=True),
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),

@@ -11,6 +11,7 @@ with emit.trace_run("answer-ticket"), emit.span("draft"):
 
 from correlator.emit.calls import LLMCall, llm_call, observed_llm_call
 from correlator.emit.errors import LLMChatError, new_error_id
+from correlator.emit.scores import score
 from correlator.emit.setup import Emitter, configure, current_emitter
 from correlator.emit.tracing import current_trace, span, trace_run
 from correlator.emit.usage import record_usage_metric
@@ -26,6 +27,7 @@ __all__ = [
     "new_error_id",
     "observed_llm_call",
     "record_usage_metric",
+    "score",
     "span",
     "trace_run",
 ]

@@ -34,9 +34,13 @@ class Emitter:
     logs_topic: str
     metrics_topic: str
     service: str
+    scores_topic: str = "llm-scores"
 
     def send_usage(self, row: dict[str, Any]) -> bool:
         return self.transport.send(self.metrics_topic, orjson.dumps(row, default=str))
+
+    def send_score(self, score: dict[str, Any]) -> bool:
+        return self.transport.send(self.scores_topic, orjson.dumps(score, default=str))
 
     def close(self, timeout: float = 10.0) -> None:
         self.transport.close(timeout)
@@ -53,6 +57,7 @@ def configure(
     buffer_size: int = 10_000,
     echo: TextIO | None = None,
     show_locals: bool = False,
+    scores_topic: str = "llm-scores",
 ) -> Emitter:
     """Set up structlog (ISO timestamps, level, dict tracebacks, trace context, orjson) → Kafka.
 
@@ -62,7 +67,7 @@ def configure(
     if _emitter is not None:
         _emitter.close()
     transport = KafkaTransport(bootstrap, buffer_size=buffer_size)
-    _emitter = Emitter(transport, logs_topic, metrics_topic, service)
+    _emitter = Emitter(transport, logs_topic, metrics_topic, service, scores_topic)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -45,9 +45,16 @@ def validate(document: dict[str, Any], raw: bytes, model: type[EventT], provenan
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        return DeadLetter(provenance, "invalid_fields", describe_validation_error(exc), raw)
+        return DeadLetter(provenance, _reason(exc, model), describe_validation_error(exc), raw)
     except RecursionError:
         return DeadLetter(provenance, "too_deep", "the message nests too deeply to validate", raw)
+
+
+def _reason(exc: ValidationError, model: type[BaseModel]) -> str:
+    """A reason the model declares as its own (say, a score with no name), else ``invalid_fields``."""
+    own: frozenset[str] = getattr(model, "dead_letter_reasons", frozenset())
+    kinds = [error["type"] for error in exc.errors(include_input=False, include_url=False)]
+    return kinds[0] if len(kinds) == 1 and kinds[0] in own else "invalid_fields"
 
 
 def describe_validation_error(exc: ValidationError) -> str:

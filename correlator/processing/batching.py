@@ -14,11 +14,13 @@ from pydantic import BaseModel
 from correlator.config import Settings
 from correlator.formats.decode import parse, validate
 from correlator.formats.events import LogEvent, UsageMetric
+from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
 from correlator.processing.otlp_rows import log_rows, span_rows
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
+from correlator.processing.scores import content_scores, score_row
 from correlator.records import (
     LOG_STREAM,
     LOG_TABLE,
@@ -27,6 +29,8 @@ from correlator.records import (
     OTLP_LOG_STREAM,
     OTLP_LOG_TABLE,
     OTLP_SPAN_STREAM,
+    SCORE_STREAM,
+    SCORE_TABLE,
     SPAN_TABLE,
     Batch,
     DeadLetter,
@@ -75,10 +79,15 @@ class StreamKind:
     message_rows: MessageRows | None = None
     #: the boolean setting that switches the stream on, when it can be off
     enabled_setting: str | None = None
+    #: rows of another table that each stored row implies (``derived_table``'s), or None
+    derived_rows: Callable[[tuple[Any, ...]], list[tuple[Any, ...]]] | None = None
+    derived_table: Table | None = None
 
 
 LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
-METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
+METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row,
+                     derived_rows=content_scores, derived_table=SCORE_TABLE)  # fmt: skip
+SCORES = StreamKind(SCORE_STREAM, "scores_topic", SCORE_TABLE, Score, score_row)
 
 
 def _rows_per_message(event: Any, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
@@ -103,7 +112,7 @@ OTLP_LOGS = StreamKind(
     message_rows=log_rows,
     enabled_setting="otlp",
 )
-STREAMS = {stream.name: stream for stream in (LOGS, METRICS, OTLP_SPANS, OTLP_LOGS)}
+STREAMS = {stream.name: stream for stream in (LOGS, METRICS, SCORES, OTLP_SPANS, OTLP_LOGS)}
 
 
 def stream_kinds(settings: Settings) -> dict[str, StreamKind]:
@@ -175,6 +184,8 @@ class PartitionBatcher:
                     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     day_end = day_start + _DAY
                 batch.rows.append(entry)
+                if self.kind.derived_rows is not None and self.kind.derived_table is not None:
+                    batch.derived.setdefault(self.kind.derived_table, []).extend(self.kind.derived_rows(entry))
             else:
                 assert isinstance(entry, DeadLetter)
                 batch.dead_letters.append(entry)

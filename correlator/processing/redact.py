@@ -43,8 +43,8 @@ def redact_bytes(raw: bytes) -> bytes:
 # attributes that hold what was sent to a model or came back from it
 PROMPT_KEYS = frozenset({"prompt", "prompts", "messages", "input", "inputs", "output", "outputs", "completion",
                          "response", "system_prompt", "user_prompt"})  # fmt: skip
-# the stored text columns of ``log_events`` and ``usage_metrics`` that may carry secrets
-TEXT_COLUMNS = frozenset({"message", "root_cause_message", "traceback", "error_detail"})
+# the stored text columns of ``log_events``, ``usage_metrics`` and ``scores`` that may carry secrets
+TEXT_COLUMNS = frozenset({"message", "root_cause_message", "traceback", "error_detail", "comment"})
 ARRAY_COLUMNS = frozenset({"exception_values"})
 MAP_COLUMNS = frozenset({"attributes"})
 

@@ -7,7 +7,7 @@ for the daemon and for ``correlator classify`` alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ import orjson
 
 from correlator.formats.events import LogEvent, UsageMetric
 from correlator.processing.classify import Classifier, Label
+from correlator.processing.content import CheckOutcome, check_content, first_failure
 from correlator.processing.rootcause import (
     Chain,
     ChainLink,
@@ -56,10 +57,17 @@ def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
 
 
-def explain_metric(metric: UsageMetric, classifier: Classifier) -> Explanation:
-    """A failed call's label: evidence in its detail text, else its own short label."""
+def explain_metric(
+    metric: UsageMetric, classifier: Classifier, checks: Sequence[CheckOutcome] | None = None
+) -> Explanation:
+    """A failed call's label: evidence in its detail text, else its own short label.
+
+    A call that returned is labelled by its first failed content check (``checks``, when
+    already run), so a truncation on HTTP 200 is a truncation like one that raised.
+    """
     if metric.success:
-        return NOTHING_TO_EXPLAIN
+        failed = first_failure(content_checks(metric, classifier) if checks is None else checks)
+        return NOTHING_TO_EXPLAIN if failed is None else Explanation((), content_label(failed, metric, classifier))
     chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
     return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier))
 
@@ -107,18 +115,43 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
 
 
 def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
-    label = explain_metric(metric, classifier).label
+    """A ``usage_metrics`` row; a call that returned but failed a content check is stored as the failure it is
+    (not successful, an ``error_id`` of its own when it had none, the checks in ``content_checks``)."""
+    checks = content_checks(metric, classifier) if metric.success else []
+    label = explain_metric(metric, classifier, checks).label
     ts, rejected = event_time(metric.timestamp, provenance)
+    content_failure = label.rule if metric.success and label.rule else None
+    error_id = metric.error_id or (content_error_id(provenance) if content_failure else "")
     return (
         ts, metric.model, metric.provider, metric.service,
-        metric.success, metric.duration_seconds, metric.error, metric.error_id,
+        metric.success and not content_failure, metric.duration_seconds, metric.error, error_id,
         metric.error_detail, metric.trace_id, metric.span_id, metric.request_id,
         metric.input_tokens, metric.output_tokens, metric.cost_usd, metric.finish_reason,
         metric.prompt_version, metric.user_id, metric.session_id,
         label.category, label.error_class, label.rule, classifier.version if label.rule else "",
-        attributes_of(metric.extras(), rejected_timestamp=rejected),
+        attributes_of(metric.extras(), rejected_timestamp=rejected, content_failure=content_failure,
+                      content_checks=[list(check) for check in checks] or None),
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
+
+
+def content_checks(metric: UsageMetric, classifier: Classifier) -> list[CheckOutcome]:
+    finish = classifier.classify_finish_reason(metric.finish_reason) if metric.finish_reason else None
+    return check_content(metric.extras(), metric.finish_reason, finish.error_class if finish else "")
+
+
+def content_label(failed: CheckOutcome, metric: UsageMetric, classifier: Classifier) -> Label:
+    """The failed check's label: a finish reason's rule as the classifier names it, else ``content.<check>``."""
+    if failed.check in ("truncation", "content_filter"):
+        by_finish = classifier.classify_finish_reason(metric.finish_reason)
+        if by_finish is not None:
+            return by_finish
+    return classifier.label(failed.check, f"content.{failed.check}")
+
+
+def content_error_id(provenance: Provenance) -> str:
+    """The same for the same message however often it is read: a content failure's id when the call had none."""
+    return f"content:{provenance.topic}:{provenance.partition}:{provenance.offset}"
 
 
 def event_time(timestamp: datetime | None, provenance: Provenance) -> tuple[datetime, str | None]:

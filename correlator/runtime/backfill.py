@@ -260,7 +260,7 @@ async def backfill_kafka(
         if explicit is not None:
             unknown = sorted({tp.topic for tp in explicit} - topics.keys())
             if unknown:
-                raise InputError(f"{', '.join(unknown)} is neither the logs nor the metrics topic")
+                raise InputError(f"{', '.join(unknown)} is not the logs, metrics or scores topic")
         bounds = explicit or await reader.ranges_by_time(list(topics), since, until)
         ranges = {
             tp: SourceRange(tp.topic, tp.partition, topics[tp.topic], start, end) for tp, (start, end) in bounds.items()

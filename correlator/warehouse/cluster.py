@@ -24,7 +24,8 @@ _MERGE_TREE = re.compile(r"^ENGINE = ((?:Replacing)?MergeTree(?:\(.*\))?)$", re.
 # rows of one topic-partition stay on one shard; tables without provenance spread evenly
 SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": "cityHash64(topic, partition)",
                  "dead_letter_log": "cityHash64(topic, partition)",
-                 "spans": "cityHash64(topic, partition)"}  # fmt: skip
+                 "spans": "cityHash64(topic, partition)",
+                 "scores": "cityHash64(topic, partition)"}  # fmt: skip
 DEFAULT_SHARDING_KEY = "rand()"
 
 

@@ -17,7 +17,7 @@ from correlator.warehouse.sql import render, statements
 MIGRATIONS = "migrations"
 VIEWS = "views"
 BOOKKEEPING = "0000_bookkeeping"
-RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log", "spans")
+RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log", "spans", "scores")
 CLUSTER_TABLES = ("schema_migrations", "backfill_checkpoints")
 
 

@@ -46,6 +46,10 @@ class Warehouse:
             if batch.rows:
                 groups.setdefault((batch.table, batch.day), []).append(batch)
         for (table, _), group in groups.items():
+            for derived in {table for batch in group for table in batch.derived}:
+                implied = [row for batch in group for row in batch.derived.get(derived, ())]
+                if implied:  # before the rows, which are written last
+                    self._insert(derived, implied, f"{_token(group)}:{derived.name}")
             self._insert(table, [row for batch in group for row in batch.rows], _token(group))
 
     def store_apart(self, batches: Sequence[Batch], mask: Callable[[str], str] = str) -> int:

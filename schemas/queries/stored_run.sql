@@ -12,6 +12,9 @@ FROM
     SELECT offset FROM ${database}.spans
     WHERE topic = {topic:String} AND partition = {partition:Int32} AND offset >= {start:Int64}
     UNION ALL
+    SELECT offset FROM ${database}.scores
+    WHERE topic = {topic:String} AND partition = {partition:Int32} AND offset >= {start:Int64}
+    UNION ALL
     SELECT offset FROM ${database}.dead_letter_log
     WHERE topic = {topic:String} AND partition = {partition:Int32} AND offset >= {start:Int64}
 )
