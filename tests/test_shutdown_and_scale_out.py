@@ -17,6 +17,7 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import mixed_workload
+from correlator.processing.batching import stream_kinds
 from correlator.processing.classify import Classifier
 from correlator.runtime.daemon import Daemon, ShutdownTimeout
 from correlator.sources.kafka import ensure_topics
@@ -268,7 +269,7 @@ def test_sigterm_leaves_the_group_so_its_partitions_move_at_once_not_after_the_s
         return await assigned(leaving) > 0 and await assigned(staying) > 0
 
     async def all_moved() -> bool:
-        return await assigned(staying) == 4  # two topics of two partitions
+        return await assigned(staying) == 2 * len(stream_kinds(patient))  # every topic read has two partitions
 
     try:
         asyncio.run(wait_until(shared, timeout=120, what="both pods owning partitions"))
@@ -300,13 +301,15 @@ def test_a_static_member_restarted_within_the_session_timeout_gets_its_partition
         lines = [orjson.loads(line) for line in pod.log_path.read_bytes().splitlines()]
         return [line["partitions"] for line in lines if line["event"] == "partitions assigned"]
 
+    half = len(stream_kinds(patient))  # every topic read has two partitions: half of them each
+
     async def shared() -> bool:
-        return all(pod.log_path.exists() and assignments(pod) and len(assignments(pod)[-1]) == 2 for pod in pods)
+        return all(pod.log_path.exists() and assignments(pod) and len(assignments(pod)[-1]) == half for pod in pods)
 
     try:
         for pod in pods:
             pod.start()
-        asyncio.run(wait_until(shared, timeout=120, what="both static members owning two partitions"))
+        asyncio.run(wait_until(shared, timeout=120, what="both static members owning half the partitions"))
         owned_before, other_before = assignments(restarted)[-1], assignments(other)
         assert restarted.terminate() == 0
         restarted.start()
