@@ -33,13 +33,15 @@ from correlator.warehouse.writer import Warehouse
 GENERAL = replace(LOGS, lean_row=None)
 BROKER_MS = int(time.time() * 1000) - 60_000
 
+# yesterday: the stored rows stay within the tables' TTL whatever day the suite runs
+DAY = datetime.fromtimestamp(time.time() - 86_400, UTC).strftime("%Y-%m-%d")
 TIMESTAMPS: list[Any] = [
-    "2026-11-22T10:00:00.123456+00:00", "2026-11-22T10:00:00Z", "2026-11-22T10:00:00", "2026-11-22 10:00:00",
-    "2026-11-22T10:00:00.5+05:30", "2026-11-22T10:00:00.1-08:00", "2026-11-22 10:00:00,123", "2026-11-22T10:00:00,5",
-    "2026-11-22T10:00:00.1234567Z", "2026-11-22", "2026-11-22t10:00:00", "2026-11-22T10:00:00z",
-    " 2026-11-22T10:00:00Z",
+    f"{DAY}T10:00:00.123456+00:00", f"{DAY}T10:00:00Z", f"{DAY}T10:00:00", f"{DAY} 10:00:00",
+    f"{DAY}T10:00:00.5+05:30", f"{DAY}T10:00:00.1-08:00", f"{DAY} 10:00:00,123", f"{DAY}T10:00:00,5",
+    f"{DAY}T10:00:00.1234567Z", f"{DAY}", f"{DAY}t10:00:00", f"{DAY}T10:00:00z",
+    f" {DAY}T10:00:00Z",
     "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "2026-02-30T10:00:00Z",
-    "2026-11-22T24:00:00Z", "2026-11-22T10:00:60Z", "2026-11-22T10:00:00+24:00", "yesterday", "", "1700000000",
+    f"{DAY}T24:00:00Z", f"{DAY}T10:00:60Z", f"{DAY}T10:00:00+24:00", "yesterday", "", "1700000000",
     1700000000, 1700000000.25, 1_700_000_000_000, -5, None, True, [], {},
 ]  # fmt: skip
 VALUES: list[Any] = [
@@ -92,7 +94,7 @@ def _line(rng: random.Random) -> bytes:
 
 def _value_for(field: str, rng: random.Random) -> Any:
     if field == "timestamp":
-        return rng.choice(TIMESTAMPS) if rng.random() < 0.5 else "2026-11-22T10:00:00.123456+00:00"
+        return rng.choice(TIMESTAMPS) if rng.random() < 0.5 else f"{DAY}T10:00:00.123456+00:00"
     if field == "level":
         return rng.choice(LEVELS)
     if field == "message":
