@@ -143,6 +143,8 @@ class Settings:
     batch_max_seconds: float = 0.1
     shutdown_grace_seconds: float = 20.0
     liveness_stall_seconds: float = 300.0
+    #: how often, at most, the daemon counts runaway sessions (``llm_runaway_sessions``) after storing calls
+    session_check_seconds: float = 60.0
     kafka_session_timeout_ms: int = 10_000
     #: static group membership (KIP-345): a restart under the same id within the session timeout rebalances nothing
     kafka_group_instance_id: str = ""
@@ -167,6 +169,8 @@ class Settings:
             raise ConfigurationError("the shutdown grace period must be positive")
         if self.liveness_stall_seconds <= 0:
             raise ConfigurationError("the liveness stall time must be positive")
+        if self.session_check_seconds <= 0:
+            raise ConfigurationError("the runaway-session check interval must be positive")
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
@@ -192,6 +196,7 @@ class Settings:
             **self.kafka_security.describe(),
             "shutdown_grace_seconds": self.shutdown_grace_seconds,
             "liveness_stall_seconds": self.liveness_stall_seconds,
+            "session_check_seconds": self.session_check_seconds,
             "http": f"{self.http_host}:{self.http_port}" if self.http_port else "off",
         }
 

@@ -128,3 +128,47 @@ def looping_agent_run(service: str) -> LoopingRun:
             raise ConnectionError("Connection reset by peer")
     spans = exporter.get_finished_spans()
     return LoopingRun(encode_spans(spans), format(spans[0].context.trace_id, "032x"), innermost)
+
+
+@dataclass(frozen=True)
+class EvaluatedRun:
+    """A chat span judged by two evaluations (one as a span event, one as a log record), streamed with a TTFT."""
+
+    spans: Message
+    logs: Message
+    trace_id: str
+    chat_span_id: str
+
+
+def evaluated_run(service: str, ttft_seconds: float) -> EvaluatedRun:
+    """A chat span carrying ``gen_ai.response.time_to_first_chunk`` and a ``gen_ai.evaluation.result`` event; a log
+    record of that event name judging the same span; and one without a name (not a valid score)."""
+    from opentelemetry._logs import LogRecord
+
+    resource = Resource.create({"service.name": service})
+    span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    otel_logger = logger_provider.get_logger("evaluator")
+    tracer = tracer_provider.get_tracer("agent")
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+            "gen_ai.response.time_to_first_chunk": ttft_seconds}  # fmt: skip
+    with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT, attributes=chat) as span:
+        judged = {"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": 0.42,
+                  "gen_ai.evaluation.score.label": "fail",
+                  "gen_ai.evaluation.explanation": "answers another question"}  # fmt: skip
+        span.add_event("gen_ai.evaluation.result", judged)
+        otel_logger.emit(LogRecord(event_name="gen_ai.evaluation.result", attributes={
+            "gen_ai.evaluation.name": "groundedness", "gen_ai.evaluation.score.value": 0.9,
+            "gen_ai.evaluation.score.label": "pass"}))  # fmt: skip
+        otel_logger.emit(LogRecord(event_name="gen_ai.evaluation.result",
+                                   attributes={"gen_ai.evaluation.score.value": 1.0}))  # fmt: skip
+        context = span.get_span_context()
+    return EvaluatedRun(
+        encode_spans(span_exporter.get_finished_spans()),
+        encode_logs(log_exporter.get_finished_logs()),
+        format(context.trace_id, "032x"),
+        format(context.span_id, "016x"),
+    )

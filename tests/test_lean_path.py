@@ -56,11 +56,15 @@ MESSAGES = [
     "step finished", "llm call started", "LLM chat interaction failed [4c2a64973bcd]: RateLimitError: Error code: 429",
     "An error occurred: TimeoutError: The read operation timed out", "  padded  ", "",
 ]  # fmt: skip
+EXTRA_KEYS = ["error_id", "model", "step", "documents", "finish_reason", "prompt", "user", "n", "tool_args",
+              "duration_ms"]  # fmt: skip
+# a step's fields (contract: "Steps, tool calls and content"), on fewer lines
+STEP_FIELDS = ("parent_span_id", "step", "tool_name", "tool_status")
 # the keys the event contract reads each field from, as the lean path takes them
 ALIASES = {
     field: keys
     for field, keys in input_keys(LogEvent).items()
-    if field in ("timestamp", "message", "level", "logger", "service", "trace_id", "span_id")
+    if field in ("timestamp", "message", "level", "logger", "service", "trace_id", "span_id", *STEP_FIELDS)
 }
 LEVELS = ["info", "INFO", "Warning", "debug", "error", "CRITICAL", "exception", "", 5]
 BAD = [b"", b"not json", b"[1, 2]", b'"a string"', b"5", b"\xff\xfe{}", b'{"event": "x", "model": null}',
@@ -73,11 +77,11 @@ def _line(rng: random.Random) -> bytes:
     """One log line built from the corpus's parts, most of them plain, many not."""
     document: dict[str, Any] = {}
     for field, aliases in ALIASES.items():
-        if rng.random() < 0.9:
+        if rng.random() < (0.2 if field in STEP_FIELDS else 0.9):
             document[rng.choice(aliases)] = _value_for(field, rng)
         if rng.random() < 0.05:  # a second alias of the same field
             document[rng.choice(aliases)] = _value_for(field, rng)
-    for key in rng.sample(["error_id", "model", "step", "documents", "finish_reason", "prompt", "user", "n"], 3):
+    for key in rng.sample(EXTRA_KEYS, 3):
         document[key] = rng.choice(VALUES) if rng.random() < 0.5 else f"{key}-{rng.randrange(100)}"
     if rng.random() < 0.1:
         document[rng.choice(["exception", "exc_info", "stack_trace", "traceback"])] = rng.choice(
@@ -99,6 +103,8 @@ def _value_for(field: str, rng: random.Random) -> Any:
         return rng.choice(LEVELS)
     if field == "message":
         return rng.choice(MESSAGES + SECRETS) if rng.random() < 0.5 else "step finished"
+    if field in ("step", "tool_status") and rng.random() < 0.5:  # lowered and stripped by both paths
+        return rng.choice(["tool", " LLM ", "Empty", "", "ok"])
     if rng.random() < 0.1:
         return rng.choice([12, 1.5, None, True, rng.choice(SECRETS)])
     return f"{field}-{rng.randrange(1000)}"

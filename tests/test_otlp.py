@@ -17,7 +17,7 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.formats.otlp import MAX_MESSAGE_BYTES, decode_spans
 from correlator.processing.classify import Classifier
-from correlator.processing.otlp_rows import span_rows
+from correlator.processing.otlp_rows import RecordRows, span_rows
 from correlator.records import SPAN_TABLE, DeadLetter, Provenance
 from correlator.sources.kafka import ensure_topics
 from tests.conftest import rows
@@ -153,7 +153,7 @@ def test_openllmetry_openinference_and_langfuse_names_fill_the_same_columns() ->
     columns = ("operation", "step", "provider", "model", "input_tokens", "output_tokens", "session_id", "duration_ms")
     mapped = {}
     for shape, attributes in shapes.items():
-        (row,) = span_rows(_span_with(attributes), HERE, classifier)  # type: ignore[misc]
+        (row,) = _rows(span_rows(_span_with(attributes), HERE, classifier))
         values = dict(zip(SPAN_TABLE.columns, row, strict=True))
         mapped[shape] = tuple(values[column] for column in columns)
     assert mapped == {
@@ -225,3 +225,8 @@ def test_trace_timeline_shows_every_record_of_one_otlp_message(settings: Setting
         ("span", "unset", "chat gpt-4o"),
         ("span", "unset", "invoke_agent planner"),
     ]
+
+
+def _rows(result: RecordRows | DeadLetter) -> list[tuple[object, ...]]:
+    assert isinstance(result, RecordRows)
+    return result.rows

@@ -149,6 +149,9 @@ _OPS_OPTIONS = [
     click.option("--liveness-stall-seconds", envvar="CORRELATOR_LIVENESS_STALL_SECONDS", default=300.0,
                  show_default=True, type=click.FloatRange(min=0.1),
                  help="/healthz fails once the loop has made no progress for this long, even while it retries."),
+    click.option("--session-check-seconds", envvar="CORRELATOR_SESSION_CHECK_SECONDS", default=60.0,
+                 show_default=True, type=click.FloatRange(min=0.1),
+                 help="How often, at most, runaway sessions are counted for llm_runaway_sessions."),
 ]  # fmt: skip
 
 

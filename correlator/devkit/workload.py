@@ -160,7 +160,7 @@ def mixed_workload(
         }
         workload.logs.append(render_log("llm call started", "info", at, logger="app.llm", **common))
         for step in range(steps_per_call):
-            workload.logs.append(render_log("step finished", "info", at, logger="app.agent", step=step,
+            workload.logs.append(render_log("step finished", "info", at, logger="app.agent", step_index=step,
                                             documents=rng.randint(0, 12), **common))  # fmt: skip
         duration = round(rng.uniform(0.2, 4.0), 3)
         if rng.random() >= failure_share:
@@ -169,6 +169,7 @@ def mixed_workload(
                 "duration_seconds": duration, "input_tokens": rng.randint(200, 4000),
                 "output_tokens": rng.randint(20, 800), "cost_usd": round(rng.uniform(0.0005, 0.05), 6),
                 "finish_reason": "stop", "trace_id": trace_id, "service": service, "provider": "demo",
+                "ttft_ms": round(duration * 150, 1),  # streamed: the first token a seventh of the way in
             }))  # fmt: skip
             continue
         name, style = rng.choice(list(FAILURES)), rng.choice(WRAPPER_STYLES)

@@ -7,12 +7,15 @@ log = structlog.get_logger()
 with emit.trace_run("answer-ticket"), emit.span("draft"):
     with emit.llm_call(model="gpt-4o", provider="openai") as call:
         call.observe(client.chat.completions.create(model="gpt-4o", messages=messages))
+    with emit.tool_call("lookup_order", {"order": 42}) as tool:
+        tool.returned(lookup_order(42))
 """
 
 from correlator.emit.calls import LLMCall, llm_call, observed_llm_call
 from correlator.emit.errors import LLMChatError, new_error_id
 from correlator.emit.scores import score
 from correlator.emit.setup import Emitter, configure, current_emitter
+from correlator.emit.tools import ToolCall, tool_call
 from correlator.emit.tracing import current_trace, span, trace_run
 from correlator.emit.usage import record_usage_metric
 
@@ -20,6 +23,7 @@ __all__ = [
     "Emitter",
     "LLMCall",
     "LLMChatError",
+    "ToolCall",
     "configure",
     "current_emitter",
     "current_trace",
@@ -29,5 +33,6 @@ __all__ = [
     "record_usage_metric",
     "score",
     "span",
+    "tool_call",
     "trace_run",
 ]

@@ -14,9 +14,9 @@ import functools
 import inspect
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import structlog
@@ -26,6 +26,7 @@ from correlator.emit.usage import record_usage_metric
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 log = structlog.get_logger("correlator.emit")
 
 
@@ -41,6 +42,21 @@ class LLMCall:
     finish_reason: str | None = None
     request_id: str | None = None
     cost_usd: float = 0.0
+    #: time to first token of a streaming call, in milliseconds (see :meth:`stream`)
+    ttft_ms: float | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def first_token(self) -> None:
+        """Note that the first token arrived now (once: later calls change nothing)."""
+        if self.ttft_ms is None:
+            self.ttft_ms = round((time.perf_counter() - self.started) * 1000, 3)
+
+    def stream(self, chunks: Iterable[T]) -> Iterator[T]:
+        """Pass a streaming response's chunks through, noting the first one's arrival and the usage chunks give."""
+        for chunk in chunks:
+            self.first_token()
+            self.observe(chunk)
+            yield chunk
 
     def observe(self, response: Any) -> Any:
         usage = _field(response, "usage")
@@ -49,7 +65,7 @@ class LLMCall:
             self.output_tokens = int(_field(usage, "completion_tokens", "output_tokens") or 0)
         choices = _field(response, "choices")
         if choices:
-            self.finish_reason = _field(choices[0], "finish_reason")
+            self.finish_reason = _field(choices[0], "finish_reason") or self.finish_reason
         else:
             self.finish_reason = _field(response, "stop_reason") or self.finish_reason
         self.request_id = _field(response, "id", "_request_id") or self.request_id
@@ -59,12 +75,11 @@ class LLMCall:
 @contextmanager
 def llm_call(model: str, provider: str | None = None, prompt_version: str | None = None) -> Iterator[LLMCall]:
     call = LLMCall(model, provider, prompt_version)
-    started = time.perf_counter()
     try:
         yield call
     except Exception as exc:
-        raise _failed(call, exc, time.perf_counter() - started) from exc
-    _record(call, time.perf_counter() - started, success=True)
+        raise _failed(call, exc, time.perf_counter() - call.started) from exc
+    _record(call, time.perf_counter() - call.started, success=True)
 
 
 def observed_llm_call(
@@ -105,7 +120,8 @@ def _record(call: LLMCall, duration: float, success: bool, **failure: Any) -> No
     record_usage_metric(
         success=success, model=call.model, duration_seconds=duration, input_tokens=call.input_tokens,
         output_tokens=call.output_tokens, cost_usd=call.cost_usd, finish_reason=call.finish_reason,
-        provider=call.provider, prompt_version=call.prompt_version, request_id=call.request_id, **failure,
+        provider=call.provider, prompt_version=call.prompt_version, request_id=call.request_id, ttft_ms=call.ttft_ms,
+        **failure,
     )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """Trace scoping for agent runs: one trace_id per run, one span per step.
 
 Both are context variables bound into structlog's contextvars, so every log line and
-usage row inside carries them, and asyncio tasks started inside inherit them (each task
-gets a copy of the context at creation, so sibling steps nest correctly).
+usage row inside carries them (log lines also the parent span and the step), and asyncio
+tasks started inside inherit them (each task gets a copy of the context at creation, so
+sibling steps nest correctly). correlator draws a trace's tree from those log lines.
 """
 
 from __future__ import annotations
@@ -40,9 +41,14 @@ def trace_run(name: str = "run", trace_id: str | None = None) -> Iterator[TraceC
 
 
 @contextmanager
-def span(step: str) -> Iterator[TraceContext]:
-    """One step inside the current trace (a new trace if there is none)."""
+def span(step: str, kind: str | None = None) -> Iterator[TraceContext]:
+    """One step inside the current trace (a new trace if there is none).
+
+    ``kind``: the contract's step kind (``retrieval``, ``prompt``, ``llm``, ``tool``, ``parser``,
+    ``agent``), bound as the lines' ``step`` in place of the step's name.
+    """
     parent = _current.get()
+    step = kind or step
     if parent is None:
         with trace_run(step) as context:
             yield context

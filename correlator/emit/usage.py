@@ -27,6 +27,7 @@ def record_usage_metric(
     request_id: str | None = None,
     user_id: str | None = None,
     session_id: str | None = None,
+    ttft_ms: float | None = None,
     emitter: Emitter | None = None,
     **extra: Any,
 ) -> bool:
@@ -47,7 +48,7 @@ def record_usage_metric(
     optional = {
         "error": error, "error_id": error_id, "error_detail": redact(error_detail) if error_detail else None,
         "finish_reason": finish_reason, "provider": provider, "prompt_version": prompt_version,
-        "request_id": request_id, "user_id": user_id, "session_id": session_id,
+        "request_id": request_id, "user_id": user_id, "session_id": session_id, "ttft_ms": ttft_ms,
         "trace_id": trace.trace_id if trace else None, "span_id": trace.span_id if trace else None,
     }  # fmt: skip
     row.update({key: value for key, value in optional.items() if value is not None})

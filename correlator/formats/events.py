@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from correlator.schemas_dir import SCHEMAS_DIR
 
@@ -32,6 +41,52 @@ Timestamp = Annotated[datetime | None, BeforeValidator(_normalise_timestamp)]
 
 def _alias(*names: str) -> Any:
     return Field(default="", validation_alias=AliasChoices(*names))
+
+
+def _json_text(value: Any) -> Any:
+    """``tool_args`` as JSON text: text as it came, an object in one spelling (sorted keys), so equal calls match."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _lowered(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else _absent_as_empty(value)
+
+
+def _absent_as_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _keep_unreadable_numbers(document: Any, fields: tuple[str, ...]) -> Any:
+    """A measurement that is not a non-negative number is kept as ``rejected_<field>``: no reason to lose the line."""
+    if not isinstance(document, dict) or not any(field in document for field in fields):
+        return document
+    moved = dict(document)
+    for field in fields:
+        value = moved.get(field)
+        if value is None:
+            continue
+        try:
+            readable = not isinstance(value, bool) and 0 <= float(value) < float("inf")
+        except (TypeError, ValueError):
+            readable = False
+        if not readable:
+            moved[f"rejected_{field}"] = moved.pop(field)
+    return moved
+
+
+JsonText = Annotated[
+    str,
+    BeforeValidator(_json_text),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "object"}, {"type": "array"}], "title": "Tool Args",
+                    "description": "the tool's arguments: JSON text, or the object itself"}),
+]  # fmt: skip
+Lowered = Annotated[str, BeforeValidator(_lowered)]
+# a step's text field: null is the same as absent
+OptionalText = Annotated[str, BeforeValidator(_absent_as_empty)]
 
 
 class _Event(BaseModel):
@@ -70,6 +125,18 @@ class LogEvent(_Event):
     )
     error_category: str = ""
     context: dict[str, Any] | str | None = None
+    # a step of the trace (contract: "Steps, tool calls and content"): its parent, kind and tool call
+    parent_span_id: OptionalText = _alias("parent_span_id", "parentSpanId")
+    step: Lowered = _alias("step", "span_kind")
+    tool_name: OptionalText = ""
+    tool_args: JsonText = ""
+    tool_status: Lowered = ""
+    duration_ms: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measurements(cls, document: Any) -> Any:
+        return _keep_unreadable_numbers(document, ("duration_ms",))
 
 
 class UsageMetric(_Event):
@@ -88,6 +155,13 @@ class UsageMetric(_Event):
     provider: str = ""
     user_id: str = ""
     session_id: str = ""
+    #: time to first token of a streaming call
+    ttft_ms: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measurements(cls, document: Any) -> Any:
+        return _keep_unreadable_numbers(document, ("ttft_ms",))
 
     @field_validator("error", "finish_reason", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
-from correlator.processing.otlp_rows import log_rows, span_rows
+from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import content_scores, score_row
@@ -28,6 +28,7 @@ from correlator.records import (
     METRIC_TABLE,
     OTLP_LOG_STREAM,
     OTLP_LOG_TABLE,
+    OTLP_SCORE_TABLE,
     OTLP_SPAN_STREAM,
     SCORE_STREAM,
     SCORE_TABLE,
@@ -40,7 +41,7 @@ from correlator.records import (
 )
 
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
-MessageRows = Callable[[bytes | None, Provenance, Classifier], list[tuple[Any, ...]] | DeadLetter]
+MessageRows = Callable[[bytes | None, Provenance, Classifier], RecordRows | DeadLetter]
 PartitionKey = TypeVar("PartitionKey")
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
 # no reference cycles, yet at Python's default thresholds (700, 10, 10) the cycle collector
@@ -152,6 +153,7 @@ class PartitionBatcher:
         self.max_records = max_records
         self._redact_dead_letters = redact
         self._redact_rows = rows_redactor(kind.table.columns, redact, hash_prompts)
+        self._redact_scores = rows_redactor(OTLP_SCORE_TABLE.columns, redact, hash_prompts)
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
@@ -203,8 +205,6 @@ class PartitionBatcher:
         and resuming after its last offset loses none of a message's records; a message's
         rows all count towards the day of its first row.
         """
-        if self._redact_rows is not None:
-            decoded = [self._redact_rows(entry) if type(entry) is list else entry for entry in decoded]
         closed: list[Batch] = []
         for message, entry in zip(messages, decoded, strict=True):
             prov = message.provenance
@@ -212,20 +212,28 @@ class PartitionBatcher:
             if isinstance(entry, DeadLetter):
                 batch.dead_letters.append(entry)
             else:
-                day = entry[0][0].astimezone(UTC).date()
+                rows, scores, rejected = entry
+                if self._redact_rows is not None:
+                    rows = self._redact_rows(rows)
+                if scores and self._redact_scores is not None:
+                    scores = self._redact_scores(scores)
+                day = rows[0][0].astimezone(UTC).date()
                 if batch.day not in (None, day):
                     closed.append(batch)
                     self.open = None
                     batch = self._open_batch(prov)
                 batch.day = day
-                batch.rows.extend(entry)
+                batch.rows.extend(rows)
+                if scores:
+                    batch.derived.setdefault(OTLP_SCORE_TABLE, []).extend(scores)
+                batch.dead_letters.extend(self._redacted_letter(letter) for letter in rejected)
             batch.last_offset = prov.offset
             if batch.size >= self.max_records:
                 closed.append(batch)
                 self.open = None
         return closed
 
-    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | list[tuple[Any, ...]] | DeadLetter:
+    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | RecordRows | DeadLetter:
         """The message's row (or rows), not yet redacted, or its dead letter (redacted)."""
         prov = message.provenance
         if self.kind.message_rows is not None:
@@ -243,17 +251,18 @@ class PartitionBatcher:
         if row is not None:
             return row
         dead = decoded if isinstance(decoded, DeadLetter) else _unprocessable(message.value or b"", prov)
+        return self._redacted_letter(dead)
+
+    def _redacted_letter(self, dead: DeadLetter) -> DeadLetter:
         return replace(dead, raw=redact_bytes(dead.raw)) if self._redact_dead_letters else dead
 
-    def _whole_message(self, message: Message) -> list[tuple[Any, ...]] | DeadLetter:
+    def _whole_message(self, message: Message) -> RecordRows | DeadLetter:
         assert self.kind.message_rows is not None
         try:
             rows = self.kind.message_rows(message.value, message.provenance, self.classifier)
         except (ValueError, TypeError, OverflowError, RecursionError):
             rows = _unprocessable(message.value or b"", message.provenance)
-        if isinstance(rows, DeadLetter) and self._redact_dead_letters:
-            return replace(rows, raw=redact_bytes(rows.raw))
-        return rows
+        return self._redacted_letter(rows) if isinstance(rows, DeadLetter) else rows
 
     def _row(self, event: BaseModel, provenance: Provenance) -> tuple[Any, ...] | None:
         """The event's row; None when a valid event still cannot be made a row (say, nested too deep)."""

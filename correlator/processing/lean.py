@@ -35,7 +35,8 @@ from correlator.records import Provenance
 LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
 # the string fields taken here, in the order the row holds them; LogEvent's other fields are the general path's
-_STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model")
+_STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
+                  "parent_span_id", "step", "tool_name", "tool_status")  # fmt: skip
 # LogEvent's fields by input key (its aliases); a key of None: only the general path reads that field
 _FIELD_OF_KEY: dict[str, str | None] = {
     key: field if field in _STRING_FIELDS or field == "timestamp" else None
@@ -87,7 +88,7 @@ def plain_log_row(
         "".join(strings)  # every field a string (a number or null needs the general path)
     except TypeError:
         return None
-    service, level, logger, message, trace_id, span_id, error_id, model = strings
+    service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
     level = level.lower()
     if level in ERROR_LEVELS or chain_from_message(message, classifier.embedded_cause):
         return None
@@ -107,6 +108,7 @@ def plain_log_row(
     return (
         ts, service, level, logger, message, trace_id, span_id, error_id, model,
         [], [], [], "", "", "", "", "", "", "", attributes,
+        parent_span_id, step.strip().lower(), tool, "", status.strip().lower(), None,
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 

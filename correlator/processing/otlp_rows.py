@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from correlator.formats.otlp import LogRecord, SpanRecord, decode_logs, decode_spans
 from correlator.processing.classify import Classifier
+from correlator.processing.evaluations import EVALUATION_EVENT, evaluation_score
 from correlator.processing.rootcause import ChainLink, extend_with_embedded_causes
 from correlator.processing.rows import (
     NOTHING_TO_EXPLAIN,
@@ -27,7 +28,7 @@ from correlator.processing.rows import (
     event_time,
     label_log,
 )
-from correlator.records import DeadLetter, Provenance
+from correlator.records import OTLP_LOG_TABLE, SPAN_TABLE, DeadLetter, Provenance, Table
 
 # Each column's attribute names, the GenAI convention's first.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -45,7 +46,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "tool_name": ("gen_ai.tool.name", "tool.name"),
     "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
     "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
+    "tool_result": ("gen_ai.tool.call.result", "output.value", "traceloop.entity.output"),
 }  # fmt: skip
+# Time to first token, in seconds: the GenAI conventions' span attribute (and their metric's name, which some
+# instrumentations also set on the span); Langfuse's is the moment the completion started instead
+TTFT_SECONDS = ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
+LANGFUSE_COMPLETION_START = "langfuse.observation.completion_start_time"
+# a tool's result that returned nothing
+EMPTY_RESULTS = frozenset({"", "null", "[]", "{}", '""', "none"})
 # The contract's step kinds for each convention's operation or span kind (lower-cased)
 STEPS = {
     "chat": "llm", "generate_content": "llm", "text_completion": "llm", "completion": "llm", "embeddings": "llm",
@@ -65,20 +73,63 @@ _SEVERITIES = ("trace", "debug", "info", "warning", "error", "fatal")
 _ERROR_SEVERITY = 17
 
 
-def span_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> list[tuple[Any, ...]] | DeadLetter:
+def _places(table: Table, *columns: str) -> dict[str, int]:
+    return {column: table.position(column) for column in columns}
+
+
+# where an evaluation finds what it judges, in its span's row or its log record's
+_SPAN = _places(SPAN_TABLE, "trace_id", "span_id", "model", "service", "session_id")
+_LOG = _places(OTLP_LOG_TABLE, "trace_id", "span_id", "model", "service")
+# an OTLP log record names no step of its own (log_events' step columns; its span does)
+_NO_STEP = ("", "", "", "", "", None)
+
+
+class RecordRows(NamedTuple):
+    """What one OTLP message becomes: its rows, the scores its evaluation events give, and the evaluations refused."""
+
+    rows: list[tuple[Any, ...]]
+    scores: list[tuple[Any, ...]]
+    rejected: list[DeadLetter]
+
+
+def span_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> RecordRows | DeadLetter:
     """One ``spans`` row per span of the message, in :data:`~correlator.records.SPAN_TABLE`'s column order."""
     spans = decode_spans(raw, provenance)
     if isinstance(spans, DeadLetter):
         return spans
-    return [span_row(span, provenance, index, classifier) for index, span in enumerate(spans)]
+    rows = [span_row(span, provenance, index, classifier) for index, span in enumerate(spans)]
+    evaluations = [
+        evaluation_score(event.attributes, _judged(row), event.time_ns, provenance, (index, position), classifier)
+        for index, (span, row) in enumerate(zip(spans, rows, strict=True))
+        for position, event in enumerate(span.events)
+        if event.name == EVALUATION_EVENT
+    ]
+    return _with_scores(rows, evaluations)
 
 
-def log_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> list[tuple[Any, ...]] | DeadLetter:
+def log_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> RecordRows | DeadLetter:
     """One ``log_events`` row per log record, in :data:`~correlator.records.OTLP_LOG_TABLE`'s column order."""
     records = decode_logs(raw, provenance)
     if isinstance(records, DeadLetter):
         return records
-    return [log_row(record, provenance, index, classifier) for index, record in enumerate(records)]
+    rows = [log_row(record, provenance, index, classifier) for index, record in enumerate(records)]
+    evaluations = [
+        evaluation_score(record.attributes, _judged(row, _LOG), record.time_ns, provenance, (index, 0), classifier)
+        for index, (record, row) in enumerate(zip(records, rows, strict=True))
+        if record.event_name == EVALUATION_EVENT
+    ]
+    return _with_scores(rows, evaluations)
+
+
+def _judged(row: tuple[Any, ...], columns: Mapping[str, int] | None = None) -> dict[str, str]:
+    """The trace, span, model, service (and session) an evaluation judges: those of its span or record."""
+    places = _SPAN if columns is None else columns
+    return {key: row[place] for key, place in places.items() if row[place]}
+
+
+def _with_scores(rows: list[tuple[Any, ...]], evaluations: list[tuple[Any, ...] | DeadLetter]) -> RecordRows:
+    scores = [score for score in evaluations if not isinstance(score, DeadLetter)]
+    return RecordRows(rows, scores, [score for score in evaluations if isinstance(score, DeadLetter)])
 
 
 def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: Classifier) -> tuple[Any, ...]:
@@ -94,16 +145,18 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
     request_model = _text(attrs, ALIASES["request_model"])
     response_model = _text(attrs, ALIASES["response_model"])
     operation = _text(attrs, ALIASES["operation"]).lower()
+    step, tool_name = STEPS.get(operation, ""), _text(attrs, ALIASES["tool_name"])
     return (
         ts, span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind,
         max(span.end_ns - span.start_ns, 0) / 1e6, span.status, span.status_message, span.service,
-        operation, STEPS.get(operation, ""), _text(attrs, ALIASES["provider"]), request_model,
+        operation, step, _text(attrs, ALIASES["provider"]), request_model,
         response_model, response_model or request_model, input_tokens, output_tokens, finish_reasons, error_type,
-        _text(attrs, ALIASES["tool_name"]), _text(attrs, ALIASES["tool_args"]), _text(attrs, ALIASES["session_id"]),
+        tool_name, _text(attrs, ALIASES["tool_args"]), _text(attrs, ALIASES["session_id"]),
         _error_key(attrs, span.trace_id, span.span_id) if failed else "",
         *_chain_columns(explanation), cause.type, cause.message,
         label.category, label.error_class, label.rule, classifier.version if label.rule else "",
         str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
+        _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(attrs, span.start_ns),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
 
@@ -124,7 +177,7 @@ def log_row(record: LogRecord, provenance: Provenance, index: int, classifier: C
         record.trace_id, record.span_id, _error_key(attrs, record.trace_id, record.span_id) if failed else "",
         model, *_chain_columns(explanation), cause.type, cause.message,
         label.category, label.error_class, label.rule, classifier.version if label.rule else "",
-        str(attrs.get("exception.stacktrace") or ""), _stored_attributes(extras),
+        str(attrs.get("exception.stacktrace") or ""), _stored_attributes(extras), *_NO_STEP,
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
 
@@ -151,6 +204,32 @@ def explain(
     category = "" if error_type == "_OTHER" else error_type
     finish_reason = finish_reasons[0] if finish_reasons else ""
     return Explanation(chain, label_log(chain, category, True, classifier, finish_reason))
+
+
+def _tool_status(attrs: Mapping[str, Any], failed: bool) -> str:
+    """A tool span's outcome: error when it failed, empty when its result attribute says it returned nothing."""
+    if failed:
+        return "error"
+    result = _first(attrs, ALIASES["tool_result"])
+    present = any(name in attrs for name in ALIASES["tool_result"])
+    return "empty" if present and (result is None or attribute_value(result).strip().lower() in EMPTY_RESULTS) else "ok"
+
+
+def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
+    """Time to first token in milliseconds, or None when the span gives none."""
+    seconds = _first(attrs, TTFT_SECONDS)
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < _MAX_UINT32:
+        return float(seconds) * 1000
+    started = attrs.get(LANGFUSE_COMPLETION_START)
+    if isinstance(started, str) and start_ns:
+        try:
+            moment = datetime.fromisoformat(started.strip('"'))
+        except ValueError:
+            return None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        elapsed = (moment - _time(start_ns)).total_seconds() * 1000
+        return elapsed if elapsed >= 0 else None
+    return None
 
 
 def _chain_columns(explanation: Explanation) -> tuple[list[str], list[str], list[str]]:

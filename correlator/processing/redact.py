@@ -44,7 +44,7 @@ def redact_bytes(raw: bytes) -> bytes:
 PROMPT_KEYS = frozenset({"prompt", "prompts", "messages", "input", "inputs", "output", "outputs", "completion",
                          "response", "system_prompt", "user_prompt"})  # fmt: skip
 # the stored text columns of ``log_events``, ``usage_metrics`` and ``scores`` that may carry secrets
-TEXT_COLUMNS = frozenset({"message", "root_cause_message", "traceback", "error_detail", "comment"})
+TEXT_COLUMNS = frozenset({"message", "root_cause_message", "traceback", "error_detail", "comment", "tool_args"})
 ARRAY_COLUMNS = frozenset({"exception_values"})
 MAP_COLUMNS = frozenset({"attributes"})
 

@@ -110,6 +110,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
                       rejected_timestamp=rejected),
+        event.parent_span_id, event.step, event.tool_name, event.tool_args, event.tool_status, event.duration_ms,
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
@@ -131,7 +132,7 @@ def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifi
         label.category, label.error_class, label.rule, classifier.version if label.rule else "",
         attributes_of(metric.extras(), rejected_timestamp=rejected, content_failure=content_failure,
                       content_checks=[list(check) for check in checks] or None),
-        provenance.topic, provenance.partition, provenance.offset,
+        metric.ttft_ms, provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 import structlog
@@ -48,6 +49,8 @@ FETCH_MAX_RECORDS = 10_000
 READINESS_TIMEOUT_SECONDS = 5.0
 # a step of the exit (leaving the group) still gets this long when the grace period is spent
 MIN_SHUTDOWN_STEP_SECONDS = 1.0
+# runaway sessions are counted over this window (session_costs' `since`)
+SESSION_WINDOW = timedelta(hours=1)
 
 
 class PartitionSource(Protocol):
@@ -124,6 +127,7 @@ class Daemon:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse")
         self._stopping_since: float | None = None
         self._heartbeat = time.monotonic()
+        self._next_session_check = 0.0
         self._running = False
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
@@ -190,6 +194,8 @@ class Daemon:
                     storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
                 lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+                if storing is None:
+                    await self._check_sessions()
         finally:
             if storing is not None:
                 await storing
@@ -360,6 +366,24 @@ class Daemon:
                 self._count_stored(batches, time.monotonic() - started)
                 return
 
+    async def _check_sessions(self) -> None:
+        """Count the runaway sessions (``llm_runaway_sessions``), at most once a ``session_check_seconds``.
+
+        The count reads the warehouse (a week of usage rows), so it runs on the warehouse's
+        thread while no store is in flight; a failure to count is logged and leaves the last count.
+        """
+        now = time.monotonic()
+        if now < self._next_session_check:
+            return
+        self._next_session_check = now + self.settings.session_check_seconds
+        loop = asyncio.get_running_loop()
+        try:
+            count = await loop.run_in_executor(self._executor, self.warehouse.runaway_sessions, SESSION_WINDOW)
+        except Exception as exc:
+            log.warning("could not count runaway sessions", error=self.settings.mask_secrets(str(exc))[:500])
+            return
+        self.metrics.runaway_sessions.set(count)
+
     def _count_stored(self, batches: list[Batch], seconds: float) -> None:
         self.metrics.insert_seconds.observe(seconds)
         self.metrics.batch_size.observe(sum(batch.size for batch in batches))
@@ -372,6 +396,7 @@ class Daemon:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
             if batch.table is METRICS.table:
                 self.metrics.count_calls(batch.rows)
+            self.metrics.observe_ttft(batch.table, batch.rows)
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:

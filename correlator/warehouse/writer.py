@@ -7,7 +7,7 @@ stored, everything else in its offset range is too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -141,6 +141,14 @@ class Warehouse:
         ).result_rows
         last, stored = result[0] if result else (None, 0)
         return (int(last), int(stored)) if stored and last is not None else (0, 0)
+
+    def runaway_sessions(self, window: timedelta) -> int:
+        """How many sessions (or users) ``session_costs`` calls runaway over the last ``window``."""
+        since = datetime.now(UTC) - window
+        result = self.client.query(
+            render("queries/runaway_sessions.sql", self.database), parameters={"since": since.replace(tzinfo=None)}
+        ).result_rows
+        return int(result[0][0]) if result else 0
 
     def pending_migrations(self) -> list[str]:
         """Migrations not applied yet: readiness; raises when ClickHouse does not answer."""

@@ -174,20 +174,33 @@ INNER JOIN
 ) AS calls USING (window, model)
 ORDER BY window, model, errors DESC;
 
+-- Calls are usage-metrics rows; time to first token also comes from OpenTelemetry LLM spans that give
+-- one (ttft_ms NULL elsewhere: the percentiles skip what was not measured, and are NULL when nothing was).
 CREATE OR REPLACE VIEW ${database}.model_health_1h AS
 SELECT
     toStartOfHour(ts) AS hour,
     model,
-    count() AS calls,
-    countIf(NOT success) AS errors,
+    countIf(from_usage) AS calls,
+    countIf(from_usage AND NOT success) AS errors,
     errors / calls AS error_rate,
-    quantile(0.50)(duration_seconds) AS latency_p50,
-    quantile(0.95)(duration_seconds) AS latency_p95,
-    quantile(0.99)(duration_seconds) AS latency_p99,
+    quantileIf(0.50)(duration_seconds, from_usage) AS latency_p50,
+    quantileIf(0.95)(duration_seconds, from_usage) AS latency_p95,
+    quantileIf(0.99)(duration_seconds, from_usage) AS latency_p99,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
-    sum(cost_usd) AS cost_usd
-FROM ${database}.usage_calls
+    sum(cost_usd) AS cost_usd,
+    quantile(0.50)(ttft_ms) AS ttft_p50_ms,
+    quantile(0.99)(ttft_ms) AS ttft_p99_ms
+FROM
+(
+    SELECT ts, model, true AS from_usage, success, duration_seconds, input_tokens, output_tokens, cost_usd, ttft_ms
+    FROM ${database}.usage_calls
+    UNION ALL
+    SELECT ts, model, false, true, nan, toUInt32(0), toUInt32(0), 0., ttft_ms
+    FROM ${database}.spans
+    WHERE ttft_ms IS NOT NULL
+    LIMIT 1 BY trace_id, span_id
+)
 GROUP BY hour, model
 ORDER BY hour, model;
 

@@ -15,13 +15,19 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from correlator.records import METRIC_TABLE
+from correlator.records import METRIC_TABLE, SPAN_TABLE, Table
 
 __all__ = ["CONTENT_TYPE_LATEST", "DaemonMetrics"]
 
 CALL_LABELS = ("category", "error_class", "model")
 _MODEL, _SUCCESS, _ERROR = (METRIC_TABLE.position(c) for c in ("model", "success", "error"))
 _CATEGORY, _ERROR_CLASS = (METRIC_TABLE.position(c) for c in ("category", "error_class"))
+# where a stored row gives its model and its time to first token (ms), per table
+_TTFT_PLACES = {
+    table.name: (table.position("model"), table.position("ttft_ms")) for table in (METRIC_TABLE, SPAN_TABLE)
+}
+# the alerts' thresholds (p50 above 0.5 s, p99 above 5 s) are bucket boundaries, so their quantiles are exact there
+TTFT_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000)
 INSERT_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -57,6 +63,12 @@ class DaemonMetrics:
                                        registry=r)  # fmt: skip
         self.commit_refusals = Counter("correlator_commit_refusals_total", "Commits refused after a store "
                                        "(partition reassigned meanwhile)", registry=r)  # fmt: skip
+        self.ttft = Histogram("llm_time_to_first_token_seconds", "Time to first token of streaming calls (usage "
+                              "rows' ttft_ms, LLM spans' time to first chunk), by model", ["model"],
+                              buckets=TTFT_SECONDS_BUCKETS, registry=r)  # fmt: skip
+        self.runaway_sessions = Gauge("llm_runaway_sessions", "Sessions (or users) whose cost in the last hour is "
+                                      "above 3x their trailing 7-day average (session_costs), at the latest check",
+                                      registry=r)  # fmt: skip
         self.lag = Gauge("correlator_consumer_lag", "Messages between the consumer's position and the highwater mark",
                          ["topic", "partition"], registry=r)  # fmt: skip
 
@@ -79,6 +91,16 @@ class DaemonMetrics:
             for labels, count in tally.items():
                 if count:
                     counter.labels(*labels).inc(count)
+
+    def observe_ttft(self, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Time to first token of the stored rows that give one (usage rows and spans)."""
+        places = _TTFT_PLACES.get(table.name)
+        if places is None:
+            return
+        model, ttft = places
+        for row in rows:
+            if row[ttft] is not None:
+                self.ttft.labels(row[model]).observe(row[ttft] / 1000)
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         for (topic, partition), value in lag.items():
