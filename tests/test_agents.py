@@ -4,14 +4,20 @@ and evaluations, through the broker and the engine into the views."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
+import structlog
 from clickhouse_connect.driver.client import Client
 
+from correlator import emit
 from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
@@ -20,6 +26,12 @@ from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import get, run_daemon, samples, serving_daemon, stored_at_least, total, wait_until
 from tests.otlp_producers import evaluated_run, looping_agent_run
+
+
+@pytest.fixture
+def restore_structlog() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
 
 
 def _otlp_settings(settings: Settings) -> Settings:
@@ -225,3 +237,72 @@ def test_evaluation_events_become_scores_with_exact_provenance(settings: Setting
     assert rows(warehouse, f"SELECT count() FROM {db}.log_events WHERE topic = {{t:String}}", t=logs_topic) == [(2,)]
     assert rows(warehouse, f"SELECT name, value FROM {db}.trace_scores WHERE trace_id = {{t:String}} ORDER BY name",
                 t=run.trace_id) == [("groundedness", 0.9), ("relevance", 0.42)]  # fmt: skip
+
+
+class _Chunk:
+    """A streamed chat completion's chunk, as the OpenAI SDK hands them out (usage on the last one)."""
+
+    def __init__(self, text: str, usage: dict[str, int] | None = None) -> None:
+        self.id, self.usage = "chatcmpl-stream", usage
+        self.choices = [{"delta": {"content": text}, "finish_reason": "stop" if usage else None}]
+
+
+def _slow_stream(first_after: float) -> Iterator[_Chunk]:
+    time.sleep(first_after)
+    yield _Chunk("Par")
+    yield _Chunk("is", usage={"prompt_tokens": 12, "completion_tokens": 2})
+
+
+def test_the_emitters_tool_calls_steps_and_streaming_ttft_reach_the_views(
+    settings: Settings, warehouse: Client, restore_structlog: None
+):
+    emitter = emit.configure(settings.kafka_bootstrap, service="agent-app", logs_topic=settings.logs_topic,
+                             metrics_topic=settings.metrics_topic)  # fmt: skip
+    log = structlog.get_logger()
+    with emit.trace_run("support", kind="agent") as looping:
+        log.info("invoke_agent support")
+        for _ in range(3):
+            with emit.tool_call("search", {"q": "refund", "n": 3}) as call:
+                call.returned(["policy.md"])
+        with emit.tool_call("fetch_page", {"url": "https://example.test/a"}) as call:
+            call.returned([])
+        with contextlib.suppress(ConnectionError), emit.tool_call("fetch_page", {"url": "https://example.test/b"}):
+            raise ConnectionError("Connection reset by peer")
+        with emit.span("answer", kind="llm"), emit.llm_call(model="gpt-4o", provider="openai") as llm:
+            text = "".join(chunk.choices[0]["delta"]["content"] for chunk in llm.stream(_slow_stream(0.12)))
+    assert text == "Paris"
+    with emit.trace_run("support", kind="agent") as steady:
+        for _ in range(2):
+            with emit.tool_call("search", {"q": "refund", "n": 3}) as call:
+                call.returned("found")
+    emitter.close()
+    stats = emitter.transport.stats
+    assert (stats.delivered, stats.failed) == (1 + 5 + 2 + 1, 0)  # the root's line, seven tool calls, one usage row
+
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(stats.delivered)))
+    db = settings.database
+    tree = rows(warehouse, f"SELECT depth, step, name, status, tool_name, failed, first_failure, root_cause_type"
+                           f" FROM {db}.trace_spans(trace_id = {{t:String}})", t=looping.trace_id)  # fmt: skip
+    assert tree == [
+        (0, "agent", "invoke_agent support", "ok", "", 0, 0, ""),
+        *[(1, "tool", "execute_tool search", "ok", "search", 0, 0, "")] * 3,
+        (1, "tool", "execute_tool fetch_page", "ok", "fetch_page", 0, 0, ""),
+        (1, "tool", "execute_tool fetch_page failed", "error", "fetch_page", 1, 1, "ConnectionError"),
+    ]
+    loops = rows(warehouse, f"SELECT trace_id, tool_name, tool_args, calls FROM {db}.agent_loops(since = {{s:String}})",
+                 s=_since())  # fmt: skip
+    assert loops == [(looping.trace_id, "search", '{"n":3,"q":"refund"}', 3)]
+    assert steady.trace_id not in {trace for trace, *_ in loops}
+    health = rows(warehouse, f"SELECT tool_name, calls, errors, empty_results, malformed_calls, traces"
+                             f" FROM {db}.tool_call_health(since = {{s:String}}) ORDER BY tool_name",
+                  s=_since())  # fmt: skip
+    assert health == [("fetch_page", 2, 1, 1, 0, 1), ("search", 5, 0, 0, 0, 2)]
+    # the tool's failure is a failure like any other, explained from its root cause
+    assert rows(warehouse, f"SELECT trace_id, root_cause_type, error_class FROM {db}.errors") == [
+        (looping.trace_id, "ConnectionError", "connection")
+    ]
+    [(ttft, tokens, finish)] = rows(warehouse, f"SELECT ttft_ms, output_tokens, finish_reason FROM {db}.usage_metrics")
+    assert 120 <= ttft < 2_000
+    assert (tokens, finish) == (2, "stop")
+    [(p50,)] = rows(warehouse, f"SELECT ttft_p50_ms FROM {db}.model_health_1h")
+    assert p50 == ttft

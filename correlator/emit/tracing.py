@@ -34,9 +34,10 @@ def current_trace() -> TraceContext | None:
 
 
 @contextmanager
-def trace_run(name: str = "run", trace_id: str | None = None) -> Iterator[TraceContext]:
-    """A whole agent run: a new trace (or the given ``trace_id``) and its root span."""
-    with _enter(TraceContext(trace_id or secrets.token_hex(16), secrets.token_hex(8), "", name)) as context:
+def trace_run(name: str = "run", trace_id: str | None = None, kind: str | None = None) -> Iterator[TraceContext]:
+    """A whole agent run: a new trace (or the given ``trace_id``) and its root span (``kind``: as for :func:`span`)."""
+    root = TraceContext(trace_id or secrets.token_hex(16), secrets.token_hex(8), "", kind or name)
+    with _enter(root) as context:
         yield context
 
 
