@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from correlator.config import Settings
 from correlator.processing.classify import Classifier
 from correlator.runtime.daemon import Counters, Daemon
+from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.writer import Warehouse
 
 
@@ -86,6 +89,14 @@ def total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
     """The sum of one metric's samples whose labels include ``labels``."""
     wanted = set(labels.items())
     return sum(value for (sample, have), value in scraped.items() if sample == name and wanted <= set(have))
+
+
+def otlp_settings(settings: Settings) -> Settings:
+    """The settings with the OTLP streams on, on topics of their own (one partition each)."""
+    suffix = secrets.token_hex(4)
+    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
+    asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
+    return otlp
 
 
 def stored_at_least(count: int) -> Callable[[Daemon], bool]:

@@ -45,12 +45,7 @@ def agent_run(service: str, model: str = "gpt-4o") -> AgentRun:
     The failure is recorded the way instrumentations record it (``record_exception`` and an
     error status) and logged with ``logger.exception`` through the SDK's logging handler.
     """
-    resource = Resource.create({"service.name": service})
-    span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-    logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    tracer_provider, span_exporter, logger_provider, log_exporter = _providers(service)
     logger = logging.getLogger(f"agent.{service}")
     logger.propagate = False
     handler = LoggingHandler(logger_provider=logger_provider)
@@ -79,6 +74,19 @@ def agent_run(service: str, model: str = "gpt-4o") -> AgentRun:
     trace_id = format(spans[0].context.trace_id, "032x")
     logger.removeHandler(handler)
     return AgentRun(encode_spans(spans), encode_logs(log_exporter.get_finished_logs()), trace_id, failed_span_id)
+
+
+def _providers(
+    service: str,
+) -> tuple[TracerProvider, InMemorySpanExporter, LoggerProvider, InMemoryLogRecordExporter]:
+    """The SDK's tracer and logger providers for ``service``, each exporting to memory."""
+    resource = Resource.create({"service.name": service})
+    span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    return tracer_provider, span_exporter, logger_provider, log_exporter
 
 
 def as_otlp_json(request: Message) -> bytes:
@@ -145,12 +153,7 @@ def evaluated_run(service: str, ttft_seconds: float) -> EvaluatedRun:
     record of that event name judging the same span; and one without a name (not a valid score)."""
     from opentelemetry._logs import LogRecord
 
-    resource = Resource.create({"service.name": service})
-    span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-    logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    tracer_provider, span_exporter, logger_provider, log_exporter = _providers(service)
     otel_logger = logger_provider.get_logger("evaluator")
     tracer = tracer_provider.get_tracer("agent")
     chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",

@@ -21,10 +21,9 @@ from correlator import emit
 from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
-from correlator.sources.kafka import ensure_topics
 from tests.clock import hours_ago
 from tests.conftest import rows
-from tests.harness import get, run_daemon, samples, serving_daemon, stored_at_least, total, wait_until
+from tests.harness import get, otlp_settings, run_daemon, samples, serving_daemon, stored_at_least, total, wait_until
 from tests.otlp_producers import evaluated_run, looping_agent_run
 
 
@@ -32,13 +31,6 @@ from tests.otlp_producers import evaluated_run, looping_agent_run
 def restore_structlog() -> Iterator[None]:
     yield
     structlog.reset_defaults()
-
-
-def _otlp_settings(settings: Settings) -> Settings:
-    suffix = secrets.token_hex(4)
-    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
-    asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
-    return otlp
 
 
 def _since(hours: float = 1) -> str:
@@ -49,6 +41,17 @@ def _id(bits: int = 64) -> str:
     return secrets.token_hex(bits // 8)
 
 
+def _consume(settings: Settings, warehouse: Client, messages: dict[str, list[bytes]], stored: int) -> None:
+    """Produce each topic's messages, then run a daemon until ``stored`` rows and dead letters are in."""
+
+    async def scenario() -> None:
+        for topic, values in messages.items():
+            await produce(settings.kafka_bootstrap, topic, values)
+        await run_daemon(settings, warehouse, stored_at_least(stored))
+
+    asyncio.run(scenario())
+
+
 def _step(trace_id: str, parent: str, at: datetime, event: str, level: str = "info", **keys: Any) -> bytes:
     """A structlog line naming a step of the trace, as an application binding the contract's keys writes it."""
     return render_log(event, level, at, trace_id=trace_id, span_id=_id(), parent_span_id=parent, service="support",
@@ -56,7 +59,7 @@ def _step(trace_id: str, parent: str, at: datetime, event: str, level: str = "in
 
 
 def test_structlog_steps_give_trees_loops_and_tool_health_beside_otlp_spans(settings: Settings, warehouse: Client):
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     otlp_run = looping_agent_run("support")
     looping, steady, root = _id(128), _id(128), _id()
     at = hours_ago(0.5)
@@ -91,12 +94,8 @@ def test_structlog_steps_give_trees_loops_and_tool_health_beside_otlp_spans(sett
     not_a_step = render_log("not a step: no step key", "info", at, trace_id=looping, span_id=_id())
     lines = [agent, *searches, *fetches, *twice, not_a_step]
 
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.logs_topic, lines)
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic, [otlp_run.spans.SerializeToString()])
-        await run_daemon(settings, warehouse, stored_at_least(len(lines) + 7))
-
-    asyncio.run(scenario())
+    messages = {settings.logs_topic: lines, settings.otlp_spans_topic: [otlp_run.spans.SerializeToString()]}
+    _consume(settings, warehouse, messages, len(lines) + 7)
     db = settings.database
     tree = rows(
         warehouse,
@@ -180,7 +179,7 @@ def test_session_costs_flags_the_runaway_session_and_the_daemon_counts_it(settin
 
 
 def test_ttft_percentiles_from_usage_rows_and_otlp_spans(settings: Settings, warehouse: Client):
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     at = hours_ago(0)
     streamed = [_usage(at, 0.01, "s", "u", ttft_ms=float(ms)) for ms in range(100, 1001, 100)]
     not_streamed = [_usage(at, 0.01, "s", "u")]  # no ttft_ms: not a zero that pulls the percentiles down
@@ -209,15 +208,12 @@ def test_ttft_percentiles_from_usage_rows_and_otlp_spans(settings: Settings, war
 
 
 def test_evaluation_events_become_scores_with_exact_provenance(settings: Settings, warehouse: Client):
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     run = evaluated_run("judge", ttft_seconds=0.3)
 
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic, [run.spans.SerializeToString()])
-        await produce(settings.kafka_bootstrap, settings.otlp_logs_topic, [run.logs.SerializeToString()])
-        await run_daemon(settings, warehouse, stored_at_least(1 + 2 + 1))
-
-    asyncio.run(scenario())
+    messages = {settings.otlp_spans_topic: [run.spans.SerializeToString()],
+                settings.otlp_logs_topic: [run.logs.SerializeToString()]}  # fmt: skip
+    _consume(settings, warehouse, messages, 1 + 2 + 1)  # a span, two log records, a refused evaluation
     db = settings.database
     scores = rows(
         warehouse,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import orjson
 from pydantic import (
@@ -102,6 +102,14 @@ class _Event(BaseModel):
     service: str = _alias("service", "service_name", "service.name")
     model: str = ""
 
+    #: the measurements a producer may get wrong without losing its line (see :func:`_keep_unreadable_numbers`)
+    measurements: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _measurements(cls, document: Any) -> Any:
+        return _keep_unreadable_numbers(document, cls.measurements) if cls.measurements else document
+
     @field_validator("timestamp")
     @classmethod
     def _assume_utc(cls, value: datetime | None) -> datetime | None:
@@ -133,10 +141,7 @@ class LogEvent(_Event):
     tool_status: Lowered = ""
     duration_ms: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _measurements(cls, document: Any) -> Any:
-        return _keep_unreadable_numbers(document, ("duration_ms",))
+    measurements: ClassVar[tuple[str, ...]] = ("duration_ms",)
 
 
 class UsageMetric(_Event):
@@ -158,10 +163,7 @@ class UsageMetric(_Event):
     #: time to first token of a streaming call
     ttft_ms: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _measurements(cls, document: Any) -> Any:
-        return _keep_unreadable_numbers(document, ("ttft_ms",))
+    measurements: ClassVar[tuple[str, ...]] = ("ttft_ms",)
 
     @field_validator("error", "finish_reason", mode="before")
     @classmethod
