@@ -5,7 +5,10 @@ Langfuse's names for the same things are read where the convention's are missing
 with an error status, an ``error.type`` or an exception event, and a log record carrying
 an exception, are explained like any traceback (:mod:`correlator.processing.rows`). Without
 an ``error_id`` attribute, a failure is keyed by its trace and span ids, so a failing span
-and the exception record logged inside it are one entry of ``errors``.
+and the exception record logged inside it are one entry of ``errors``. A message's
+``gen_ai.evaluation.result`` events become scores beside its rows
+(:mod:`correlator.processing.evaluations`); a tool span's outcome and an LLM span's time to
+first token fill ``tool_status`` and ``ttft_ms``.
 """
 
 from __future__ import annotations
