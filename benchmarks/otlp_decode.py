@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from benchmarks.classification_speed import _rate
 from correlator.processing.classify import Classifier
-from correlator.processing.otlp_rows import span_rows
+from correlator.processing.otlp_rows import RecordRows, span_rows
 from correlator.processing.redact import rows_redactor
 from correlator.records import SPAN_TABLE, Provenance
 from tests.otlp_producers import as_otlp_json
@@ -84,9 +84,9 @@ def main() -> None:
         def work() -> int:
             spans = 0
             for offset, message in enumerate(messages):
-                rows = span_rows(message, Provenance("bench", 0, offset), classifier)
-                assert isinstance(rows, list)
-                spans += len(redact(rows) if redacted else rows)
+                decoded = span_rows(message, Provenance("bench", 0, offset), classifier)
+                assert isinstance(decoded, RecordRows)
+                spans += len(redact(decoded.rows) if redacted else decoded.rows)
             return spans
 
         return work
