@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from clickhouse_connect.driver.client import Client
 
 from correlator.commands import incidents
 from correlator.warehouse.connection import connect
@@ -41,6 +42,17 @@ def _timed(answer: Callable[[], Any]) -> dict[str, float]:
     return {"cold_seconds": round(cold, 3), "warm_median_seconds": round(statistics.median(warm), 3)}
 
 
+def generate_week(client: Client, metrics: int, logs: int) -> float:
+    """A fresh database holding a week of calls and their log lines; returns the seconds it took."""
+    client.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+    migrate(client, DATABASE, retention_days=30)
+    started = time.perf_counter()
+    parameters = {"metrics": metrics, "lines_per_call": max(1, logs // metrics)}
+    client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench_generate_logs.sql", DATABASE), parameters=parameters)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--logs", type=int, default=10_000_000)
@@ -49,13 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
     client = connect(f"chdb://{data_dir / 'clickhouse'}")
-    client.command(f"DROP DATABASE IF EXISTS {DATABASE}")
-    migrate(client, DATABASE, retention_days=30)
-    started = time.perf_counter()
-    parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
-    client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
-    client.command(render("queries/bench_generate_logs.sql", DATABASE), parameters=parameters)
-    generated = time.perf_counter() - started
+    generated = generate_week(client, args.metrics, args.logs)
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"
     ).result_rows[0]

@@ -39,15 +39,25 @@ FROM
 ) AS failure
 FULL OUTER JOIN
 (
+    -- each verdict id's latest sending, then the trace's latest verdict (the scores table, not trace_scores:
+    -- verdicts are few, and the name is in its sort key)
     SELECT
         trace_id,
         toUInt8(1) AS reviewed,
-        toUInt8(argMax(value, ts) = 1) AS passed,
-        argMax(span_id, ts) AS span_id,
-        argMax(if(label IN ('pass', 'fail'), '', label), ts) AS mode,
-        argMax(comment, ts) AS note
-    FROM ${database}.trace_scores
-    WHERE source = 'human' AND name = 'review' AND ts >= {since:DateTime64(6)}
+        toUInt8(argMax(sent_value, (sent_ts, arrival)) = 1) AS passed,
+        argMax(sent_span, (sent_ts, arrival)) AS span_id,
+        argMax(if(sent_label IN ('pass', 'fail'), '', sent_label), (sent_ts, arrival)) AS mode,
+        argMax(sent_comment, (sent_ts, arrival)) AS note
+    FROM
+    (
+        SELECT
+            argMax(trace_id, (sent_at, offset)) AS trace_id, argMax(span_id, (sent_at, offset)) AS sent_span,
+            argMax(ts, (sent_at, offset)) AS sent_ts, argMax(value, (sent_at, offset)) AS sent_value,
+            argMax(label, (sent_at, offset)) AS sent_label, argMax(comment, (sent_at, offset)) AS sent_comment,
+            max((sent_at, offset)) AS arrival
+        FROM (SELECT * FROM ${database}.scores WHERE name = 'review' AND source = 'human' AND ts >= {since:DateTime64(6)})
+        GROUP BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
+    )
     GROUP BY trace_id
 ) AS verdict ON verdict.trace_id = failure.trace_id
 WHERE NOT review_passed

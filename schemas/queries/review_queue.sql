@@ -22,23 +22,51 @@ FROM
     FROM
     (
         SELECT trace_id, 'safety' AS kind, 0 AS severity, '' AS span, model AS call_model,
-               concat(category, '/', error_class, ' (', rule, ')') AS why, 0.0 AS value, first_seen AS at
-        FROM ${database}.errors_window(since = {since:DateTime64(6)}, until = '2299-12-31 00:00:00')
-        WHERE trace_id != '' AND error_class IN ('content_filter', 'refusal')
+               concat(evidence.1, '/', evidence.2, ' (', evidence.3, ')') AS why, 0.0 AS value, ts AS at
+        FROM ${database}.error_evidence
+        WHERE ts >= {since:DateTime64(6)} AND trace_id != '' AND evidence.2 IN ('content_filter', 'refusal')
         UNION ALL
         SELECT trace_id, 'content_failure', 1, span_id, model, concat(category, '/', error_class, ' (', rule, ')'),
                0.0, ts
         FROM ${database}.content_failures(since = {since:DateTime64(6)})
         WHERE trace_id != ''
         UNION ALL
-        SELECT trace_id, 'low_score', 2, span_id, model,
-               concat(name, ' = ', if(data_type = 'CATEGORICAL', string_value, toString(round(value, 3))),
-                      if(label != '', concat(' ', label), ''), ' (', source, ')'),
-               if(data_type = 'CATEGORICAL', 0.0, value), ts
-        FROM ${database}.trace_scores
-        WHERE ts >= {since:DateTime64(6)} AND source != 'human' AND scorer_version != {content_checks:String}
-          AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC', value < {threshold:Float64},
-                      label = 'fail')
+        -- as trace_scores has it (each score id's latest sending, then the latest per trace, span, name and
+        -- source), over the window's scores only
+        SELECT trace_id, 'low_score', 2, span_id, latest_model,
+               concat(name, ' = ', if(latest_type = 'CATEGORICAL', latest_text, toString(round(latest_value, 3))),
+                      if(latest_label != '', concat(' ', latest_label), ''), ' (', source, ')'),
+               if(latest_type = 'CATEGORICAL', 0.0, latest_value), latest_ts
+        FROM
+        (
+            SELECT trace_id, span_id, name, source,
+                   argMax(sent_type, (sent_ts, arrival)) AS latest_type,
+                   argMax(sent_value, (sent_ts, arrival)) AS latest_value,
+                   argMax(sent_text, (sent_ts, arrival)) AS latest_text,
+                   argMax(sent_label, (sent_ts, arrival)) AS latest_label,
+                   argMax(sent_model, (sent_ts, arrival)) AS latest_model,
+                   max(sent_ts) AS latest_ts
+            FROM
+            (
+                SELECT argMax(trace_id, (sent_at, offset)) AS trace_id, argMax(span_id, (sent_at, offset)) AS span_id,
+                       argMax(name, (sent_at, offset)) AS name, argMax(source, (sent_at, offset)) AS source,
+                       argMax(ts, (sent_at, offset)) AS sent_ts, argMax(data_type, (sent_at, offset)) AS sent_type,
+                       argMax(value, (sent_at, offset)) AS sent_value,
+                       argMax(string_value, (sent_at, offset)) AS sent_text,
+                       argMax(label, (sent_at, offset)) AS sent_label, argMax(model, (sent_at, offset)) AS sent_model,
+                       max((sent_at, offset)) AS arrival
+                FROM
+                (
+                    SELECT * FROM ${database}.scores
+                    WHERE ts >= {since:DateTime64(6)} AND source != 'human'
+                      AND scorer_version != {content_checks:String}
+                )
+                GROUP BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
+            )
+            GROUP BY trace_id, span_id, name, source
+        )
+        WHERE multiIf(latest_type = 'BOOLEAN', latest_value = 0, latest_type = 'NUMERIC',
+                      latest_value < {threshold:Float64}, latest_label = 'fail')
         UNION ALL
         SELECT trace_id, 'sampled', 3, '', any(model), 'calibration sample', 1.0, max(ts)
         FROM ${database}.usage_metrics
