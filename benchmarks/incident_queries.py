@@ -53,15 +53,25 @@ def generate_week(client: Client, metrics: int, logs: int) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def week_options(description: str) -> argparse.ArgumentParser:
+    """The week's size and where its warehouse goes: the options of every benchmark over this history."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--logs", type=int, default=10_000_000)
     parser.add_argument("--metrics", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def week_warehouse(args: argparse.Namespace) -> tuple[Client, Path, float]:
+    """An embedded warehouse holding the week: its client, its directory and the seconds generating took."""
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
     client = connect(f"chdb://{data_dir / 'clickhouse'}")
-    generated = generate_week(client, args.metrics, args.logs)
+    return client, data_dir, generate_week(client, args.metrics, args.logs)
+
+
+def main() -> None:
+    args = week_options(__doc__ or "").parse_args()
+    client, _, generated = week_warehouse(args)
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"
     ).result_rows[0]

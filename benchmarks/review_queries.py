@@ -10,32 +10,23 @@ of five warm runs; the target (issue 16) is under a second.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 
-from benchmarks.incident_queries import DATABASE, _timed, generate_week
+from benchmarks.incident_queries import DATABASE, _timed, week_options, week_warehouse
 from correlator.commands.dataset import Selection, export_dataset
 from correlator.commands.review import review_queue
-from correlator.warehouse.connection import connect
 from correlator.warehouse.sql import render, statements
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logs", type=int, default=10_000_000)
-    parser.add_argument("--metrics", type=int, default=1_000_000)
+    parser = week_options(__doc__.splitlines()[0])
     parser.add_argument("--reviews", type=int, default=2_000)
-    parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
-    client = connect(f"chdb://{data_dir / 'clickhouse'}")
-    generated = generate_week(client, args.metrics, args.logs)
+    client, data_dir, generated = week_warehouse(args)
     started = time.perf_counter()
     for statement in statements(render("queries/bench_generate_quality.sql", DATABASE)):
         client.command(statement, parameters={"metrics": args.metrics, "reviews": args.reviews})

@@ -12,13 +12,13 @@ import openai
 import openai.types.chat
 import orjson
 import pytest
-import structlog
 from clickhouse_connect.driver.client import Client
 
 from correlator import emit
 from correlator.config import Settings
 from tests.conftest import rows
 from tests.harness import run_daemon
+from tests.test_emit import restore_structlog  # noqa: F401 (the fixture)
 
 JSON = {"response_format": "json"}
 TOOLS = [{"name": "search", "parameters": {"type": "object", "required": ["query"]}}]
@@ -38,15 +38,8 @@ def _client(body: dict[str, Any]) -> openai.OpenAI:
     return openai.OpenAI(api_key="sk-test-not-real", max_retries=0, http_client=httpx.Client(transport=transport))
 
 
-@pytest.fixture
-def restore_structlog():
-    yield
-    structlog.reset_defaults()
-
-
-def test_truncated_invalid_json_and_bad_tool_calls_show_in_content_failures(
-    settings: Settings, warehouse: Client, restore_structlog: None
-):
+@pytest.mark.usefixtures("restore_structlog")
+def test_truncated_invalid_json_and_bad_tool_calls_show_in_content_failures(settings: Settings, warehouse: Client):
     emitter = emit.configure(settings.kafka_bootstrap, service="sample-app", logs_topic=settings.logs_topic,
                              metrics_topic=settings.metrics_topic, scores_topic=settings.scores_topic)  # fmt: skip
     undeclared = [{"id": "call_1", "type": "function", "function": {"name": "delete_account", "arguments": "{}"}}]

@@ -88,16 +88,10 @@ def llm_call(
 
 
 def observed_llm_call(
-    model: str,
-    provider: str | None = None,
-    prompt_version: str | None = None,
-    *,
-    record_content: bool = False,
-    response_format: Any = None,
-    tools: list[dict[str, Any]] | None = None,
+    model: str, provider: str | None = None, prompt_version: str | None = None, **options: Any
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorator form for sync and async functions that return the provider's response."""
-    options: dict[str, Any] = {"record_content": record_content, "response_format": response_format, "tools": tools}
+    """Decorator form for sync and async functions that return the provider's response; ``options`` are
+    :func:`llm_call`'s (``record_content``, ``response_format``, ``tools``)."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         if inspect.iscoroutinefunction(function):
