@@ -48,8 +48,8 @@ def generate_week(client: Client, metrics: int, logs: int) -> float:
     migrate(client, DATABASE, retention_days=30)
     started = time.perf_counter()
     parameters = {"metrics": metrics, "lines_per_call": max(1, logs // metrics)}
-    client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
-    client.command(render("queries/bench_generate_logs.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
     return time.perf_counter() - started
 
 

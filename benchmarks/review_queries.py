@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     client, data_dir, generated = week_warehouse(args)
     started = time.perf_counter()
-    for statement in statements(render("queries/bench_generate_quality.sql", DATABASE)):
+    for statement in statements(render("queries/bench/generate_quality.sql", DATABASE)):
         client.command(statement, parameters={"metrics": args.metrics, "reviews": args.reviews})
     generated += time.perf_counter() - started
     counts = client.query(
