@@ -9,6 +9,9 @@ it again on the same directory, as a restarted broker would be.
 Besides its PLAINTEXT listener it has a SASL_PLAINTEXT one (``sasl_bootstrap``) where
 ``SASL_USER`` logs in with SCRAM-SHA-512 (the credential made by Kafka's own storage tool
 when formatting) or PLAIN (the broker's JAAS list): real logins that succeed, and fail.
+Two TLS listeners serve a certificate of a test CA made when the broker is created (PEM
+stores, which Kafka reads as they are): ``tls_bootstrap`` asks for no client certificate,
+``mtls_bootstrap`` requires one signed by that CA (``certificates.client_cert``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from correlator.devkit.broker import end_process, free_port
+from tests.certs import make_certificates
 
 LIB = Path(__file__).resolve().parents[1] / ".kafka" / "lib"
 FETCH = "tests/kafka/fetch_kafka.sh"
@@ -33,7 +37,12 @@ SETTINGS = {
     "node.id": "1",
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": (
+        "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,CONTROLLER:PLAINTEXT"
+    ),
+    "ssl.keystore.type": "PEM",
+    "ssl.truststore.type": "PEM",
+    "listener.name.mtls.ssl.client.auth": "required",
     "sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
     "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
         "org.apache.kafka.common.security.scram.ScramLoginModule required;"
@@ -74,10 +83,14 @@ class ApacheKafka:
         self.directory = directory
         self.port = free_port()
         self.sasl_port = free_port()
+        self.tls_port, self.mtls_port = free_port(), free_port()
         self.controller_port = free_port()
         self.advertised_port = advertised_port or self.port
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.sasl_bootstrap = f"127.0.0.1:{self.sasl_port}"
+        self.tls_bootstrap = f"127.0.0.1:{self.tls_port}"
+        self.mtls_bootstrap = f"127.0.0.1:{self.mtls_port}"
+        self.certificates = make_certificates(directory / "tls", "broker")
         self.log_path = directory / "broker.log"
         self._config = directory / "server.properties"
         self._process: subprocess.Popen[bytes] | None = None
@@ -85,17 +98,22 @@ class ApacheKafka:
         self._format()
 
     def _write_config(self) -> None:
+        keystore = self.directory / "tls" / "broker-keystore.pem"  # Kafka's PEM key store: the key, then the chain
+        keystore.write_bytes(self.certificates.key.read_bytes() + self.certificates.cert.read_bytes())
+        listeners = {"PLAINTEXT": self.advertised_port, "SASL_PLAINTEXT": self.sasl_port, "SSL": self.tls_port,
+                     "MTLS": self.mtls_port}  # fmt: skip
         settings = {
             **SETTINGS,
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.advertised_port},"
-            f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}",
+            "listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in
+                                  {**listeners, "PLAINTEXT": self.port, "CONTROLLER": self.controller_port}.items()),
+            "advertised.listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items()),
             "listener.name.sasl_plaintext.plain.sasl.jaas.config": "org.apache.kafka.common.security.plain."
             f'PlainLoginModule required user_{SASL_USER}="{SASL_PASSWORD}";',
+            "ssl.keystore.location": str(keystore),
+            "ssl.truststore.location": str(self.certificates.ca),
             "log.dirs": str(self.directory / "data"),
-        }
+        }  # fmt: skip
         self._config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
 
     def _java(self, main: str, *arguments: str) -> list[str]:

@@ -83,6 +83,12 @@ def kafka_source(settings: Settings) -> KafkaSource:
     )
 
 
+TLS_HINT = (
+    "over TLS: is the broker's certificate signed by the CA of --kafka-ssl-cafile, and does the broker require"
+    " a client certificate (--kafka-ssl-certfile)? The TLS error is in the line logged before"
+)
+
+
 class KafkaUnavailable(KafkaError):
     """The consumer could not join its group: broker unreachable, TLS untrusted or credentials refused."""
 
@@ -155,6 +161,8 @@ class Daemon:
             await self.source.start(self._on_revoked, self._on_assigned)
         except Exception as exc:
             reason = self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
+            if self.settings.kafka_security.uses_tls:  # aiokafka keeps the TLS error to its own log line
+                reason += f" ({TLS_HINT})"
             raise KafkaUnavailable(
                 f"cannot join the consumer group at {self.settings.kafka_bootstrap}: {reason}"
             ) from None

@@ -52,6 +52,7 @@ def security_options(security: KafkaSecurity) -> dict[str, Any]:
             cafile=str(security.ssl_cafile) if security.ssl_cafile else None,
             certfile=str(security.ssl_certfile) if security.ssl_certfile else None,
             keyfile=str(security.ssl_keyfile) if security.ssl_keyfile else None,
+            password=security.ssl_key_password or None,
         )
     if security.uses_sasl:
         options.update(
