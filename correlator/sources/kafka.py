@@ -22,6 +22,7 @@ from aiokafka.helpers import create_ssl_context
 
 from correlator.config import KafkaSecurity
 from correlator.errors import InputError
+from correlator.formats.headers import header_trace_id
 from correlator.records import Message, Provenance
 
 PLAINTEXT = KafkaSecurity()
@@ -274,7 +275,11 @@ def _readable_end(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
 
 
 def _messages(records: Iterable[Any]) -> list[Message]:
-    return [Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp)) for r in records]
+    return [
+        Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp),
+                header_trace_id(r.headers) if r.headers else "")
+        for r in records
+    ]  # fmt: skip
 
 
 async def ensure_topics(
