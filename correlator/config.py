@@ -148,6 +148,8 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     liveness_stall_seconds: float = 300.0
     kafka_session_timeout_ms: int = 10_000
+    #: how often topic metadata is refreshed: a topic created, grown or deleted is seen within it
+    kafka_metadata_max_age_ms: int = 30_000
     #: static group membership (KIP-345): a restart under the same id within the session timeout rebalances nothing
     kafka_group_instance_id: str = ""
     kafka_security: KafkaSecurity = KafkaSecurity()

@@ -79,23 +79,40 @@ def _cluster_id() -> str:
 class ApacheKafka:
     """A KRaft broker+controller in ``directory``; ``advertised_port`` is where clients are sent (a proxy)."""
 
-    def __init__(self, directory: Path, advertised_port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        advertised_port: int | None = None,
+        quorum: dict[int, int] | None = None,
+        node_id: int = 1,
+        cluster_id: str | None = None,
+        **overrides: str,
+    ) -> None:
+        """``overrides``: broker settings by name with ``_`` for ``.`` (``auto_create_topics_enable="false"``).
+
+        ``quorum`` (node id → controller port), ``node_id`` and ``cluster_id``: this node's place in a
+        cluster of several (:class:`ApacheKafkaCluster`); by default a cluster of one.
+        """
         if not any(LIB.glob("kafka_2.13-*.jar")):
             raise KafkaNotFetched(f"Apache Kafka's jars are not in {LIB}: run {FETCH} first")
         self.directory = directory
         self.port = free_port()
         self.sasl_port = free_port()
         self.tls_port, self.mtls_port = free_port(), free_port()
-        self.controller_port = free_port()
+        self.node_id, self.cluster_id = node_id, cluster_id or _cluster_id()
+        self.quorum = quorum or {node_id: free_port()}
+        self.controller_port = self.quorum[node_id]
         self.advertised_port = advertised_port or self.port
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.sasl_bootstrap = f"127.0.0.1:{self.sasl_port}"
         self.tls_bootstrap = f"127.0.0.1:{self.tls_port}"
         self.mtls_bootstrap = f"127.0.0.1:{self.mtls_port}"
         self.certificates = make_certificates(directory / "tls", "broker")
+        self._overrides = {name.replace("_", "."): value for name, value in overrides.items()}
         self.log_path = directory / "broker.log"
         self._config = directory / "server.properties"
         self._process: subprocess.Popen[bytes] | None = None
+        self._began = 0
         self._write_config()
         self._format()
 
@@ -106,7 +123,8 @@ class ApacheKafka:
                      "MTLS": self.mtls_port}  # fmt: skip
         settings = {
             **SETTINGS,
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": ",".join(f"{node}@127.0.0.1:{port}" for node, port in self.quorum.items()),
             "listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in
                                   {**listeners, "PLAINTEXT": self.port, "CONTROLLER": self.controller_port}.items()),
             "advertised.listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items()),
@@ -115,6 +133,7 @@ class ApacheKafka:
             "ssl.keystore.location": str(keystore),
             "ssl.truststore.location": str(self.certificates.ca),
             "log.dirs": str(self.directory / "data"),
+            **self._overrides,
         }  # fmt: skip
         self._config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
 
@@ -124,7 +143,7 @@ class ApacheKafka:
     def _format(self) -> None:
         scram = f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]"
         command = self._java(
-            "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self._config), "--add-scram", scram
+            "kafka.tools.StorageTool", "format", "-t", self.cluster_id, "-c", str(self._config), "--add-scram", scram
         )
         done = subprocess.run(command, capture_output=True, timeout=120, check=False)
         if done.returncode != 0:
@@ -132,15 +151,23 @@ class ApacheKafka:
 
     def start(self, timeout: float = 90.0) -> ApacheKafka:
         """Start on the log directory as it is (formatted once, kept across restarts); return when it answers."""
+        self.launch()
+        return self.wait_started(timeout)
+
+    def launch(self) -> None:
+        """Start the process only: the nodes of a quorum come up together, so each is launched before any waits."""
         log = self.log_path.open("ab")
-        began = log.tell()  # this start's lines: the log file is kept across restarts
+        self._began = log.tell()  # this start's lines: the log file is kept across restarts
         self._process = subprocess.Popen(self._java("kafka.Kafka", str(self._config)), stdout=log, stderr=log)
         log.close()
+
+    def wait_started(self, timeout: float = 90.0) -> ApacheKafka:
+        assert self._process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"Apache Kafka exited with {self._process.returncode}: {self.log_tail()}")
-            if b"Kafka Server started" in self.log_path.read_bytes()[began:]:
+            if b"Kafka Server started" in self.log_path.read_bytes()[self._began :]:
                 self._wait_listening(deadline)
                 return self
             time.sleep(0.1)
@@ -184,6 +211,44 @@ class ApacheKafka:
 
     def __enter__(self) -> ApacheKafka:
         return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.stop()
+
+
+# every partition on all three nodes, and a write acknowledged only once two hold it
+REPLICATED = {"default_replication_factor": "3", "min_insync_replicas": "2", "offsets_topic_replication_factor": "3",
+              "transaction_state_log_replication_factor": "3", "transaction_state_log_min_isr": "2"}  # fmt: skip
+
+
+class ApacheKafkaCluster:
+    """Three KRaft nodes, each broker and controller (a quorum of three voters), in ``directory``/node-N."""
+
+    def __init__(self, directory: Path, size: int = 3) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        quorum = {node: free_port() for node in range(1, size + 1)}
+        cluster_id = _cluster_id()
+        self.nodes = {
+            node: ApacheKafka(directory / f"node-{node}", quorum=quorum, node_id=node, cluster_id=cluster_id,
+                              **REPLICATED)
+            for node in quorum
+        }  # fmt: skip
+        self.bootstrap = ",".join(node.bootstrap for node in self.nodes.values())
+
+    def __enter__(self) -> ApacheKafkaCluster:
+        for node in self.nodes.values():
+            node.launch()
+        try:
+            for node in self.nodes.values():
+                node.wait_started(timeout=180)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
 
     def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
         self.stop()

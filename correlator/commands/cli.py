@@ -106,6 +106,10 @@ _KAFKA_OPTIONS = [
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),
+    click.option("--kafka-metadata-max-age-ms", envvar="CORRELATOR_KAFKA_METADATA_MAX_AGE_MS", default=30_000,
+                 show_default=True, type=click.IntRange(min=100),
+                 help="How often topic metadata is refreshed: a topic created, partitions added or a topic "
+                      "deleted are seen within it."),
     click.option("--kafka-group-instance-id", envvar="CORRELATOR_KAFKA_GROUP_INSTANCE_ID", default="",
                  help="Static group membership: a stable name per replica (a StatefulSet pod's name); restarted "
                       "within the session timeout it gets its partitions back without a rebalance, and a stop "
