@@ -8,6 +8,8 @@ the gauge and a counter, and the daemon goes on with the other topics.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -115,3 +117,18 @@ def test_a_topic_created_later_grown_and_deleted_is_followed_without_a_restart(
     lines = logged.out + logged.err
     assert "topic does not exist: waiting for it to be created" in lines
     assert "topic deleted: its partitions are no longer consumed" in lines
+
+
+def test_aiokafka_s_line_per_missing_topic_per_refresh_is_left_to_the_daemon_s_own():
+    """With a topic missing, aiokafka logs an error at every metadata refresh; the daemon's line says it once."""
+    script = (
+        "import logging\n"
+        "from correlator.runtime.ownlogs import configure_logging\n"
+        "configure_logging()\n"
+        "library = logging.getLogger('aiokafka.cluster')\n"
+        "library.error('Topic %s not found in cluster metadata', 'app-logs')\n"
+        "library.error('Topic %s is not available during auto-create initialization', 'app-logs')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, timeout=60)
+    assert b"not found in cluster metadata" not in done.stderr
+    assert b"not available during auto-create initialization" in done.stderr  # the library's other lines stay
