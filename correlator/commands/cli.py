@@ -106,6 +106,10 @@ _KAFKA_OPTIONS = [
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),
+    click.option("--kafka-metadata-max-age-ms", envvar="CORRELATOR_KAFKA_METADATA_MAX_AGE_MS", default=30_000,
+                 show_default=True, type=click.IntRange(min=100),
+                 help="How often topic metadata is refreshed: a topic created, partitions added or a topic "
+                      "deleted are seen within it."),
     click.option("--kafka-group-instance-id", envvar="CORRELATOR_KAFKA_GROUP_INSTANCE_ID", default="",
                  help="Static group membership: a stable name per replica (a StatefulSet pod's name); restarted "
                       "within the session timeout it gets its partitions back without a rebalance, and a stop "
@@ -129,6 +133,10 @@ _KAFKA_OPTIONS = [
                  type=_FILE, help="Client certificate (mutual TLS)."),
     click.option("--kafka-ssl-keyfile", envvar="CORRELATOR_KAFKA_SSL_KEYFILE", default=None,
                  type=_FILE, help="The client certificate's key."),
+    click.option("--kafka-ssl-key-password", envvar="CORRELATOR_KAFKA_SSL_KEY_PASSWORD", default="",
+                 help="The client key's passphrase, if it is encrypted; prefer the environment or a file."),
+    click.option("--kafka-ssl-key-password-file", envvar="CORRELATOR_KAFKA_SSL_KEY_PASSWORD_FILE", default=None,
+                 type=_FILE, help="A mounted secret file."),
     click.option("--redact/--no-redact", envvar="CORRELATOR_REDACT", default=True, show_default=True,
                  help="Mask API keys, tokens, e-mail addresses and card numbers before storing."),
     click.option("--hash-prompts", envvar="CORRELATOR_HASH_PROMPTS", is_flag=True,
@@ -211,6 +219,11 @@ def _settings(**values: Any) -> Settings:
                 ssl_cafile=values.pop("kafka_ssl_cafile"),
                 ssl_certfile=values.pop("kafka_ssl_certfile"),
                 ssl_keyfile=values.pop("kafka_ssl_keyfile"),
+                ssl_key_password=read_secret(
+                    values.pop("kafka_ssl_key_password"),
+                    values.pop("kafka_ssl_key_password_file"),
+                    "Kafka SSL key password",
+                ),
             )
         return Settings(thresholds=thresholds, **values)
     except ConfigurationError as exc:
