@@ -159,22 +159,33 @@ class Classifier:
         So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
         chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
         when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
+
+        A frame rule that speaks for a link's type reads that link instead of its type and
+        its own text (a ``JSONDecodeError`` in tool dispatch is a malformed tool call, not
+        invalid JSON); only evidence of the first tier still counts in that link.
         """
         if finish_reason:
             by_finish = self.classify_finish_reason(finish_reason)
             if by_finish is not None:
                 return by_finish
         best_key, best = _NO_EVIDENCE, None
+        read_by_frames: set[int] = set()
         for link_index, link in enumerate(chain):
-            rule = self._type_rule(link.type)
+            if link.frames:
+                frame_key, frame_rule = self._strongest_frame(link, link_index * _LINK, _NO_EVIDENCE, None)
+                if frame_rule is not None:
+                    read_by_frames.add(link_index)
+                    if frame_key < best_key:
+                        best_key, best = frame_key, frame_rule
+        for link_index, link in enumerate(chain):
+            rule = self._type_rule(link.type) if link_index not in read_by_frames else None
             if rule is not None and rule.type_key + link_index * _LINK < best_key:
                 best_key, best = rule.type_key + link_index * _LINK, rule
         # a wrapper's text is no evidence, but its type still is
         messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
-        best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
-        for link_index, link in enumerate(chain):
-            if link.frames:
-                best_key, best = self._strongest_frame(link, link_index * _LINK, best_key, best)
+        best_key, best = _strongest_text(
+            self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames
+        )
         return best.label if best is not None else self.unknown()
 
     def _strongest_frame(
@@ -263,12 +274,18 @@ def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) 
 
 
 def _strongest_text(
-    rules: list[_Rule], scanner: PatternSet, texts: list[bytes], best_key: int, best: _Rule | None
+    rules: list[_Rule],
+    scanner: PatternSet,
+    texts: list[bytes],
+    best_key: int,
+    best: _Rule | None,
+    read_by_frames: set[int],
 ) -> tuple[int, _Rule | None]:
     """The strongest of ``best`` and the rules the links' texts satisfy, in one scan.
 
     Texts are joined root first by newlines and each match is credited to the link it ends
-    in, so a pattern's first match lies in the innermost link that has it.
+    in, so a pattern's first match lies in the innermost link that has it. In a link in
+    ``read_by_frames`` only the first tier's patterns count.
     """
     found = scanner.first_matches(b"\n".join(texts))
     if not found:
@@ -280,7 +297,10 @@ def _strongest_text(
     last_link = len(ends) - 1
     for pattern_id, end in found.items():
         rule = rules[pattern_id]
-        key = rule.text_key + min(bisect_left(ends, end), last_link) * _LINK
+        link_index = min(bisect_left(ends, end), last_link)
+        if link_index in read_by_frames and rule.text_key >= _TIER:
+            continue
+        key = rule.text_key + link_index * _LINK
         if key < best_key:
             best_key, best = key, rule
     return best_key, best
