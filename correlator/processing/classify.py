@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from correlator.errors import ConfigurationError
+from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
 from correlator.processing.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
@@ -69,7 +70,8 @@ class RulesError(ConfigurationError):
 class Classifier:
     """Classifies exception chains, metrics labels and finish reasons."""
 
-    def __init__(self, rules: Mapping[str, Any]) -> None:
+    def __init__(self, rules: Mapping[str, Any], directory: Path = RULES_PATH.parent) -> None:
+        """``directory``: where the rules' learned fallback model lies (beside the rules file)."""
         check_shape(rules, orjson.loads(RULES_SCHEMA_PATH.read_bytes()))
         try:
             self.version: str = str(rules["version"])
@@ -80,7 +82,8 @@ class Classifier:
             self._metric_labels: dict[str, str] = dict(rules["metric_labels"])
             self._finish_reasons: dict[str, str] = dict(rules["finish_reasons"])
             self._build_rules(rules["rules"], list(rules["status_patterns"]))
-        except (KeyError, TypeError, re.error) as exc:
+            self._fallback = _load_fallback(rules.get("learned_fallback"), directory)
+        except (KeyError, TypeError, ValueError, re.error) as exc:
             raise RulesError(f"invalid rules file: {exc!r}") from exc
 
     @classmethod
@@ -89,7 +92,7 @@ class Classifier:
             rules = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise RulesError(f"invalid rules file: {exc}") from None
-        return cls(rules)
+        return cls(rules, path.parent)
 
     def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
         """Index the evidence: exception types by name; message, status and frame patterns in two scanners.
@@ -186,7 +189,18 @@ class Classifier:
         best_key, best = _strongest_text(
             self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames
         )
-        return best.label if best is not None else self.unknown()
+        if best is not None:
+            return best.label
+        return self._learned_guess(chain)
+
+    def _learned_guess(self, chain: Chain) -> Label:
+        """No rule had evidence: the learned fallback's class above its confidence, else ``unknown``."""
+        if self._fallback is None:
+            return self.unknown()
+        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
+        if guess is None:
+            return self.unknown()
+        return self.label(guess.error_class, f"learned.{self._fallback.version}@{guess.confidence:.2f}")
 
     def _strongest_frame(
         self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
@@ -238,6 +252,17 @@ class Classifier:
         key = error.strip().lower()
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
         return self.label(error_class, f"metrics.{key or 'empty'}")
+
+
+def _load_fallback(entry: Mapping[str, Any] | None, directory: Path) -> LearnedFallback | None:
+    """The rules' ``learned_fallback``: a model file beside the rules and the confidence below which it is silent."""
+    if entry is None:
+        return None
+    try:
+        model = orjson.loads((directory / str(entry["model"])).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise RulesError(f"invalid rules file: learned_fallback model: {exc}") from None
+    return LearnedFallback(model, float(entry["min_confidence"]))
 
 
 def _is_library_frame(frame: str) -> bool:
