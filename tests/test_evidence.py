@@ -41,12 +41,24 @@ def _failure_line(error_id: str, failure: str) -> bytes:
     )
 
 
+def _unruled_line(error_id: str) -> bytes:
+    """A setting converted at start-up: no rule reads the text, the learned fallback does."""
+    stack = {"exc_type": "ValueError", "exc_value": "could not convert string to float: 'warm'", "frames": []}
+    return orjson.dumps({"event": "startup failed", "level": "error", "timestamp": hours_ago(1).isoformat(),
+                         "error_id": error_id, "trace_id": f"trace-{error_id}", "exception": [stack]})  # fmt: skip
+
+
 # error_id → (its log lines, its metrics rows)
 CALLS: dict[str, tuple[list[bytes], list[bytes]]] = {
     # the application said "unknown"; the log line's exception chain says timeout
     "by-exception": (
         [_failure_line("by-exception", "timeout")],
         [_call("by-exception", success=False, error="unknown")],
+    ),
+    # no rule has evidence; the learned fallback reads the chain
+    "by-learned-guess": (
+        [_unruled_line("by-learned-guess")],
+        [_call("by-learned-guess", success=False, error="unknown")],
     ),
     # the model stopped at its token limit; the JSON it then broke is not the cause
     "by-finish-reason": (
@@ -64,8 +76,9 @@ METRIC_ROWS = [row for _, calls in CALLS.values() for row in calls]
 # error_id (a content failure's is made from its provenance) → the errors view's class, evidence, reclassified
 EXPECTED = {
     "by-exception": ("timeout", "exception", 1),
+    "by-learned-guess": ("configuration", "learned", 1),
     "by-finish-reason": ("truncation", "finish_reason", 0),
-    "content:metrics:0:2": ("refusal", "content_check", 0),
+    "content:metrics:0:3": ("refusal", "content_check", 0),
     "by-reported-label": ("timeout", "reported", 0),
     "by-nothing": ("unknown", "none", 0),
 }
@@ -89,12 +102,13 @@ def test_each_kind_of_evidence_is_stored_with_its_row_and_weighed_by_the_errors_
     asyncio.run(_run_until(daemon, lambda: source.commits == ends))
 
     assert rows(warehouse, f"SELECT error_id, evidence FROM {database}.log_events ORDER BY error_id") == [
-        ("by-exception", "exception"), ("by-finish-reason", "exception"),
+        ("by-exception", "exception"), ("by-finish-reason", "exception"), ("by-learned-guess", "learned"),
     ]  # fmt: skip
     assert rows(warehouse, f"SELECT error_id, evidence, rule FROM {database}.usage_metrics ORDER BY offset") == [
         ("by-exception", "none", "metrics.unknown"),
+        ("by-learned-guess", "none", "metrics.unknown"),
         ("by-finish-reason", "finish_reason", "finish_reason.length"),
-        ("content:metrics:0:2", "content_check", "content.refusal"),
+        ("content:metrics:0:3", "content_check", "content.refusal"),
         ("by-reported-label", "reported", "metrics.timeout"),
         ("by-nothing", "none", "metrics.unknown"),
     ]
@@ -124,8 +138,8 @@ def test_rows_stored_before_the_evidence_column_take_it_from_their_rule(warehous
         warehouse.command(statement)
 
     assert rows(warehouse, f"SELECT error_id, evidence FROM {database}.log_events ORDER BY error_id") == [
-        ("by-exception", "exception"), ("by-finish-reason", "exception"),
+        ("by-exception", "exception"), ("by-finish-reason", "exception"), ("by-learned-guess", "learned"),
     ]  # fmt: skip
     stored = rows(warehouse, f"SELECT evidence, count() FROM {database}.usage_metrics GROUP BY evidence ORDER BY 1")
-    assert stored == [("content_check", 1), ("finish_reason", 1), ("none", 2), ("reported", 1)]
+    assert stored == [("content_check", 1), ("finish_reason", 1), ("none", 3), ("reported", 1)]
     assert _errors(warehouse, database) == EXPECTED

@@ -41,6 +41,8 @@ class Evidence(StrEnum):
 
     #: the exception chain: a type, a message or a frame, by the rules file
     EXCEPTION = "exception"
+    #: no rule had evidence: the learned fallback's guess from the chain's words, above its confidence
+    LEARNED = "learned"
     #: the call's finish reason (``length``, ``content_filter``): the model stopped, whatever broke next
     FINISH_REASON = "finish_reason"
     #: a content check of a call that returned (refusal, invalid JSON, a malformed tool call...)
@@ -225,7 +227,8 @@ class Classifier:
         guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
         if guess is None:
             return self.unknown()
-        return self.label(guess.error_class, f"learned.{self._fallback.version}@{guess.confidence:.2f}")
+        rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
+        return self.label(guess.error_class, rule, Evidence.LEARNED)
 
     def _strongest_frame(
         self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
