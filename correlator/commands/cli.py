@@ -83,8 +83,18 @@ _THRESHOLD_HELP = {
     "spike_min_errors": "error_spikes: a jump needs at least this many errors in the window",
     "cost_warn_factor": "cost_anomalies: warn at this multiple of the trailing 7-day hourly mean",
     "cost_page_factor": "cost_anomalies: page at this multiple",
-    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this",
+    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this (unless the scorers file says)",
+    "drift_window_minutes": "score_drift: the rolling window (15, 30, 45 or 60 minutes) judged against the day before",
+    "drift_min_drop": "score_drift: a drift or pass-rate drop is a fall below the baseline by more than this…",
+    "drift_sigmas": "score_drift: …and by more than this many standard errors of the difference",
+    "drift_min_samples": "score_drift: scores needed in the rolling window and in the baseline",
 }
+_WAREHOUSE_OPTIONS += [
+    click.option("--scorers", "scorers_file", envvar="CORRELATOR_SCORERS_FILE", default=None,
+                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Per-scorer pass thresholds, floors and safety flags (JSON; default: the shipped "
+                      "schemas/rules/scorers.json)."),
+]  # fmt: skip
 _WAREHOUSE_OPTIONS += [
     click.option(f"--{name.replace('_', '-')}", name, envvar=f"CORRELATOR_{name.upper()}", show_default=True,
                  default=default, type=type(default), help=_THRESHOLD_HELP[name])
@@ -217,6 +227,15 @@ def _settings(**values: Any) -> Settings:
         raise click.BadParameter(str(exc)) from None
 
 
+def _apply_schema(client: Any, settings: Settings) -> Any:
+    """``correlator migrate``'s work, with the settings' thresholds and scorers file."""
+    from correlator.processing.scorers import Scorers
+    from correlator.warehouse.migrate import migrate as apply_schema
+
+    return apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
+                        settings.clickhouse_cluster or None, Scorers.for_settings(settings))  # fmt: skip
+
+
 class _Commands(click.Group):
     """Every command's :class:`CorrelatorError` ends as its message and what to do, with exit code 1."""
 
@@ -242,13 +261,10 @@ def main(log_level: str) -> None:
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
     from correlator.warehouse.connection import connect
-    from correlator.warehouse.migrate import migrate as apply_schema
 
     settings = _settings(**values)
-    report = apply_schema(
-        connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
-        settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
-    )  # fmt: skip
+    report = _apply_schema(connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
+                           settings)  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
@@ -271,7 +287,6 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     from correlator.runtime.daemon import Daemon
     from correlator.runtime.ops.http import serving
     from correlator.warehouse.connection import connect
-    from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
     settings = _settings(**values)
@@ -279,8 +294,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     try:
         client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
         if apply_migrations:
-            apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
-                         settings.clickhouse_cluster or None)  # fmt: skip
+            _apply_schema(client, settings)
     except (WarehouseError, DatabaseError) as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
@@ -471,12 +485,10 @@ def _offset_ranges(specs: tuple[str, ...]) -> dict[Any, tuple[int, int]]:
 @contextlib.contextmanager
 def _migrated_warehouse(values: dict[str, Any]) -> Iterator[Any]:
     """A writer on the configured warehouse, its schema brought up to date first."""
-    from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
     with _warehouse(dict(values)) as (client, settings):
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
-                     settings.clickhouse_cluster or None)  # fmt: skip
+        _apply_schema(client, settings)
         yield Warehouse(client, settings.database)
 
 
