@@ -169,9 +169,7 @@ def test_alert_rules_reference_metrics_the_running_daemon_exports(settings: Sett
                 continue
             assert selector.name in exported, f"{name}: {selector.name} is not exported"
             for matcher in selector.matchers.matchers:
-                assert matcher.name in exported[selector.name], (
-                    f"{name}: {selector.name} has no {matcher.name}"
-                )
+                assert matcher.name in exported[selector.name], f"{name}: {selector.name} has no {matcher.name}"
                 if matcher.name in label_values:
                     assert matcher.value in label_values[matcher.name], f"{name}: {matcher.value}"
 

@@ -586,10 +586,12 @@ def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
 def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     """What is failing since a time: by class and model, the share still unknown, newest examples."""
     from correlator.commands import incidents as answers
+    from correlator.commands.quality import quality
     from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
-        report = answers.incidents(client, settings.database, since)
+        report = {**answers.incidents(client, settings.database, since),
+                  "quality": quality(client, settings.database, since)}  # fmt: skip
     if as_json:
         _print_json(report)
         return
@@ -617,6 +619,35 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
                 for r in report["newest_example_per_class"]]  # fmt: skip
     print_table("newest example of each class", ["class", "error_id", "model", "seen", "root cause", "message"],
                 examples)  # fmt: skip
+    _print_quality(report["quality"])
+
+
+def _print_quality(section: dict[str, Any]) -> None:
+    """The quality section of ``incidents``: pass rates, drift alerts, content failures, safety failures."""
+    from correlator.commands.tables import print_table
+
+    rate = "n/a" if section["pass_rate"] is None else f"{section['pass_rate']:.1%}"
+    click.echo(f"quality: {section['scores_evaluated']} scores evaluated, {rate} passed;\n"
+               f"  {len(section['drift_alerts'])} drift alerts, {section['content_failures']} content failures, "
+               f"{len(section['safety_failures'])} safety failures")  # fmt: skip
+    print_table("quality: pass rates by scorer and model", ["scorer", "model", "evaluated", "pass rate", "threshold"],
+                [(r["name"], r["model"], r["evaluated"], f"{r['pass_rate']:.1%}", r["threshold"])
+                 for r in section["pass_rates"]])  # fmt: skip
+    print_table("quality: score drift alerts (score_drift)",
+                ["latest window", "scorer", "model", "alert", "now", "24h before", "windows"],
+                [(r["latest"], r["name"], r["model"], r["alert"],
+                  *(f"{a:.2f}" for a in ((r["pass_rate"], r["baseline_pass_rate"]) if r["alert"] == "pass_rate_drop"
+                                         else (r["mean"], r["baseline"]))), r["windows"])
+                 for r in section["drift_alerts"]])  # fmt: skip
+    print_table("quality: content failures by class (HTTP 200, unusable answer)",
+                ["class", "model", "failures", "rules", "latest trace"],
+                [(r["error_class"], r["model"], r["failures"], ", ".join(r["rules"]), r["latest_trace_id"])
+                 for r in section["content_failures_by_class"]])  # fmt: skip
+    print_table(
+        "quality: safety failures",
+        ["seen", "scorer", "model", "trace"],
+        [(r["ts"], r["name"], r["model"], r["trace_id"]) for r in section["safety_failures"]],
+    )
 
 
 @main.command()
@@ -625,7 +656,7 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
               show_default=True)  # fmt: skip
 @_options(_WAREHOUSE_OPTIONS)
 def report(since: datetime, output: Path, **values: Any) -> None:
-    """One self-contained HTML file: error rates by class, latency and cost by model, root causes."""
+    """One self-contained HTML file: error rates by class, latency and cost by model, root causes, quality."""
     from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):

@@ -80,3 +80,14 @@ FROM
 )
 WHERE window >= toStartOfFifteenMinutes({since:DateTime64(6)})
 ORDER BY window, name, model, prompt_version, alert;
+
+-- Failed scores of the safety scorers (the scorers file's `safety`: ${safety_scorers}), latest value per
+-- trace, span, name and source: what the LLMSafetyFailure alert pages about, with the traces to open.
+-- SELECT * FROM safety_failures(since = '2026-11-22 10:00:00')
+CREATE OR REPLACE VIEW ${database}.safety_failures AS
+SELECT ts, trace_id, span_id, name, source, model, prompt_version, data_type, value, label, comment
+FROM ${database}.trace_scores
+WHERE ts >= {since:DateTime64(6)} AND has(${safety_scorers}, name)
+  AND NOT multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', value >= ${scorer_pass_threshold},
+                  label != 'fail')
+ORDER BY ts DESC;
