@@ -12,12 +12,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from correlator.errors import ConfigurationError
+from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
 from correlator.processing.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
@@ -28,13 +30,37 @@ UNKNOWN = "unknown"
 _STATUS_GROUP = "(?P<status>\\d{3})"
 
 
+class Evidence(StrEnum):
+    """What a label rests on: stored with each row (the ``evidence`` column) for the views to weigh.
+
+    This is the convention between Python and SQL (``schemas/migrations/0006_evidence.sql``):
+    the ``errors`` view takes a finish reason on the metrics row first, then the log line's
+    label, then the metrics row's own, by this column and never by a rule's name. A label
+    left ``unknown`` rests on nothing, whatever its rule.
+    """
+
+    #: the exception chain: a type, a message or a frame, by the rules file
+    EXCEPTION = "exception"
+    #: no rule had evidence: the learned fallback's guess from the chain's words, above its confidence
+    LEARNED = "learned"
+    #: the call's finish reason (``length``, ``content_filter``): the model stopped, whatever broke next
+    FINISH_REASON = "finish_reason"
+    #: a content check of a call that returned (refusal, invalid JSON, a malformed tool call...)
+    CONTENT_CHECK = "content_check"
+    #: the event's own short label: a metrics row's ``error``, an error record's ``error_category``
+    REPORTED = "reported"
+    #: no label, or ``unknown`` for want of evidence
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
-    """A taxonomy label and the rule that chose it."""
+    """A taxonomy label, the rule that chose it and what that rule read."""
 
     category: str
     error_class: str
     rule: str
+    evidence: Evidence
 
 
 # Evidence is weighed by one integer key, smallest wins: the rule's tier (its place in the
@@ -69,7 +95,8 @@ class RulesError(ConfigurationError):
 class Classifier:
     """Classifies exception chains, metrics labels and finish reasons."""
 
-    def __init__(self, rules: Mapping[str, Any]) -> None:
+    def __init__(self, rules: Mapping[str, Any], directory: Path = RULES_PATH.parent) -> None:
+        """``directory``: where the rules' learned fallback model lies (beside the rules file)."""
         check_shape(rules, orjson.loads(RULES_SCHEMA_PATH.read_bytes()))
         try:
             self.version: str = str(rules["version"])
@@ -80,7 +107,8 @@ class Classifier:
             self._metric_labels: dict[str, str] = dict(rules["metric_labels"])
             self._finish_reasons: dict[str, str] = dict(rules["finish_reasons"])
             self._build_rules(rules["rules"], list(rules["status_patterns"]))
-        except (KeyError, TypeError, re.error) as exc:
+            self._fallback = _load_fallback(rules.get("learned_fallback"), directory)
+        except (KeyError, TypeError, ValueError, re.error) as exc:
             raise RulesError(f"invalid rules file: {exc!r}") from exc
 
     @classmethod
@@ -89,7 +117,7 @@ class Classifier:
             rules = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise RulesError(f"invalid rules file: {exc}") from None
-        return cls(rules)
+        return cls(rules, path.parent)
 
     def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
         """Index the evidence: exception types by name; message, status and frame patterns in two scanners.
@@ -111,7 +139,7 @@ class Classifier:
                 raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
             weight = self._precedence.index(tier) * _TIER + order
             frame_types = frozenset(name.lower() for name in entry.get("frame_types", ()))
-            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id), frame_types)
+            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id, Evidence.EXCEPTION), frame_types)
             case_sensitive = bool(entry.get("case_sensitive", False))
             for type_name in entry.get("types", ()):
                 known = self._types.get(type_name.lower())
@@ -138,11 +166,13 @@ class Classifier:
         """error_class → category, as the rules file declares it."""
         return self._taxonomy
 
-    def label(self, error_class: str, rule: str) -> Label:
-        return Label(self._taxonomy.get(error_class, UNKNOWN), error_class, rule)
+    def label(self, error_class: str, rule: str, evidence: Evidence) -> Label:
+        """The one place a label is made: ``unknown`` rests on no evidence, whatever the rule read."""
+        category = self._taxonomy.get(error_class, UNKNOWN)
+        return Label(category, error_class, rule, Evidence.NONE if error_class == UNKNOWN else evidence)
 
     def unknown(self, rule: str = "no-evidence") -> Label:
-        return Label(UNKNOWN, UNKNOWN, rule)
+        return Label(UNKNOWN, UNKNOWN, rule, Evidence.NONE)
 
     def is_wrapper_only(self, message: str) -> bool:
         """A wrapper's own text ("LLM chat interaction failed.") is no evidence."""
@@ -159,23 +189,46 @@ class Classifier:
         So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
         chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
         when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
+
+        A frame rule that speaks for a link's type reads that link instead of its type and
+        its own text (a ``JSONDecodeError`` in tool dispatch is a malformed tool call, not
+        invalid JSON); only evidence of the first tier still counts in that link.
         """
         if finish_reason:
             by_finish = self.classify_finish_reason(finish_reason)
             if by_finish is not None:
                 return by_finish
         best_key, best = _NO_EVIDENCE, None
+        read_by_frames: set[int] = set()
         for link_index, link in enumerate(chain):
-            rule = self._type_rule(link.type)
+            if link.frames:
+                frame_key, frame_rule = self._strongest_frame(link, link_index * _LINK, _NO_EVIDENCE, None)
+                if frame_rule is not None:
+                    read_by_frames.add(link_index)
+                    if frame_key < best_key:
+                        best_key, best = frame_key, frame_rule
+        for link_index, link in enumerate(chain):
+            rule = self._type_rule(link.type) if link_index not in read_by_frames else None
             if rule is not None and rule.type_key + link_index * _LINK < best_key:
                 best_key, best = rule.type_key + link_index * _LINK, rule
         # a wrapper's text is no evidence, but its type still is
         messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
-        best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
-        for link_index, link in enumerate(chain):
-            if link.frames:
-                best_key, best = self._strongest_frame(link, link_index * _LINK, best_key, best)
-        return best.label if best is not None else self.unknown()
+        best_key, best = _strongest_text(
+            self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames
+        )
+        if best is not None:
+            return best.label
+        return self._learned_guess(chain)
+
+    def _learned_guess(self, chain: Chain) -> Label:
+        """No rule had evidence: the learned fallback's class above its confidence, else ``unknown``."""
+        if self._fallback is None:
+            return self.unknown()
+        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
+        if guess is None:
+            return self.unknown()
+        rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
+        return self.label(guess.error_class, rule, Evidence.LEARNED)
 
     def _strongest_frame(
         self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
@@ -220,13 +273,26 @@ class Classifier:
 
     def classify_finish_reason(self, finish_reason: str) -> Label | None:
         error_class = self._finish_reasons.get(finish_reason.lower()) if finish_reason else None
-        return self.label(error_class, f"finish_reason.{finish_reason.lower()}") if error_class else None
+        if not error_class:
+            return None
+        return self.label(error_class, f"finish_reason.{finish_reason.lower()}", Evidence.FINISH_REASON)
 
     def classify_metric_label(self, error: str) -> Label:
         """The metrics row's own short label, mapped into the taxonomy."""
         key = error.strip().lower()
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
-        return self.label(error_class, f"metrics.{key or 'empty'}")
+        return self.label(error_class, f"metrics.{key or 'empty'}", Evidence.REPORTED)
+
+
+def _load_fallback(entry: Mapping[str, Any] | None, directory: Path) -> LearnedFallback | None:
+    """The rules' ``learned_fallback``: a model file beside the rules and the confidence below which it is silent."""
+    if entry is None:
+        return None
+    try:
+        model = orjson.loads((directory / str(entry["model"])).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise RulesError(f"invalid rules file: learned_fallback model: {exc}") from None
+    return LearnedFallback(model, float(entry["min_confidence"]))
 
 
 def _is_library_frame(frame: str) -> bool:
@@ -263,12 +329,18 @@ def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) 
 
 
 def _strongest_text(
-    rules: list[_Rule], scanner: PatternSet, texts: list[bytes], best_key: int, best: _Rule | None
+    rules: list[_Rule],
+    scanner: PatternSet,
+    texts: list[bytes],
+    best_key: int,
+    best: _Rule | None,
+    read_by_frames: set[int],
 ) -> tuple[int, _Rule | None]:
     """The strongest of ``best`` and the rules the links' texts satisfy, in one scan.
 
     Texts are joined root first by newlines and each match is credited to the link it ends
-    in, so a pattern's first match lies in the innermost link that has it.
+    in, so a pattern's first match lies in the innermost link that has it. In a link in
+    ``read_by_frames`` only the first tier's patterns count.
     """
     found = scanner.first_matches(b"\n".join(texts))
     if not found:
@@ -280,7 +352,10 @@ def _strongest_text(
     last_link = len(ends) - 1
     for pattern_id, end in found.items():
         rule = rules[pattern_id]
-        key = rule.text_key + min(bisect_left(ends, end), last_link) * _LINK
+        link_index = min(bisect_left(ends, end), last_link)
+        if link_index in read_by_frames and rule.text_key >= _TIER:
+            continue
+        key = rule.text_key + link_index * _LINK
         if key < best_key:
             best_key, best = key, rule
     return best_key, best
