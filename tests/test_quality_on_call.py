@@ -78,14 +78,17 @@ def test_incidents_has_a_quality_section_in_json_and_at_80_columns(settings: Set
     assert (rates["truncation", "gpt-test"]["evaluated"], rates["truncation", "gpt-test"]["passed"]) == (4, 1)
     assert rates["groundedness", "gpt-4o"]["threshold"] == 0.8
     assert section["scores_evaluated"] == sum(r["evaluated"] for r in section["pass_rates"])
-    assert section["review_backlog"] is None  # the review queue's seam
+    backlog = section["review_backlog"]  # `correlator review list`'s queue, without its calibration sample
+    assert backlog["by_reason"]["content_failure"] == 4 and backlog["by_reason"]["low_score"] > 0
+    assert backlog["waiting"] == sum(backlog["by_reason"].values()) and "sampled" not in backlog["by_reason"]
+    assert backlog["worst"][0]["reason"] == "content_failure"  # worst first
 
     human = _incidents(settings)
     lines = human[human.index("quality:") :].splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert f"quality: {section['scores_evaluated']} scores evaluated" in human
     for title in ("pass rates by scorer and model", "score drift alerts", "content failures by class",
-                  "safety failures"):  # fmt: skip
+                  "safety failures", f"review backlog, {backlog['waiting']} traces"):  # fmt: skip
         assert f"quality: {title}" in human
     for value in ("below_floor", "t-unsafe", "finish_reason.length", "tool_call_malformed"):
         assert value in human
@@ -101,7 +104,8 @@ def test_the_report_renders_a_quality_section(settings: Settings, quality_stored
     assert "groundedness" in drift and "below_floor" in drift and ">drift<" in drift
     failures = quality[quality.index('id="content-failures"') : quality.index('id="safety-failures"')]
     assert "truncation" in failures and "finish_reason.length" in failures
-    assert "t-unsafe" in quality[quality.index('id="safety-failures"') :]
+    assert "t-unsafe" in quality[quality.index('id="safety-failures"') : quality.index('id="review-backlog"')]
+    assert "content_failure" in quality[quality.index('id="review-backlog"') :]
 
 
 def test_every_grafana_quality_panel_answers(settings: Settings, warehouse: Client, quality_stored: None):

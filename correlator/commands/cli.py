@@ -603,8 +603,8 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
-        report = {**answers.incidents(client, settings.database, since),
-                  "quality": quality(client, settings.database, since)}  # fmt: skip
+        report = answers.incidents(client, settings.database, since)
+        report["quality"] = quality(client, settings.database, since, settings.thresholds.eval_pass_threshold)
     if as_json:
         _print_json(report)
         return
@@ -661,6 +661,11 @@ def _print_quality(section: dict[str, Any]) -> None:
         ["seen", "scorer", "model", "trace"],
         [(r["ts"], r["name"], r["model"], r["trace_id"]) for r in section["safety_failures"]],
     )
+    backlog = section["review_backlog"]
+    reasons = ", ".join(f"{count} {reason}" for reason, count in backlog["by_reason"].items())
+    print_table(f"quality: review backlog, {backlog['waiting']} traces ({reasons or 'none'}); "
+                "`correlator review list`", ["trace", "reason", "model", "latest"],
+                [(r["trace_id"], r["reason"], r["model"], r["latest"]) for r in backlog["worst"]])  # fmt: skip
 
 
 @main.command()
@@ -673,7 +678,7 @@ def report(since: datetime, output: Path, **values: Any) -> None:
     from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):
-        page = build_report(client, settings.database, since)
+        page = build_report(client, settings.database, since, settings.thresholds.eval_pass_threshold)
     output.write_text(page, encoding="utf-8")
     click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
 

@@ -25,7 +25,7 @@ th { background: #f2f4f8; } code { font-size: 0.85rem; }
 """
 
 
-def build_report(client: Client, database: str, since: datetime) -> str:
+def build_report(client: Client, database: str, since: datetime, pass_threshold: float = 0.80) -> str:
     rates = query(client, database, "report_error_rates", since=since)
     health = query(client, database, "report_model_health", since=since)
     reclassified = query(client, database, "report_reclassifications", since=since)
@@ -53,7 +53,7 @@ def build_report(client: Client, database: str, since: datetime) -> str:
                     g["message_template"][:160], ", ".join(g["example_error_ids"])) for g in groups]  # fmt: skip
     parts.append(_table("root-causes", ["failures", "class", "root cause", "latest message", "grouped as",
                                         "example error_ids"], root_causes))  # fmt: skip
-    parts += _quality_parts(client, database, since, generated)
+    parts += _quality_parts(client, database, since, generated, pass_threshold)
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
 
@@ -67,9 +67,13 @@ def _chart_html(
     return str(figure.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=element_id))
 
 
-def _quality_parts(client: Client, database: str, since: datetime, generated: datetime) -> list[str]:
-    """The quality section: pass rates over time and by scorer, drift alerts, content and safety failures."""
-    section = quality(client, database, since)
+def _quality_parts(
+    client: Client, database: str, since: datetime, generated: datetime, pass_threshold: float
+) -> list[str]:
+    """The quality section: pass rates over time and by scorer, drift alerts, content and safety failures,
+    the review backlog."""
+    section = quality(client, database, since, pass_threshold)
+    backlog = section["review_backlog"]
     rates = query(client, database, "report_pass_rates", since=since)
     chart = _lines(rates, "window", "scorer", "pass_rate", "pass rate")
     rate = "no scores" if section["pass_rate"] is None else f"{section['pass_rate']:.1%} passed"
@@ -96,6 +100,8 @@ def _quality_parts(client: Client, database: str, since: datetime, generated: da
         _table("safety-failures", ["seen", "scorer", "source", "model", "trace", "label"],
                [(r["ts"], r["name"], r["source"], r["model"], r["trace_id"], r["label"])
                 for r in section["safety_failures"]]),
+        f"<h3>Review backlog: {backlog['waiting']} traces wait for a person (correlator review list)</h3>",
+        _table("review-backlog", ["reason", "traces"], list(backlog["by_reason"].items())),
     ]  # fmt: skip
 
 
