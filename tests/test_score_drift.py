@@ -214,3 +214,25 @@ def test_the_shipped_scorers_file_is_valid_against_its_schema():
 def test_a_scorers_file_off_its_schema_is_refused_at_load_saying_where(document: Any, refused: str):
     with pytest.raises(ScorersError, match=refused.replace("(", r"\(")):
         Scorers.from_document(document)
+
+
+def test_migrate_takes_the_scorers_file_from_its_flag_and_refuses_a_bad_one(
+    settings: Settings, warehouse: Client, tmp_path: Path
+):
+    from click.testing import CliRunner
+
+    from correlator.commands.cli import main
+
+    def migrate_with(document: dict[str, Any]) -> tuple[int, str]:
+        path = tmp_path / "scorers.json"
+        path.write_text(orjson.dumps(document).decode())
+        result = CliRunner().invoke(main, ["migrate", "--scorers", str(path), "--clickhouse", settings.clickhouse_url,
+                                           "--database", settings.database])  # fmt: skip
+        return result.exit_code, result.output
+
+    assert migrate_with({"version": "cli-1", "scorers": {"groundedness": {"floor": 0.95}}})[0] == 0
+    view = rows(warehouse, "SELECT create_table_query FROM system.tables WHERE database = {db:String} "
+                "AND name = 'score_drift'", db=settings.database)[0][0]  # fmt: skip
+    assert "'cli-1'" in view and "0.95" in view
+    code, output = migrate_with({"version": "cli-2", "scorers": {"groundedness": {"flor": 0.95}}})
+    assert code == 1 and "scorers file, at scorers/groundedness" in output and "flor" in output
