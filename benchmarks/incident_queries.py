@@ -53,8 +53,8 @@ def main() -> None:
     migrate(client, DATABASE, retention_days=30)
     started = time.perf_counter()
     parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
-    client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
-    client.command(render("queries/bench_generate_logs.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
     generated = time.perf_counter() - started
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"
