@@ -1,8 +1,9 @@
 """``correlator run`` beside the script a user would write instead, on one backlog, as JSON.
 
-    python -m benchmarks.versus_script [--messages 300000] [--session-timeout-ms 10000]
+    python -m benchmarks.versus_script [--messages 300000] [--session-timeout-ms 10000] [--broker tansu|apache]
 
-Issue 18's workload, put on the broker (tansu, the bundled one) before anything reads it:
+Issue 18's workload, put on the broker (tansu, the bundled one; or Apache Kafka 4.1 from
+``tests/kafka/fetch_kafka.sh``, ``group.initial.rebalance.delay.ms=0``) before anything reads it:
 95 % plain info lines, 5 % failures, each its structlog traceback line and its
 usage-metrics row; 4 + 4 partitions, lz4 record batches. Then, in this one run and on the
 same cores:
@@ -44,6 +45,7 @@ from correlator.devkit.broker import LocalBroker
 from correlator.devkit.workload import mixed_workload
 from correlator.records import DEAD_LETTER_TABLE, LOG_TABLE, METRIC_TABLE
 from correlator.sources.kafka import ensure_topics
+from tests.apache_kafka import ApacheKafka
 from tests.harness import DaemonProcess, peak_rss_bytes, query_warehouse
 
 # per failed call: "llm call started", 37 step lines, the traceback line and the usage row: 2 of 40 are the failure
@@ -258,12 +260,12 @@ def _peak_mb(pid: int) -> float:
     return round(peak_rss_bytes(pid) / (1 << 20), 1)
 
 
-async def _run(messages: int, session_timeout_ms: int, work: Path) -> dict[str, Any]:
+async def _run(messages: int, session_timeout_ms: int, broker_kind: str, work: Path) -> dict[str, Any]:
     calls = messages // MESSAGES_PER_CALL
     workload = mixed_workload(
         calls, failure_share=1.0, seed=18, steps_per_call=STEPS_PER_CALL, start=datetime.now(UTC) - timedelta(hours=3)
     )
-    with LocalBroker() as broker:
+    with ApacheKafka(work / "kafka") if broker_kind == "apache" else LocalBroker() as broker:
         assert broker.pid is not None
         topics = Topics.fresh()
         await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
@@ -271,6 +273,8 @@ async def _run(messages: int, session_timeout_ms: int, work: Path) -> dict[str, 
         ends = sent.ends()
         total = sum(ends.values())
         results: dict[str, Any] = {
+            "broker": broker_kind,
+            "session_timeout_ms": session_timeout_ms,
             "messages": total,
             "workload": {
                 "log_lines": len(workload.logs),
@@ -311,9 +315,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
+    parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="correlator-versus-") as directory:
-        results = asyncio.run(_run(args.messages, args.session_timeout_ms, Path(directory)))
+        results = asyncio.run(_run(args.messages, args.session_timeout_ms, args.broker, Path(directory)))
     report = {
         "benchmark": "versus_script",
         "machine": {
