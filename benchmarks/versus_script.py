@@ -74,6 +74,12 @@ class Commits:
     first_cpu: float
     last_at: float
     last_cpu: float
+    #: (time, the process's CPU seconds) at every poll: its CPU at any moment of its log, to 20 ms
+    cpu_samples: list[tuple[float, float]]
+
+    def cpu_at(self, moment: float) -> float:
+        before = [cpu for at, cpu in self.cpu_samples if at <= moment]
+        return before[-1] if before else 0.0
 
 
 async def _watch_commits(
@@ -88,16 +94,18 @@ async def _watch_commits(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     first: tuple[float, int, float] | None = None
+    samples: list[tuple[float, float]] = []
     deadline = time.time() + timeout
     try:
         while time.time() < deadline:
+            samples.append((time.time(), _cpu_seconds(process.pid)))
             committed = {tp: (await consumer.committed(tp)) or 0 for tp in ends}
             at = time.time()
             covered = sum(committed.values())
             if first is None and covered:
                 first = (at, covered, _cpu_seconds(process.pid))
             if first is not None and all(committed[tp] >= end for tp, end in ends.items()):
-                return Commits(*first, at, _cpu_seconds(process.pid))
+                return Commits(*first, at, _cpu_seconds(process.pid), samples)
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args} exited with {process.returncode}: {log.read_text()[-2000:]}")
             await asyncio.sleep(POLL_SECONDS)
@@ -223,7 +231,7 @@ async def _correlator(
         }
     finally:
         daemon.terminate(timeout=60)
-    result["start_to_first_commit"] = _start_split(daemon.log_path, started, commits.first_at)
+    result["start_to_first_commit"] = _start_split(daemon.log_path, started, commits)
     counts = ", ".join(
         f"(SELECT count() FROM correlator.{t.name})" for t in (LOG_TABLE, METRIC_TABLE, DEAD_LETTER_TABLE)
     )
@@ -232,8 +240,9 @@ async def _correlator(
     return result
 
 
-def _start_split(log: Path, started: float, first_commit: float) -> dict[str, float]:
-    """From the daemon's log: its work before the join, the broker's join, its work after the assignment."""
+def _start_split(log: Path, started: float, commits: Commits) -> dict[str, float]:
+    """From the daemon's log: its work before the join, the broker's join, its work after the assignment,
+    by the clock and by the process's CPU (what a busy machine's other work does not inflate)."""
     marks: dict[str, float] = {}
     for line in log.read_text(errors="replace").splitlines():
         try:
@@ -248,11 +257,16 @@ def _start_split(log: Path, started: float, first_commit: float) -> dict[str, fl
         ):
             if needle in text and mark not in marks:
                 marks[mark] = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
+    join_starts, join_ends, first = marks["join_starts"], marks["join_ends"], commits.first_at
+    cpu = commits.cpu_at
     return {
-        "own_work_before_join_seconds": round(marks["join_starts"] - started, 3),
-        "broker_join_seconds": round(marks["join_ends"] - marks["join_starts"], 3),
-        "own_work_after_assignment_seconds": round(first_commit - marks["join_ends"], 3),
-        "of_which_resume_before_fetching_seconds": round(marks["partitions_assigned"] - marks["join_ends"], 3),
+        "own_work_before_join_seconds": round(join_starts - started, 3),
+        "broker_join_seconds": round(join_ends - join_starts, 3),
+        "own_work_after_assignment_seconds": round(first - join_ends, 3),
+        "of_which_resume_before_fetching_seconds": round(marks["partitions_assigned"] - join_ends, 3),
+        "cpu_seconds_before_join": round(cpu(join_starts), 2),
+        "cpu_seconds_during_join": round(cpu(join_ends) - cpu(join_starts), 2),
+        "cpu_seconds_after_assignment_to_first_commit": round(commits.first_cpu - cpu(join_ends), 2),
     }
 
 
