@@ -174,6 +174,7 @@ class Daemons:
 
     def __init__(self, count: int, bootstrap: str, topics: Topics, work: Path) -> None:
         work.mkdir(parents=True)
+        self.topics = topics
         settings = Settings(kafka_bootstrap=bootstrap, logs_topic=topics.logs, metrics_topic=topics.metrics,
                             group_id=topics.group, kafka_session_timeout_ms=6_000)  # fmt: skip
         self.warehouses = [f"chdb://{work / f'warehouse-{i}'}" for i in range(count)]
@@ -190,7 +191,8 @@ class Daemons:
                      if "partitions assigned" in line]  # fmt: skip
             if not lines:
                 return False
-            held += len(re.findall(r"partition=\d+", lines[-1]))
+            # the logs and metrics topics' partitions: the daemon also holds the scores topic's
+            held += len(re.findall(rf"topic='(?:{self.topics.logs}|{self.topics.metrics})', partition=\d+", lines[-1]))
         return held == 2 * PARTITIONS
 
     def peak_rss_mb(self) -> list[float]:
