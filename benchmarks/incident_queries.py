@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from clickhouse_connect.driver.client import Client
 
 from correlator.commands import incidents
 from correlator.warehouse.connection import connect
@@ -41,21 +42,36 @@ def _timed(answer: Callable[[], Any]) -> dict[str, float]:
     return {"cold_seconds": round(cold, 3), "warm_median_seconds": round(statistics.median(warm), 3)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--logs", type=int, default=10_000_000)
-    parser.add_argument("--metrics", type=int, default=1_000_000)
-    parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
-    client = connect(f"chdb://{data_dir / 'clickhouse'}")
+def generate_week(client: Client, metrics: int, logs: int) -> float:
+    """A fresh database holding a week of calls and their log lines; returns the seconds it took."""
     client.command(f"DROP DATABASE IF EXISTS {DATABASE}")
     migrate(client, DATABASE, retention_days=30)
     started = time.perf_counter()
-    parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
+    parameters = {"metrics": metrics, "lines_per_call": max(1, logs // metrics)}
     client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
     client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
-    generated = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def week_options(description: str) -> argparse.ArgumentParser:
+    """The week's size and where its warehouse goes: the options of every benchmark over this history."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--logs", type=int, default=10_000_000)
+    parser.add_argument("--metrics", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    return parser
+
+
+def week_warehouse(args: argparse.Namespace) -> tuple[Client, Path, float]:
+    """An embedded warehouse holding the week: its client, its directory and the seconds generating took."""
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
+    client = connect(f"chdb://{data_dir / 'clickhouse'}")
+    return client, data_dir, generate_week(client, args.metrics, args.logs)
+
+
+def main() -> None:
+    args = week_options(__doc__ or "").parse_args()
+    client, _, generated = week_warehouse(args)
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"
     ).result_rows[0]
