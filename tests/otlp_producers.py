@@ -7,10 +7,12 @@ whose trace and span ids are hex and whose enums are integers.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import logging
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -26,7 +28,18 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from correlator.config import Settings
+from correlator.sources.kafka import ensure_topics
+
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+def otlp_settings(settings: Settings) -> Settings:
+    """The test's settings with the OTLP streams on, on topics of its own (one partition each)."""
+    suffix = secrets.token_hex(4)
+    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
+    asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
+    return otlp
 
 
 @dataclass(frozen=True)

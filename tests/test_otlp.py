@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -19,25 +17,17 @@ from correlator.formats.otlp import MAX_MESSAGE_BYTES, decode_spans
 from correlator.processing.classify import Classifier
 from correlator.processing.otlp_rows import span_rows
 from correlator.records import SPAN_TABLE, DeadLetter, Provenance
-from correlator.sources.kafka import ensure_topics
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
-from tests.otlp_producers import agent_run, as_otlp_json, looping_agent_run
+from tests.otlp_producers import agent_run, as_otlp_json, looping_agent_run, otlp_settings
 
 HERE = Provenance("otlp-test", 0, 7)
-
-
-def _otlp_settings(settings: Settings) -> Settings:
-    suffix = secrets.token_hex(4)
-    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
-    asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
-    return otlp
 
 
 def test_sdk_spans_and_logs_in_both_encodings_become_spans_log_events_and_errors(
     settings: Settings, warehouse: Client
 ) -> None:
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     proto_run, json_run = agent_run("planner"), agent_run("router", model="gpt-4o-mini")
 
     async def scenario() -> None:
@@ -92,7 +82,7 @@ def test_sdk_spans_and_logs_in_both_encodings_become_spans_log_events_and_errors
 def test_undecodable_otlp_messages_are_dead_letters_and_the_rest_is_stored(
     settings: Settings, warehouse: Client
 ) -> None:
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     run = agent_run("planner")
     deep: dict[str, object] = {"stringValue": "bottom"}
     for _ in range(40):
@@ -166,7 +156,7 @@ def test_openllmetry_openinference_and_langfuse_names_fill_the_same_columns() ->
 def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call(
     settings: Settings, warehouse: Client
 ) -> None:
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     run, other = looping_agent_run("support"), agent_run("planner")
 
     async def scenario() -> None:
@@ -201,7 +191,7 @@ def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call
 
 
 def test_trace_timeline_shows_every_record_of_one_otlp_message(settings: Settings, warehouse: Client) -> None:
-    settings = _otlp_settings(settings)
+    settings = otlp_settings(settings)
     run = agent_run("planner")
     logs = run.logs
     logs.resource_logs[0].scope_logs[0].log_records.append(logs.resource_logs[0].scope_logs[0].log_records[0])
