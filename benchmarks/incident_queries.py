@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from clickhouse_connect.driver.client import Client
 
 from correlator.commands import incidents
 from correlator.warehouse.connection import connect
@@ -29,7 +30,7 @@ from correlator.warehouse.sql import render
 DATABASE = "bench"
 
 
-def _timed(answer: Callable[[], Any]) -> dict[str, float]:
+def timed(answer: Callable[[], Any]) -> dict[str, float]:
     started = time.perf_counter()
     answer()
     cold = time.perf_counter() - started
@@ -41,16 +42,21 @@ def _timed(answer: Callable[[], Any]) -> dict[str, float]:
     return {"cold_seconds": round(cold, 3), "warm_median_seconds": round(statistics.median(warm), 3)}
 
 
+def fresh_database(data_dir: Path | None, database: str) -> Client:
+    """The embedded engine in ``data_dir`` (a new temporary one when None) with ``database`` migrated anew."""
+    client = connect(f"chdb://{(data_dir or Path(tempfile.mkdtemp(prefix='correlator-bench-'))) / 'clickhouse'}")
+    client.command(f"DROP DATABASE IF EXISTS {database}")
+    migrate(client, database, retention_days=30)
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--logs", type=int, default=10_000_000)
     parser.add_argument("--metrics", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
-    client = connect(f"chdb://{data_dir / 'clickhouse'}")
-    client.command(f"DROP DATABASE IF EXISTS {DATABASE}")
-    migrate(client, DATABASE, retention_days=30)
+    client = fresh_database(args.data_dir, DATABASE)
     started = time.perf_counter()
     parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
     client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
@@ -67,9 +73,9 @@ def main() -> None:
         "log_rows": counts[0],
         "metrics_rows": counts[1],
         "generate_seconds": round(generated, 1),
-        "lookup": _timed(lambda: incidents.lookup(client, DATABASE, newest[0])),
-        "trace": _timed(lambda: incidents.trace(client, DATABASE, newest[1])),
-        "incidents_since_1h": _timed(lambda: incidents.incidents(client, DATABASE, since)),
+        "lookup": timed(lambda: incidents.lookup(client, DATABASE, newest[0])),
+        "trace": timed(lambda: incidents.trace(client, DATABASE, newest[1])),
+        "incidents_since_1h": timed(lambda: incidents.incidents(client, DATABASE, since)),
         "target_seconds": 1.0,
     }
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
+from clickhouse_connect.driver.client import Client
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
@@ -29,7 +30,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from correlator.config import Settings
+from correlator.devkit.demo import produce
 from correlator.sources.kafka import ensure_topics
+from tests.harness import run_daemon, stored_at_least
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
 
@@ -40,6 +43,16 @@ def otlp_settings(settings: Settings) -> Settings:
     otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
     asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
     return otlp
+
+
+def deliver_spans(settings: Settings, warehouse: Client, messages: list[bytes], spans: int) -> None:
+    """Messages on the spans topic, as the Collector writes them, then the daemon until it stored ``spans`` rows."""
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic, messages)
+        await run_daemon(settings, warehouse, stored_at_least(spans))
+
+    asyncio.run(scenario())
 
 
 @dataclass(frozen=True)

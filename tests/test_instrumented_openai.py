@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
-from correlator.devkit.demo import produce
 from tests.conftest import rows
-from tests.harness import run_daemon, stored_at_least
 from tests.instrumented_openai import RATE_LIMITED, instrumented_agent_run
-from tests.otlp_producers import as_otlp_json, otlp_settings
+from tests.otlp_producers import as_otlp_json, deliver_spans, otlp_settings
 
 
 def test_instrumented_openai_calls_become_steps_calls_and_one_explained_failure(
@@ -20,13 +16,9 @@ def test_instrumented_openai_calls_become_steps_calls_and_one_explained_failure(
     settings = otlp_settings(settings)
     proto_run, json_run = instrumented_agent_run("geography"), instrumented_agent_run("geography-json")
 
-    async def scenario() -> None:
-        # as the Collector's kafka exporter writes them: one export request per message, in either encoding
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic,
-                      [proto_run.spans.SerializeToString(), as_otlp_json(json_run.spans)])  # fmt: skip
-        await run_daemon(settings, warehouse, stored_at_least(proto_run.span_count + json_run.span_count))
-
-    asyncio.run(scenario())
+    # as the Collector's kafka exporter writes them: one export request per message, in either encoding
+    messages = [proto_run.spans.SerializeToString(), as_otlp_json(json_run.spans)]
+    deliver_spans(settings, warehouse, messages, proto_run.span_count + json_run.span_count)
     db = settings.database
     for run in (proto_run, json_run):
         steps = rows(

@@ -19,7 +19,7 @@ from correlator.processing.otlp_rows import span_rows
 from correlator.records import SPAN_TABLE, DeadLetter, Provenance
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
-from tests.otlp_producers import agent_run, as_otlp_json, looping_agent_run, otlp_settings
+from tests.otlp_producers import agent_run, as_otlp_json, deliver_spans, looping_agent_run, otlp_settings
 
 HERE = Provenance("otlp-test", 0, 7)
 
@@ -158,13 +158,7 @@ def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call
 ) -> None:
     settings = otlp_settings(settings)
     run, other = looping_agent_run("support"), agent_run("planner")
-
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic,
-                      [run.spans.SerializeToString(), other.spans.SerializeToString()])  # fmt: skip
-        await run_daemon(settings, warehouse, stored_at_least(7 + 3))
-
-    asyncio.run(scenario())
+    deliver_spans(settings, warehouse, [run.spans.SerializeToString(), other.spans.SerializeToString()], 7 + 3)
     db = settings.database
     tree = rows(
         warehouse,

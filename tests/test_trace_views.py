@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -13,10 +12,8 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.commands.cli import main
 from correlator.config import Settings
-from correlator.devkit.demo import produce
 from tests.chromium import report_dom
-from tests.harness import run_daemon, stored_at_least
-from tests.otlp_producers import AgentRun, LoopingRun, agent_run, looping_agent_run, otlp_settings
+from tests.otlp_producers import AgentRun, LoopingRun, agent_run, deliver_spans, looping_agent_run, otlp_settings
 
 
 @pytest.fixture
@@ -24,13 +21,7 @@ def traced(settings: Settings, warehouse: Client) -> tuple[Settings, LoopingRun,
     """A looping agent whose chat call fails in its HTTP request, and an agent whose second chat call times out."""
     settings = otlp_settings(settings)
     looping, planner = looping_agent_run("support"), agent_run("planner")
-
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic,
-                      [looping.spans.SerializeToString(), planner.spans.SerializeToString()])  # fmt: skip
-        await run_daemon(settings, warehouse, stored_at_least(7 + 3))
-
-    asyncio.run(scenario())
+    deliver_spans(settings, warehouse, [looping.spans.SerializeToString(), planner.spans.SerializeToString()], 7 + 3)
     return settings, looping, planner
 
 
