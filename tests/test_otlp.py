@@ -158,7 +158,9 @@ def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call
 ) -> None:
     settings = otlp_settings(settings)
     run, other = looping_agent_run("support"), agent_run("planner")
-    deliver_spans(settings, warehouse, [run.spans.SerializeToString(), other.spans.SerializeToString()], 7 + 3)
+    # the looping run exported twice (a retried export): each of its spans is still one step and one call
+    messages = [run.spans.SerializeToString(), other.spans.SerializeToString(), run.spans.SerializeToString()]
+    deliver_spans(settings, warehouse, messages, 7 + 3 + 7)
     db = settings.database
     tree = rows(
         warehouse,
