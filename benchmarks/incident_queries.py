@@ -59,8 +59,8 @@ def main() -> None:
     client = fresh_database(args.data_dir, DATABASE)
     started = time.perf_counter()
     parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
-    client.command(render("queries/bench_generate_metrics.sql", DATABASE), parameters=parameters)
-    client.command(render("queries/bench_generate_logs.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
     generated = time.perf_counter() - started
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"

@@ -176,6 +176,7 @@ class Daemons:
         work.mkdir(parents=True)
         settings = Settings(kafka_bootstrap=bootstrap, logs_topic=topics.logs, metrics_topic=topics.metrics,
                             group_id=topics.group, kafka_session_timeout_ms=6_000)  # fmt: skip
+        self.topics = topics
         self.warehouses = [f"chdb://{work / f'warehouse-{i}'}" for i in range(count)]
         self.processes = [
             DaemonProcess(settings, warehouse, work / f"daemon-{i}.log").start()
@@ -183,14 +184,16 @@ class Daemons:
         ]
 
     def settled(self) -> bool:
-        """Every process has joined, and their latest "partitions assigned" lines share all partitions."""
+        """Every process has joined, and their latest "partitions assigned" lines share all partitions
+        of the two topics produced to (the daemon reads the scores and OTLP topics too)."""
+        produced = "|".join(re.escape(topic) for topic in (self.topics.logs, self.topics.metrics))
         held = 0
         for daemon in self.processes:
             lines = [line for line in daemon.log_path.read_text(errors="replace").splitlines()
                      if "partitions assigned" in line]  # fmt: skip
             if not lines:
                 return False
-            held += len(re.findall(r"partition=\d+", lines[-1]))
+            held += len(re.findall(rf"topic='(?:{produced})', partition=\d+", lines[-1]))
         return held == 2 * PARTITIONS
 
     def peak_rss_mb(self) -> list[float]:

@@ -87,10 +87,10 @@ async def run_demo(base: Settings, calls: int = DEMO_CALLS) -> int:
         for title, query in (
             (
                 "Failures: what the metrics rows said → what the root cause says",
-                "demo_reclassified.sql",
+                "demo/reclassified.sql",
             ),
-            ("The masked failures, now explained (one per class)", "demo_examples.sql"),
-            ("Dead letters: undecodable messages, kept with the reason", "demo_dead_letters.sql"),
+            ("The masked failures, now explained (one per class)", "demo/examples.sql"),
+            ("Dead letters: undecodable messages, kept with the reason", "demo/dead_letters.sql"),
         ):
             result = client.query(render(f"queries/{query}", settings.database))
             print_table(title, result.column_names, result.result_rows, console)

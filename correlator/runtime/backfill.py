@@ -24,9 +24,10 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from correlator.errors import InputError
-from correlator.processing.batching import STREAMS, PartitionBatches, StreamKind
+from correlator.processing.batching import STREAMS, StreamKind
 from correlator.processing.classify import Classifier
 from correlator.records import Batch, Message
+from correlator.runtime.batch_store import BatchStore
 from correlator.runtime.progress import Progress
 from correlator.sources.files import Run, SourceFile, count_lines, read_messages
 from correlator.sources.kafka import KafkaRangeReader
@@ -95,44 +96,41 @@ class Loader:
         self.warehouse = warehouse
         self.progress = progress
         self.tally = Tally()
-        self._batches: PartitionBatches[tuple[str, int]] = PartitionBatches(
-            classifier, batch_max_records, redact, hash_prompts
+        self._storage: BatchStore[SourceRange] = BatchStore(
+            warehouse, classifier, batch_max_records, redact, hash_prompts
         )
-        self._positions: dict[tuple[str, int], int] = {}
+        self._positions: dict[SourceRange, int] = {}
         # one batch is stored while the next is decoded: at most two batches in memory
         self._storing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-store")
         self._in_flight: Future[None] | None = None
 
     def begin(self, source_range: SourceRange, position: int) -> None:
         """Start (or resume) a range at ``position``: its first offset or line still to load."""
-        key = (source_range.source, source_range.partition)
-        self._batches.begin(key, source_range.kind)
-        self._positions[key] = position
+        self._storage.batches.begin(source_range, source_range.kind)
+        self._positions[source_range] = position
 
     def add(self, source_range: SourceRange, messages: list[Message]) -> None:
-        key = (source_range.source, source_range.partition)
-        self._batches.add(key, messages)
-        for batch in self._batches.take_closed(key):
+        self._storage.batches.add(source_range, messages)
+        for batch in self._storage.batches.take_closed(source_range):
             self._store([(source_range, batch)])
         if messages:
             self.tally.records += len(messages)
-            self._advance(key, messages[-1].provenance.offset + 1, len(messages))
+            self._advance(source_range, messages[-1].provenance.offset + 1, len(messages))
 
     def finish(self, ranges: list[SourceRange], ends: dict[str, int] | None = None) -> None:
         """Store the ranges' last, partial batches together; ``ends`` (by source) is where each stopped."""
-        by_key = {(r.source, r.partition): r for r in ranges}
-        last = [(by_key[key], batch) for key, batch in self._batches.take(by_key, end=True)]
+        last = self._storage.batches.take(ranges, end=True)
         if last:
             self._store(last)
         self._wait_for_store()
         for r in ranges:
             if ends is not None and r.source in ends:
-                self._advance((r.source, r.partition), ends[r.source], 0)
+                self._advance(r, ends[r.source], 0)
 
     def abandon(self, ranges: list[SourceRange]) -> None:
         """Stopped mid-range: drop the partial batches, so a resumed run cuts its batches where an
         uninterrupted one does (same tokens, nothing stored twice even in the raw tables)."""
-        self._batches.drop((r.source, r.partition) for r in ranges)
+        self._storage.batches.drop(ranges)
         self._wait_for_store()
 
     def close(self) -> None:
@@ -142,7 +140,7 @@ class Loader:
         finally:
             self._storing.shutdown(wait=True)
 
-    def _advance(self, key: tuple[str, int], position: int, records: int) -> None:
+    def _advance(self, key: SourceRange, position: int, records: int) -> None:
         self.progress.advance(max(0, position - self._positions[key]), records)
         self._positions[key] = max(position, self._positions[key])
 
@@ -156,13 +154,13 @@ class Loader:
             in_flight.result()
 
     def _store_now(self, batches: list[tuple[SourceRange, Batch]]) -> None:
-        """Store, then checkpoint each range after its batch: a checkpoint is never ahead of the rows."""
+        """Store, then checkpoint each range where its stored batches end: a checkpoint is never ahead of the rows."""
+        stored = self._storage.attempt(batches).run()
         if self.warehouse is not None:
-            self.warehouse.store([batch for _, batch in batches])
             self.warehouse.save_checkpoints(
-                [(r.source, r.partition, r.start, batch.last_offset + 1) for r, batch in batches]
+                [(r.source, r.partition, r.start, position) for r, position in stored.positions().items()]
             )
-        for _, batch in batches:
+        for _, batch in stored.batches:
             self.tally.batches += 1
             self.tally.rows += len(batch.rows)
             self.tally.dead_letters.update(d.reason for d in batch.dead_letters)

@@ -28,13 +28,13 @@ from aiokafka import TopicPartition
 
 from correlator.config import Settings
 from correlator.errors import CorrelatorError, KafkaError
-from correlator.processing.batching import METRICS, PartitionBatches, stream_kinds
+from correlator.processing.batching import METRICS, stream_kinds
 from correlator.processing.classify import Classifier
 from correlator.records import Batch, Message
+from correlator.runtime.batch_store import BatchStore, Stored
 from correlator.runtime.ops.health import Check
 from correlator.runtime.ops.metrics import DaemonMetrics
 from correlator.sources.kafka import KafkaSource, PartitionsHandler
-from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.writer import Warehouse
 
 log = structlog.get_logger("correlator.daemon")
@@ -113,8 +113,14 @@ class Daemon:
         self.assigned: set[TopicPartition] = set()
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
-        self._batches: PartitionBatches[TopicPartition] = PartitionBatches(
-            classifier, settings.batch_max_records, settings.redact, settings.hash_prompts
+        self._storage: BatchStore[TopicPartition] = BatchStore(
+            warehouse,
+            classifier,
+            settings.batch_max_records,
+            settings.redact,
+            settings.hash_prompts,
+            settings.mask_secrets,
+            self.metrics.insert_refusals.inc,
         )
         #: each owned partition's position after the latest fetch: every record before it is in a batch
         self._fetched_to: dict[TopicPartition, int] = {}
@@ -182,10 +188,10 @@ class Daemon:
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
                     self.metrics.consumed.labels(tp.topic).inc(len(messages))
-                    if not self._batches.started(tp):
-                        self._batches.begin(tp, self._kinds[tp.topic])
-                    self._batches.add(tp, messages)
-                if storing is None and (self._batches.any_due(linger) or self._passed_records_only()):
+                    if not self._storage.batches.started(tp):
+                        self._storage.batches.begin(tp, self._kinds[tp.topic])
+                    self._storage.batches.add(tp, messages)
+                if storing is None and (self._storage.batches.any_due(linger) or self._passed_records_only()):
                     # whenever anything is stored, every open batch shares the inserts
                     storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
                 lag = self.source.lag(positions)
@@ -199,35 +205,31 @@ class Daemon:
 
         This bounds memory: what is being stored, and about two fetches more.
         """
-        return self._batches.waiting() >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
+        return self._storage.batches.waiting() >= min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
 
     def _owned(self) -> set[TopicPartition]:
         """Partitions with batches or a fetch position: every one that may have something to store or commit."""
-        return self._batches.partitions() | set(self._fetched_to)
+        return self._storage.batches.partitions() | set(self._fetched_to)
 
     def _passed_records_only(self) -> bool:
         """A partition moved past records that are never delivered (a transaction's marker, aborted
         records) with nothing waiting in a batch: its offset is committed on its own."""
         return any(
-            position > self._committed_to.get(tp, position) and not self._batches.holds(tp)
+            position > self._committed_to.get(tp, position) and not self._storage.batches.holds(tp)
             for tp, position in self._fetched_to.items()
         )
 
     def _take(
         self, partitions: set[TopicPartition], end: bool = False
     ) -> tuple[list[tuple[TopicPartition, Batch]], dict[TopicPartition, int]]:
-        """The closed and open batches of these partitions, taken out to be stored, and the offsets to commit then.
+        """The closed and open batches of these partitions, taken out to be stored, and their fetch positions.
 
-        Every record before a partition's position is in what is taken, so the position is
-        what to commit (past markers at the end of the fetch), when it moved. ``end``: the
+        Every record before a partition's position is in what is taken, so once it is stored
+        the position is what to commit (past markers at the end of the fetch). ``end``: the
         partitions are given up after this.
         """
-        ready = self._batches.take(partitions, end)
-        offsets = {tp: self._fetched_to[tp] for tp in partitions if tp in self._fetched_to}
-        for tp, batch in ready:
-            offsets[tp] = max(offsets.get(tp, 0), batch.last_offset + 1)
-        moved = {tp: offset for tp, offset in offsets.items() if offset > self._committed_to.get(tp, -1)}
-        return ready, moved
+        ready = self._storage.batches.take(partitions, end)
+        return ready, {tp: self._fetched_to[tp] for tp in partitions if tp in self._fetched_to}
 
     async def _note_stop(self, stop: asyncio.Event) -> None:
         """Start the shutdown clock when stop is asked, even mid-retry: the grace period bounds the whole exit."""
@@ -288,17 +290,21 @@ class Daemon:
         return checks
 
     async def _store_and_commit(
-        self, ready: list[tuple[TopicPartition, Batch]], offsets: dict[TopicPartition, int]
+        self, ready: list[tuple[TopicPartition, Batch]], fetched: dict[TopicPartition, int]
     ) -> None:
         async with self._partition_lock:
-            await self._store_and_commit_locked(ready, offsets)
+            await self._store_and_commit_locked(ready, fetched)
 
     async def _store_and_commit_locked(
-        self, ready: list[tuple[TopicPartition, Batch]], offsets: dict[TopicPartition, int]
+        self, ready: list[tuple[TopicPartition, Batch]], fetched: dict[TopicPartition, int]
     ) -> None:
-        """Store every ready batch (partitions share the inserts), then commit the offsets in one call."""
-        if ready:
-            await self._store([batch for _, batch in ready])
+        """Store every ready batch (partitions share the inserts), then commit what moved in one call.
+
+        A partition's commit is the later of its fetch position and what the store made durable.
+        """
+        durable = (await self._store(ready)).positions() if ready else {}
+        positions = fetched | {tp: max(fetched.get(tp, 0), position) for tp, position in durable.items()}
+        offsets = {tp: offset for tp, offset in positions.items() if offset > self._committed_to.get(tp, -1)}
         if not offsets:
             return
         if await self.source.commit(offsets):
@@ -312,35 +318,19 @@ class Daemon:
                 partitions=sorted(str(tp) for tp in offsets),
             )
 
-    async def _store(self, batches: list[Batch]) -> None:
+    async def _store(self, ready: list[tuple[TopicPartition, Batch]]) -> Stored[TopicPartition]:
         """Insert, retrying what may heal with capped exponential backoff: a batch is never dropped.
 
-        Rows the warehouse refuses for good (by its error code) are not retried: the batches
-        are stored apart, the refused rows found and dead-lettered with the server's message.
+        Rows the warehouse refuses for good are not retried: the store component finds them
+        and dead-letters them with the server's message.
         """
         delay = RETRY_FIRST_SECONDS
         loop = asyncio.get_running_loop()
-        apart = False
+        attempt = self._storage.attempt(ready)
         while True:
-            started = time.monotonic()
             try:
-                if apart:
-                    refused = await loop.run_in_executor(
-                        self._executor, self.warehouse.store_apart, batches, self.settings.mask_secrets
-                    )
-                    log.warning("rows refused by the warehouse were dead-lettered, the rest stored", refused=refused)
-                else:
-                    await loop.run_in_executor(self._executor, self.warehouse.store, batches)
+                stored = await loop.run_in_executor(self._executor, attempt.run)
             except Exception as exc:
-                if not apart and is_permanent(exc):
-                    apart = True
-                    self.metrics.insert_refusals.inc()
-                    log.warning(
-                        "insert refused by the warehouse; storing the batches apart to find the refused rows",
-                        error=self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500],
-                        batches=len(batches),
-                    )
-                    continue
                 self.warehouse_healthy = False
                 self.metrics.insert_failures.inc()
                 if self._stopping_since is not None and (
@@ -351,19 +341,19 @@ class Daemon:
                     "insert failed, retrying",
                     error=self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500],
                     retry_in=round(delay, 2),
-                    batches=len(batches),
+                    batches=len(ready),
                 )
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, RETRY_CAP_SECONDS)
             else:
                 self.warehouse_healthy = True
-                self._count_stored(batches, time.monotonic() - started)
-                return
+                self._count_stored(stored)
+                return stored
 
-    def _count_stored(self, batches: list[Batch], seconds: float) -> None:
-        self.metrics.insert_seconds.observe(seconds)
-        self.metrics.batch_size.observe(sum(batch.size for batch in batches))
-        for batch in batches:
+    def _count_stored(self, stored: Stored[TopicPartition]) -> None:
+        self.metrics.insert_seconds.observe(stored.seconds)
+        self.metrics.batch_size.observe(sum(batch.size for _, batch in stored.batches))
+        for _, batch in stored.batches:
             self.counters.batches += 1
             self.counters.rows += len(batch.rows)
             self.counters.dead_letters += len(batch.dead_letters)
@@ -375,8 +365,8 @@ class Daemon:
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:
-            ready, offsets = self._take(partitions, end=True)
-            await self._store_and_commit_locked(ready, offsets)
+            ready, fetched = self._take(partitions, end=True)
+            await self._store_and_commit_locked(ready, fetched)
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         await self._flush(revoked)
@@ -395,7 +385,7 @@ class Daemon:
         self.source.pause(assigned)
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
-            self._batches.drop(assigned)  # stale batches, from before the partition was lost
+            self._storage.batches.drop(assigned)  # stale batches, from before the partition was lost
             for tp in assigned:
                 committed = await self.source.committed(tp)
                 last, stored = await loop.run_in_executor(
