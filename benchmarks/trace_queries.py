@@ -34,7 +34,7 @@ def main() -> None:
     client = fresh_database(args.data_dir, DATABASE)
     started = time.perf_counter()
     parameters = {"traces": args.spans // args.spans_per_trace, "spans_per_trace": args.spans_per_trace}
-    client.command(render("queries/bench_generate_spans.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_spans.sql", DATABASE), parameters=parameters)
     generated = time.perf_counter() - started
     [(spans, newest_failed, oldest_failed)] = client.query(
         f"SELECT count(), argMaxIf(trace_id, ts, error_id != ''), argMinIf(trace_id, ts, error_id != '')"
@@ -43,7 +43,7 @@ def main() -> None:
     now = datetime.now(UTC)
 
     def loops(hours: int) -> list[incidents.Record]:
-        return incidents.query(client, DATABASE, "agent_loops", since=now - timedelta(hours=hours))
+        return incidents.query(client, DATABASE, "bench/agent_loops", since=now - timedelta(hours=hours))
 
     report = {
         "spans": spans,
