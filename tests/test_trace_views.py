@@ -72,7 +72,7 @@ def test_trace_tree_as_json_is_nested_and_the_timeline_json_is_unchanged(
     assert code == 0, output
     assert [row["kind"] for row in orjson.loads(output)] == ["span", "span", "span"]
     code, output = _trace(settings, "0" * 32, "--tree")
-    assert code == 1 and "no rows with trace_id" in output
+    assert code == 1 and "no spans with trace_id" in output
 
 
 def _waterfalls(dom: str) -> list[str]:

@@ -552,7 +552,8 @@ def trace_command(trace_id: str, tree_only: bool, as_json: bool, **values: Any) 
         spans = incidents.trace_spans(client, settings.database, trace_id)
         timeline = [] if tree_only else incidents.trace(client, settings.database, trace_id)
     if not spans and not timeline:
-        raise click.ClickException(f"no rows with trace_id {trace_id!r} in database {settings.database}")
+        what = "spans" if tree_only else "rows"
+        raise click.ClickException(f"no {what} with trace_id {trace_id!r} in database {settings.database}")
     if as_json:
         first = trace_tree.first_failure(spans)
         _print_json({"trace_id": trace_id, "first_failure": first and first["span_id"],
