@@ -107,3 +107,17 @@ def test_the_report_draws_the_traces_asked_for(traced: tuple[Settings, LoopingRu
     [only] = _waterfalls(dom)
     assert f"Trace {planner.trace_id}" in only and len(_bar_fills(only)) == 3
     assert f"No spans stored for trace <code>{'f' * 32}</code>" in dom
+
+
+def test_span_names_are_text_in_the_waterfall_not_markup() -> None:
+    from datetime import UTC, datetime
+
+    from correlator.commands.waterfall import waterfall
+
+    span = {"span_id": "a" * 16, "depth": 0, "step": "tool", "name": "<a href='https://x.invalid'>x</a> & <b>",
+            "start": datetime.now(UTC), "duration_ms": 5.0, "status": "error", "tool_name": "", "failed": 1,
+            "first_failure": 1, "error_class": "unknown", "root_cause_type": "<script>",
+            "root_cause_message": ""}  # fmt: skip
+    figure = waterfall("b" * 32, [span])
+    assert list(figure.layout.yaxis.ticktext) == ["tool: &lt;a href='https://x.invalid'&gt;x&lt;/a&gt; &amp; &lt;b&gt;"]
+    assert "<script>" not in figure.data[0].hovertext[0] and "&lt;script&gt;" in figure.layout.annotations[0].text

@@ -8,6 +8,7 @@ annotated with its root cause.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -26,17 +27,14 @@ def waterfall(trace_id: str, spans: Sequence[Record]) -> go.Figure:
     origin = min(span["start"] for span in spans)
     offsets = [(span["start"] - origin).total_seconds() * 1000 for span in spans]
     lengths = [max(span["duration_ms"], 0.0) if span["duration_ms"] == span["duration_ms"] else 0.0 for span in spans]
-    labels = [f"{'  ' * span['depth']}{span['step'] or 'span'}: {span['name'] or '(unnamed)'}" for span in spans]
+    labels = [f"{'  ' * span['depth']}{span['step'] or 'span'}: {_text(span['name'] or '(unnamed)')}" for span in spans]
     hover = [
-        f"{span['name']}<br>{duration(span['duration_ms'])}, {span['status']}"
-        + (f", tool {span['tool_name']}" if span["tool_name"] else "")
-        + (
-            f"<br>{span['error_class']}: {span['root_cause_type']} {span['root_cause_message']}"
-            if span["failed"]
-            else ""
-        )
+        _text(f"{span['name']}\n{duration(span['duration_ms'])}, {span['status']}"
+              + (f", tool {span['tool_name']}" if span["tool_name"] else "")
+              + (f"\n{span['error_class']}: {span['root_cause_type']} {span['root_cause_message']}"
+                 if span["failed"] else ""))
         for span in spans
-    ]
+    ]  # fmt: skip
     rows = list(range(len(spans)))
     figure = go.Figure(
         go.Bar(
@@ -47,7 +45,7 @@ def waterfall(trace_id: str, spans: Sequence[Record]) -> go.Figure:
     first = first_failure(spans)
     if first is not None:
         row = spans.index(first)
-        cause = first["root_cause_type"] or first["error_class"] or "failed"
+        cause = _text(first["root_cause_type"] or first["error_class"] or "failed")
         figure.add_annotation(x=offsets[row] + lengths[row], y=row, text=f"first failure: {cause}", showarrow=True,
                               arrowhead=2, ax=60, ay=0, font={"color": FAILED_COLOUR})  # fmt: skip
     figure.update_yaxes(tickvals=rows, ticktext=labels, autorange="reversed")
@@ -57,3 +55,8 @@ def waterfall(trace_id: str, spans: Sequence[Record]) -> go.Figure:
         margin={"t": 50, "l": 20, "r": 120, "b": 50}, yaxis={"automargin": True},
     )  # fmt: skip
     return figure
+
+
+def _text(value: str) -> str:
+    """An application's string as plotly text: plotly reads ``<b>``, ``<a href>`` and entities in it, so escape."""
+    return html.escape(value, quote=False).replace("\n", "<br>")
