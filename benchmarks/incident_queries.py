@@ -42,26 +42,41 @@ def timed(answer: Callable[[], Any]) -> dict[str, float]:
     return {"cold_seconds": round(cold, 3), "warm_median_seconds": round(statistics.median(warm), 3)}
 
 
-def fresh_database(data_dir: Path | None, database: str) -> Client:
-    """The embedded engine in ``data_dir`` (a new temporary one when None) with ``database`` migrated anew."""
-    client = connect(f"chdb://{(data_dir or Path(tempfile.mkdtemp(prefix='correlator-bench-'))) / 'clickhouse'}")
+def fresh_database(client: Client, database: str) -> None:
+    """``database`` dropped and migrated anew: every benchmark starts from empty tables."""
     client.command(f"DROP DATABASE IF EXISTS {database}")
     migrate(client, database, retention_days=30)
-    return client
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def generate_week(client: Client, metrics: int, logs: int) -> float:
+    """A fresh database holding a week of calls and their log lines; returns the seconds it took."""
+    fresh_database(client, DATABASE)
+    started = time.perf_counter()
+    parameters = {"metrics": metrics, "lines_per_call": max(1, logs // metrics)}
+    client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
+    client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
+    return time.perf_counter() - started
+
+
+def week_options(description: str) -> argparse.ArgumentParser:
+    """The week's size and where its warehouse goes: the options of every benchmark over this history."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--logs", type=int, default=10_000_000)
     parser.add_argument("--metrics", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args()
-    client = fresh_database(args.data_dir, DATABASE)
-    started = time.perf_counter()
-    parameters = {"metrics": args.metrics, "lines_per_call": max(1, args.logs // args.metrics)}
-    client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
-    client.command(render("queries/bench/generate_logs.sql", DATABASE), parameters=parameters)
-    generated = time.perf_counter() - started
+    return parser
+
+
+def week_warehouse(args: argparse.Namespace) -> tuple[Client, Path, float]:
+    """An embedded warehouse holding the week: its client, its directory and the seconds generating took."""
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="correlator-bench-"))
+    client = connect(f"chdb://{data_dir / 'clickhouse'}")
+    return client, data_dir, generate_week(client, args.metrics, args.logs)
+
+
+def main() -> None:
+    args = week_options(__doc__ or "").parse_args()
+    client, _, generated = week_warehouse(args)
     counts = client.query(
         f"SELECT (SELECT count() FROM {DATABASE}.log_events), (SELECT count() FROM {DATABASE}.usage_metrics)"
     ).result_rows[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import orjson
 
 from benchmarks.incident_queries import fresh_database, timed
 from correlator.commands import incidents
+from correlator.warehouse.connection import connect
 from correlator.warehouse.sql import render
 
 DATABASE = "bench_traces"
@@ -31,7 +33,8 @@ def main() -> None:
     parser.add_argument("--spans-per-trace", type=int, default=20)
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
-    client = fresh_database(args.data_dir, DATABASE)
+    client = connect(f"chdb://{(args.data_dir or Path(tempfile.mkdtemp(prefix='correlator-bench-'))) / 'clickhouse'}")
+    fresh_database(client, DATABASE)
     started = time.perf_counter()
     parameters = {"traces": args.spans // args.spans_per_trace, "spans_per_trace": args.spans_per_trace}
     client.command(render("queries/bench/generate_spans.sql", DATABASE), parameters=parameters)

@@ -80,6 +80,8 @@ class KafkaSecurity:
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    # the passphrase of an encrypted client key: a secret like the SASL password
+    ssl_key_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.protocol not in KAFKA_SECURITY_PROTOCOLS:
@@ -92,6 +94,8 @@ class KafkaSecurity:
             raise ConfigurationError(f"{self.protocol} needs a SASL username and password")
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
             raise ConfigurationError("a client certificate needs its key, and a key its certificate")
+        if self.ssl_key_password and self.ssl_keyfile is None:
+            raise ConfigurationError("a key password was given without a client key")
 
     @property
     def uses_sasl(self) -> bool:
@@ -144,6 +148,8 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     liveness_stall_seconds: float = 300.0
     kafka_session_timeout_ms: int = 10_000
+    #: how often topic metadata is refreshed: a topic created, grown or deleted is seen within it
+    kafka_metadata_max_age_ms: int = 30_000
     #: static group membership (KIP-345): a restart under the same id within the session timeout rebalances nothing
     kafka_group_instance_id: str = ""
     kafka_security: KafkaSecurity = KafkaSecurity()
@@ -200,7 +206,8 @@ class Settings:
 
     def mask_secrets(self, text: str) -> str:
         """``text`` with every configured secret, and any DSN password, replaced by ***."""
-        for secret in (self.clickhouse_password, self.kafka_security.sasl_password):
+        security = self.kafka_security
+        for secret in (self.clickhouse_password, security.sasl_password, security.ssl_key_password):
             if secret:
                 text = text.replace(secret, "***")
         return redact_url(text)

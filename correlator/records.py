@@ -30,6 +30,8 @@ class Message(NamedTuple):
 
     value: bytes | None
     provenance: Provenance
+    # the trace id of a W3C ``traceparent`` record header, for a body that has none; "" without one
+    trace_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

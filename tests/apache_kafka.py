@@ -9,6 +9,9 @@ it again on the same directory, as a restarted broker would be.
 Besides its PLAINTEXT listener it has a SASL_PLAINTEXT one (``sasl_bootstrap``) where
 ``SASL_USER`` logs in with SCRAM-SHA-512 (the credential made by Kafka's own storage tool
 when formatting) or PLAIN (the broker's JAAS list): real logins that succeed, and fail.
+Two TLS listeners serve a certificate of a test CA made when the broker is created (PEM
+stores, which Kafka reads as they are): ``tls_bootstrap`` asks for no client certificate,
+``mtls_bootstrap`` requires one signed by that CA (``certificates.client_cert``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from correlator.devkit.broker import end_process, free_port
+from tests.certs import make_certificates
 
 LIB = Path(__file__).resolve().parents[1] / ".kafka" / "lib"
 FETCH = "tests/kafka/fetch_kafka.sh"
@@ -33,7 +37,12 @@ SETTINGS = {
     "node.id": "1",
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": (
+        "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,CONTROLLER:PLAINTEXT"
+    ),
+    "ssl.keystore.type": "PEM",
+    "ssl.truststore.type": "PEM",
+    "listener.name.mtls.ssl.client.auth": "required",
     "sasl.enabled.mechanisms": "SCRAM-SHA-512,PLAIN",
     "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
         "org.apache.kafka.common.security.scram.ScramLoginModule required;"
@@ -49,6 +58,8 @@ SETTINGS = {
     "group.initial.rebalance.delay.ms": "0",
     "auto.create.topics.enable": "true",
     "log.flush.interval.messages": "9223372036854775807",
+    # the log cleaner looks for compactable topics four times a second, not every 15 s
+    "log.cleaner.backoff.ms": "250",
 }
 
 
@@ -68,34 +79,62 @@ def _cluster_id() -> str:
 class ApacheKafka:
     """A KRaft broker+controller in ``directory``; ``advertised_port`` is where clients are sent (a proxy)."""
 
-    def __init__(self, directory: Path, advertised_port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        advertised_port: int | None = None,
+        quorum: dict[int, int] | None = None,
+        node_id: int = 1,
+        cluster_id: str | None = None,
+        **overrides: str,
+    ) -> None:
+        """``overrides``: broker settings by name with ``_`` for ``.`` (``auto_create_topics_enable="false"``).
+
+        ``quorum`` (node id → controller port), ``node_id`` and ``cluster_id``: this node's place in a
+        cluster of several (:class:`ApacheKafkaCluster`); by default a cluster of one.
+        """
         if not any(LIB.glob("kafka_2.13-*.jar")):
             raise KafkaNotFetched(f"Apache Kafka's jars are not in {LIB}: run {FETCH} first")
         self.directory = directory
         self.port = free_port()
         self.sasl_port = free_port()
-        self.controller_port = free_port()
+        self.tls_port, self.mtls_port = free_port(), free_port()
+        self.node_id, self.cluster_id = node_id, cluster_id or _cluster_id()
+        self.quorum = quorum or {node_id: free_port()}
+        self.controller_port = self.quorum[node_id]
         self.advertised_port = advertised_port or self.port
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.sasl_bootstrap = f"127.0.0.1:{self.sasl_port}"
+        self.tls_bootstrap = f"127.0.0.1:{self.tls_port}"
+        self.mtls_bootstrap = f"127.0.0.1:{self.mtls_port}"
+        self.certificates = make_certificates(directory / "tls", "broker")
+        self._overrides = {name.replace("_", "."): value for name, value in overrides.items()}
         self.log_path = directory / "broker.log"
         self._config = directory / "server.properties"
         self._process: subprocess.Popen[bytes] | None = None
+        self._began = 0
         self._write_config()
         self._format()
 
     def _write_config(self) -> None:
+        keystore = self.directory / "tls" / "broker-keystore.pem"  # Kafka's PEM key store: the key, then the chain
+        keystore.write_bytes(self.certificates.key.read_bytes() + self.certificates.cert.read_bytes())
+        listeners = {"PLAINTEXT": self.advertised_port, "SASL_PLAINTEXT": self.sasl_port, "SSL": self.tls_port,
+                     "MTLS": self.mtls_port}  # fmt: skip
         settings = {
             **SETTINGS,
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},SASL_PLAINTEXT://127.0.0.1:{self.sasl_port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.advertised_port},"
-            f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": ",".join(f"{node}@127.0.0.1:{port}" for node, port in self.quorum.items()),
+            "listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in
+                                  {**listeners, "PLAINTEXT": self.port, "CONTROLLER": self.controller_port}.items()),
+            "advertised.listeners": ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items()),
             "listener.name.sasl_plaintext.plain.sasl.jaas.config": "org.apache.kafka.common.security.plain."
             f'PlainLoginModule required user_{SASL_USER}="{SASL_PASSWORD}";',
+            "ssl.keystore.location": str(keystore),
+            "ssl.truststore.location": str(self.certificates.ca),
             "log.dirs": str(self.directory / "data"),
-        }
+            **self._overrides,
+        }  # fmt: skip
         self._config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
 
     def _java(self, main: str, *arguments: str) -> list[str]:
@@ -104,7 +143,7 @@ class ApacheKafka:
     def _format(self) -> None:
         scram = f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]"
         command = self._java(
-            "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(self._config), "--add-scram", scram
+            "kafka.tools.StorageTool", "format", "-t", self.cluster_id, "-c", str(self._config), "--add-scram", scram
         )
         done = subprocess.run(command, capture_output=True, timeout=120, check=False)
         if done.returncode != 0:
@@ -112,15 +151,23 @@ class ApacheKafka:
 
     def start(self, timeout: float = 90.0) -> ApacheKafka:
         """Start on the log directory as it is (formatted once, kept across restarts); return when it answers."""
+        self.launch()
+        return self.wait_started(timeout)
+
+    def launch(self) -> None:
+        """Start the process only: the nodes of a quorum come up together, so each is launched before any waits."""
         log = self.log_path.open("ab")
-        began = log.tell()  # this start's lines: the log file is kept across restarts
+        self._began = log.tell()  # this start's lines: the log file is kept across restarts
         self._process = subprocess.Popen(self._java("kafka.Kafka", str(self._config)), stdout=log, stderr=log)
         log.close()
+
+    def wait_started(self, timeout: float = 90.0) -> ApacheKafka:
+        assert self._process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"Apache Kafka exited with {self._process.returncode}: {self.log_tail()}")
-            if b"Kafka Server started" in self.log_path.read_bytes()[began:]:
+            if b"Kafka Server started" in self.log_path.read_bytes()[self._began :]:
                 self._wait_listening(deadline)
                 return self
             time.sleep(0.1)
@@ -164,6 +211,44 @@ class ApacheKafka:
 
     def __enter__(self) -> ApacheKafka:
         return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.stop()
+
+
+# every partition on all three nodes, and a write acknowledged only once two hold it
+REPLICATED = {"default_replication_factor": "3", "min_insync_replicas": "2", "offsets_topic_replication_factor": "3",
+              "transaction_state_log_replication_factor": "3", "transaction_state_log_min_isr": "2"}  # fmt: skip
+
+
+class ApacheKafkaCluster:
+    """Three KRaft nodes, each broker and controller (a quorum of three voters), in ``directory``/node-N."""
+
+    def __init__(self, directory: Path, size: int = 3) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        quorum = {node: free_port() for node in range(1, size + 1)}
+        cluster_id = _cluster_id()
+        self.nodes = {
+            node: ApacheKafka(directory / f"node-{node}", quorum=quorum, node_id=node, cluster_id=cluster_id,
+                              **REPLICATED)
+            for node in quorum
+        }  # fmt: skip
+        self.bootstrap = ",".join(node.bootstrap for node in self.nodes.values())
+
+    def __enter__(self) -> ApacheKafkaCluster:
+        for node in self.nodes.values():
+            node.launch()
+        try:
+            for node in self.nodes.values():
+                node.wait_started(timeout=180)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
 
     def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
         self.stop()

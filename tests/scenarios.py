@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from clickhouse_connect.driver.client import Client
@@ -28,12 +29,14 @@ from correlator.devkit.demo import produce
 from correlator.devkit.workload import Workload, mixed_workload
 from correlator.processing.classify import Classifier
 from correlator.runtime.daemon import Daemon
+from correlator.runtime.ops.http import serving
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.writer import Warehouse
 from tests.apache_kafka import ApacheKafka
 from tests.harness import (
     DaemonProcess,
     committed_offsets,
+    get,
     peak_rss_bytes,
     produce_elsewhere,
     query_warehouse,
@@ -231,26 +234,33 @@ def broker_restart(settings: Settings, client: Client, broker: ApacheKafka, slic
     async def scenario() -> Outcome:
         ends: Ends = {}
         stop = asyncio.Event()
-        task = asyncio.create_task(daemon.run(stop))
+        async with serving(daemon, "127.0.0.1", 0) as port:
+            task = asyncio.create_task(daemon.run(stop))
 
-        async def keep_sending() -> None:
-            for workload in workloads:
-                await send_until_acknowledged(settings.kafka_bootstrap, settings, workload, ends)
-                await asyncio.sleep(0.2)
+            async def keep_sending() -> None:
+                for workload in workloads:
+                    await send_until_acknowledged(settings.kafka_bootstrap, settings, workload, ends)
+                    await asyncio.sleep(0.2)
 
-        sending = asyncio.create_task(keep_sending())
-        await until(lambda: daemon.counters.rows > 0, task, "the first rows")
-        await asyncio.to_thread(broker.stop)
-        stored_before = daemon.counters.rows
-        ready_while_down = (await daemon.readiness())["kafka"][0]
-        await asyncio.to_thread(broker.start)
-        await sending
-        await until(lambda: daemon.counters.rows + daemon.counters.dead_letters >= total(ends), task, "everything")
-        ready_after = (await daemon.readiness())["kafka"][0]
-        stop.set()
-        await task
+            async def probe() -> tuple[int, bool]:
+                """What a Kubernetes probe sees: /readyz's status, and its Kafka check."""
+                status, body = await get(f"http://127.0.0.1:{port}/readyz")
+                return status, bool(orjson.loads(body)["checks"]["kafka"]["ok"])
+
+            sending = asyncio.create_task(keep_sending())
+            await until(lambda: daemon.counters.rows > 0, task, "the first rows")
+            ready_before = await probe()
+            await asyncio.to_thread(broker.stop)
+            stored_before = daemon.counters.rows
+            ready_while_down = await probe()
+            await asyncio.to_thread(broker.start)
+            await sending
+            await until(lambda: daemon.counters.rows + daemon.counters.dead_letters >= total(ends), task, "everything")
+            ready_after = await probe()
+            stop.set()
+            await task
         return outcome(ends, stored_in(client, settings.database), peak_rss_bytes(os.getpid()),
-                       ready_while_down=ready_while_down, ready_after=ready_after,
+                       readyz_before=ready_before, readyz_while_down=ready_while_down, readyz_after=ready_after,
                        rows_before_the_stop=stored_before)  # fmt: skip
 
     return asyncio.run(scenario())

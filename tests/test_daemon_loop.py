@@ -69,6 +69,9 @@ class MemorySource:
     async def positions(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]:
         return {tp: self.fetched_to[tp] for tp in partitions}
 
+    def missing_topics(self) -> set[str]:
+        return set()
+
     async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int | None:
         return end - start  # no transactions here: every offset is a record
 

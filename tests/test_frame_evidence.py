@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
+import gzip
 import json
 import traceback
 
 import orjson
+import pydantic
 import pytest
 
 from correlator.devkit.workload import masked_exception, render_log
@@ -142,3 +145,78 @@ def test_a_bare_group_logged_as_text_has_its_members_as_root_causes(classifier):
     explanation = explain_log(event, classifier)
     assert explanation.root_cause.type.endswith("RateLimitError")
     assert "Exception Group Traceback" not in explanation.root_cause.message
+
+
+def load_cached_reply(blob: bytes) -> object:
+    return json.loads(blob)
+
+
+def parse_reply(text: str) -> object:
+    return json.loads(text)
+
+
+def test_a_frame_rule_reads_the_link_instead_of_its_type_and_text(classifier):
+    """The same JSONDecodeError is corrupted stored data when read back from a cache, invalid JSON from the model."""
+    for line in _both_forms(_raised(load_cached_reply, b'{"answer": "4')):
+        assert _explained(line, classifier)[0] == "corrupted_data"
+    for line in _both_forms(_raised(parse_reply, '{"answer": "4')):
+        assert _explained(line, classifier)[0] == "invalid_json"
+
+
+def fetch(blob: bytes) -> bytes:
+    return gzip.decompress(blob)
+
+
+def test_a_decompressor_in_the_standard_library_speaks_for_a_neutral_app_frame(classifier):
+    exc = _raised(fetch, gzip.compress(b"quarterly notes " * 40)[:30])
+    assert isinstance(exc, EOFError)
+    for line in _both_forms(exc):
+        assert _explained(line, classifier)[0] == "corrupted_data"
+
+
+class WeatherArgs(pydantic.BaseModel):
+    city: str
+    days: int
+
+
+class Invoice(pydantic.BaseModel):
+    total: float
+
+
+@pytest.mark.parametrize("payload", ['{"city": "Oslo", "days": "soon"}', '{"city": "Oslo", "days": 3'])
+def test_a_tool_argument_model_failing_is_a_malformed_tool_call_not_a_parse_error(classifier, payload: str):
+    for line in _both_forms(_raised(WeatherArgs.model_validate_json, payload)):
+        assert _explained(line, classifier)[0] == "tool_call_malformed"
+    # the same failure on an output model stays a parse error
+    output = _raised(Invoice.model_validate_json, payload.replace('"days"', '"total"').replace('"city": "Oslo", ', ""))
+    assert {_explained(line, classifier)[0] for line in _both_forms(output)} <= {"schema_mismatch", "invalid_json"}
+
+
+def top_passage(hits: list[str]) -> str:
+    return hits[0]
+
+
+async def _empty_retrieval() -> None:
+    top_passage([])
+
+
+async def _timed_out_call() -> None:
+    concurrent.futures.Future[None]().result(timeout=0)  # a worker's answer waited for, in vain
+
+
+async def _retrieve_and_call() -> None:
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_empty_retrieval())
+        group.create_task(_timed_out_call())
+
+
+def test_a_type_that_names_its_failure_outweighs_a_frame_inference_in_another_member(classifier):
+    """Members disagree: the TimeoutError is direct evidence, the IndexError's meaning only inferred from a frame."""
+    try:
+        asyncio.run(_retrieve_and_call())
+    except BaseExceptionGroup as exc:
+        group = exc
+    for line in _both_forms(group):
+        label, types = _explained(line, classifier)
+        assert label == "timeout"
+        assert [name.rsplit(".", 1)[-1] for name in types[:2]] == ["IndexError", "TimeoutError"]

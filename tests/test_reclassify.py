@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -15,9 +16,11 @@ from clickhouse_connect.driver.client import Client
 from correlator.commands.reclassify import reclassify
 from correlator.config import Settings
 from correlator.devkit.demo import produce
-from correlator.devkit.workload import mixed_workload
+from correlator.devkit.workload import masked_exception, mixed_workload, render_log
 from correlator.processing.classify import RULES_PATH, Classifier
 from tests.conftest import rows
+from tests.corpus.broad import scenario_of
+from tests.corpus.unseen import build_unseen_cases
 from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
 
 
@@ -88,3 +91,45 @@ def test_reclassify_command_after_a_rules_change(settings: Settings, subprocess_
     assert "unknown/unknown" in first.stdout and "parsing_error/schema_mismatch" in first.stdout
     second = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert "changed 0" in second.stdout
+
+
+def _rules_without_frames() -> dict:
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    rules["version"] = "before-frames"
+    rules["rules"] = [r for r in rules["rules"] if "frame_patterns" not in r]
+    return rules
+
+
+def test_reclassify_reads_the_frames_stored_with_rows_ingested_before_the_frame_rules(
+    settings: Settings, warehouse: Client
+):
+    """Frame evidence is not only seen at ingest: the stored rows keep every link's frames for reclassify."""
+    framed = {"agent.action", "blobs.download", "router.dispatch", "search.document", "replies.tags"}
+    cases = [case for case in build_unseen_cases() if scenario_of(case.name) in framed]
+    now = datetime.now(UTC)
+    expected = {f"{index:012x}": case.expected for index, case in enumerate(cases)}
+    lines = [
+        render_log("llm call failed", "error", now, masked_exception(functools.partial(_reraise, case.exception)),
+                   error_id=f"{index:012x}")
+        for index, case in enumerate(cases)
+    ]  # fmt: skip
+
+    async def ingest_without_frame_rules() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, lines)
+        await run_daemon(
+            settings, warehouse, stored_at_least(len(lines)), classifier=Classifier(_rules_without_frames())
+        )
+
+    asyncio.run(ingest_without_frame_rules())
+    db = settings.database
+    before = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
+    assert before.keys() == expected.keys()
+    assert before != expected  # the frames were not read at ingest
+
+    window = (now - timedelta(days=1), now + timedelta(days=1))
+    reclassify(warehouse, db, Classifier.from_file(), *window)
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import ssl
 import subprocess
@@ -35,7 +36,7 @@ from correlator.devkit.workload import mixed_workload
 from correlator.runtime.daemon import KafkaUnavailable
 from correlator.sources.kafka import KafkaSource, ensure_topics, security_options
 from tests.apache_kafka import SASL_PASSWORD, SASL_USER, ApacheKafka
-from tests.certs import Certificates, make_certificates
+from tests.certs import CLIENT_KEY_PASSWORD, Certificates, make_certificates
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 from tests.netproxy import TcpProxy
@@ -165,6 +166,62 @@ def test_sasl_logins_to_apache_kafka_succeed_and_a_wrong_password_is_refused_wit
     assert done.returncode != 0
     assert b"cannot join the consumer group" in done.stderr, done.stderr
     assert wrong.encode() not in done.stdout + done.stderr and SASL_PASSWORD.encode() not in done.stderr
+
+
+def _refused_run(environment: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[bytes]:
+    """``correlator run`` as a pod runs it, configured by ``environment``; it is expected to give up."""
+    env = {**os.environ, **environment, "CORRELATOR_DATA_DIR": str(data_dir), "CORRELATOR_HTTP_PORT": "0"}
+    return subprocess.run([sys.executable, "-m", "correlator", "run"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.mark.kafka
+def test_tls_and_mutual_tls_to_apache_kafka_succeed_and_an_untrusted_broker_is_refused_leaking_no_key_password(
+    settings: Settings,
+    warehouse: Client,
+    apache_kafka: ApacheKafka,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+):
+    """The broker's own TLS listeners (PEM stores of a test CA): one without, one requiring client certificates."""
+    certs = apache_kafka.certificates
+    metrics = mixed_workload(60, seed=17).metrics
+    stored = f"SELECT count() FROM {settings.database}.usage_metrics"
+    asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic, metrics[:30]))
+    tls = KafkaSecurity("SSL", ssl_cafile=certs.ca)
+    asyncio.run(run_daemon(replace(settings, kafka_bootstrap=apache_kafka.tls_bootstrap, kafka_security=tls),
+                           warehouse, stored_at_least(30)))  # fmt: skip
+    assert rows(warehouse, stored) == [(30,)]
+
+    caplog.set_level(logging.DEBUG)
+    asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic, metrics[30:]))
+    mutual = replace(tls, ssl_certfile=certs.client_cert, ssl_keyfile=certs.client_key,
+                     ssl_key_password=CLIENT_KEY_PASSWORD)  # fmt: skip
+    asyncio.run(run_daemon(replace(settings, kafka_bootstrap=apache_kafka.mtls_bootstrap, kafka_security=mutual),
+                           warehouse, stored_at_least(30)))  # fmt: skip
+    assert rows(warehouse, stored) == [(60,)]  # the rest, through the listener that requires a client certificate
+    captured = capfd.readouterr()
+    logged = captured.out + captured.err + caplog.text  # the daemon's own lines, and aiokafka's down to DEBUG
+    assert "daemon started" in logged and CLIENT_KEY_PASSWORD not in logged
+
+    key_password = tmp_path / "key-password"
+    key_password.write_text(CLIENT_KEY_PASSWORD)
+    client = {"CORRELATOR_KAFKA_SECURITY_PROTOCOL": "SSL", "CORRELATOR_KAFKA_SSL_CERTFILE": str(certs.client_cert),
+              "CORRELATOR_KAFKA_SSL_KEYFILE": str(certs.client_key),
+              "CORRELATOR_KAFKA_SSL_KEY_PASSWORD_FILE": str(key_password)}  # fmt: skip
+    untrusted = make_certificates(tmp_path / "other", name="other").ca  # not the CA that signed the broker
+    done = _refused_run({**client, "CORRELATOR_KAFKA_BOOTSTRAP": apache_kafka.mtls_bootstrap,
+                         "CORRELATOR_KAFKA_SSL_CAFILE": str(untrusted)}, tmp_path / "untrusted")  # fmt: skip
+    assert done.returncode != 0
+    assert b"CERTIFICATE_VERIFY_FAILED" in done.stderr and b"cannot join the consumer group" in done.stderr
+    assert b"signed by the CA of --kafka-ssl-cafile" in done.stderr, done.stderr
+    assert CLIENT_KEY_PASSWORD.encode() not in done.stdout + done.stderr
+
+    del client["CORRELATOR_KAFKA_SSL_CERTFILE"], client["CORRELATOR_KAFKA_SSL_KEYFILE"]
+    del client["CORRELATOR_KAFKA_SSL_KEY_PASSWORD_FILE"]
+    done = _refused_run({**client, "CORRELATOR_KAFKA_BOOTSTRAP": apache_kafka.mtls_bootstrap,
+                         "CORRELATOR_KAFKA_SSL_CAFILE": str(certs.ca)}, tmp_path / "no-client-cert")  # fmt: skip
+    assert done.returncode != 0 and b"does the broker require a client certificate" in done.stderr, done.stderr
 
 
 class _RecordingHandler(BaseHTTPRequestHandler):

@@ -106,6 +106,10 @@ _KAFKA_OPTIONS = [
     click.option("--group-id", envvar="CORRELATOR_GROUP_ID", default="correlator", show_default=True),
     click.option("--kafka-session-timeout-ms", envvar="CORRELATOR_KAFKA_SESSION_TIMEOUT_MS", default=10_000,
                  show_default=True, type=click.IntRange(min=1_000)),
+    click.option("--kafka-metadata-max-age-ms", envvar="CORRELATOR_KAFKA_METADATA_MAX_AGE_MS", default=30_000,
+                 show_default=True, type=click.IntRange(min=100),
+                 help="How often topic metadata is refreshed: a topic created, partitions added or a topic "
+                      "deleted are seen within it."),
     click.option("--kafka-group-instance-id", envvar="CORRELATOR_KAFKA_GROUP_INSTANCE_ID", default="",
                  help="Static group membership: a stable name per replica (a StatefulSet pod's name); restarted "
                       "within the session timeout it gets its partitions back without a rebalance, and a stop "
@@ -129,6 +133,10 @@ _KAFKA_OPTIONS = [
                  type=_FILE, help="Client certificate (mutual TLS)."),
     click.option("--kafka-ssl-keyfile", envvar="CORRELATOR_KAFKA_SSL_KEYFILE", default=None,
                  type=_FILE, help="The client certificate's key."),
+    click.option("--kafka-ssl-key-password", envvar="CORRELATOR_KAFKA_SSL_KEY_PASSWORD", default="",
+                 help="The client key's passphrase, if it is encrypted; prefer the environment or a file."),
+    click.option("--kafka-ssl-key-password-file", envvar="CORRELATOR_KAFKA_SSL_KEY_PASSWORD_FILE", default=None,
+                 type=_FILE, help="A mounted secret file."),
     click.option("--redact/--no-redact", envvar="CORRELATOR_REDACT", default=True, show_default=True,
                  help="Mask API keys, tokens, e-mail addresses and card numbers before storing."),
     click.option("--hash-prompts", envvar="CORRELATOR_HASH_PROMPTS", is_flag=True,
@@ -211,6 +219,11 @@ def _settings(**values: Any) -> Settings:
                 ssl_cafile=values.pop("kafka_ssl_cafile"),
                 ssl_certfile=values.pop("kafka_ssl_certfile"),
                 ssl_keyfile=values.pop("kafka_ssl_keyfile"),
+                ssl_key_password=read_secret(
+                    values.pop("kafka_ssl_key_password"),
+                    values.pop("kafka_ssl_key_password_file"),
+                    "Kafka SSL key password",
+                ),
             )
         return Settings(thresholds=thresholds, **values)
     except ConfigurationError as exc:
@@ -643,3 +656,78 @@ def demo(data_dir: Path, database: str) -> None:
     from correlator.devkit.demo import run_demo
 
     sys.exit(asyncio.run(run_demo(_settings(data_dir=data_dir, database=database))))
+
+
+@main.group()
+def review() -> None:
+    """The review queue: traces a person should look at, and their verdicts (README, "Review queue")."""
+
+
+@review.command(name="list")
+@click.option("--since", type=TIME, default="24h", show_default=True, help="A duration back (24h, 7d) or a time.")
+@click.option("--reason", type=click.Choice(["low_score", "content_failure", "safety", "sampled"]), default=None,
+              help="Only traces waiting for this reason.")  # fmt: skip
+@click.option("--sample-rate", envvar="CORRELATOR_REVIEW_SAMPLE_RATE", default=0.01, show_default=True,
+              type=click.FloatRange(0, 1), help="Share of ordinary traces offered for calibration.")  # fmt: skip
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1))
+@_options(_WAREHOUSE_OPTIONS)
+@_JSON_OPTION
+def review_list(since: datetime, reason: str | None, sample_rate: float, limit: int, as_json: bool,
+                **values: Any) -> None:  # fmt: skip
+    """Traces waiting for a person, worst first: safety, content failures, low scores, a calibration sample."""
+    from correlator.commands.review import review_queue
+    from correlator.commands.tables import print_table
+
+    with _warehouse(values) as (client, settings):
+        queue = review_queue(client, settings.database, since, reason or "", settings.thresholds.eval_pass_threshold,
+                             sample_rate, limit)  # fmt: skip
+    if as_json:
+        _print_json(queue)
+        return
+    print_table(f"review queue since {since:%Y-%m-%d %H:%M:%S} UTC ({len(queue)} traces)",
+                ["trace", "reason", "model", "latest", "why"],
+                [(r["trace_id"], r["reason"], r["model"], r["latest"], r["detail"]) for r in queue])  # fmt: skip
+
+
+@review.command(name="label")
+@click.argument("trace_id")
+@click.option("--verdict", required=True, type=click.Choice(["pass", "fail"]))
+@click.option("--mode", default="", help="The failure mode: specific snake_case, e.g. stale_policy_retrieval.")
+@click.option("--span", "span_id", default="", help="The span the verdict is about.")
+@click.option("--note", default="", help="What the reviewer saw (kept with the verdict, and in datasets).")
+@_options(_KAFKA_OPTIONS)
+def review_label(trace_id: str, verdict: str, mode: str, span_id: str, note: str, **values: Any) -> None:
+    """Send a verdict as a `human` score to the scores topic; the daemon stores it and the trace leaves the queue."""
+    from correlator.commands.review import send_verdict, verdict_score
+
+    score = verdict_score(trace_id, verdict, mode, span_id, note)
+    settings = _settings(**values)
+    asyncio.run(send_verdict(settings, score))
+    click.echo(f"sent {verdict} {score['label']!r} for trace {trace_id} to {settings.scores_topic}")
+
+
+@main.group()
+def dataset() -> None:
+    """Regression datasets: stored failures as versioned JSON lines (README, "Regression datasets")."""
+
+
+@dataset.command(name="export")
+@click.argument("name")
+@click.option("--reviewed", is_flag=True, help="Only traces a reviewer marked as failed.")
+@click.option("--group", default="", help="Only this failure group (its root-cause fingerprint).")
+@click.option("--class", "error_class", default="", help="Only this class: error_class or category/error_class.")
+@click.option("--since", default="7d", show_default=True, help="A duration back (24h, 7d) or a time.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_options(_WAREHOUSE_OPTIONS)
+@_RULES_OPTION
+def dataset_export(name: str, reviewed: bool, group: str, error_class: str, since: str, output: Path,
+                   rules_path: Path, **values: Any) -> None:  # fmt: skip
+    """Write failures as a regression dataset: a manifest line, then one canonical JSON line per case."""
+    from correlator.commands.dataset import Selection, export_dataset
+
+    selection = Selection(since, reviewed, group, error_class)
+    rules_version = str(orjson.loads(rules_path.read_bytes()).get("version", ""))
+    with _warehouse(values) as (client, settings):
+        written = export_dataset(client, settings.database, name, selection, TIME.convert(since, None, None),
+                                 rules_version, output)  # fmt: skip
+    click.echo(f"wrote {output}: {written.items} items, version {written.version}")

@@ -10,6 +10,7 @@ with emit.trace_run("answer-ticket"), emit.span("draft"):
 """
 
 from correlator.emit.calls import LLMCall, llm_call, observed_llm_call
+from correlator.emit.content import CallContent
 from correlator.emit.errors import LLMChatError, new_error_id
 from correlator.emit.scores import score
 from correlator.emit.setup import Emitter, configure, current_emitter
@@ -17,6 +18,7 @@ from correlator.emit.tracing import current_trace, span, trace_run
 from correlator.emit.usage import record_usage_metric
 
 __all__ = [
+    "CallContent",
     "Emitter",
     "LLMCall",
     "LLMChatError",

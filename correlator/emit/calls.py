@@ -3,7 +3,11 @@
     with llm_call(model="gpt-4o", provider="openai") as call:
         call.observe(client.chat.completions.create(model="gpt-4o", messages=messages))
 
-replaces the seed pattern ``except Exception as e: raise ValueError("LLM chat interaction
+With ``record_content=True`` (and the ``response_format`` or ``tools`` the request gave) the
+usage row also carries the output, refusal and tool calls, so the daemon's content checks find
+a truncated answer, invalid JSON or an unusable tool call on a call that returned HTTP 200.
+
+It replaces the seed pattern ``except Exception as e: raise ValueError("LLM chat interaction
 failed.") from e``: the failure is logged with its chain and error_id, the usage row
 carries the same error_id, and existing ``except ValueError`` sites still catch it.
 """
@@ -21,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import structlog
 
+from correlator.emit.content import CallContent
 from correlator.emit.errors import LLMChatError, new_error_id
 from correlator.emit.usage import record_usage_metric
 
@@ -41,6 +46,8 @@ class LLMCall:
     finish_reason: str | None = None
     request_id: str | None = None
     cost_usd: float = 0.0
+    #: what the call returned, read only when the application opted in (``record_content``)
+    content: CallContent | None = None
 
     def observe(self, response: Any) -> Any:
         usage = _field(response, "usage")
@@ -53,12 +60,25 @@ class LLMCall:
         else:
             self.finish_reason = _field(response, "stop_reason") or self.finish_reason
         self.request_id = _field(response, "id", "_request_id") or self.request_id
+        if self.content is not None:
+            self.content.read(response)
         return response
 
 
 @contextmanager
-def llm_call(model: str, provider: str | None = None, prompt_version: str | None = None) -> Iterator[LLMCall]:
-    call = LLMCall(model, provider, prompt_version)
+def llm_call(
+    model: str,
+    provider: str | None = None,
+    prompt_version: str | None = None,
+    *,
+    record_content: bool = False,
+    response_format: Any = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> Iterator[LLMCall]:
+    """Time and record one call; ``response_format`` (``"json"`` or a JSON Schema) and ``tools`` (``[{"name",
+    "parameters"}]``) are what the request asked for, recorded with the content when ``record_content``."""
+    content = CallContent(response_format, tools) if record_content else None
+    call = LLMCall(model, provider, prompt_version, content=content)
     started = time.perf_counter()
     try:
         yield call
@@ -68,23 +88,24 @@ def llm_call(model: str, provider: str | None = None, prompt_version: str | None
 
 
 def observed_llm_call(
-    model: str, provider: str | None = None, prompt_version: str | None = None
+    model: str, provider: str | None = None, prompt_version: str | None = None, **options: Any
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorator form for sync and async functions that return the provider's response."""
+    """Decorator form for sync and async functions that return the provider's response; ``options`` are
+    :func:`llm_call`'s (``record_content``, ``response_format``, ``tools``)."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
             async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
-                with llm_call(model, provider, prompt_version) as call:
+                with llm_call(model, provider, prompt_version, **options) as call:
                     return call.observe(await function(*args, **kwargs))
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            with llm_call(model, provider, prompt_version) as call:
+            with llm_call(model, provider, prompt_version, **options) as call:
                 return call.observe(function(*args, **kwargs))  # type: ignore[no-any-return]
 
         return run
@@ -102,10 +123,11 @@ def _failed(call: LLMCall, exc: Exception, duration: float) -> LLMChatError:
 
 
 def _record(call: LLMCall, duration: float, success: bool, **failure: Any) -> None:
+    content = call.content.fields() if call.content is not None else {}
     record_usage_metric(
         success=success, model=call.model, duration_seconds=duration, input_tokens=call.input_tokens,
         output_tokens=call.output_tokens, cost_usd=call.cost_usd, finish_reason=call.finish_reason,
-        provider=call.provider, prompt_version=call.prompt_version, request_id=call.request_id, **failure,
+        provider=call.provider, prompt_version=call.prompt_version, request_id=call.request_id, **failure, **content,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from correlator.formats.headers import TRACE_ID_KEYS
 from correlator.schemas_dir import SCHEMAS_DIR
 
 _ASCTIME = re.compile(r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}),(\d{1,6})")
@@ -41,7 +42,7 @@ class _Event(BaseModel):
         default=None,
         validation_alias=AliasChoices("timestamp", "@timestamp", "time", "asctime", "created"),
     )
-    trace_id: str = _alias("trace_id", "traceId", "otelTraceID")
+    trace_id: str = _alias(*TRACE_ID_KEYS)
     span_id: str = _alias("span_id", "spanId", "otelSpanID")
     error_id: str = ""
     service: str = _alias("service", "service_name", "service.name")

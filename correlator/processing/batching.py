@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from correlator.config import Settings
 from correlator.formats.decode import parse, validate
 from correlator.formats.events import LogEvent, UsageMetric
+from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
@@ -234,6 +235,8 @@ class PartitionBatcher:
         if isinstance(document, DeadLetter):
             decoded: BaseModel | DeadLetter = document
         else:
+            if message.trace_id:
+                fill_trace_id(document, message.trace_id)
             if self.kind.lean_row is not None:
                 row = self.kind.lean_row(document, prov, self.classifier, latest)
                 if row is not None:

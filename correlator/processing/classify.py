@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from correlator.errors import ConfigurationError
+from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
 from correlator.processing.rootcause import Chain, ChainLink
 from correlator.schemas_dir import SCHEMAS_DIR
@@ -69,7 +70,8 @@ class RulesError(ConfigurationError):
 class Classifier:
     """Classifies exception chains, metrics labels and finish reasons."""
 
-    def __init__(self, rules: Mapping[str, Any]) -> None:
+    def __init__(self, rules: Mapping[str, Any], directory: Path = RULES_PATH.parent) -> None:
+        """``directory``: where the rules' learned fallback model lies (beside the rules file)."""
         check_shape(rules, orjson.loads(RULES_SCHEMA_PATH.read_bytes()))
         try:
             self.version: str = str(rules["version"])
@@ -80,7 +82,8 @@ class Classifier:
             self._metric_labels: dict[str, str] = dict(rules["metric_labels"])
             self._finish_reasons: dict[str, str] = dict(rules["finish_reasons"])
             self._build_rules(rules["rules"], list(rules["status_patterns"]))
-        except (KeyError, TypeError, re.error) as exc:
+            self._fallback = _load_fallback(rules.get("learned_fallback"), directory)
+        except (KeyError, TypeError, ValueError, re.error) as exc:
             raise RulesError(f"invalid rules file: {exc!r}") from exc
 
     @classmethod
@@ -89,7 +92,7 @@ class Classifier:
             rules = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise RulesError(f"invalid rules file: {exc}") from None
-        return cls(rules)
+        return cls(rules, path.parent)
 
     def _build_rules(self, entries: list[dict[str, Any]], status_templates: list[str]) -> None:
         """Index the evidence: exception types by name; message, status and frame patterns in two scanners.
@@ -159,23 +162,45 @@ class Classifier:
         So a tier placed first (``chain_message``: truncation, tool calls) explains the whole
         chain, and a weak tier placed last (``weak_exception_type``: cancellation) only speaks
         when nothing else does: a TimeoutError raised over a CancelledError is a timeout.
+
+        A frame rule that speaks for a link's type reads that link instead of its type and
+        its own text (a ``JSONDecodeError`` in tool dispatch is a malformed tool call, not
+        invalid JSON); only evidence of the first tier still counts in that link.
         """
         if finish_reason:
             by_finish = self.classify_finish_reason(finish_reason)
             if by_finish is not None:
                 return by_finish
         best_key, best = _NO_EVIDENCE, None
+        read_by_frames: set[int] = set()
         for link_index, link in enumerate(chain):
-            rule = self._type_rule(link.type)
+            if link.frames:
+                frame_key, frame_rule = self._strongest_frame(link, link_index * _LINK, _NO_EVIDENCE, None)
+                if frame_rule is not None:
+                    read_by_frames.add(link_index)
+                    if frame_key < best_key:
+                        best_key, best = frame_key, frame_rule
+        for link_index, link in enumerate(chain):
+            rule = self._type_rule(link.type) if link_index not in read_by_frames else None
             if rule is not None and rule.type_key + link_index * _LINK < best_key:
                 best_key, best = rule.type_key + link_index * _LINK, rule
         # a wrapper's text is no evidence, but its type still is
         messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
-        best_key, best = _strongest_text(self._message_rules, self._message_scanner, messages, best_key, best)
-        for link_index, link in enumerate(chain):
-            if link.frames:
-                best_key, best = self._strongest_frame(link, link_index * _LINK, best_key, best)
-        return best.label if best is not None else self.unknown()
+        best_key, best = _strongest_text(
+            self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames
+        )
+        if best is not None:
+            return best.label
+        return self._learned_guess(chain)
+
+    def _learned_guess(self, chain: Chain) -> Label:
+        """No rule had evidence: the learned fallback's class above its confidence, else ``unknown``."""
+        if self._fallback is None:
+            return self.unknown()
+        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
+        if guess is None:
+            return self.unknown()
+        return self.label(guess.error_class, f"learned.{self._fallback.version}@{guess.confidence:.2f}")
 
     def _strongest_frame(
         self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
@@ -229,6 +254,17 @@ class Classifier:
         return self.label(error_class, f"metrics.{key or 'empty'}")
 
 
+def _load_fallback(entry: Mapping[str, Any] | None, directory: Path) -> LearnedFallback | None:
+    """The rules' ``learned_fallback``: a model file beside the rules and the confidence below which it is silent."""
+    if entry is None:
+        return None
+    try:
+        model = orjson.loads((directory / str(entry["model"])).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise RulesError(f"invalid rules file: learned_fallback model: {exc}") from None
+    return LearnedFallback(model, float(entry["min_confidence"]))
+
+
 def _is_library_frame(frame: str) -> bool:
     return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
 
@@ -263,12 +299,18 @@ def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) 
 
 
 def _strongest_text(
-    rules: list[_Rule], scanner: PatternSet, texts: list[bytes], best_key: int, best: _Rule | None
+    rules: list[_Rule],
+    scanner: PatternSet,
+    texts: list[bytes],
+    best_key: int,
+    best: _Rule | None,
+    read_by_frames: set[int],
 ) -> tuple[int, _Rule | None]:
     """The strongest of ``best`` and the rules the links' texts satisfy, in one scan.
 
     Texts are joined root first by newlines and each match is credited to the link it ends
-    in, so a pattern's first match lies in the innermost link that has it.
+    in, so a pattern's first match lies in the innermost link that has it. In a link in
+    ``read_by_frames`` only the first tier's patterns count.
     """
     found = scanner.first_matches(b"\n".join(texts))
     if not found:
@@ -280,7 +322,10 @@ def _strongest_text(
     last_link = len(ends) - 1
     for pattern_id, end in found.items():
         rule = rules[pattern_id]
-        key = rule.text_key + min(bisect_left(ends, end), last_link) * _LINK
+        link_index = min(bisect_left(ends, end), last_link)
+        if link_index in read_by_frames and rule.text_key >= _TIER:
+            continue
+        key = rule.text_key + link_index * _LINK
         if key < best_key:
             best_key, best = key, rule
     return best_key, best

@@ -4,6 +4,7 @@ the content checks of every usage-metrics row."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,10 +40,12 @@ def sent_at(provenance: Provenance) -> datetime:
     return datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
 
 
-_METRIC = {name: METRIC_TABLE.position(name) for name in (
-    "ts", "trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id", "attributes",
+# what each content-check score takes from its call's row, in one pass over the row
+_CALL_FIELDS = itemgetter(*(METRIC_TABLE.position(name) for name in (
+    "ts", "trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id",
     "topic", "partition", "offset",
-)}  # fmt: skip
+)))  # fmt: skip
+_ATTRIBUTES = METRIC_TABLE.position("attributes")
 
 
 def content_scores(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -51,20 +54,16 @@ def content_scores(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     Each score's id is the message's provenance and the check, so reading the message again
     gives the same scores, and the views count them once.
     """
-    checks = row[_METRIC["attributes"]].get("content_checks")
+    checks = row[_ATTRIBUTES].get("content_checks")
     if not checks:
         return []
-    return [_check_score(row, check, passed, detail) for check, passed, detail in orjson.loads(checks)]
-
-
-def _check_score(row: tuple[Any, ...], check: str, passed: bool, detail: str) -> tuple[Any, ...]:
-    ts, topic, partition, offset = (row[_METRIC[name]] for name in ("ts", "topic", "partition", "offset"))
-    trace_id, span_id, model, prompt_version, service, session_id, user_id = (
-        row[_METRIC[name]]
-        for name in ("trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id")
+    ts, trace_id, span_id, model, prompt_version, service, session_id, user_id, topic, partition, offset = _CALL_FIELDS(
+        row
     )
-    return (
-        ts, f"{topic}:{partition}:{offset}:{check}", trace_id, span_id, check, "code", BOOLEAN, float(passed), "",
-        "pass" if passed else "fail", detail, "", CONTENT_CHECKS_VERSION, "", prompt_version, model, service,
-        session_id, user_id, {}, ts, topic, partition, offset,
-    )  # fmt: skip
+    provenance = f"{topic}:{partition}:{offset}:"
+    return [
+        (ts, provenance + check, trace_id, span_id, check, "code", BOOLEAN, float(passed), "",
+         "pass" if passed else "fail", detail, "", CONTENT_CHECKS_VERSION, "", prompt_version, model, service,
+         session_id, user_id, {}, ts, topic, partition, offset)
+        for check, passed, detail in orjson.loads(checks)
+    ]  # fmt: skip

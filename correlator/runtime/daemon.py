@@ -63,6 +63,7 @@ class PartitionSource(Protocol):
     async def reachable(self) -> None: ...
     async def positions(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int]: ...
     async def delivered_between(self, tp: TopicPartition, start: int, end: int) -> int | None: ...
+    def missing_topics(self) -> set[str]: ...
     def lag(self, positions: dict[TopicPartition, int]) -> dict[TopicPartition, int]: ...
     async def commit(self, offsets: dict[TopicPartition, int]) -> bool: ...
 
@@ -80,7 +81,14 @@ def kafka_source(settings: Settings) -> KafkaSource:
         settings.kafka_session_timeout_ms,
         settings.kafka_security,
         group_instance_id=settings.kafka_group_instance_id or None,
+        metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
     )
+
+
+TLS_HINT = (
+    "over TLS: is the broker's certificate signed by the CA of --kafka-ssl-cafile, and does the broker require"
+    " a client certificate (--kafka-ssl-certfile)? The TLS error is in the line logged before"
+)
 
 
 class KafkaUnavailable(KafkaError):
@@ -111,6 +119,9 @@ class Daemon:
         self.counters = Counters()
         self.metrics = DaemonMetrics()
         self.assigned: set[TopicPartition] = set()
+        #: subscribed topics the cluster does not have (yet, or any more), and those it has had
+        self.missing_topics: set[str] = set()
+        self._topics_seen: set[str] = set()
         #: False from a failed insert until the next one succeeds: what readiness reports
         self.warehouse_healthy = True
         self._storage: BatchStore[TopicPartition] = BatchStore(
@@ -161,6 +172,8 @@ class Daemon:
             await self.source.start(self._on_revoked, self._on_assigned)
         except Exception as exc:
             reason = self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
+            if self.settings.kafka_security.uses_tls:  # aiokafka keeps the TLS error to its own log line
+                reason += f" ({TLS_HINT})"
             raise KafkaUnavailable(
                 f"cannot join the consumer group at {self.settings.kafka_bootstrap}: {reason}"
             ) from None
@@ -406,3 +419,24 @@ class Daemon:
         self.assigned |= assigned
         self.source.resume(assigned)
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in self.assigned))
+        self._report_topics()
+
+    def _report_topics(self) -> None:
+        """A line when a subscribed topic goes missing or comes back; the gauge for every one.
+
+        Each metadata change that matters ends in an assignment, so this runs at each.
+        """
+        missing = self.source.missing_topics()
+        for topic in sorted(missing - self.missing_topics):
+            if topic in self._topics_seen:
+                log.warning("topic deleted: its partitions are no longer consumed; consumed again if created",
+                            topic=topic)  # fmt: skip
+                self.metrics.topics_deleted.labels(topic).inc()
+            else:
+                log.warning("topic does not exist: waiting for it to be created", topic=topic)
+        for topic in sorted(self.missing_topics - missing):
+            log.info("topic created: its partitions are consumed", topic=topic)
+        self.missing_topics = missing
+        self._topics_seen |= set(self._kinds) - missing
+        for topic in self._kinds:
+            self.metrics.topic_missing.labels(topic).set(1 if topic in missing else 0)

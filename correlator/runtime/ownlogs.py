@@ -18,6 +18,13 @@ LIBRARY_LEVEL = logging.WARNING
 _TRACEBACKS = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
 
 
+class _TopicsReportedByTheDaemon(logging.Filter):
+    """aiokafka logs an error for every missing topic at every metadata refresh; the daemon says it once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().endswith("not found in cluster metadata")
+
+
 def configure_logging(level: str = "info") -> None:
     shared: list[Processor] = [
         structlog.processors.add_log_level,
@@ -45,6 +52,7 @@ def configure_logging(level: str = "info") -> None:
             ],
         )
     )
+    handler.addFilter(_TopicsReportedByTheDaemon())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(max(LIBRARY_LEVEL, logging.getLevelName(level.upper())))

@@ -11,17 +11,19 @@ have gaps. Nothing here assumes they run on unbroken: a position is the consumer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from correlator.config import KafkaSecurity
 from correlator.errors import InputError
+from correlator.formats.headers import header_trace_id
 from correlator.records import Message, Provenance
 
 PLAINTEXT = KafkaSecurity()
@@ -29,6 +31,8 @@ PLAINTEXT = KafkaSecurity()
 ISOLATION_LEVEL = "read_committed"
 # records one fetch of a range reader hands over
 FETCH_RECORDS = 10_000
+# a commit unanswered for this long: is its topic still there? (aiokafka retries an unknown topic's for ever)
+COMMIT_WAIT_SECONDS = 10.0
 PartitionsHandler = Callable[[set[TopicPartition]], Awaitable[None]]
 
 
@@ -52,6 +56,7 @@ def security_options(security: KafkaSecurity) -> dict[str, Any]:
             cafile=str(security.ssl_cafile) if security.ssl_cafile else None,
             certfile=str(security.ssl_certfile) if security.ssl_certfile else None,
             keyfile=str(security.ssl_keyfile) if security.ssl_keyfile else None,
+            password=security.ssl_key_password or None,
         )
     if security.uses_sasl:
         options.update(
@@ -71,6 +76,7 @@ class KafkaSource:
         session_timeout_ms: int,
         security: KafkaSecurity = PLAINTEXT,
         group_instance_id: str | None = None,
+        metadata_max_age_ms: int = 30_000,
     ) -> None:
         self.topics = topics
         self.bootstrap = bootstrap
@@ -87,11 +93,31 @@ class KafkaSource:
             heartbeat_interval_ms=max(100, min(3_000, session_timeout_ms // 3)),
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
+            # how soon a topic created, grown or deleted is seen: each refresh can change the assignment
+            metadata_max_age_ms=metadata_max_age_ms,
         )
 
     async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None:
-        self.consumer.subscribe(self.topics, listener=_Rebalance(on_revoked, on_assigned))
+        """Join the group over the topics that exist now; return once the first assignment is handled.
+
+        Subscribed only after the consumer has started: aiokafka's start otherwise waits for
+        every subscribed topic and fails after its request timeout where the broker creates
+        no topics on demand. A topic created later, or partitions added, are assigned at a
+        metadata refresh; a deleted topic's partitions are revoked.
+        """
         await self.consumer.start()
+        first = asyncio.Event()
+
+        async def assigned(partitions: set[TopicPartition]) -> None:
+            await on_assigned(partitions)
+            first.set()
+
+        self.consumer.subscribe(self.topics, listener=_Rebalance(on_revoked, assigned))
+        await first.wait()
+
+    def missing_topics(self) -> set[str]:
+        """The subscribed topics the latest metadata does not know (not created yet, or deleted); no request."""
+        return {topic for topic in self.topics if self.consumer.partitions_for_topic(topic) is None}
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -161,11 +187,26 @@ class KafkaSource:
             await reader.stop()
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
-        """Commit each partition's next offset; False when one was taken away meanwhile (its rows are stored)."""
-        try:
-            await self.consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError):
-            return False
+        """Commit each partition's next offset; False when one was taken away meanwhile (its rows are stored).
+
+        A deleted topic's offsets went with it: they are left out. aiokafka retries a commit
+        of a topic the broker no longer knows for ever, so a commit that has not answered
+        within COMMIT_WAIT_SECONDS asks the cluster which topics exist and tries again.
+        """
+        offsets = {tp: offset for tp, offset in offsets.items() if tp.topic not in self.missing_topics()}
+        while offsets:
+            try:
+                await asyncio.wait_for(self.consumer.commit(offsets), COMMIT_WAIT_SECONDS)
+            except (CommitFailedError, IllegalStateError):
+                return False
+            except TimeoutError:
+                try:
+                    existing = await self.consumer.topics()
+                except KafkaError:
+                    continue  # the cluster is away: the commit is tried again, as aiokafka would
+                offsets = {tp: offset for tp, offset in offsets.items() if tp.topic in existing}
+                continue
+            break
         return True
 
 
@@ -273,7 +314,11 @@ def _readable_end(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
 
 
 def _messages(records: Iterable[Any]) -> list[Message]:
-    return [Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp)) for r in records]
+    return [
+        Message(r.value, Provenance(r.topic, r.partition, r.offset, r.timestamp),
+                header_trace_id(r.headers) if r.headers else "")
+        for r in records
+    ]  # fmt: skip
 
 
 async def ensure_topics(

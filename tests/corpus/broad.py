@@ -866,6 +866,9 @@ def _more_app_cases() -> list[Case]:
 
 
 def build_broad_cases() -> list[Case]:
+    """This module's cases and the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers)."""
+    from tests.corpus.unseen import build_unseen_cases
+
     return [
         *_more_class_cases(),
         *_more_app_cases(),
@@ -876,4 +879,5 @@ def build_broad_cases() -> list[Case]:
         *_litellm_class_cases(),
         *_catalogue_cases(),
         *_app_cases(),
+        *build_unseen_cases(),
     ]

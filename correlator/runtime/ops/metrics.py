@@ -57,6 +57,10 @@ class DaemonMetrics:
                                        registry=r)  # fmt: skip
         self.commit_refusals = Counter("correlator_commit_refusals_total", "Commits refused after a store "
                                        "(partition reassigned meanwhile)", registry=r)  # fmt: skip
+        self.topic_missing = Gauge("correlator_kafka_topic_missing", "1 while a subscribed topic does not exist "
+                                   "(not created yet, or deleted), else 0", ["topic"], registry=r)  # fmt: skip
+        self.topics_deleted = Counter("correlator_kafka_topics_deleted_total", "Subscribed topics deleted while "
+                                      "consumed", ["topic"], registry=r)  # fmt: skip
         self.lag = Gauge("correlator_consumer_lag", "Messages between the consumer's position and the highwater mark",
                          ["topic", "partition"], registry=r)  # fmt: skip
 

@@ -1,0 +1,144 @@
+"""What the content checks cost of the daemon's CPU per event, checks on against off in one run, as JSON.
+
+The target (issue 16): at most 10 % of the CPU per event, on a workload where a fifth of the
+calls carry an output, a response format, declared tools and tool calls. Both sides run the
+daemon's own pieces in this process (a PartitionBatcher per stream, the Warehouse's insert
+into a fresh embedded engine, whose threads count in the process's CPU time) over the same
+log lines and usage rows. "Off" is the same bytes with the content keys renamed to keys of
+the same length no check reads (``output`` → ``xutput``…), so decoding and storing cost the
+same and only the checks, and the scores they write, are missing. A third side runs the
+checks but stores none of their ``code`` scores (the metrics stream without its derived
+rows), which splits the cost between the checks themselves and storing their scores. Runs
+alternate; the median of ``--repeat`` rounds counts.
+
+    python -m benchmarks.content_checks_cost [--calls 20000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+
+import orjson
+
+from correlator.devkit.workload import mixed_workload
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, StreamKind
+from correlator.processing.classify import Classifier
+from correlator.records import Message, Provenance
+from correlator.warehouse.connection import connect
+from correlator.warehouse.migrate import migrate
+from correlator.warehouse.writer import Warehouse
+
+BATCH = 50_000
+CONTENT_SHARE = 5  # one call in this many carries content
+TOOLS = [
+    {"name": "search_orders", "parameters": {"type": "object", "required": ["customer_id", "since"],
+                                             "properties": {"customer_id": {"type": "string"}}}},
+    {"name": "refund", "parameters": {"type": "object", "required": ["order_id", "amount"]}},
+]  # fmt: skip
+ANSWER = {
+    "type": "object",
+    "required": ["answer", "sources"],
+    "properties": {"answer": {"type": "string"}, "sources": {"type": "array", "items": {"type": "string"}}},
+}
+# the keys the checks read, and the same-length keys no check reads
+CONTENT_KEYS = {b'"output"': b'"xutput"', b'"tool_calls"': b'"xool_calls"', b'"tools"': b'"xools"',
+                b'"response_format"': b'"xesponse_format"', b'"finish_reason"': b'"xinish_reason"'}  # fmt: skip
+
+
+def with_content(metrics: list[bytes], seed: int) -> list[bytes]:
+    """A fifth of the successful calls get an output, a response format, tools and tool calls; one in ten of
+    those fails a check (JSON cut short, a missing argument)."""
+    rng = random.Random(seed)
+    rows = []
+    for index, value in enumerate(metrics):
+        row = orjson.loads(value)
+        if row.get("success") and index % CONTENT_SHARE == 0:
+            broken = rng.random() < 0.1
+            answer = {"answer": "Your refund of order 8812 was issued on the 3rd. " * 4, "sources": ["kb-12", "kb-40"]}
+            output = orjson.dumps(answer).decode()
+            arguments = {"customer_id": f"c{rng.randint(1, 10**6)}", "since": "2026-11-01"}
+            if broken:
+                output, arguments = output[: len(output) // 2], {"customer_id": "c1"}
+            call = {"name": "search_orders", "arguments": orjson.dumps(arguments).decode()}
+            row.update(output=output, response_format=ANSWER if index % 2 else "json", tools=TOOLS, tool_calls=[call])
+        rows.append(orjson.dumps(row))
+    return rows
+
+
+def checks_off(values: list[bytes]) -> list[bytes]:
+    renamed = []
+    for value in values:
+        for key, other in CONTENT_KEYS.items():
+            value = value.replace(key, other)
+        renamed.append(value)
+    return renamed
+
+
+def cpu_seconds(
+    client: object,
+    database: str,
+    logs: list[bytes],
+    metrics: list[bytes],
+    classifier: Classifier,
+    metrics_kind: StreamKind = METRICS,
+) -> float:
+    """Process CPU to batch and store both streams, as the daemon does."""
+    migrate(client, database, retention_days=30)  # type: ignore[arg-type]
+    warehouse = Warehouse(client, database)  # type: ignore[arg-type]
+    started = time.process_time()
+    for kind, values in ((LOGS, logs), (metrics_kind, metrics)):
+        batcher = PartitionBatcher(kind, classifier, BATCH)
+        messages = [Message(value, Provenance(kind.name, 0, offset)) for offset, value in enumerate(values)]
+        for first in range(0, len(messages), BATCH):
+            closed = batcher.add(messages[first : first + BATCH])
+            last = batcher.take()
+            warehouse.store([*closed, *([last] if last is not None else [])])
+    return time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    classifier = Classifier.from_file()
+    workload = mixed_workload(args.calls, failure_share=0.2, seed=11)
+    metrics_on = with_content(workload.metrics, seed=11)
+    metrics_off = checks_off(metrics_on)
+    events = len(workload.logs) + len(metrics_on)
+    without_scores = replace(METRICS, derived_rows=None, derived_table=None)
+    on, off, unscored = [], [], []
+    with tempfile.TemporaryDirectory() as directory:
+        client = connect(f"chdb://{directory}")
+        cpu_seconds(client, "bench_warm_up", workload.logs, metrics_off, classifier)  # caches, the engine's first parts
+        for run in range(args.repeat):
+            on.append(cpu_seconds(client, f"bench_on_{run}", workload.logs, metrics_on, classifier))
+            off.append(cpu_seconds(client, f"bench_off_{run}", workload.logs, metrics_off, classifier))
+            unscored.append(cpu_seconds(client, f"bench_unscored_{run}", workload.logs, metrics_on, classifier,
+                                        without_scores))  # fmt: skip
+        client.close()
+    on_us, off_us = statistics.median(on) / events * 1e6, statistics.median(off) / events * 1e6
+    unscored_us = statistics.median(unscored) / events * 1e6
+    share = (on_us - off_us) / on_us
+    print(orjson.dumps({
+        "benchmark": "content_checks_cost", "calls": len(metrics_on), "log_lines": len(workload.logs),
+        "calls_with_content": sum(b'"output"' in value for value in metrics_on), "repeat": args.repeat,
+        "cpu_us_per_event_checks_on": round(on_us, 2), "cpu_us_per_event_checks_off": round(off_us, 2),
+        "cpu_seconds_on": [round(s, 3) for s in on], "cpu_seconds_off": [round(s, 3) for s in off],
+        "cpu_us_per_event_checks_without_their_scores": round(unscored_us, 2),
+        "checks_share_of_cpu": round(share, 4),
+        "of_which_the_checks": round((unscored_us - off_us) / on_us, 4),
+        "of_which_storing_their_code_scores": round((on_us - unscored_us) / on_us, 4),
+        "target_share": 0.10, "target_met": share <= 0.10,
+        "python": platform.python_version(), "machine": platform.machine(),
+    }).decode())  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
