@@ -96,14 +96,14 @@ SCORE_STREAM = "scores"
 LOG_TABLE = Table("log_events", (
     "ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
     "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
-    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
+    "category", "error_class", "rule", "evidence", "rules_version", "traceback", "attributes",
     "topic", "partition", "offset",
 ))  # fmt: skip
 METRIC_TABLE = Table("usage_metrics", (
     "ts", "model", "provider", "service", "success", "duration_seconds", "error", "error_id",
     "error_detail", "trace_id", "span_id", "request_id", "input_tokens", "output_tokens",
     "cost_usd", "finish_reason", "prompt_version", "user_id", "session_id",
-    "category", "error_class", "rule", "rules_version", "attributes",
+    "category", "error_class", "rule", "evidence", "rules_version", "attributes",
     "topic", "partition", "offset",
 ))  # fmt: skip
 SCORE_TABLE = Table("scores", (
@@ -123,7 +123,7 @@ SPAN_TABLE = Table("spans", (
     "service", "operation", "step", "provider", "request_model", "response_model", "model", "input_tokens",
     "output_tokens", "finish_reasons", "error_type", "tool_name", "tool_args", "session_id", "error_id",
     "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
-    "category", "error_class", "rule", "rules_version", "traceback", "attributes",
+    "category", "error_class", "rule", "evidence", "rules_version", "traceback", "attributes",
     "topic", "partition", "offset", "record_index",
 ))  # fmt: skip
 OTLP_LOG_TABLE = Table(LOG_TABLE.name, (*LOG_TABLE.columns, "record_index"))

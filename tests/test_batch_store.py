@@ -7,6 +7,9 @@ stores everything exactly once when it is run again.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from clickhouse_connect.driver.client import Client
 
@@ -14,7 +17,10 @@ from correlator.devkit.workload import POISON_MESSAGES, render_log
 from correlator.processing.batching import LOGS
 from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
+from correlator.runtime.backfill import Loader, StopFlag, backfill_files
 from correlator.runtime.batch_store import BatchStore
+from correlator.runtime.progress import JsonProgress
+from correlator.sources.files import discover
 from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.writer import Warehouse
 from tests.clock import hours_ago
@@ -100,3 +106,22 @@ def test_without_a_warehouse_batches_are_decoded_and_counted_but_nothing_is_stor
     [(_, batch)] = stored.batches
     assert (len(batch.rows), len(batch.dead_letters), stored.positions()) == (5, 1, {0: 6})
     assert rows(warehouse, f"SELECT count() FROM {database}.log_events") == [(0,)]
+
+
+def test_a_backfill_dead_letters_the_rows_the_warehouse_refuses_and_checkpoints_past_them(
+    warehouse: Client, database: str, tmp_path: Path
+):
+    warehouse.command(f"ALTER TABLE {database}.log_events ADD CONSTRAINT no_poison CHECK message != 'poison'")
+    folder = tmp_path / "history"
+    folder.mkdir()
+    (folder / "app-logs.jsonl").write_bytes(b"".join(line + b"\n" for line in _lines(40, poison_at=12)))
+    loader = Loader(Warehouse(warehouse, database), Classifier.from_file(), 25, JsonProgress("t", "u", io.StringIO()))
+
+    tally = backfill_files(loader, discover([folder]), StopFlag())
+
+    assert (tally.rows, dict(tally.dead_letters)) == (40, {"refused": 1})
+    assert rows(warehouse, f"SELECT count(), countIf(message = 'poison') FROM {database}.log_events") == [(40, 0)]
+    assert rows(warehouse, f"SELECT offset, reason FROM {database}.dead_letters") == [(13, "refused")]  # line 13
+    [(source, next_line)] = rows(warehouse, f"SELECT source, max(next_offset) FROM {database}.backfill_checkpoints "
+                                 "GROUP BY source")  # fmt: skip
+    assert source.endswith("app-logs.jsonl") and next_line == 42  # past the file's 41 lines

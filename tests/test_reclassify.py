@@ -68,6 +68,8 @@ def test_reclassify_applies_new_rules_to_stored_rows_once(settings: Settings, wa
 def test_reclassify_command_after_a_rules_change(settings: Settings, subprocess_warehouse: str, tmp_path: Path):
     old_rules = tmp_path / "old-rules.json"
     old_rules.write_bytes(orjson.dumps(_rules_without_schema_mismatch()))
+    model = _rules_without_schema_mismatch()["learned_fallback"]["model"]  # read beside the rules file
+    (tmp_path / model).write_bytes((RULES_PATH.parent / model).read_bytes())
     workload = mixed_workload(200, failure_share=0.5, seed=22)
     ends = asyncio.run(produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs))
     daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log")

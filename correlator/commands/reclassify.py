@@ -47,8 +47,8 @@ def reclassify(
         for row in _rows(client, render(query, database), bounds):
             report.examined += 1
             new = derive(row, classifier)
-            old = (row["category"], row["error_class"], row["rule"])
-            if (new.category, new.error_class, new.rule) != old:
+            old = (row["category"], row["error_class"], row["rule"], row["evidence"])
+            if (new.category, new.error_class, new.rule, new.evidence) != old:
                 report.changes[(f"{old[0]}/{old[1]}", f"{new.category}/{new.error_class}")] += 1
                 pending.setdefault(new, []).append((row["topic"], row["partition"], row["offset"]))
         if not dry_run:
@@ -83,7 +83,8 @@ def _apply(client: Client, database: str, table: str, pending: dict[Label, list[
                 sql,
                 parameters={
                     "category": label.category, "error_class": label.error_class, "rule": label.rule,
-                    "rules_version": version, "keys": keys[start : start + MUTATION_CHUNK],
+                    "evidence": label.evidence.value, "rules_version": version,
+                    "keys": keys[start : start + MUTATION_CHUNK],
                 },
                 settings={"mutations_sync": 2},
             )  # fmt: skip

@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,37 @@ UNKNOWN = "unknown"
 _STATUS_GROUP = "(?P<status>\\d{3})"
 
 
+class Evidence(StrEnum):
+    """What a label rests on: stored with each row (the ``evidence`` column) for the views to weigh.
+
+    This is the convention between Python and SQL (``schemas/migrations/0006_evidence.sql``):
+    the ``errors`` view takes a finish reason on the metrics row first, then the log line's
+    label, then the metrics row's own, by this column and never by a rule's name. A label
+    left ``unknown`` rests on nothing, whatever its rule.
+    """
+
+    #: the exception chain: a type, a message or a frame, by the rules file
+    EXCEPTION = "exception"
+    #: no rule had evidence: the learned fallback's guess from the chain's words, above its confidence
+    LEARNED = "learned"
+    #: the call's finish reason (``length``, ``content_filter``): the model stopped, whatever broke next
+    FINISH_REASON = "finish_reason"
+    #: a content check of a call that returned (refusal, invalid JSON, a malformed tool call...)
+    CONTENT_CHECK = "content_check"
+    #: the event's own short label: a metrics row's ``error``, an error record's ``error_category``
+    REPORTED = "reported"
+    #: no label, or ``unknown`` for want of evidence
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
-    """A taxonomy label and the rule that chose it."""
+    """A taxonomy label, the rule that chose it and what that rule read."""
 
     category: str
     error_class: str
     rule: str
+    evidence: Evidence
 
 
 # Evidence is weighed by one integer key, smallest wins: the rule's tier (its place in the
@@ -114,7 +139,7 @@ class Classifier:
                 raise RulesError(f"rule {rule_id}: tier {tier!r} is not in the precedence list")
             weight = self._precedence.index(tier) * _TIER + order
             frame_types = frozenset(name.lower() for name in entry.get("frame_types", ()))
-            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id), frame_types)
+            rule = _Rule(weight, weight + _TEXT, self.label(error_class, rule_id, Evidence.EXCEPTION), frame_types)
             case_sensitive = bool(entry.get("case_sensitive", False))
             for type_name in entry.get("types", ()):
                 known = self._types.get(type_name.lower())
@@ -141,11 +166,13 @@ class Classifier:
         """error_class → category, as the rules file declares it."""
         return self._taxonomy
 
-    def label(self, error_class: str, rule: str) -> Label:
-        return Label(self._taxonomy.get(error_class, UNKNOWN), error_class, rule)
+    def label(self, error_class: str, rule: str, evidence: Evidence) -> Label:
+        """The one place a label is made: ``unknown`` rests on no evidence, whatever the rule read."""
+        category = self._taxonomy.get(error_class, UNKNOWN)
+        return Label(category, error_class, rule, Evidence.NONE if error_class == UNKNOWN else evidence)
 
     def unknown(self, rule: str = "no-evidence") -> Label:
-        return Label(UNKNOWN, UNKNOWN, rule)
+        return Label(UNKNOWN, UNKNOWN, rule, Evidence.NONE)
 
     def is_wrapper_only(self, message: str) -> bool:
         """A wrapper's own text ("LLM chat interaction failed.") is no evidence."""
@@ -200,7 +227,8 @@ class Classifier:
         guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
         if guess is None:
             return self.unknown()
-        return self.label(guess.error_class, f"learned.{self._fallback.version}@{guess.confidence:.2f}")
+        rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
+        return self.label(guess.error_class, rule, Evidence.LEARNED)
 
     def _strongest_frame(
         self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
@@ -245,13 +273,15 @@ class Classifier:
 
     def classify_finish_reason(self, finish_reason: str) -> Label | None:
         error_class = self._finish_reasons.get(finish_reason.lower()) if finish_reason else None
-        return self.label(error_class, f"finish_reason.{finish_reason.lower()}") if error_class else None
+        if not error_class:
+            return None
+        return self.label(error_class, f"finish_reason.{finish_reason.lower()}", Evidence.FINISH_REASON)
 
     def classify_metric_label(self, error: str) -> Label:
         """The metrics row's own short label, mapped into the taxonomy."""
         key = error.strip().lower()
         error_class = self._metric_labels.get(key) or (key if key in self._taxonomy else UNKNOWN)
-        return self.label(error_class, f"metrics.{key or 'empty'}")
+        return self.label(error_class, f"metrics.{key or 'empty'}", Evidence.REPORTED)
 
 
 def _load_fallback(entry: Mapping[str, Any] | None, directory: Path) -> LearnedFallback | None:

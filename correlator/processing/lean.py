@@ -29,8 +29,8 @@ from typing import Any
 from correlator.formats.events import LogEvent, input_keys
 from correlator.processing.classify import Classifier
 from correlator.processing.rootcause import chain_from_message
-from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, attribute_value, event_time
-from correlator.records import Provenance
+from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, NO_LABEL, attribute_value, event_time
+from correlator.records import LOG_TABLE, Provenance
 
 LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
@@ -47,6 +47,27 @@ _ISO_TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 _MAX_PLANS = 1024
+
+# A plain line's row follows LOG_TABLE's contract: the columns this path fills, in the order
+# plain_log_row gives them; then what the others hold for a line with nothing to explain (no
+# chain, no label): a fresh empty array each, the evidence of no label, and "".
+_FILLED = ("ts", *_STRING_FIELDS, "attributes", "topic", "partition", "offset")
+_EMPTY_ARRAYS = ("exception_types", "exception_values", "exception_frames")
+_EMPTY_STRINGS = ("root_cause_type", "root_cause_message", "category", "error_class", "rule", "rules_version",
+                  "traceback")  # fmt: skip
+
+
+def _contract_order() -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Picks LOG_TABLE's columns, in order, from the filled values, the empty arrays, the evidence and ""."""
+    given = [*_FILLED, *_EMPTY_ARRAYS, "evidence"]
+    unknown = set(LOG_TABLE.columns) - {*given, *_EMPTY_STRINGS}
+    if unknown:
+        raise TypeError(f"the lean path does not know what a plain line holds in {sorted(unknown)}")
+    return itemgetter(*(given.index(column) if column in given else len(given) for column in LOG_TABLE.columns))
+
+
+_IN_CONTRACT_ORDER = _contract_order()
+_NO_EVIDENCE = NO_LABEL.evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +123,11 @@ def plain_log_row(
         if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
             return None
         ts = parsed
-    # LOG_TABLE's columns in order, for a line with nothing to explain: no chain, no label
-    # (tests/test_lean_path.py stores both paths' rows and compares the tables)
-    return (
-        ts, service, level, logger, message, trace_id, span_id, error_id, model,
-        [], [], [], "", "", "", "", "", "", "", attributes,
-        provenance.topic, provenance.partition, provenance.offset,
-    )  # fmt: skip
+    # in _FILLED's order (tests/test_lean_path.py stores both paths' rows and compares the tables)
+    return _IN_CONTRACT_ORDER((
+        ts, service, level, logger, message, trace_id, span_id, error_id, model, attributes,
+        provenance.topic, provenance.partition, provenance.offset, [], [], [], _NO_EVIDENCE, "",
+    ))  # fmt: skip
 
 
 _NO_PLAN_YET = _Plan(tuple, None, (), tuple)

@@ -104,7 +104,7 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
         _text(attrs, ALIASES["tool_name"]), _text(attrs, ALIASES["tool_args"]), _text(attrs, ALIASES["session_id"]),
         _error_key(attrs, span.trace_id, span.span_id) if failed else "",
         *_chain_columns(explanation), cause.type, cause.message,
-        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
@@ -125,7 +125,7 @@ def log_row(record: LogRecord, provenance: Provenance, index: int, classifier: C
         ts, record.service, _level(record), record.logger, message or str(attrs.get("exception.message") or ""),
         record.trace_id, record.span_id, _error_key(attrs, record.trace_id, record.span_id) if failed else "",
         model, *_chain_columns(explanation), cause.type, cause.message,
-        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         str(attrs.get("exception.stacktrace") or ""), _stored_attributes(extras),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from correlator.formats.events import LogEvent, UsageMetric
-from correlator.processing.classify import Classifier, Label
+from correlator.processing.classify import Classifier, Evidence, Label
 from correlator.processing.content import CheckOutcome, check_content, first_failure
 from correlator.processing.rootcause import (
     Chain,
@@ -28,7 +28,7 @@ from correlator.processing.rootcause import (
 from correlator.records import Provenance
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
-NO_LABEL = Label("", "", "")
+NO_LABEL = Label("", "", "", Evidence.NONE)
 # what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
@@ -106,7 +106,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
         [link.type for link in explanation.chain], [link.message for link in explanation.chain],
         ["\n".join(link.frames) for link in explanation.chain],
-        cause.type, cause.message, label.category, label.error_class, label.rule,
+        cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
         classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
                       rejected_timestamp=rejected),
@@ -128,7 +128,7 @@ def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifi
         metric.error_detail, metric.trace_id, metric.span_id, metric.request_id,
         metric.input_tokens, metric.output_tokens, metric.cost_usd, metric.finish_reason,
         metric.prompt_version, metric.user_id, metric.session_id,
-        label.category, label.error_class, label.rule, classifier.version if label.rule else "",
+        label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         attributes_of(metric.extras(), rejected_timestamp=rejected, content_failure=content_failure,
                       content_checks=[list(check) for check in checks] or None),
         provenance.topic, provenance.partition, provenance.offset,
@@ -146,7 +146,7 @@ def content_label(failed: CheckOutcome, metric: UsageMetric, classifier: Classif
         by_finish = classifier.classify_finish_reason(metric.finish_reason)
         if by_finish is not None:
             return by_finish
-    return classifier.label(failed.check, f"content.{failed.check}")
+    return classifier.label(failed.check, f"content.{failed.check}", Evidence.CONTENT_CHECK)
 
 
 def content_error_id(provenance: Provenance) -> str:

@@ -34,6 +34,13 @@ FROM
           AND ({group:String} = '' OR fingerprint = {group:String})
           AND ({class:String} = '' OR error_class = {class:String}
                OR concat(category, '/', error_class) = {class:String})
+          -- reviewed only: the reviewed traces' failures, found by error_id (the window's key, so the
+          -- engine aggregates those alone)
+          AND ({reviewed:UInt8} = 0 OR error_id IN (
+              SELECT error_id FROM ${database}.error_evidence
+              WHERE error_id != '' AND trace_id IN (
+                  SELECT trace_id FROM ${database}.scores
+                  WHERE name = 'review' AND source = 'human' AND ts >= {since:DateTime64(6)})))
     )
     GROUP BY trace_id
 ) AS failure

@@ -57,9 +57,17 @@ FROM
                        max((sent_at, offset)) AS arrival
                 FROM
                 (
+                    -- only the scores of a trace, span, name and source with some failing value in the window:
+                    -- a latest value that fails is one of those (and they are few)
                     SELECT * FROM ${database}.scores
                     WHERE ts >= {since:DateTime64(6)} AND source != 'human'
                       AND scorer_version != {content_checks:String}
+                      AND (trace_id, span_id, name, source) IN (
+                          SELECT trace_id, span_id, name, source FROM ${database}.scores
+                          WHERE ts >= {since:DateTime64(6)} AND source != 'human'
+                            AND scorer_version != {content_checks:String}
+                            AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
+                                        value < {threshold:Float64}, label = 'fail'))
                 )
                 GROUP BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
             )

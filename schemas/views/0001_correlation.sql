@@ -10,14 +10,15 @@ FROM ${database}.dead_letter_log
 ORDER BY received_at
 LIMIT 1 BY topic, partition, offset;
 
--- Every failure-bearing row of both streams, keyed by error_id.
+-- Every failure-bearing row of both streams, keyed by error_id; `label` is what the row says
+-- of the failure, its 9th element what that rests on (the `evidence` column, 0006_evidence.sql).
 CREATE OR REPLACE VIEW ${database}.error_evidence AS
 SELECT
     error_id, ts, trace_id, service, model,
     '' AS original_error,
     0 AS from_metrics,
     (category, error_class, rule, root_cause_type, root_cause_message, root_cause_frame, fingerprint,
-     message_template) AS evidence,
+     message_template, evidence) AS label,
     nan AS duration_seconds, nan AS cost_usd,
     topic, partition, offset
 FROM ${database}.log_events
@@ -27,7 +28,7 @@ SELECT
     error_id, ts, trace_id, service, model,
     error AS original_error,
     1 AS from_metrics,
-    (category, error_class, rule, '', error_detail, '', fingerprint, message_template) AS evidence,
+    (category, error_class, rule, '', error_detail, '', fingerprint, message_template, evidence) AS label,
     duration_seconds, cost_usd,
     topic, partition, offset
 FROM ${database}.usage_metrics
@@ -39,7 +40,7 @@ SELECT
     '' AS original_error,
     0 AS from_metrics,
     (category, error_class, rule, root_cause_type, root_cause_message, root_cause_frame, fingerprint,
-     message_template) AS evidence,
+     message_template, evidence) AS label,
     nan AS duration_seconds, nan AS cost_usd,
     topic, partition, offset
 FROM ${database}.spans
@@ -49,15 +50,16 @@ WHERE error_id != '';
 -- Only error_ids with evidence in the window are aggregated, so a window reads little.
 -- The final label prefers a finish reason on the metrics row (length, content_filter: a
 -- truncation that then broke parsing is a truncation), then the correlated log line's
--- root cause, then the metrics row's own label, then unknown.
+-- root cause, then the metrics row's own label, then unknown: by each row's evidence
+-- (correlator.processing.classify.Evidence), 'none' for no label or unknown.
 CREATE OR REPLACE VIEW ${database}.errors_window AS
 WITH
-    metrics_cause.3 LIKE 'finish\_reason.%' AS label_from_finish_reason,
-    log_cause.2 NOT IN ('', 'unknown') AS label_from_log,
-    metrics_cause.2 NOT IN ('', 'unknown') AS label_from_metrics,
+    metrics_cause.9 = 'finish_reason' AS label_from_finish_reason,
+    log_cause.9 NOT IN ('', 'none') AS label_from_log,  -- '': no such row
+    metrics_cause.9 NOT IN ('', 'none') AS label_from_metrics,
     multiIf(label_from_finish_reason, metrics_cause, label_from_log, log_cause, label_from_metrics, metrics_cause,
             ('unknown', 'unknown', if(log_cause.3 != '', log_cause.3, if(metrics_cause.3 != '', metrics_cause.3, 'no-evidence')),
-             '', '', '', '', '')) AS final,
+             '', '', '', '', '', 'none')) AS final,
     if(log_cause.7 != '', log_cause, metrics_cause) AS cause
 SELECT
     error_id,
@@ -76,6 +78,7 @@ SELECT
     cause.7 AS fingerprint,
     cause.8 AS message_template,
     final.3 AS rule,
+    final.9 AS evidence,
     has_metrics,
     log_lines,
     called_at,
@@ -91,8 +94,8 @@ FROM
         max(service) AS service,
         max(model) AS model,
         maxIf(original_error, from_metrics = 1) AS original_error,
-        argMinIf(evidence, (evidence.2 IN ('', 'unknown'), ts), from_metrics = 0) AS log_cause,
-        argMinIf(evidence, ts, from_metrics = 1) AS metrics_cause,
+        argMinIf(label, (label.9 = 'none', ts), from_metrics = 0) AS log_cause,
+        argMinIf(label, ts, from_metrics = 1) AS metrics_cause,
         toUInt8(max(from_metrics)) AS has_metrics,
         uniqExactIf((topic, partition, offset), from_metrics = 0) AS log_lines,
         minIf(ts, from_metrics = 1) AS called_at,
