@@ -5,8 +5,8 @@
 -- children (siblings by start, then span id); `failed` marks failures, `first_failure` the
 -- earliest of the innermost ones (a failing span none of whose children failed: where the walk
 -- down the tree stops). The trace is read twice, not once per level: each span's ancestors are
--- found by following a map of parents (a recursive CTE re-read the spans at every level, 0.7 s
--- at 10 million spans against 0.1 s this way; benchmarks/trace_queries.py).
+-- found by following a map of parents (a recursive CTE re-read the spans at every level: three
+-- times the cost at 10 million spans, 0.11 s against 0.04 s quiet; benchmarks/trace_queries.py).
 CREATE OR REPLACE VIEW ${database}.trace_spans AS
 WITH
     trace AS (
