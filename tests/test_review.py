@@ -18,6 +18,7 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.errors import InputError
 from correlator.runtime.daemon import Daemon
+from tests.apache_kafka import SASL_PASSWORD, SASL_USER, ApacheKafka
 from tests.conftest import rows
 from tests.harness import run_daemon
 
@@ -192,3 +193,25 @@ def test_a_pass_with_a_failure_mode_is_refused(settings: Settings):
 def test_an_unreachable_broker_is_a_clear_error(settings: Settings):
     result = CliRunner().invoke(main, ["review", "label", "t-1", "--verdict", "fail", "--kafka", "127.0.0.1:9"])
     assert result.exit_code == 1 and "the verdict was not delivered" in result.output
+
+
+@pytest.mark.kafka
+def test_a_verdict_is_produced_with_the_daemons_sasl_settings_and_no_password_is_shown(
+    settings: Settings, warehouse: Client, apache_kafka: ApacheKafka
+):
+    """SCRAM-SHA-512 against Apache Kafka's SASL listener, the password from the environment as in production."""
+    environment = {"CORRELATOR_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "CORRELATOR_KAFKA_SASL_MECHANISM":
+                   "SCRAM-SHA-512", "CORRELATOR_KAFKA_SASL_USERNAME": SASL_USER,
+                   "CORRELATOR_KAFKA_SASL_PASSWORD": SASL_PASSWORD}  # fmt: skip
+    arguments = ["review", "label", "t-sasl", "--verdict", "fail", "--mode", "stale_policy_retrieval",
+                 "--kafka", apache_kafka.sasl_bootstrap, "--scores-topic", settings.scores_topic]  # fmt: skip
+    result = CliRunner().invoke(main, arguments, env=environment)
+    assert result.exit_code == 0, result.output
+    assert SASL_PASSWORD not in result.output
+    deliver(settings, warehouse, [], [], verdicts=1)
+    human = f"SELECT trace_id, label FROM {settings.database}.trace_scores WHERE source = 'human'"
+    assert rows(warehouse, human) == [("t-sasl", "stale_policy_retrieval")]
+
+    refused = CliRunner().invoke(main, arguments, env={**environment, "CORRELATOR_KAFKA_SASL_PASSWORD": "wrong-Pa55"})
+    assert refused.exit_code == 1 and "the verdict was not delivered" in refused.output
+    assert "wrong-Pa55" not in refused.output and SASL_PASSWORD not in refused.output

@@ -22,6 +22,10 @@ from aiokafka import AIOKafkaProducer
 _IDLE_POLL_SECONDS = 0.02
 
 
+#: topic, value, key
+_Queued = tuple[str, bytes, bytes | None]
+
+
 @dataclass
 class TransportStats:
     """What happened to the messages handed to ``send``."""
@@ -44,7 +48,7 @@ class KafkaTransport:
     ) -> None:
         self.bootstrap = bootstrap
         self.stats = TransportStats()
-        self._buffer: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=buffer_size)  # None: stop
+        self._buffer: queue.Queue[_Queued | None] = queue.Queue(maxsize=buffer_size)  # None: stop
         self._producer_options = {
             "compression_type": compression,
             "linger_ms": linger_ms,
@@ -57,13 +61,15 @@ class KafkaTransport:
         self._thread.start()
         atexit.register(self.close)
 
-    def send(self, topic: str, value: bytes) -> bool:
-        """Buffer one message; False (and counted) when the buffer is full or closed."""
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> bool:
+        """Buffer one message; False (and counted) when the buffer is full or closed.
+
+        Messages with the same ``key`` land on the same partition, so they keep their order."""
         if self._closed.is_set():
             self.stats.overflowed += 1
             return False
         try:
-            self._buffer.put_nowait((topic, value))
+            self._buffer.put_nowait((topic, value, key))
         except queue.Full:
             self.stats.overflowed += 1
             return False
@@ -99,9 +105,9 @@ class KafkaTransport:
     def _run(self) -> None:
         asyncio.run(self._deliver())
 
-    def _take_batch(self, most: int = 1_000) -> list[tuple[str, bytes] | None]:
+    def _take_batch(self, most: int = 1_000) -> list[_Queued | None]:
         """Whatever is buffered, up to ``most`` messages; empty when nothing is."""
-        batch: list[tuple[str, bytes] | None] = []
+        batch: list[_Queued | None] = []
         while len(batch) < most and (not batch or batch[-1] is not None):
             try:
                 batch.append(self._buffer.get_nowait())
@@ -123,14 +129,14 @@ class KafkaTransport:
                 if item is None:
                     stopping = True
                     break
-                topic, value = item
+                topic, value, key = item
                 while producer is None and not self._past_deadline():
                     producer = await self._start_producer()
                 if producer is None:
                     self.stats.failed += 1
                     continue
                 try:
-                    future = await producer.send(topic, value)
+                    future = await producer.send(topic, value, key=key)
                     future.add_done_callback(self._count_delivery)
                 except Exception:  # the application must never see a transport error
                     self.stats.failed += 1

@@ -17,7 +17,8 @@ from typing import Any
 
 from correlator.processing.rootcause import ChainLink
 
-_WORD = re.compile(r"[a-z][a-z]{2,}")
+_TOKEN = re.compile(r"[^\s'\"`()\[\]{},:;=<>]+")
+_WORD = re.compile(r"[a-z]{3,}")
 _LINKS_READ = 4  # root first: the innermost links carry the cause, the outer ones wrap it
 
 
@@ -38,7 +39,7 @@ def chain_features(chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], 
         if link.type:
             features.add("type:" + link.type.rsplit(".", 1)[-1].lower())
         if link.message and not is_wrapper_only(link.message):
-            found = _WORD.findall(link.message.lower())
+            found = _words(link.message)
             features.update("word:" + word for word in found)
             words = words or bool(found)
         for frame in link.frames:
@@ -48,6 +49,16 @@ def chain_features(chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], 
             features.update("frame:" + word for word in found)
             words = words or bool(found)
     return sorted(features) if words else []
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, leaving out tokens with a digit or a slash: ids, addresses, paths, counts."""
+    return [
+        word
+        for token in _TOKEN.findall(text.lower())
+        if not any(character.isdigit() or character == "/" for character in token)
+        for word in _WORD.findall(token)
+    ]
 
 
 class LearnedFallback:

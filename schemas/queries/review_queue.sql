@@ -22,9 +22,9 @@ FROM
     FROM
     (
         SELECT trace_id, 'safety' AS kind, 0 AS severity, '' AS span, model AS call_model,
-               concat(evidence.1, '/', evidence.2, ' (', evidence.3, ')') AS why, 0.0 AS value, ts AS at
+               concat(label.1, '/', label.2, ' (', label.3, ')') AS why, 0.0 AS value, ts AS at
         FROM ${database}.error_evidence
-        WHERE ts >= {since:DateTime64(6)} AND trace_id != '' AND evidence.2 IN ('content_filter', 'refusal')
+        WHERE ts >= {since:DateTime64(6)} AND trace_id != '' AND label.2 IN ('content_filter', 'refusal')
         UNION ALL
         SELECT trace_id, 'content_failure', 1, span_id, model, concat(category, '/', error_class, ' (', rule, ')'),
                0.0, ts
