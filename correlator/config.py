@@ -47,6 +47,10 @@ class Thresholds:
     cost_warn_factor: float = 2.0
     cost_page_factor: float = 3.0
     eval_pass_threshold: float = 0.80
+    drift_window_minutes: int = 30
+    drift_min_drop: float = 0.03
+    drift_sigmas: float = 3.0
+    drift_min_samples: int = 20
 
     def __post_init__(self) -> None:
         if not 0 < self.spike_warn_rate <= self.spike_page_rate <= 1:
@@ -57,11 +61,23 @@ class Thresholds:
             raise ConfigurationError("factors must be above 1, and the cost warn factor at most the page factor")
         if not math.isfinite(self.eval_pass_threshold):
             raise ConfigurationError("the pass threshold of a NUMERIC score must be a finite number")
+        if self.drift_window_minutes not in (15, 30, 45, 60):
+            raise ConfigurationError("the drift window must be 15, 30, 45 or 60 minutes (whole 15-minute windows)")
+        if not (0 < self.drift_min_drop < 1 and self.drift_sigmas > 0 and self.drift_min_samples >= 2):
+            raise ConfigurationError("drift needs 0 < minimum drop < 1, sigmas above 0 and at least 2 samples")
 
     def as_sql_values(self) -> dict[str, str]:
         values = {name: repr(getattr(self, name)) for name in self.__dataclass_fields__}
         # the window frame of "sustained": the current 5-minute window and the ones before it
         values["spike_sustained_seconds"] = str((self.spike_sustained_windows - 1) * 300)
+        # score_drift's frames over its 15-minute windows: the rolling window reaches this far back, and
+        # the trailing day is the 24 hours before the rolling window
+        rolling = self.drift_window_minutes * 60 - 900
+        values.update(
+            drift_rolling_seconds=str(rolling),
+            drift_baseline_near=str(rolling + 1),
+            drift_baseline_seconds=str(rolling + 86400),
+        )
         return values
 
 
@@ -160,6 +176,8 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     thresholds: Thresholds = Thresholds()
+    #: per-scorer pass thresholds, floors and safety flags; None: the shipped schemas/rules/scorers.json
+    scorers_file: Path | None = None
 
     def __post_init__(self) -> None:
         check_identifier(self.database)
@@ -195,6 +213,7 @@ class Settings:
             "clickhouse_user": self.clickhouse_user or "from the URL",
             "redact": self.redact,
             "hash_prompts": self.hash_prompts,
+            "scorers_file": str(self.scorers_file) if self.scorers_file else "shipped",
             **self.kafka_security.describe(),
             "shutdown_grace_seconds": self.shutdown_grace_seconds,
             "liveness_stall_seconds": self.liveness_stall_seconds,

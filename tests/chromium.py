@@ -13,7 +13,7 @@ from correlator.commands.cli import main
 from correlator.config import Settings
 
 
-def report_dom(settings: Settings, tmp_path: Path, *arguments: str) -> str:
+def rendered_report(settings: Settings, tmp_path: Path, *arguments: str) -> str:
     """The DOM after Chromium ran the page's scripts; ``arguments`` go to ``correlator report``."""
     output = tmp_path / "report.html"
     result = CliRunner().invoke(main, ["report", *arguments, "-o", str(output), "--clickhouse",

@@ -82,7 +82,7 @@ def samples(metrics_text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
     }
 
 
-def total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+def total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, /, **labels: str) -> float:
     """The sum of one metric's samples whose labels include ``labels``."""
     wanted = set(labels.items())
     return sum(value for (sample, have), value in scraped.items() if sample == name and wanted <= set(have))

@@ -9,6 +9,8 @@ import re
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from correlator.config import Thresholds
+from correlator.processing.scorers import Scorers
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import ClusterSchemaError, cluster_ddl, on_cluster
 from correlator.warehouse.migrate import CLUSTER_TABLES, RETENTION_TABLES
@@ -19,10 +21,7 @@ FILES = [
     "retention.sql",
     *(f"views/{p.name}" for p in sorted((SCHEMAS_DIR / "views").glob("*.sql"))),
 ]
-THRESHOLDS = dict.fromkeys(
-    ("spike_warn_rate", "spike_page_rate", "spike_sustained_windows", "spike_jump_factor", "spike_min_errors",
-     "cost_warn_factor", "cost_page_factor", "spike_sustained_seconds", "eval_pass_threshold"), "1",
-)  # fmt: skip
+THRESHOLDS = {**Thresholds().as_sql_values(), **Scorers.from_file().as_sql_values()}
 
 
 def rendered(relative: str) -> list[str]:

@@ -161,7 +161,7 @@ def test_the_output_is_stored_as_redaction_and_hashing_say(settings: Settings, w
 
 
 def test_content_failures_count_in_the_prometheus_call_and_error_counters(settings: Settings, warehouse: Client):
-    values = [_call(trace, CASES[trace][0]) for trace in ("cut-off", "tool-unknown", "tool-ok", "plain")]
+    values = [_call(trace, CASES[trace][0]) for trace in ("cut-off", "tool-unknown", "tool-ok", "plain", "filtered")]
 
     async def scenario() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         await produce(settings.kafka_bootstrap, settings.metrics_topic, values)
@@ -171,11 +171,29 @@ def test_content_failures_count_in_the_prometheus_call_and_error_counters(settin
         return samples(text)
 
     scraped = asyncio.run(scenario())
-    assert total(scraped, "llm_calls_total", model="gpt-test") == 4
-    assert total(scraped, "llm_errors_total", model="gpt-test") == 2
+    assert total(scraped, "llm_calls_total", model="gpt-test") == 5
+    assert total(scraped, "llm_errors_total", model="gpt-test") == 3
     assert total(scraped, "llm_errors_total", error_class="truncation", category="model_error") == 1
     assert total(scraped, "llm_errors_total", error_class="tool_call_malformed", category="parsing_error") == 1
-    assert total(scraped, "correlator_rows_stored_total", table="usage_metrics") == 4
+    assert total(scraped, "correlator_rows_stored_total", table="usage_metrics") == 5
+    # the content failures on their own, with the rule that found them
+    assert {labels: value for (name, labels), value in scraped.items()
+            if name == "correlator_content_failures_total"} == {
+        (("category", "model_error"), ("error_class", "truncation"), ("model", "gpt-test"),
+         ("rule", "finish_reason.length")): 1,
+        (("category", "parsing_error"), ("error_class", "tool_call_malformed"), ("model", "gpt-test"),
+         ("rule", "content.tool_call_malformed")): 1,
+        (("category", "model_error"), ("error_class", "content_filter"), ("model", "gpt-test"),
+         ("rule", "finish_reason.content_filter")): 1,
+    }  # fmt: skip
+    # every check's code score, pass or fail; content_filter is a safety scorer (scorers file)
+    code = {"name": "truncation", "source": "code", "model": "gpt-test", "safety": "false"}
+    assert total(scraped, "correlator_scores_total", **code, outcome="fail") == 1
+    assert total(scraped, "correlator_scores_total", **code, outcome="pass") == 1
+    assert total(scraped, "correlator_scores_total", name="tool_call_malformed", outcome="fail") == 1
+    assert total(scraped, "correlator_scores_total", name="tool_call_malformed", outcome="pass") == 1
+    assert total(scraped, "correlator_scores_total", name="content_filter", safety="true", outcome="fail") == 1
+    assert total(scraped, "correlator_scores_total", name="content_filter", safety="true", outcome="pass") == 1
 
 
 async def _stored(daemon: Daemon, count: int) -> bool:

@@ -35,7 +35,13 @@ CRD_MODELS = {
 REQUIRED_ALERTS = {
     "LLMParsingErrorRateHigh", "LLMRateLimited", "LLMDataErrorsRising", "LLMErrorRateSustained", "LLMErrorRatePage",
     "CorrelatorConsumerLagGrowing", "CorrelatorDeadLetters",
+    "LLMGroundednessBelowFloor", "LLMScorePassRateBelowBaseline", "LLMSafetyFailure",
 }  # fmt: skip
+# scores the quality alerts read: a judge's NUMERIC groundedness and a failed safety check
+QUALITY_SCORES = [
+    orjson.dumps({"name": name, "trace_id": "t-quality", "value": value, "source": "judge", "model": "gpt-4o"})
+    for name, value in (("groundedness", 0.72), ("safety", False))
+]
 SECRET_SETTINGS = {
     "CORRELATOR_KAFKA_SECURITY_PROTOCOL", "CORRELATOR_KAFKA_SASL_MECHANISM", "CORRELATOR_KAFKA_SASL_USERNAME",
     "CORRELATOR_KAFKA_SASL_PASSWORD", "CORRELATOR_KAFKA_SSL_CAFILE", "CORRELATOR_KAFKA_SSL_CERTFILE",
@@ -135,7 +141,8 @@ def test_alert_rules_reference_metrics_the_running_daemon_exports(settings: Sett
         async with serving_daemon(settings, warehouse) as (daemon, base):
             await produce(settings.kafka_bootstrap, settings.logs_topic, [*workload.logs, POISON_MESSAGES["not_json"]])
             await produce(settings.kafka_bootstrap, settings.metrics_topic, workload.metrics)
-            expected = len(workload.logs) + 1 + len(workload.metrics)
+            await produce(settings.kafka_bootstrap, settings.scores_topic, QUALITY_SCORES)
+            expected = len(workload.logs) + 1 + len(workload.metrics) + len(QUALITY_SCORES)
 
             async def stored() -> bool:
                 return daemon.counters.rows + daemon.counters.dead_letters == expected
@@ -151,18 +158,20 @@ def test_alert_rules_reference_metrics_the_running_daemon_exports(settings: Sett
 
     rule_file = next(p for p in manifest_files() if p.name == "prometheusrule.yaml")
     rules = [rule for group in yaml.safe_load(rule_file.read_text())["spec"]["groups"] for rule in group["rules"]]
-    assert {rule["alert"] for rule in rules} >= REQUIRED_ALERTS
+    assert {rule["alert"] for rule in rules if "alert" in rule} >= REQUIRED_ALERTS
+    recorded = {rule["record"] for rule in rules if "record" in rule}
     for rule in rules:
+        name = rule.get("alert", rule.get("record"))
         selectors = _selectors(promql_parser.parse(rule["expr"]))
-        assert selectors, rule["alert"]
+        assert selectors, name
         for selector in selectors:
-            assert selector.name in exported, f"{rule['alert']}: {selector.name} is not exported"
+            if selector.name in recorded:  # a recording rule's series, from the metrics checked here
+                continue
+            assert selector.name in exported, f"{name}: {selector.name} is not exported"
             for matcher in selector.matchers.matchers:
-                assert matcher.name in exported[selector.name], (
-                    f"{rule['alert']}: {selector.name} has no {matcher.name}"
-                )
+                assert matcher.name in exported[selector.name], f"{name}: {selector.name} has no {matcher.name}"
                 if matcher.name in label_values:
-                    assert matcher.value in label_values[matcher.name], f"{rule['alert']}: {matcher.value}"
+                    assert matcher.value in label_values[matcher.name], f"{name}: {matcher.value}"
 
 
 @pytest.mark.parametrize("name", ["deployment.yaml", "prometheusrule.yaml"])

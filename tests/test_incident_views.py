@@ -13,7 +13,7 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
 from correlator.emit import new_error_id
-from tests.chromium import report_dom
+from tests.chromium import rendered_report
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -175,14 +175,15 @@ def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
     assert {g["root_cause_type"] for g in report["top_groups"]} == {"RateLimitError", "APITimeoutError"}
 
 
-def _report_dom(settings: Settings, since: str, tmp_path) -> str:
-    return report_dom(settings, tmp_path, "--since", since)
+def report_dom(settings: Settings, since: str, tmp_path) -> str:
+    """``correlator report --since`` as headless Chromium renders it: the DOM a person would see."""
+    return rendered_report(settings, tmp_path, "--since", since)
 
 
 def test_report_is_one_self_contained_file_that_renders_in_chromium(
     settings: Settings, warehouse: Client, seeded: dict, tmp_path
 ):
-    dom = _report_dom(settings, "3d", tmp_path)
+    dom = report_dom(settings, "3d", tmp_path)
     charts = ["error-rate-chart", "latency-chart", "cost-chart"]
     positions = [dom.index(f'id="{chart}"') for chart in charts] + [dom.index('id="latency-table"')]
     for chart, start, end in zip(charts, positions, positions[1:], strict=False):
@@ -204,15 +205,16 @@ def test_a_report_with_a_single_hourly_point_draws_its_axis_over_the_window(
     ends = asyncio.run(produce(settings.kafka_bootstrap, settings.metrics_topic,
                                [_call(NOW - timedelta(minutes=30), "gpt-4o", failed=False, cost=0.2)]))  # fmt: skip
     asyncio.run(run_daemon(settings, warehouse, stored_at_least(sum(ends.values()))))
-    dom = _report_dom(settings, "24h", tmp_path)
+    dom = report_dom(settings, "24h", tmp_path)
     latency = dom[dom.index('id="latency-chart"') : dom.index('id="cost-chart"')]
     ticks = re.findall(r'class="xtick"><text[^>]*>([^<]+)', latency)
     # a day's window in hours, not one instant in milliseconds (06:59:59.999 to 07:00:00.001)
     assert len(ticks) >= 3 and not any(re.search(r"\d\.\d{3}", tick) for tick in ticks), ticks
 
 
-def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, warehouse: Client, seeded: dict):
-    """Grafana's ClickHouse macros replaced by what the plugin expands them to, for the last 3 days."""
+def grafana_panel_rows(warehouse: Client, database: str, quality: bool) -> dict[str, int]:
+    """Rows each panel's query answers (the quality panels, or the others), Grafana's ClickHouse macros
+    replaced by what the plugin expands them to, for the last 3 days."""
     import re
     from pathlib import Path
 
@@ -220,9 +222,17 @@ def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, wa
     assert {v["name"] for v in dashboard["templating"]["list"]} == {"datasource", "database"}
     answered = {}
     for panel in dashboard["panels"]:
-        sql = panel["targets"][0]["rawSql"].replace("${database}", settings.database)
+        if panel["title"].startswith("Quality:") != quality:
+            continue
+        sql = panel["targets"][0]["rawSql"].replace("${database}", database)
         sql = re.sub(r"\$__timeFilter\((\w+)\)", r"\1 >= now() - INTERVAL 3 DAY", sql)
         sql = sql.replace("$__fromTime", "toDateTime64(now() - INTERVAL 3 DAY, 6)")
         sql = sql.replace("$__toTime", "toDateTime64(now() + INTERVAL 1 HOUR, 6)")
         answered[panel["title"]] = len(warehouse.query(sql).result_rows)
-    assert all(count > 0 for count in answered.values()), answered
+    return answered
+
+
+def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, warehouse: Client, seeded: dict):
+    """The incident panels; tests/test_quality_on_call.py runs the quality ones on scores."""
+    answered = grafana_panel_rows(warehouse, settings.database, quality=False)
+    assert answered and all(count > 0 for count in answered.values()), answered

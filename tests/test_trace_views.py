@@ -12,7 +12,7 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.commands.cli import main
 from correlator.config import Settings
-from tests.chromium import report_dom
+from tests.chromium import rendered_report
 from tests.otlp_producers import AgentRun, LoopingRun, agent_run, deliver_spans, looping_agent_run, otlp_settings
 
 
@@ -89,7 +89,7 @@ def test_the_report_draws_the_worst_failing_traces_as_waterfalls_in_chromium(
     traced: tuple[Settings, LoopingRun, AgentRun], tmp_path: Path
 ) -> None:
     settings, looping, planner = traced
-    first, second = _waterfalls(report_dom(settings, tmp_path, "--since", "1h"))
+    first, second = _waterfalls(rendered_report(settings, tmp_path, "--since", "1h"))
     # the trace with more failed steps first; a bar per span, the failed ones red, the first failure annotated
     assert f"Trace {looping.trace_id}" in first and f"Trace {planner.trace_id}" in second
     assert 'class="main-svg"' in first and 'class="trace bars' in first
@@ -103,7 +103,7 @@ def test_the_report_draws_the_worst_failing_traces_as_waterfalls_in_chromium(
 
 def test_the_report_draws_the_traces_asked_for(traced: tuple[Settings, LoopingRun, AgentRun], tmp_path: Path) -> None:
     settings, _, planner = traced
-    dom = report_dom(settings, tmp_path, "--since", "1h", "--trace", planner.trace_id, "--trace", "f" * 32)
+    dom = rendered_report(settings, tmp_path, "--since", "1h", "--trace", planner.trace_id, "--trace", "f" * 32)
     [only] = _waterfalls(dom)
     assert f"Trace {planner.trace_id}" in only and len(_bar_fills(only)) == 3
     assert f"No spans stored for trace <code>{'f' * 32}</code>" in dom

@@ -83,8 +83,18 @@ _THRESHOLD_HELP = {
     "spike_min_errors": "error_spikes: a jump needs at least this many errors in the window",
     "cost_warn_factor": "cost_anomalies: warn at this multiple of the trailing 7-day hourly mean",
     "cost_page_factor": "cost_anomalies: page at this multiple",
-    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this",
+    "eval_pass_threshold": "eval_pass_rate: a NUMERIC score passes at or above this (unless the scorers file says)",
+    "drift_window_minutes": "score_drift: the rolling window (15, 30, 45 or 60 minutes) judged against the day before",
+    "drift_min_drop": "score_drift: a drift or pass-rate drop is a fall below the baseline by more than this…",
+    "drift_sigmas": "score_drift: …and by more than this many standard errors of the difference",
+    "drift_min_samples": "score_drift: scores needed in the rolling window and in the baseline",
 }
+_WAREHOUSE_OPTIONS += [
+    click.option("--scorers", "scorers_file", envvar="CORRELATOR_SCORERS_FILE", default=None,
+                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Per-scorer pass thresholds, floors and safety flags (JSON; default: the shipped "
+                      "schemas/rules/scorers.json)."),
+]  # fmt: skip
 _WAREHOUSE_OPTIONS += [
     click.option(f"--{name.replace('_', '-')}", name, envvar=f"CORRELATOR_{name.upper()}", show_default=True,
                  default=default, type=type(default), help=_THRESHOLD_HELP[name])
@@ -230,6 +240,15 @@ def _settings(**values: Any) -> Settings:
         raise click.BadParameter(str(exc)) from None
 
 
+def _apply_schema(client: Any, settings: Settings) -> Any:
+    """``correlator migrate``'s work, with the settings' thresholds and scorers file."""
+    from correlator.processing.scorers import Scorers
+    from correlator.warehouse.migrate import migrate as apply_schema
+
+    return apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
+                        settings.clickhouse_cluster or None, Scorers.for_settings(settings))  # fmt: skip
+
+
 class _Commands(click.Group):
     """Every command's :class:`CorrelatorError` ends as its message and what to do, with exit code 1."""
 
@@ -255,13 +274,10 @@ def main(log_level: str) -> None:
 def migrate(**values: Any) -> None:
     """Apply the schema (idempotent)."""
     from correlator.warehouse.connection import connect
-    from correlator.warehouse.migrate import migrate as apply_schema
 
     settings = _settings(**values)
-    report = apply_schema(
-        connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
-        settings.database, settings.retention_days, settings.thresholds, settings.clickhouse_cluster or None,
-    )  # fmt: skip
+    report = _apply_schema(connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
+                           settings)  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
@@ -284,7 +300,6 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     from correlator.runtime.daemon import Daemon
     from correlator.runtime.ops.http import serving
     from correlator.warehouse.connection import connect
-    from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
     settings = _settings(**values)
@@ -292,8 +307,7 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     try:
         client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
         if apply_migrations:
-            apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
-                         settings.clickhouse_cluster or None)  # fmt: skip
+            _apply_schema(client, settings)
     except (WarehouseError, DatabaseError) as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
     daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
@@ -484,12 +498,10 @@ def _offset_ranges(specs: tuple[str, ...]) -> dict[Any, tuple[int, int]]:
 @contextlib.contextmanager
 def _migrated_warehouse(values: dict[str, Any]) -> Iterator[Any]:
     """A writer on the configured warehouse, its schema brought up to date first."""
-    from correlator.warehouse.migrate import migrate as apply_schema
     from correlator.warehouse.writer import Warehouse
 
     with _warehouse(dict(values)) as (client, settings):
-        apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
-                     settings.clickhouse_cluster or None)  # fmt: skip
+        _apply_schema(client, settings)
         yield Warehouse(client, settings.database)
 
 
@@ -597,10 +609,12 @@ def trace_command(trace_id: str, tree_only: bool, as_json: bool, **values: Any) 
 def incidents(since: datetime, as_json: bool, **values: Any) -> None:
     """What is failing since a time: by class and model, the share still unknown, newest examples."""
     from correlator.commands import incidents as answers
+    from correlator.commands.quality import quality
     from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
         report = answers.incidents(client, settings.database, since)
+        report["quality"] = quality(client, settings.database, since, settings.thresholds.eval_pass_threshold)
     if as_json:
         _print_json(report)
         return
@@ -628,6 +642,40 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
                 for r in report["newest_example_per_class"]]  # fmt: skip
     print_table("newest example of each class", ["class", "error_id", "model", "seen", "root cause", "message"],
                 examples)  # fmt: skip
+    _print_quality(report["quality"])
+
+
+def _print_quality(section: dict[str, Any]) -> None:
+    """The quality section of ``incidents``: pass rates, drift alerts, content failures, safety failures."""
+    from correlator.commands.tables import print_table
+
+    rate = "n/a" if section["pass_rate"] is None else f"{section['pass_rate']:.1%}"
+    click.echo(f"quality: {section['scores_evaluated']} scores evaluated, {rate} passed;\n"
+               f"  {len(section['drift_alerts'])} drift alerts, {section['content_failures']} content failures, "
+               f"{len(section['safety_failures'])} safety failures")  # fmt: skip
+    print_table("quality: pass rates by scorer and model", ["scorer", "model", "evaluated", "pass rate", "threshold"],
+                [(r["name"], r["model"], r["evaluated"], f"{r['pass_rate']:.1%}", r["threshold"])
+                 for r in section["pass_rates"]])  # fmt: skip
+    print_table("quality: score drift alerts (score_drift)",
+                ["latest window", "scorer", "model", "alert", "now", "24h before", "windows"],
+                [(r["latest"], r["name"], r["model"], r["alert"],
+                  *(f"{a:.2f}" for a in ((r["pass_rate"], r["baseline_pass_rate"]) if r["alert"] == "pass_rate_drop"
+                                         else (r["mean"], r["baseline"]))), r["windows"])
+                 for r in section["drift_alerts"]])  # fmt: skip
+    print_table("quality: content failures by class (HTTP 200, unusable answer)",
+                ["class", "model", "failures", "rules", "latest trace"],
+                [(r["error_class"], r["model"], r["failures"], ", ".join(r["rules"]), r["latest_trace_id"])
+                 for r in section["content_failures_by_class"]])  # fmt: skip
+    print_table(
+        "quality: safety failures",
+        ["seen", "scorer", "model", "trace"],
+        [(r["ts"], r["name"], r["model"], r["trace_id"]) for r in section["safety_failures"]],
+    )
+    backlog = section["review_backlog"]
+    reasons = ", ".join(f"{count} {reason}" for reason, count in backlog["by_reason"].items())
+    print_table(f"quality: review backlog, {backlog['waiting']} traces ({reasons or 'none'}); "
+                "`correlator review list`", ["trace", "reason", "model", "latest"],
+                [(r["trace_id"], r["reason"], r["model"], r["latest"]) for r in backlog["worst"]])  # fmt: skip
 
 
 @main.command()
@@ -638,11 +686,11 @@ def incidents(since: datetime, as_json: bool, **values: Any) -> None:
               help="Draw this trace's waterfall (repeatable); else the traces with the most failed steps.")  # fmt: skip
 @_options(_WAREHOUSE_OPTIONS)
 def report(since: datetime, output: Path, trace_ids: tuple[str, ...], **values: Any) -> None:
-    """One self-contained HTML file: error rates by class, latency and cost by model, root causes, trace waterfalls."""
+    """One self-contained HTML file: error rates by class, latency and cost by model, root causes, quality, traces."""
     from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):
-        page = build_report(client, settings.database, since, trace_ids)
+        page = build_report(client, settings.database, since, settings.thresholds.eval_pass_threshold, trace_ids)
     output.write_text(page, encoding="utf-8")
     click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
 

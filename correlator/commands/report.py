@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from clickhouse_connect.driver.client import Client
 
 from correlator.commands.incidents import Record, query, trace_spans
+from correlator.commands.quality import quality
 from correlator.commands.waterfall import waterfall
 
 # traces drawn when none is asked for: those with the most failed spans in the window
@@ -28,7 +29,9 @@ th { background: #f2f4f8; } code { font-size: 0.85rem; }
 """
 
 
-def build_report(client: Client, database: str, since: datetime, trace_ids: Sequence[str] = ()) -> str:
+def build_report(
+    client: Client, database: str, since: datetime, pass_threshold: float = 0.80, trace_ids: Sequence[str] = ()
+) -> str:
     """The page; ``trace_ids`` are the traces to draw as waterfalls, else the worst failing ones in the window."""
     rates = query(client, database, "report_error_rates", since=since)
     health = query(client, database, "report_model_health", since=since)
@@ -43,10 +46,7 @@ def build_report(client: Client, database: str, since: datetime, trace_ids: Sequ
     parts = [f"<h1>correlator report: {html.escape(database)}</h1>",
              f"<p class='meta'>since {since:%Y-%m-%d %H:%M} UTC, generated {generated:%Y-%m-%d %H:%M}</p>"]  # fmt: skip
     for index, (element_id, title, figure) in enumerate(charts):
-        figure.update_layout(title=title, height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
-        # the axis spans the window asked for: one point alone would get an axis a millisecond wide
-        figure.update_xaxes(type="date", range=[since.replace(tzinfo=None), generated.replace(tzinfo=None)])
-        parts.append(figure.to_html(full_html=False, include_plotlyjs=index == 0, div_id=element_id))
+        parts.append(_chart_html(element_id, title, figure, since, generated, include_plotlyjs=index == 0))
     parts.append("<h2>Latency percentiles by model</h2>")
     parts.append(_table("latency-table", ["hour", "model", "calls", "p50 s", "p95 s", "p99 s"],
                         [(r["hour"], r["model"], r["calls"], f"{r['latency_p50']:.2f}", f"{r['latency_p95']:.2f}",
@@ -60,6 +60,7 @@ def build_report(client: Client, database: str, since: datetime, trace_ids: Sequ
                     g["message_template"][:160], ", ".join(g["example_error_ids"])) for g in groups]  # fmt: skip
     parts.append(_table("root-causes", ["failures", "class", "root cause", "latest message", "grouped as",
                                         "example error_ids"], root_causes))  # fmt: skip
+    parts += _quality_parts(client, database, since, generated, pass_threshold)
     parts += _trace_views(client, database, since, trace_ids)
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
@@ -84,6 +85,58 @@ def _trace_views(client: Client, database: str, since: datetime, trace_ids: Sequ
         parts.append(waterfall(trace_id, spans).to_html(full_html=False, include_plotlyjs=False,
                                                          div_id=f"trace-waterfall-{index}"))  # fmt: skip
     return parts
+
+
+def _chart_html(
+    element_id: str, title: str, figure: go.Figure, since: datetime, generated: datetime, include_plotlyjs: bool
+) -> str:
+    figure.update_layout(title=title, height=360, margin={"t": 50, "l": 60, "r": 20, "b": 40})
+    # the axis spans the window asked for: one point alone would get an axis a millisecond wide
+    figure.update_xaxes(type="date", range=[since.replace(tzinfo=None), generated.replace(tzinfo=None)])
+    return str(figure.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=element_id))
+
+
+def _quality_parts(
+    client: Client, database: str, since: datetime, generated: datetime, pass_threshold: float
+) -> list[str]:
+    """The quality section: pass rates over time and by scorer, drift alerts, content and safety failures,
+    the review backlog."""
+    section = quality(client, database, since, pass_threshold)
+    backlog = section["review_backlog"]
+    rates = query(client, database, "report_pass_rates", since=since)
+    chart = _lines(rates, "window", "scorer", "pass_rate", "pass rate")
+    rate = "no scores" if section["pass_rate"] is None else f"{section['pass_rate']:.1%} passed"
+    return [
+        "<h2 id='quality'>Quality</h2>",
+        f"<p>{section['scores_evaluated']} scores evaluated, {rate}; {len(section['drift_alerts'])} drift alerts; "
+        f"{section['content_failures']} content failures; {len(section['safety_failures'])} safety failures.</p>",
+        _chart_html("pass-rate-chart", "Pass rate by scorer and model (15 min)", chart, since, generated, False),
+        "<h3>Score drift alerts (score_drift)</h3>",
+        _table("drift-alerts", ["latest window", "scorer", "model", "prompt", "alert", "mean", "24h mean",
+                                "pass rate", "24h pass rate", "windows"],
+               [(r["latest"], r["name"], r["model"], r["prompt_version"], r["alert"], _figure(r["mean"]),
+                 _figure(r["baseline"]), _figure(r["pass_rate"]), _figure(r["baseline_pass_rate"]), r["windows"])
+                for r in section["drift_alerts"]]),
+        "<h3>Pass rates by scorer and model</h3>",
+        _table("pass-rates", ["scorer", "model", "evaluated", "passed", "pass rate", "threshold"],
+               [(r["name"], r["model"], r["evaluated"], r["passed"], f"{r['pass_rate']:.1%}", r["threshold"])
+                for r in section["pass_rates"]]),
+        "<h3>Content failures by class (the call returned, the answer is unusable)</h3>",
+        _table("content-failures", ["class", "model", "failures", "rules", "latest", "latest trace"],
+               [(r["error_class"], r["model"], r["failures"], ", ".join(r["rules"]), r["latest"],
+                 r["latest_trace_id"]) for r in section["content_failures_by_class"]]),
+        "<h3>Safety failures</h3>",
+        _table("safety-failures", ["seen", "scorer", "source", "model", "trace", "label"],
+               [(r["ts"], r["name"], r["source"], r["model"], r["trace_id"], r["label"])
+                for r in section["safety_failures"]]),
+        f"<h3>Review backlog: {backlog['waiting']} traces wait for a person (correlator review list)</h3>",
+        _table("review-backlog", ["reason", "traces"], list(backlog["by_reason"].items())),
+    ]  # fmt: skip
+
+
+def _figure(value: float) -> str:
+    """A mean or rate to two places; NaN (no NUMERIC scores) as nothing."""
+    return "" if value != value else f"{value:.2f}"
 
 
 def _lines(rows: list[Record], x: str, series: str, y: str, y_title: str) -> go.Figure:

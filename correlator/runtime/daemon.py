@@ -30,7 +30,8 @@ from correlator.config import Settings
 from correlator.errors import CorrelatorError, KafkaError
 from correlator.processing.batching import METRICS, stream_kinds
 from correlator.processing.classify import Classifier
-from correlator.records import Batch, Message
+from correlator.processing.scorers import Scorers
+from correlator.records import SCORE_TABLE, Batch, Message
 from correlator.runtime.batch_store import BatchStore, Stored
 from correlator.runtime.ops.health import Check
 from correlator.runtime.ops.metrics import DaemonMetrics
@@ -117,7 +118,7 @@ class Daemon:
         self.classifier = classifier
         self._make_source = source
         self.counters = Counters()
-        self.metrics = DaemonMetrics()
+        self.metrics = DaemonMetrics(Scorers.for_settings(settings))
         self.assigned: set[TopicPartition] = set()
         #: subscribed topics the cluster does not have (yet, or any more), and those it has had
         self.missing_topics: set[str] = set()
@@ -375,6 +376,8 @@ class Daemon:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
             if batch.table is METRICS.table:
                 self.metrics.count_calls(batch.rows)
+            # scores from the scores topic, and the content checks' code scores a call implies
+            self.metrics.count_scores(batch.rows if batch.table is SCORE_TABLE else batch.derived.get(SCORE_TABLE, ()))
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:
         async with self._partition_lock:

@@ -10,6 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
 from correlator.errors import ConfigurationError
+from correlator.processing.scorers import Scorers
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
 from correlator.warehouse.sql import render, statements
@@ -35,12 +36,14 @@ def migrate(
     retention_days: int,
     thresholds: Thresholds | None = None,
     cluster: str | None = None,
+    scorers: Scorers | None = None,
 ) -> MigrationReport:
     """Bring ``database`` to the newest table version and retention, and re-create every view.
 
     Tables are versioned migrations, applied once each; views are derived from tables and
-    settings (thresholds), so they are re-created, idempotently, on every run. With a
-    ``cluster``, every statement runs ON CLUSTER on Replicated tables behind Distributed ones.
+    settings (thresholds, and the scorers file: the shipped one unless ``scorers`` is given), so
+    they are re-created, idempotently, on every run. With a ``cluster``, every statement runs ON
+    CLUSTER on Replicated tables behind Distributed ones.
     """
     if retention_days < 1:
         raise ConfigurationError("retention must be at least one day")
@@ -65,9 +68,12 @@ def migrate(
         for table in (*CLUSTER_TABLES, *RETENTION_TABLES):
             _run(client, distributed_table(database, table, cluster))
     retention_changed = _ensure_retention(client, database, retention_days, cluster)
+    thresholds = thresholds or Thresholds()
+    scorers = scorers or Scorers.from_file(default_pass_threshold=thresholds.eval_pass_threshold)
+    values = {**thresholds.as_sql_values(), **scorers.as_sql_values()}
     views = []
     for path in sorted((SCHEMAS_DIR / VIEWS).glob("*.sql")):
-        sql = render(f"{VIEWS}/{path.name}", database, **(thresholds or Thresholds()).as_sql_values())
+        sql = render(f"{VIEWS}/{path.name}", database, **values)
         _run(client, _ddl(sql, database, cluster))
         views.append(path.stem)
     return MigrationReport(applied, skipped, retention_changed, views)

@@ -12,16 +12,22 @@ from collections import Counter as TallyCounter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from correlator.records import METRIC_TABLE
+from correlator.processing.scorers import NUMERIC, Scorers
+from correlator.records import METRIC_TABLE, SCORE_TABLE
 
 __all__ = ["CONTENT_TYPE_LATEST", "DaemonMetrics"]
 
 CALL_LABELS = ("category", "error_class", "model")
+SCORE_LABELS = ("name", "source", "model", "outcome", "safety")
+SCORE_VALUE_LABELS = ("name", "source", "model")
+CONTENT_FAILURE_LABELS = ("category", "error_class", "model", "rule")
 _MODEL, _SUCCESS, _ERROR = (METRIC_TABLE.position(c) for c in ("model", "success", "error"))
-_CATEGORY, _ERROR_CLASS = (METRIC_TABLE.position(c) for c in ("category", "error_class"))
+_CATEGORY, _ERROR_CLASS, _RULE = (METRIC_TABLE.position(c) for c in ("category", "error_class", "rule"))
+_ATTRIBUTES = METRIC_TABLE.position("attributes")
+_SCORE = {name: SCORE_TABLE.position(name) for name in ("name", "source", "model", "data_type", "value", "label")}
 BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000)
 INSERT_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -29,7 +35,8 @@ INSERT_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 class DaemonMetrics:
     """Every series the daemon exports; updated by the daemon, rendered by ``/metrics``."""
 
-    def __init__(self) -> None:
+    def __init__(self, scorers: Scorers | None = None) -> None:
+        self.scorers = scorers or Scorers.from_file()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.calls = Counter("llm_calls_total", "LLM call attempts stored (usage-metrics rows), by final label",
@@ -40,6 +47,21 @@ class DaemonMetrics:
             "llm_reclassified_total",
             "Failed calls whose final label differs from the error label their metrics row carried",
             CALL_LABELS, registry=r,
+        )  # fmt: skip
+        self.scores = Counter(
+            "correlator_scores_total",
+            "Scores stored, by name, source, model (as the score carried it), outcome (pass, fail, or none: "
+            "not a pass/fail score) and safety (a safety scorer, per the scorers file)",
+            SCORE_LABELS, registry=r,
+        )  # fmt: skip
+        self.score_values = Summary(
+            "correlator_score_values", "NUMERIC score values stored (sum and count: a mean over any range)",
+            SCORE_VALUE_LABELS, registry=r,
+        )  # fmt: skip
+        self.content_failures = Counter(
+            "correlator_content_failures_total",
+            "Calls that returned without an error but failed a content check, by final label and the rule",
+            CONTENT_FAILURE_LABELS, registry=r,
         )  # fmt: skip
         self.consumed = Counter("correlator_messages_consumed_total", "Kafka messages fetched", ["topic"],
                                 registry=r)  # fmt: skip
@@ -72,17 +94,39 @@ class DaemonMetrics:
         calls: TallyCounter[tuple[str, str, str]] = TallyCounter()
         errors: TallyCounter[tuple[str, str, str]] = TallyCounter()
         reclassified: TallyCounter[tuple[str, str, str]] = TallyCounter()
+        content_failures: TallyCounter[tuple[str, str, str, str]] = TallyCounter()
         for row in rows:
             labels = (row[_CATEGORY], row[_ERROR_CLASS], row[_MODEL])
             calls[labels] += 1
             if not row[_SUCCESS]:
                 errors[labels] += 1
                 reclassified[labels] += row[_ERROR] != row[_ERROR_CLASS]
-        # one increment per label set and batch: a batch holds up to tens of thousands of rows
-        for counter, tally in ((self.calls, calls), (self.errors, errors), (self.reclassified, reclassified)):
-            for labels, count in tally.items():
-                if count:
-                    counter.labels(*labels).inc(count)
+                if row[_ATTRIBUTES].get("content_failure"):
+                    content_failures[(*labels, row[_RULE])] += 1
+        _increment(self.calls, calls)
+        _increment(self.errors, errors)
+        _increment(self.reclassified, reclassified)
+        _increment(self.content_failures, content_failures)
+
+    def count_scores(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Count stored scores, each judged pass or fail as the views judge it (the scorers file's thresholds)."""
+        tally: TallyCounter[tuple[str, str, str, str, str]] = TallyCounter()
+        values: dict[tuple[str, str, str], list[float]] = {}
+        scorers = self.scorers
+        for row in rows:
+            name, source, model, data_type, value = (
+                row[_SCORE[c]] for c in ("name", "source", "model", "data_type", "value")
+            )
+            verdict = scorers.passes(name, data_type, value, row[_SCORE["label"]])
+            outcome = "none" if verdict is None else "pass" if verdict else "fail"
+            tally[(name, source, model, outcome, "true" if scorers.is_safety(name) else "false")] += 1
+            if data_type == NUMERIC:
+                values.setdefault((name, source, model), []).append(value)
+        _increment(self.scores, tally)
+        for labels, observed in values.items():
+            child = self.score_values.labels(*labels)
+            for value in observed:
+                child.observe(value)
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         for (topic, partition), value in lag.items():
@@ -95,3 +139,10 @@ class DaemonMetrics:
                 self.lag.remove(topic, str(partition))
             except KeyError:
                 continue
+
+
+def _increment(counter: Counter, tally: TallyCounter[Any]) -> None:
+    """One increment per label set and batch: a batch holds up to tens of thousands of rows."""
+    for labels, count in tally.items():
+        if count:
+            counter.labels(*labels).inc(count)
