@@ -108,10 +108,10 @@ async def _produce(bootstrap: str, messages: list[tuple[str, bytes]], rate: floa
     return await (_produce_paced(bootstrap, messages, rate) if rate else _produce_batched(bootstrap, messages))
 
 
-async def _produce_batched(bootstrap: str, messages: list[tuple[str, bytes]]) -> Sent:
+async def _produce_batched(bootstrap: str, messages: list[tuple[str, bytes]], compression: str = "zstd") -> Sent:
     """Whole record batches, partitions in turn: a producer sending one message at a time
     manages about 15,000 a second here, which would measure the producer, not the daemon."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd", max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type=compression, max_batch_size=512 * 1024)
     await producer.start()
     try:
         queues: dict[TopicPartition, list[bytes]] = {}

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import orjson
@@ -29,6 +29,9 @@ from correlator.errors import ConfigurationError, CorrelatorError, InputError, W
 from correlator.processing.classify import RULES_PATH, Classifier, RulesError
 from correlator.runtime.ownlogs import configure_logging
 from correlator.sources.textlog import DEFAULT_FORMAT as DEFAULT_LOG_FORMAT
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 _WAREHOUSE_OPTIONS = [
     click.option(
@@ -304,13 +307,18 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
 
     settings = _settings(**values)
     classifier = _classifier(rules_path)
-    try:
-        client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
-        if apply_migrations:
-            _apply_schema(client, settings)
-    except (WarehouseError, DatabaseError) as exc:
-        _daemon_failed(settings.mask_secrets(str(exc)))
-    daemon = Daemon(settings, Warehouse(client, settings.database), classifier)
+
+    def open_warehouse() -> Client:
+        """Connect and migrate: the daemon does it on its warehouse thread while it joins the group."""
+        try:
+            client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
+            if apply_migrations:
+                _apply_schema(client, settings)
+        except DatabaseError as exc:
+            raise WarehouseError(str(exc)) from None
+        return client
+
+    daemon = Daemon(settings, Warehouse.opened_by(open_warehouse, settings.database), classifier)
     collect_cycles_less_often()
 
     async def serve() -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 # the checks, in the order their failures win; each is named after the class it finds
 CHECKS = ("truncation", "content_filter", "refusal", "invalid_json", "schema_mismatch", "tool_call_malformed")
@@ -108,7 +109,14 @@ def _schema_problem(document: Any, schema: dict[str, Any]) -> str | None:
 
 @lru_cache(maxsize=256)
 def _validator(schema_json: bytes) -> Draft202012Validator | None:
-    """Compiled once per schema: most applications send the same few schemas with every call."""
+    """Compiled once per schema: most applications send the same few schemas with every call.
+
+    jsonschema is imported here, by the first output with a schema: importing it costs the
+    daemon's start about 0.1 s, and most streams never carry one.
+    """
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     schema = orjson.loads(schema_json)
     try:
         Draft202012Validator.check_schema(schema)

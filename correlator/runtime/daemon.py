@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from aiokafka import TopicPartition
@@ -37,6 +37,9 @@ from correlator.runtime.ops.health import Check
 from correlator.runtime.ops.metrics import DaemonMetrics
 from correlator.sources.kafka import KafkaSource, PartitionsHandler
 from correlator.warehouse.writer import Warehouse
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 log = structlog.get_logger("correlator.daemon")
 
@@ -145,6 +148,9 @@ class Daemon:
         self._running = False
         # store-and-commit and a partition's resume decision never interleave
         self._partition_lock = asyncio.Lock()
+        #: set once the warehouse is open and migrated; partitions assigned before wait for it, paused
+        self._warehouse_open = False
+        self._awaiting_warehouse: set[TopicPartition] | None = None
         self.source: PartitionSource
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -153,10 +159,14 @@ class Daemon:
             log.info("stopped before it joined the consumer group: nothing to store or commit")
             return
         self.source = self._make_source(self.settings)
+        # first on the warehouse thread, so every later warehouse call waits for it
+        opening = asyncio.get_running_loop().run_in_executor(self._executor, self.warehouse.open)
         self._running = True
         watcher = asyncio.create_task(self._note_stop(stop))
         try:
-            await self._join()
+            if not await self._join_while_opening(opening, stop):
+                log.info("stopped before it joined the consumer group: nothing to store or commit")
+                return
             log.info("daemon started", **self.settings.describe())
             await self._consume(stop)
             self._stopping_since = self._stopping_since or time.monotonic()
@@ -167,6 +177,33 @@ class Daemon:
             await self._within_grace(self.source.stop())
             self._executor.shutdown(wait=False)
             log.info("daemon stopped", **vars(self.counters))
+
+    async def _join_while_opening(self, opening: asyncio.Future[Client], stop: asyncio.Event) -> bool:
+        """Join the consumer group while the warehouse opens and migrates: the broker's join is mostly waiting.
+
+        False when stop was asked first (nothing fetched yet). The warehouse's error, when
+        it cannot be opened, is raised as soon as it happens, the join given up.
+        """
+        joining = asyncio.ensure_future(self._join())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait((joining, opening, stopped), return_when=asyncio.FIRST_COMPLETED)
+            if opening.done() and opening.exception() is not None:
+                await opening
+            if not joining.done():
+                await asyncio.wait({joining, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not joining.done():
+                return False
+            await joining
+            await opening
+            self._warehouse_open = True
+            waiting, self._awaiting_warehouse = self._awaiting_warehouse, None
+            if waiting is not None:  # an assignment came first (perhaps of nothing: no topic exists yet)
+                await self._resume(waiting)
+            return True
+        finally:
+            for task in (joining, stopped):
+                task.cancel()
 
     async def _join(self) -> None:
         try:
@@ -385,6 +422,8 @@ class Daemon:
             await self._store_and_commit_locked(ready, fetched)
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self._awaiting_warehouse is not None:
+            self._awaiting_warehouse -= revoked
         await self._flush(revoked)
         for tp in revoked:
             self._fetched_to.pop(tp, None)
@@ -396,9 +435,18 @@ class Daemon:
         """Resume each new partition after rows stored beyond its committed offset.
 
         The partitions stay paused until their position is settled, so no record is
-        fetched from a position that is about to change.
+        fetched from a position that is about to change. Partitions assigned before the
+        warehouse is open are resumed once it is (by :meth:`_join_while_opening`): the
+        consumer's first heartbeat waits for this callback, and a broker drops a member
+        that is silent too long after its join.
         """
         self.source.pause(assigned)
+        if not self._warehouse_open:
+            self._awaiting_warehouse = (self._awaiting_warehouse or set()) | assigned
+            return
+        await self._resume(assigned)
+
+    async def _resume(self, assigned: set[TopicPartition]) -> None:
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
             self._storage.batches.drop(assigned)  # stale batches, from before the partition was lost

@@ -6,6 +6,7 @@ stored, everything else in its offset range is too.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,12 +26,43 @@ REFUSAL_DETAIL_CHARS = 2_000
 
 
 class Warehouse:
-    """Synchronous writes and look-ups; the daemon calls it from one worker thread."""
+    """Synchronous writes and look-ups; the daemon calls it from one worker thread.
 
-    def __init__(self, client: Client, database: str) -> None:
-        self.client = client
+    Made with :meth:`opened_by`, the client is opened by the first call that needs it (or
+    :meth:`open`): the daemon opens the engine and migrates on its worker thread while it
+    joins the consumer group, so the broker's join and the engine's start overlap.
+    """
+
+    def __init__(self, client: Client | None, database: str, opener: Callable[[], Client] | None = None) -> None:
+        self._client = client
+        self._opener = opener
+        self._opening = threading.Lock()
+        self._failure: Exception | None = None
         self.database = check_identifier(database)
         self._column_types: dict[tuple[str, tuple[str, ...]], Sequence[ClickHouseType]] = {}
+
+    @classmethod
+    def opened_by(cls, opener: Callable[[], Client], database: str) -> Warehouse:
+        """A warehouse whose client ``opener`` makes (connects, migrates) when it is first needed."""
+        return cls(None, database, opener)
+
+    @property
+    def client(self) -> Client:
+        return self._client or self.open()
+
+    def open(self) -> Client:
+        """The client, opened now if it is not yet; the opener runs once, and its error is every caller's."""
+        with self._opening:
+            if self._client is None:
+                if self._failure is not None:
+                    raise self._failure
+                assert self._opener is not None, "a Warehouse needs a client or an opener"
+                try:
+                    self._client = self._opener()
+                except Exception as exc:
+                    self._failure = exc
+                    raise
+            return self._client
 
     def store(self, batches: Sequence[Batch]) -> None:
         """Store batches together: one insert of dead letters, then one of rows per table and day.
