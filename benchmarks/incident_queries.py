@@ -30,7 +30,7 @@ from correlator.warehouse.sql import render
 DATABASE = "bench"
 
 
-def _timed(answer: Callable[[], Any]) -> dict[str, float]:
+def timed(answer: Callable[[], Any]) -> dict[str, float]:
     started = time.perf_counter()
     answer()
     cold = time.perf_counter() - started
@@ -42,10 +42,15 @@ def _timed(answer: Callable[[], Any]) -> dict[str, float]:
     return {"cold_seconds": round(cold, 3), "warm_median_seconds": round(statistics.median(warm), 3)}
 
 
+def fresh_database(client: Client, database: str) -> None:
+    """``database`` dropped and migrated anew: every benchmark starts from empty tables."""
+    client.command(f"DROP DATABASE IF EXISTS {database}")
+    migrate(client, database, retention_days=30)
+
+
 def generate_week(client: Client, metrics: int, logs: int) -> float:
     """A fresh database holding a week of calls and their log lines; returns the seconds it took."""
-    client.command(f"DROP DATABASE IF EXISTS {DATABASE}")
-    migrate(client, DATABASE, retention_days=30)
+    fresh_database(client, DATABASE)
     started = time.perf_counter()
     parameters = {"metrics": metrics, "lines_per_call": max(1, logs // metrics)}
     client.command(render("queries/bench/generate_metrics.sql", DATABASE), parameters=parameters)
@@ -83,9 +88,9 @@ def main() -> None:
         "log_rows": counts[0],
         "metrics_rows": counts[1],
         "generate_seconds": round(generated, 1),
-        "lookup": _timed(lambda: incidents.lookup(client, DATABASE, newest[0])),
-        "trace": _timed(lambda: incidents.trace(client, DATABASE, newest[1])),
-        "incidents_since_1h": _timed(lambda: incidents.incidents(client, DATABASE, since)),
+        "lookup": timed(lambda: incidents.lookup(client, DATABASE, newest[0])),
+        "trace": timed(lambda: incidents.trace(client, DATABASE, newest[1])),
+        "incidents_since_1h": timed(lambda: incidents.incidents(client, DATABASE, since)),
         "target_seconds": 1.0,
     }
     sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")

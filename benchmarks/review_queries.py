@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from benchmarks.incident_queries import DATABASE, _timed, week_options, week_warehouse
+from benchmarks.incident_queries import DATABASE, timed, week_options, week_warehouse
 from correlator.commands.dataset import Selection, export_dataset
 from correlator.commands.review import review_queue
 from correlator.warehouse.sql import render, statements
@@ -47,12 +47,12 @@ def main() -> None:
         "metrics_rows": counts[1],
         "score_rows": counts[2],
         "generate_seconds": round(generated, 1),
-        "review_list_since_24h": _timed(lambda: review_queue(client, DATABASE, day)),
-        "review_list_since_7d": _timed(lambda: review_queue(client, DATABASE, week)),
+        "review_list_since_24h": timed(lambda: review_queue(client, DATABASE, day)),
+        "review_list_since_7d": timed(lambda: review_queue(client, DATABASE, week)),
         "queue_length_24h_limit_200": len(review_queue(client, DATABASE, day)),
-        "dataset_export_reviewed_7d": _timed(lambda: export(Selection("7d", reviewed=True), week)),
+        "dataset_export_reviewed_7d": timed(lambda: export(Selection("7d", reviewed=True), week)),
         "reviewed_items": export(Selection("7d", reviewed=True), week),
-        "dataset_export_class_invalid_json_24h": _timed(lambda: export(Selection("24h", error_class="invalid_json"),
+        "dataset_export_class_invalid_json_24h": timed(lambda: export(Selection("24h", error_class="invalid_json"),
                                                                        day)),
         "class_items_24h": export(Selection("24h", error_class="invalid_json"), day),
         "target_seconds": 1.0,

@@ -7,13 +7,16 @@ whose trace and span ids are hex and whose enums are integers.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import logging
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
+from clickhouse_connect.driver.client import Client
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
@@ -26,7 +29,30 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from correlator.config import Settings
+from correlator.devkit.demo import produce
+from correlator.sources.kafka import ensure_topics
+from tests.harness import run_daemon, stored_at_least
+
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+def otlp_settings(settings: Settings) -> Settings:
+    """The test's settings with the OTLP streams on, on topics of its own (one partition each)."""
+    suffix = secrets.token_hex(4)
+    otlp = replace(settings, otlp=True, otlp_spans_topic=f"otlp-spans-{suffix}", otlp_logs_topic=f"otlp-logs-{suffix}")
+    asyncio.run(ensure_topics(otlp.kafka_bootstrap, [otlp.otlp_spans_topic, otlp.otlp_logs_topic], partitions=1))
+    return otlp
+
+
+def deliver_spans(settings: Settings, warehouse: Client, messages: list[bytes], spans: int) -> None:
+    """Messages on the spans topic, as the Collector writes them, then the daemon until it stored ``spans`` rows."""
+
+    async def scenario() -> None:
+        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic, messages)
+        await run_daemon(settings, warehouse, stored_at_least(spans))
+
+    asyncio.run(scenario())
 
 
 @dataclass(frozen=True)

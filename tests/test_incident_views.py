@@ -13,6 +13,7 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
 from correlator.emit import new_error_id
+from tests.chromium import rendered_report
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
 
@@ -175,29 +176,8 @@ def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
 
 
 def report_dom(settings: Settings, since: str, tmp_path) -> str:
-    """``correlator report`` written to a file and rendered by headless Chromium: the DOM a person would see."""
-    import re
-    import shutil
-    import subprocess
-
-    from click.testing import CliRunner
-
-    from correlator.commands.cli import main
-
-    output = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", "--since", since, "-o", str(output), "--clickhouse",
-                                       settings.clickhouse_url, "--database", settings.database])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    page = output.read_text()
-    assert not re.search(r"<(?:script|link)[^>]+(?:src|href)=[\"']https?:", page)  # nothing fetched from the network
-    chromium = shutil.which("chromium")
-    assert chromium, "the test command installs Debian's chromium (see README)"
-    return subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom", output.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout  # fmt: skip
+    """``correlator report --since`` as headless Chromium renders it: the DOM a person would see."""
+    return rendered_report(settings, tmp_path, "--since", since)
 
 
 def test_report_is_one_self_contained_file_that_renders_in_chromium(

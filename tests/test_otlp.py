@@ -18,8 +18,8 @@ from correlator.processing.classify import Classifier
 from correlator.processing.otlp_rows import RecordRows, span_rows
 from correlator.records import SPAN_TABLE, DeadLetter, Provenance
 from tests.conftest import rows
-from tests.harness import otlp_settings, run_daemon, stored_at_least
-from tests.otlp_producers import agent_run, as_otlp_json, looping_agent_run
+from tests.harness import run_daemon, stored_at_least
+from tests.otlp_producers import agent_run, as_otlp_json, deliver_spans, looping_agent_run, otlp_settings
 
 HERE = Provenance("otlp-test", 0, 7)
 
@@ -158,13 +158,9 @@ def test_trace_spans_draws_the_tree_and_agent_loops_finds_the_repeated_tool_call
 ) -> None:
     settings = otlp_settings(settings)
     run, other = looping_agent_run("support"), agent_run("planner")
-
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.otlp_spans_topic,
-                      [run.spans.SerializeToString(), other.spans.SerializeToString()])  # fmt: skip
-        await run_daemon(settings, warehouse, stored_at_least(7 + 3))
-
-    asyncio.run(scenario())
+    # the looping run exported twice (a retried export): each of its spans is still one step and one call
+    messages = [run.spans.SerializeToString(), other.spans.SerializeToString(), run.spans.SerializeToString()]
+    deliver_spans(settings, warehouse, messages, 7 + 3 + 7)
     db = settings.database
     tree = rows(
         warehouse,

@@ -41,3 +41,11 @@ def test_rows_become_records_when_the_labels_leave_too_little_room_for_text():
     for field, value in zip(("error_class", "error_id", "metrics_said", "root_cause_type"), rows[0], strict=False):
         assert any(field in line and value in line for line in lines)  # one field a line, its value unbroken
     assert "Error code: 401" in screen
+
+
+def test_values_with_brackets_are_shown_as_written_in_both_layouts():
+    """Messages are the applications' text, not rich markup: ``[/]`` used to stop the command, ``[bold]`` vanished."""
+    message = "list index [/] out of [bold]range[/] [Errno 111]"
+    for width in (80, 30):  # a table, then records
+        screen = "\n".join(_render(("class", "message"), [("unknown", message)], width=width))
+        assert "[/]" in screen and "[bold]range[/]" in screen and "[Errno 111]" in screen, screen

@@ -575,19 +575,29 @@ def lookup(error_id: str, as_json: bool, **values: Any) -> None:
 
 @main.command(name="trace")
 @click.argument("trace_id")
+@click.option("--tree", "tree_only", is_flag=True,
+              help="Only the span tree; with --json, the tree as nested records instead of the timeline.")  # fmt: skip
 @_options(_WAREHOUSE_OPTIONS)
 @_JSON_OPTION
-def trace_command(trace_id: str, as_json: bool, **values: Any) -> None:
-    """Every log line and metrics row of one trace, in time order, failures highlighted."""
-    from correlator.commands import incidents
+def trace_command(trace_id: str, tree_only: bool, as_json: bool, **values: Any) -> None:
+    """The trace's steps as a tree (first failing step named), then every record of it in time order."""
+    from correlator.commands import incidents, trace_tree
     from correlator.commands.tables import print_table
 
     with _warehouse(values) as (client, settings):
-        timeline = incidents.trace(client, settings.database, trace_id)
-    if not timeline:
-        raise click.ClickException(f"no rows with trace_id {trace_id!r} in database {settings.database}")
+        spans = incidents.trace_spans(client, settings.database, trace_id)
+        timeline = [] if tree_only else incidents.trace(client, settings.database, trace_id)
+    if not spans and not timeline:
+        what = "spans" if tree_only else "rows"
+        raise click.ClickException(f"no {what} with trace_id {trace_id!r} in database {settings.database}")
     if as_json:
-        _print_json(timeline)
+        first = trace_tree.first_failure(spans)
+        _print_json({"trace_id": trace_id, "first_failure": first and first["span_id"],
+                     "spans": trace_tree.nest(spans)} if tree_only else timeline)  # fmt: skip
+        return
+    if spans:
+        trace_tree.print_tree(trace_id, spans)
+    if tree_only:
         return
     failed = [row["status"] in ("failure", "error", "critical") or bool(row["error_class"]) for row in timeline]
     rows = [
@@ -683,13 +693,15 @@ def _print_quality(section: dict[str, Any]) -> None:
 @click.option("--since", type=TIME, default="24h", show_default=True, help="A duration back (24h, 7d) or a time.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True)  # fmt: skip
+@click.option("--trace", "trace_ids", multiple=True, metavar="TRACE_ID",
+              help="Draw this trace's waterfall (repeatable); else the traces with the most failed steps.")  # fmt: skip
 @_options(_WAREHOUSE_OPTIONS)
-def report(since: datetime, output: Path, **values: Any) -> None:
-    """One self-contained HTML file: error rates by class, latency and cost by model, root causes, quality."""
+def report(since: datetime, output: Path, trace_ids: tuple[str, ...], **values: Any) -> None:
+    """One self-contained HTML file: error rates by class, latency and cost by model, root causes, quality, traces."""
     from correlator.commands.report import build_report
 
     with _warehouse(values) as (client, settings):
-        page = build_report(client, settings.database, since, settings.thresholds.eval_pass_threshold)
+        page = build_report(client, settings.database, since, settings.thresholds.eval_pass_threshold, trace_ids)
     output.write_text(page, encoding="utf-8")
     click.echo(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
 

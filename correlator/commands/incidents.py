@@ -39,6 +39,11 @@ def trace(client: Client, database: str, trace_id: str) -> list[Record]:
     return query(client, database, "trace", trace_id=trace_id)
 
 
+def trace_spans(client: Client, database: str, trace_id: str) -> list[Record]:
+    """The trace's steps in tree order (``trace_spans``): empty when it came without spans."""
+    return query(client, database, "trace_spans", trace_id=trace_id)
+
+
 def incidents(client: Client, database: str, since: datetime) -> Record:
     """What is failing since ``since``: totals, by class and model, groups, spikes, cost anomalies."""
     answers: dict[str, list[Record]] = {"total": [], "class": [], "class_and_model": []}

@@ -13,8 +13,12 @@ from typing import Any
 import plotly.graph_objects as go
 from clickhouse_connect.driver.client import Client
 
-from correlator.commands.incidents import Record, query
+from correlator.commands.incidents import Record, query, trace_spans
 from correlator.commands.quality import quality
+from correlator.commands.waterfall import waterfall
+
+# traces drawn when none is asked for: those with the most failed spans in the window
+WORST_TRACES = 3
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2330; }
@@ -25,7 +29,10 @@ th { background: #f2f4f8; } code { font-size: 0.85rem; }
 """
 
 
-def build_report(client: Client, database: str, since: datetime, pass_threshold: float = 0.80) -> str:
+def build_report(
+    client: Client, database: str, since: datetime, pass_threshold: float = 0.80, trace_ids: Sequence[str] = ()
+) -> str:
+    """The page; ``trace_ids`` are the traces to draw as waterfalls, else the worst failing ones in the window."""
     rates = query(client, database, "report_error_rates", since=since)
     health = query(client, database, "report_model_health", since=since)
     reclassified = query(client, database, "report_reclassifications", since=since)
@@ -54,8 +61,30 @@ def build_report(client: Client, database: str, since: datetime, pass_threshold:
     parts.append(_table("root-causes", ["failures", "class", "root cause", "latest message", "grouped as",
                                         "example error_ids"], root_causes))  # fmt: skip
     parts += _quality_parts(client, database, since, generated, pass_threshold)
+    parts += _trace_views(client, database, since, trace_ids)
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>correlator report</title><style>{_STYLE}</style></head><body>{body}</body></html>"  # noqa: E501
+
+
+def _trace_views(client: Client, database: str, since: datetime, trace_ids: Sequence[str]) -> list[str]:
+    asked = bool(trace_ids)
+    if not asked:
+        trace_ids = [row["trace_id"] for row in query(client, database, "report_failed_traces", since=since,
+                                                           limit=WORST_TRACES)]  # fmt: skip
+    title = "Traces asked for" if asked else f"Traces with the most failed steps (up to {WORST_TRACES})"
+    parts = [f"<h2>{title}</h2>"]
+    if not trace_ids:
+        parts.append("<p id='no-traces'>No trace with a failed span in the window.</p>")
+    for index, trace_id in enumerate(trace_ids):
+        spans = trace_spans(client, database, trace_id)
+        if not spans:
+            parts.append(
+                f"<p class='missing-trace'>No spans stored for trace <code>{html.escape(trace_id)}</code>.</p>"
+            )
+            continue
+        parts.append(waterfall(trace_id, spans).to_html(full_html=False, include_plotlyjs=False,
+                                                         div_id=f"trace-waterfall-{index}"))  # fmt: skip
+    return parts
 
 
 def _chart_html(

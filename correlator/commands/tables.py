@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # a column is free text when some value holds a space and some value is longer than this
 TEXT_MIN_LENGTH = 24
@@ -60,14 +61,14 @@ def print_table(
             else:
                 table.add_column(header, no_wrap=True, min_width=width)
         for row, style in zip(cells, _styles(row_styles, len(cells)), strict=True):
-            table.add_row(*row, style=style)
+            table.add_row(*map(Text, row), style=style)
     else:
         table = Table(title=title, title_justify="left", show_header=False)
         table.add_column("field", no_wrap=True, style="bold")
         table.add_column("value", overflow="fold")
         for row, style in zip(cells, _styles(row_styles, len(cells)), strict=True):
             for header, value in zip(headers, row, strict=True):
-                table.add_row(header, value, style=style)
+                table.add_row(header, Text(value), style=style)
             table.add_section()
     console.print(table)
 

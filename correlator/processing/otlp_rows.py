@@ -45,7 +45,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                      "llm.token_count.prompt"),
     "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
                       "llm.usage.completion_tokens", "llm.token_count.completion"),
-    "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason"),
+    "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason", "llm.finish_reason"),
     "tool_name": ("gen_ai.tool.name", "tool.name"),
     "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
     "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
@@ -67,6 +67,8 @@ STEPS = {
     "prompt": "prompt", "parser": "parser", "guardrail": "parser",
 }  # fmt: skip
 LANGFUSE_USAGE = "langfuse.observation.usage_details"
+# OpenInference: the request's parameters as JSON; the model asked for is there even when no response named one
+INVOCATION_PARAMETERS = "llm.invocation_parameters"
 EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
 _EXCEPTION_KEYS = ("exception.type", "exception.message", "exception.stacktrace")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,7 +147,7 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
     cause, label = explanation.root_cause, explanation.label
     ts, _ = event_time(_time(span.start_ns) if span.start_ns else None, provenance)
     input_tokens, output_tokens = _tokens(attrs)
-    request_model = _text(attrs, ALIASES["request_model"])
+    request_model = _text(attrs, ALIASES["request_model"]) or _invoked_model(attrs)
     response_model = _text(attrs, ALIASES["response_model"])
     operation = _text(attrs, ALIASES["operation"]).lower()
     step, tool_name = STEPS.get(operation, ""), _text(attrs, ALIASES["tool_name"])
@@ -277,6 +279,19 @@ def _tokens(attrs: Mapping[str, Any]) -> tuple[int, int]:
             input_tokens = details.get("input") if input_tokens is None else input_tokens
             output_tokens = details.get("output") if output_tokens is None else output_tokens
     return _count(input_tokens), _count(output_tokens)
+
+
+def _invoked_model(attrs: Mapping[str, Any]) -> str:
+    """The model in OpenInference's invocation parameters: a refused call's span has no ``llm.model_name``."""
+    parameters = attrs.get(INVOCATION_PARAMETERS)
+    if not isinstance(parameters, str):
+        return ""
+    try:
+        found = orjson.loads(parameters)
+    except orjson.JSONDecodeError:
+        return ""
+    model = found.get("model") if isinstance(found, dict) else None
+    return model if isinstance(model, str) else ""
 
 
 def _count(value: Any) -> int:
