@@ -150,9 +150,8 @@ def _context(attributes: dict[str, str], steps: list[Record]) -> dict[str, Any]:
             if document_id not in document_ids:
                 document_ids.append(document_id)
     tool_steps = [
-        {"span_id": step["span_id"], "tool_name": step["attributes"].get("tool_name", ""),
-         "tool_args": _decoded(step["attributes"]["tool_args"])}
-        for step in steps if "tool_args" in step["attributes"]
+        {"span_id": step["span_id"], "tool_name": step["tool_name"], "tool_args": _decoded(step["tool_args"])}
+        for step in steps if step["tool_args"]
     ]  # fmt: skip
     return {"document_ids": document_ids, "tool_steps": tool_steps}
 
