@@ -27,8 +27,8 @@ from correlator.config import Settings
 from correlator.devkit.broker import LocalBroker
 from correlator.sources.kafka import ensure_topics
 from correlator.warehouse.connection import connect
-from correlator.warehouse.migrate import migrate
 from tests.apache_kafka import ApacheKafka
+from tests.database_template import DatabaseTemplate
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -106,10 +106,16 @@ def warehouse(warehouse_url: str) -> Client:
     return connect(warehouse_url)
 
 
+@pytest.fixture(scope="session")
+def database_template(warehouse: Client) -> DatabaseTemplate:
+    return DatabaseTemplate(warehouse)
+
+
 @pytest.fixture
-def database(warehouse: Client) -> Iterator[str]:
+def database(warehouse: Client, database_template: DatabaseTemplate) -> Iterator[str]:
+    """A database of its own, as ``migrate`` makes it (copied from the session's migrated template)."""
     name = f"t_{secrets.token_hex(4)}"
-    migrate(warehouse, name, retention_days=30)
+    database_template.copy(name)
     yield name
     warehouse.command(f"DROP DATABASE IF EXISTS {name}")
 
