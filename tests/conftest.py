@@ -13,6 +13,7 @@ Each test gets its own database and topics, so tests never see each other's rows
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import secrets
@@ -116,25 +117,29 @@ def database_template(warehouse: Client) -> DatabaseTemplate:
 @pytest.fixture
 def database(warehouse: Client, database_template: DatabaseTemplate) -> Iterator[str]:
     """A database of its own, as ``migrate`` makes it (copied from the session's migrated template)."""
+    with _copied_database(warehouse, database_template) as name:
+        yield name
+
+
+@contextlib.contextmanager
+def _copied_database(warehouse: Client, database_template: DatabaseTemplate) -> Iterator[str]:
     name = f"t_{secrets.token_hex(4)}"
     database_template.copy(name)
     yield name
     warehouse.command(f"DROP DATABASE IF EXISTS {name}")
 
 
-def _session_timeout_ms(request: pytest.FixtureRequest) -> int:
+def _session_timeout_ms(on_apache_kafka: bool) -> int:
     """tansu answers a group join after half the session timeout, a second at least: 2 s there (every
     daemon start waits for a join); 6 s elsewhere, Apache Kafka's least (group.min.session.timeout.ms)."""
-    on_tansu = request.node.get_closest_marker("kafka") is None and not (
-        os.environ.get("CORRELATOR_TEST_KAFKA") or _docker_answers()
-    )
+    on_tansu = not (on_apache_kafka or os.environ.get("CORRELATOR_TEST_KAFKA") or _docker_answers())
     return 2_000 if on_tansu else 6_000
 
 
-@pytest.fixture
-def settings(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, warehouse_url: str, database: str, tmp_path: Path
+def _new_settings(
+    kafka_bootstrap: str, warehouse_url: str, database: str, data_dir: Path, on_apache_kafka: bool
 ) -> Settings:
+    """Settings over ``database`` and topics of their own (created, two partitions each)."""
     suffix = secrets.token_hex(4)
     values = Settings(
         kafka_bootstrap=kafka_bootstrap,
@@ -145,14 +150,36 @@ def settings(
         otlp=False,  # tests/test_otlp.py gives its own OTLP topics
         scores_topic=f"scores-{suffix}",
         group_id=f"correlator-{suffix}",
-        data_dir=tmp_path,
+        data_dir=data_dir,
         batch_max_seconds=0.1,
         shutdown_grace_seconds=5,
-        kafka_session_timeout_ms=_session_timeout_ms(request),
+        kafka_session_timeout_ms=_session_timeout_ms(on_apache_kafka),
     )
     topics = [values.logs_topic, values.metrics_topic, values.scores_topic]
     asyncio.run(ensure_topics(kafka_bootstrap, topics, partitions=2))
     return values
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, warehouse_url: str, database: str, tmp_path: Path
+) -> Settings:
+    on_apache_kafka = request.node.get_closest_marker("kafka") is not None
+    return _new_settings(kafka_bootstrap, warehouse_url, database, tmp_path, on_apache_kafka)
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    light_kafka_bootstrap: str,
+    warehouse_url: str,
+    warehouse: Client,
+    database_template: DatabaseTemplate,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Settings]:
+    """Settings shared by a module's tests, on the light broker: for tests that only read what one
+    module-scoped fixture stored, so a module stores it once rather than once per test."""
+    with _copied_database(warehouse, database_template) as database:
+        yield _new_settings(light_kafka_bootstrap, warehouse_url, database, tmp_path_factory.mktemp("module"), False)
 
 
 @pytest.fixture

@@ -53,8 +53,10 @@ def _windows(model: str, first: datetime, error_counts: list[int]) -> list[bytes
     return values
 
 
-@pytest.fixture
-def seeded(settings: Settings, warehouse: Client) -> dict:
+@pytest.fixture(scope="module")
+def seeded(module_settings: Settings, warehouse: Client) -> dict:
+    """Stored once for the module: the tests that take it only read it."""
+    settings = module_settings
     metrics = _windows("gpt-4o", SPIKE_START, [1] * 12 + [3, 3, 3, 6, 6, 6, 1])
     metrics += _windows("gpt-4o-mini", SPIKE_START, [1] * 24 + [8])
     metrics += _windows("gpt-4o-nano", SPIKE_START, [1] * 24 + [4])  # 4 % but only 4 errors: no alert
@@ -95,11 +97,11 @@ def seeded(settings: Settings, warehouse: Client) -> dict:
     return {"ids": ids, "trace": trace, "cost_start": cost_start}
 
 
-def test_error_spikes_flag_sustained_rates_and_jumps_only(settings: Settings, warehouse: Client, seeded: dict):
+def test_error_spikes_flag_sustained_rates_and_jumps_only(module_settings: Settings, warehouse: Client, seeded: dict):
     since = (SPIKE_START - timedelta(days=1)).replace(tzinfo=None)
     alerts = rows(
         warehouse,
-        f"SELECT window, model, alert FROM {settings.database}.error_spikes(since = {{since:DateTime64(6)}}) "
+        f"SELECT window, model, alert FROM {module_settings.database}.error_spikes(since = {{since:DateTime64(6)}}) "
         f"ORDER BY model, window",
         since=since,
     )
@@ -114,14 +116,14 @@ def test_error_spikes_flag_sustained_rates_and_jumps_only(settings: Settings, wa
 
 
 def test_cost_anomalies_flag_a_runaway_hour_against_the_trailing_week(
-    settings: Settings, warehouse: Client, seeded: dict
+    module_settings: Settings, warehouse: Client, seeded: dict
 ):
     hour = lambda index: (seeded["cost_start"] + timedelta(hours=index)).replace(tzinfo=None)  # noqa: E731
     since = seeded["cost_start"].replace(tzinfo=None)
     assert rows(
         warehouse,
         f"SELECT hour, model, service, round(cost_usd, 2), alert "
-        f"FROM {settings.database}.cost_anomalies(since = {{since:DateTime64(6)}}) ORDER BY hour",
+        f"FROM {module_settings.database}.cost_anomalies(since = {{since:DateTime64(6)}}) ORDER BY hour",
         since=since,
     ) == [
         (hour(48), "claude-sonnet-4", "agent-runner", 2.5, "warn"),
@@ -129,13 +131,15 @@ def test_cost_anomalies_flag_a_runaway_hour_against_the_trailing_week(
     ]
 
 
-def test_error_groups_fingerprint_the_root_cause_not_the_ids(settings: Settings, warehouse: Client, seeded: dict):
+def test_error_groups_fingerprint_the_root_cause_not_the_ids(
+    module_settings: Settings, warehouse: Client, seeded: dict
+):
     ids = seeded["ids"]
     since = (NOW - timedelta(days=1)).replace(tzinfo=None)
     groups = rows(
         warehouse,
         f"SELECT root_cause_type, failures, is_new, arraySort(example_error_ids), message_template, example_message "
-        f"FROM {settings.database}.error_groups(since = {{since:DateTime64(6)}}) ORDER BY root_cause_type",
+        f"FROM {module_settings.database}.error_groups(since = {{since:DateTime64(6)}}) ORDER BY root_cause_type",
         since=since,
     )
     assert [(g[0], g[1], g[2], g[3]) for g in groups] == [
@@ -147,24 +151,24 @@ def test_error_groups_fingerprint_the_root_cause_not_the_ids(settings: Settings,
     assert ("Used 29950" in groups[1][5] or "Used 29001" in groups[1][5]) and "<" not in groups[1][5]
 
 
-def test_first_failures_point_at_where_the_trace_went_wrong(settings: Settings, warehouse: Client, seeded: dict):
+def test_first_failures_point_at_where_the_trace_went_wrong(module_settings: Settings, warehouse: Client, seeded: dict):
     assert rows(
         warehouse,
-        f"SELECT error_id, root_cause_type, failures_in_trace FROM {settings.database}.first_failures "
+        f"SELECT error_id, root_cause_type, failures_in_trace FROM {module_settings.database}.first_failures "
         f"WHERE trace_id = {{t:String}}",
         t=seeded["trace"],
     ) == [(seeded["ids"]["timeout_old"], "APITimeoutError", 4)]
 
 
 def test_incidents_command_reports_groups_spikes_and_cost_anomalies(
-    settings: Settings, warehouse: Client, seeded: dict
+    module_settings: Settings, warehouse: Client, seeded: dict
 ):
     from click.testing import CliRunner
 
     from correlator.commands.cli import main
 
-    result = CliRunner().invoke(main, ["incidents", "--since", "4h", "--json", "--clickhouse", settings.clickhouse_url,
-                                       "--database", settings.database])  # fmt: skip
+    warehouse_options = ["--clickhouse", module_settings.clickhouse_url, "--database", module_settings.database]
+    result = CliRunner().invoke(main, ["incidents", "--since", "4h", "--json", *warehouse_options])
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.output)
     assert [(s["model"], s["alert"]) for s in report["spikes"]] == [
@@ -181,9 +185,9 @@ def report_dom(settings: Settings, since: str, tmp_path) -> str:
 
 
 def test_report_is_one_self_contained_file_that_renders_in_chromium(
-    settings: Settings, warehouse: Client, seeded: dict, tmp_path
+    module_settings: Settings, warehouse: Client, seeded: dict, tmp_path
 ):
-    dom = report_dom(settings, "3d", tmp_path)
+    dom = report_dom(module_settings, "3d", tmp_path)
     charts = ["error-rate-chart", "latency-chart", "cost-chart"]
     positions = [dom.index(f'id="{chart}"') for chart in charts] + [dom.index('id="latency-table"')]
     for chart, start, end in zip(charts, positions, positions[1:], strict=False):
@@ -232,7 +236,7 @@ def grafana_panel_rows(warehouse: Client, database: str, quality: bool) -> dict[
     return answered
 
 
-def test_every_grafana_panel_query_runs_against_the_views(settings: Settings, warehouse: Client, seeded: dict):
+def test_every_grafana_panel_query_runs_against_the_views(module_settings: Settings, warehouse: Client, seeded: dict):
     """The incident panels; tests/test_quality_on_call.py runs the quality ones on scores."""
-    answered = grafana_panel_rows(warehouse, settings.database, quality=False)
+    answered = grafana_panel_rows(warehouse, module_settings.database, quality=False)
     assert answered and all(count > 0 for count in answered.values()), answered
