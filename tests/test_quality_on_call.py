@@ -31,8 +31,10 @@ def _call(trace_id: str, **fields: Any) -> bytes:
                          "trace_id": trace_id, **fields})  # fmt: skip
 
 
-@pytest.fixture
-def quality_stored(settings: Settings, warehouse: Client) -> None:
+@pytest.fixture(scope="module")
+def quality_stored(module_settings: Settings, warehouse: Client) -> None:
+    """Stored once for the module: the tests only read it."""
+    settings = module_settings
     scores = [orjson.dumps(s) for s in _series("groundedness", "gpt-4o", 0.9, 0.6, seed=11)]
     at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     scores.append(orjson.dumps({"name": "safety", "trace_id": "t-unsafe", "value": False, "source": "judge",
@@ -59,8 +61,8 @@ def _incidents(settings: Settings, *args: str) -> str:
     return result.output
 
 
-def test_incidents_has_a_quality_section_in_json_and_at_80_columns(settings: Settings, quality_stored: None):
-    section = orjson.loads(_incidents(settings, "--json"))["quality"]
+def test_incidents_has_a_quality_section_in_json_and_at_80_columns(module_settings: Settings, quality_stored: None):
+    section = orjson.loads(_incidents(module_settings, "--json"))["quality"]
     assert set(section) == QUALITY_KEYS
     alerts = {(a["name"], a["model"], a["alert"]) for a in section["drift_alerts"]}
     assert {("groundedness", "gpt-4o", "drift"), ("groundedness", "gpt-4o", "below_floor")} <= alerts
@@ -83,7 +85,7 @@ def test_incidents_has_a_quality_section_in_json_and_at_80_columns(settings: Set
     assert backlog["waiting"] == sum(backlog["by_reason"].values()) and "sampled" not in backlog["by_reason"]
     assert backlog["worst"][0]["reason"] == "content_failure"  # worst first
 
-    human = _incidents(settings)
+    human = _incidents(module_settings)
     lines = human[human.index("quality:") :].splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert f"quality: {section['scores_evaluated']} scores evaluated" in human
@@ -94,8 +96,8 @@ def test_incidents_has_a_quality_section_in_json_and_at_80_columns(settings: Set
         assert value in human
 
 
-def test_the_report_renders_a_quality_section(settings: Settings, quality_stored: None, tmp_path: Path):
-    dom = report_dom(settings, "24h", tmp_path)
+def test_the_report_renders_a_quality_section(module_settings: Settings, quality_stored: None, tmp_path: Path):
+    dom = report_dom(module_settings, "24h", tmp_path)
     quality = dom[dom.index('id="quality"') :]
     chart = quality[quality.index('id="pass-rate-chart"') : quality.index('id="drift-alerts"')]
     assert 'class="main-svg"' in chart and 'class="trace scatter' in chart, "the pass-rate chart did not render"
@@ -108,6 +110,6 @@ def test_the_report_renders_a_quality_section(settings: Settings, quality_stored
     assert "content_failure" in quality[quality.index('id="review-backlog"') :]
 
 
-def test_every_grafana_quality_panel_answers(settings: Settings, warehouse: Client, quality_stored: None):
-    answered = grafana_panel_rows(warehouse, settings.database, quality=True)
+def test_every_grafana_quality_panel_answers(module_settings: Settings, warehouse: Client, quality_stored: None):
+    answered = grafana_panel_rows(warehouse, module_settings.database, quality=True)
     assert len(answered) == 4 and all(count > 0 for count in answered.values()), answered

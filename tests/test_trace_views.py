@@ -16,10 +16,11 @@ from tests.chromium import rendered_report
 from tests.otlp_producers import AgentRun, LoopingRun, agent_run, deliver_spans, looping_agent_run, otlp_settings
 
 
-@pytest.fixture
-def traced(settings: Settings, warehouse: Client) -> tuple[Settings, LoopingRun, AgentRun]:
-    """A looping agent whose chat call fails in its HTTP request, and an agent whose second chat call times out."""
-    settings = otlp_settings(settings)
+@pytest.fixture(scope="module")
+def traced(module_settings: Settings, warehouse: Client) -> tuple[Settings, LoopingRun, AgentRun]:
+    """A looping agent whose chat call fails in its HTTP request, and an agent whose second chat call times out;
+    stored once for the module, whose tests only read them."""
+    settings = otlp_settings(module_settings)
     looping, planner = looping_agent_run("support"), agent_run("planner")
     deliver_spans(settings, warehouse, [looping.spans.SerializeToString(), planner.spans.SerializeToString()], 7 + 3)
     return settings, looping, planner
