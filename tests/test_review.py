@@ -87,8 +87,13 @@ def queue(settings: Settings, *args: str) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.fixture
-def waiting(settings: Settings, warehouse: Client) -> None:
+@pytest.fixture(scope="module")
+def waiting(module_settings: Settings, warehouse: Client) -> None:
+    """Stored once for the module, for the tests that only read the queue."""
+    deliver_waiting(module_settings, warehouse)
+
+
+def deliver_waiting(settings: Settings, warehouse: Client) -> None:
     """A safety failure, a content failure, a low judge score, a passing one, and ordinary traces."""
     calls = [
         _call("t-filtered", finish_reason="content_filter"),
@@ -103,8 +108,8 @@ def waiting(settings: Settings, warehouse: Client) -> None:
     deliver(settings, warehouse, calls, scores)
 
 
-def test_the_queue_is_worst_first_with_each_reason(settings: Settings, waiting: None):
-    found = queue(settings, "--sample-rate", "0")
+def test_the_queue_is_worst_first_with_each_reason(module_settings: Settings, waiting: None):
+    found = queue(module_settings, "--sample-rate", "0")
     assert [(row["trace_id"], row["reason"]) for row in found] == [
         ("t-filtered", "safety"),
         ("t-bad-json", "content_failure"),  # the newer of the two content failures first
@@ -119,26 +124,27 @@ def test_the_queue_is_worst_first_with_each_reason(settings: Settings, waiting: 
     by_reason = {"safety": ["t-filtered"], "content_failure": ["t-filtered", "t-bad-json", "t-truncated"],
                  "low_score": ["t-ungrounded"]}  # fmt: skip
     for reason, traces in by_reason.items():
-        found = queue(settings, "--sample-rate", "0", "--reason", reason)
+        found = queue(module_settings, "--sample-rate", "0", "--reason", reason)
         assert [row["trace_id"] for row in found] == traces and all(reason in row["reasons"] for row in found)
 
 
-def test_the_calibration_sample_is_the_same_traces_every_time_at_its_rate(settings: Settings, waiting: None):
-    sampled = [row["trace_id"] for row in queue(settings, "--sample-rate", "0.3", "--reason", "sampled")]
-    assert sampled == [row["trace_id"] for row in queue(settings, "--sample-rate", "0.3", "--reason", "sampled")]
+def test_the_calibration_sample_is_the_same_traces_every_time_at_its_rate(module_settings: Settings, waiting: None):
+    sampled = [row["trace_id"] for row in queue(module_settings, "--sample-rate", "0.3", "--reason", "sampled")]
+    assert sampled == [row["trace_id"] for row in queue(module_settings, "--sample-rate", "0.3", "--reason", "sampled")]
     assert 0 < len(sampled) < len(ORDINARY) and set(sampled) <= set(ORDINARY) | {"t-grounded"}
     # a higher rate keeps the traces a lower one chose: the hash decides, not a draw
-    wider = {row["trace_id"] for row in queue(settings, "--sample-rate", "0.6", "--reason", "sampled")}
+    wider = {row["trace_id"] for row in queue(module_settings, "--sample-rate", "0.6", "--reason", "sampled")}
     assert set(sampled) < wider
-    everything = queue(settings, "--sample-rate", "1")
+    everything = queue(module_settings, "--sample-rate", "1")
     assert len(everything) == 4 + len(ORDINARY) + 1  # every trace once, failures not offered as samples again
     assert [row["reason"] for row in everything[4:]] == ["sampled"] * (len(ORDINARY) + 1)
-    assert not queue(settings, "--sample-rate", "0", "--reason", "sampled")
+    assert not queue(module_settings, "--sample-rate", "0", "--reason", "sampled")
 
 
 def test_a_verdict_reaches_trace_scores_through_the_topic_and_the_trace_leaves_the_queue(
-    settings: Settings, warehouse: Client, waiting: None
+    settings: Settings, warehouse: Client
 ):
+    deliver_waiting(settings, warehouse)  # its own: the verdicts change the queue
     code, output = cli(settings, "review", "label", "t-bad-json", "--verdict", "fail", "--mode",
                        "unterminated_json_answer", "--span", "t-bad-json-llm", "--note",
                        "cut at the quote")  # fmt: skip
@@ -165,8 +171,8 @@ def test_a_verdict_reaches_trace_scores_through_the_topic_and_the_trace_leaves_t
     assert [row["trace_id"] for row in queue(settings, "--sample-rate", "0")] == ["t-filtered", "t-truncated"]
 
 
-def test_the_human_table_reads_at_80_columns(settings: Settings, waiting: None):
-    code, output = cli(settings, "review", "list", "--sample-rate", "0")
+def test_the_human_table_reads_at_80_columns(module_settings: Settings, waiting: None):
+    code, output = cli(module_settings, "review", "list", "--sample-rate", "0")
     assert code == 0, output
     assert max(len(line) for line in output.splitlines()) <= 80
     assert "t-filtered" in output and "content_failure" in output and "groundedness = 0.35" in output
