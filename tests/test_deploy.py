@@ -16,7 +16,6 @@ import promql_parser
 import pytest
 import yaml
 from clickhouse_connect.driver.client import Client
-from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
 
 from correlator.config import Settings
 from correlator.devkit.demo import produce
@@ -28,10 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 KUSTOMIZATIONS = ("base", "overlays/example")
-CRD_MODELS = {
-    "PrometheusRule": prometheus_operator.PrometheusRule,
-    "ServiceMonitor": prometheus_operator.ServiceMonitor,
-}
 REQUIRED_ALERTS = {
     "LLMParsingErrorRateHigh", "LLMRateLimited", "LLMDataErrorsRising", "LLMErrorRateSustained", "LLMErrorRatePage",
     "CorrelatorConsumerLagGrowing", "CorrelatorDeadLetters",
@@ -51,7 +46,11 @@ SECRET_SETTINGS = {
 
 def validate(resource: dict[str, Any]) -> None:
     """Built-in kinds against the Kubernetes OpenAPI schemas (strict), CRDs against prometheus-operator's."""
-    model = CRD_MODELS.get(resource["kind"])
+    # imported here: its thousands of pydantic models take seconds, paid by every worker at collection otherwise
+    from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
+
+    model = {"PrometheusRule": prometheus_operator.PrometheusRule,
+             "ServiceMonitor": prometheus_operator.ServiceMonitor}.get(resource["kind"])  # fmt: skip
     if model is not None:
         # strict: a field the CRD does not know would be dropped, and the round trip would differ
         assert model.model_validate(resource).model_dump(by_alias=True, exclude_none=True, mode="json") == resource
