@@ -21,6 +21,7 @@ from correlator.processing.classify import RULES_PATH, Classifier
 from tests.conftest import rows
 from tests.corpus.broad import scenario_of
 from tests.corpus.unseen import build_unseen_cases
+from tests.corpus.wave3 import build_wave3_cases
 from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
 
 
@@ -135,3 +136,39 @@ def test_reclassify_reads_the_frames_stored_with_rows_ingested_before_the_frame_
 
 def _reraise(exc: BaseException) -> None:
     raise exc
+
+
+def _rules_before_wave3() -> dict:
+    """Without the evidence rules 2026.12.01-5 added or widened for the third wave (tests/corpus/wave3.py)."""
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    rules["version"] = "before-wave3"
+    widened = {"message.none_record", "message.missing_data", "frame.tool_dispatch"}
+    rules["rules"] = [r for r in rules["rules"] if r["id"] not in widened]
+    return rules
+
+
+def test_reclassify_gives_stored_history_the_third_waves_rules(settings: Settings, warehouse: Client):
+    """None where a record was expected, reductions over nothing, a handler called with a model's call."""
+    wanted = {"wave3.empty.passage_scores", "wave3.lookup.profile", "wave3.lookup.order", "wave3.tools.handler"}
+    cases = [case for case in build_wave3_cases() if scenario_of(case.name) in wanted]
+    now = datetime.now(UTC)
+    expected = {f"{index:012x}": case.expected for index, case in enumerate(cases)}
+    lines = [
+        render_log("llm call failed", "error", now, masked_exception(functools.partial(_reraise, case.exception)),
+                   error_id=f"{index:012x}")
+        for index, case in enumerate(cases)
+    ]  # fmt: skip
+
+    async def ingest_with_older_rules() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, lines)
+        await run_daemon(settings, warehouse, stored_at_least(len(lines)), classifier=Classifier(_rules_before_wave3()))
+
+    asyncio.run(ingest_with_older_rules())
+    db = settings.database
+    before = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
+    assert before.keys() == expected.keys()
+    assert {error_id for error_id in expected if before[error_id] != expected[error_id]}
+
+    window = (now - timedelta(days=1), now + timedelta(days=1))
+    reclassify(warehouse, db, Classifier.from_file(), *window)
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected
