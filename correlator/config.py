@@ -175,6 +175,8 @@ class Settings:
     clickhouse_password: str = field(default="", repr=False)
     redact: bool = True
     hash_prompts: bool = False
+    #: let the embedded engine build plain log lines' rows from their bytes (see ``parses_in_engine``)
+    engine_parse: bool = True
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     thresholds: Thresholds = Thresholds()
@@ -195,6 +197,12 @@ class Settings:
             raise ConfigurationError("the liveness stall time must be positive")
         if self.session_check_seconds <= 0:
             raise ConfigurationError("the runaway-session check interval must be positive")
+
+    @property
+    def parses_in_engine(self) -> bool:
+        """Whether plain log lines go to the engine as they came: it reads them from a local file, so only the
+        embedded engine, and not while prompts are hashed (that is done in Python)."""
+        return self.engine_parse and self.clickhouse_url.startswith("chdb:") and not self.hash_prompts
 
     def describe(self) -> dict[str, object]:
         """The settings as they may appear in logs: no credentials."""
@@ -217,6 +225,7 @@ class Settings:
             "clickhouse_user": self.clickhouse_user or "from the URL",
             "redact": self.redact,
             "hash_prompts": self.hash_prompts,
+            "engine_parse": self.parses_in_engine,
             "scorers_file": str(self.scorers_file) if self.scorers_file else "shipped",
             **self.kafka_security.describe(),
             "shutdown_grace_seconds": self.shutdown_grace_seconds,

@@ -56,6 +56,13 @@ class Table:
         return self.columns.index(column)
 
 
+class RawLine(NamedTuple):
+    """A message whose row the engine builds from its bytes (a plain log line), and its offset."""
+
+    offset: int
+    value: bytes
+
+
 @dataclass(slots=True)
 class Batch:
     """An unbroken offset range of one topic-partition whose rows all fall on one day.
@@ -71,6 +78,8 @@ class Batch:
     last_offset: int = -1
     day: date | None = None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: messages stored as they came, their rows built by the engine, in the same insert as ``rows``
+    lines: list[RawLine] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     #: rows another table gets from this batch's messages (a call's content checks, as scores), stored with them
     derived: dict[Table, list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -78,7 +87,7 @@ class Batch:
 
     @property
     def size(self) -> int:
-        return len(self.rows) + len(self.dead_letters)
+        return len(self.rows) + len(self.lines) + len(self.dead_letters)
 
     @property
     def dedup_token(self) -> str:

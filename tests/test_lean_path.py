@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.devkit.workload import mixed_workload
@@ -24,7 +25,7 @@ from correlator.formats.events import LogEvent, input_keys
 from correlator.processing.batching import LOGS, PartitionBatcher
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import plain_log_row
-from correlator.processing.redact import row_redactor, rows_redactor
+from correlator.processing.redact import redact_bytes, row_redactor, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW
 from correlator.records import LOG_TABLE, Batch, DeadLetter, Message, Provenance
 from correlator.warehouse.migrate import migrate
@@ -72,6 +73,30 @@ BAD = [b"", b"not json", b"[1, 2]", b'"a string"', b"5", b"\xff\xfe{}", b'{"even
        b'{"event": "x", "span_id": 1.5}', b'{"event": "x", "extra": ' + b"[" * 300 + b"]" * 300 + b"}",
        b'{"event": "x", "big": 18446744073709551616}', b'{"event": "x", "event": "y"}']  # fmt: skip
 
+# lines as producers other than orjson spell them: where the engine's JSON reading differs from orjson's
+# (a key given twice, number spellings, escapes, Unicode case, spacing), each beside a plain twin
+_TS = f'"timestamp":"{DAY}T10:00:00.5+05:30"'
+SPELLINGS = [
+    b'{"event":"a",' + _TS.encode() + b',"event":"b","level":"info"}',
+    b'{"event":"a", ' + _TS.encode() + b', "level" :"info", "level":"error"}',
+    b'{"event":"a",' + _TS.encode() + b',"n":1.50,"m":1e3,"z":-0,"w": -0,"v":0,"u":18446744073709551615}',
+    b'{"event":"a",' + _TS.encode() + b',"n":-7,"t":true,"f":false,"x":null,"s":""}',
+    b'{"event": "a", ' + _TS.encode() + b', "level": "INFO", "step": " LLM ", "tool_status": "Empty"}',
+    b'{\t"event"\t:\t"a" ,\n' + _TS.encode() + b"\n}",
+    b'{"event":"caf\\u00e9 \\"quoted\\"",' + _TS.encode() + b"}",
+    '{"event":"\u00fcber","level":"\u0130NFO",'.encode() + _TS.encode() + b"}",
+    b'{"event":"a",' + _TS.encode() + b',"nested":{"k":[1, 2]},"list":[ "x" ]}',
+    b'{"msg":"a","message":"b",' + _TS.encode() + b"}",
+    b'{"event":"a","timestamp":"' + DAY.encode() + b' 10:00:00","time":"' + DAY.encode() + b'T11:00:00Z"}',
+    b'{"event":"a","@timestamp":"' + DAY.encode() + b'T10:00:00.1Z","service.name":"svc","log.level":"Debug"}',
+    b'{"event":"a","timestamp":"' + DAY.encode() + b'T10:00:00.123456-08:00","levelname":"WARNING","name":"lg"}',
+    b'{"event":"api_key=sk-proj-abcdefghijklmnop",' + _TS.encode() + b"}",
+    b'{"event":"a",' + _TS.encode() + b',"note":"mail ops@example.com"}',
+    b'{"event":"a","level":"info"}',
+    b'{"event":"a",' + _TS.encode() + b',"model":5}',
+    b'{"event":"a",' + _TS.encode() + b',"":"empty key","k":"it\'s"}',
+]
+
 
 def _line(rng: random.Random) -> bytes:
     """One log line built from the corpus's parts, most of them plain, many not."""
@@ -113,11 +138,11 @@ def _value_for(field: str, rng: random.Random) -> Any:
 def corpus() -> list[bytes]:
     rng = random.Random(9)
     workload = mixed_workload(200, failure_share=0.2, seed=9, steps_per_call=2)
-    return [*workload.logs, *BAD, *(_line(rng) for _ in range(3000))]
+    return [*workload.logs, *BAD, *SPELLINGS, *(_line(rng) for _ in range(3000))]
 
 
-def _batches(kind: Any, lines: list[bytes], chunk: int) -> list[Batch]:
-    batcher = PartitionBatcher(kind, Classifier.from_file(), max_records=700)
+def _batches(kind: Any, lines: list[bytes], chunk: int, engine_parse: bool = False) -> list[Batch]:
+    batcher = PartitionBatcher(kind, Classifier.from_file(), max_records=700, engine_parse=engine_parse)
     messages = [Message(line, Provenance("app-logs", 0, offset, BROKER_MS)) for offset, line in enumerate(lines)]
     batches: list[Batch] = []
     for start in range(0, len(messages), chunk):
@@ -157,14 +182,30 @@ def test_one_scan_redaction_masks_exactly_what_row_by_row_redaction_masks():
     assert all_at_once(rows) == [one_by_one(row) for row in rows]
 
 
-def test_lean_and_general_paths_store_the_same_tables(warehouse: Client, database: str):
+def test_the_engine_path_takes_most_plain_lines_and_none_to_mask_or_explain():
+    lines = corpus()
+    batches = _batches(LOGS, lines, 500, engine_parse=True)
+    raw = {line.offset: line.value for batch in batches for line in batch.lines}
+    plain = [offset for offset, line in enumerate(lines) if b"exc" not in line and b'"level":"info"' in line]
+    assert len(raw) > 0.5 * len(plain)
+    for value in raw.values():
+        assert redact_bytes(value) == value
+        assert b"exception" not in value and b"error_category" not in value and b"\\" not in value
+    # of the odd spellings, only those the engine reads as orjson does: no key twice, no escape, no
+    # fractional or -0 number, no nesting, ASCII, nothing to mask, a timestamp of the lean shape
+    taken = {line.offset for batch in _batches(LOGS, SPELLINGS, 500, engine_parse=True) for line in batch.lines}
+    assert taken == {3, 4, 11, 12, 17}
+
+
+@pytest.mark.parametrize("engine_parse", [False, True], ids=["lean", "engine"])
+def test_lean_engine_and_general_paths_store_the_same_tables(warehouse: Client, database: str, engine_parse: bool):
     other = f"{database}_general"
     migrate(warehouse, other, retention_days=30)
     try:
         lines = corpus()
         for db in (database, other):  # the corpus's 1970 and 2023 times are past the TTL: merges would drop them
             warehouse.command(f"SYSTEM STOP TTL MERGES {db}.log_events")
-        Warehouse(warehouse, database).store(_batches(LOGS, lines, 500))
+        Warehouse(warehouse, database).store(_batches(LOGS, lines, 500, engine_parse))
         Warehouse(warehouse, other).store(_batches(GENERAL, lines, 500))
         for table, stored_at in (("log_events", "ingested_at"), ("dead_letter_log", "received_at")):
             query = f"SELECT * EXCEPT {stored_at} FROM {{db:Identifier}}.{table} ORDER BY offset"

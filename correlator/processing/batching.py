@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from itertools import accumulate
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -17,9 +18,9 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import LeanRow, plain_log_row
+from correlator.processing.lean import LeanRow, engine_line_time, engine_unreadable, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
-from correlator.processing.redact import redact_bytes, rows_redactor
+from correlator.processing.redact import lines_holding_secrets, redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import content_scores, score_row
 from correlator.records import (
@@ -38,6 +39,7 @@ from correlator.records import (
     DeadLetter,
     Message,
     Provenance,
+    RawLine,
     Table,
 )
 
@@ -130,6 +132,13 @@ _DAY = timedelta(days=1)
 _NO_DAY = datetime.max.replace(tzinfo=UTC)
 
 
+class _ForEngine(NamedTuple):
+    """A plain line left to the engine to parse (:mod:`correlator.processing.lean`), with its event time."""
+
+    ts: datetime
+    line: RawLine
+
+
 def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
     return DeadLetter(provenance, "unprocessable", "a valid event that cannot be stored as a row", raw)
 
@@ -139,6 +148,10 @@ class PartitionBatcher:
 
     Rows and dead letters are redacted here, after classification has read the evidence
     and before anything is stored (``redact=False`` turns it off).
+
+    ``engine_parse``: plain log lines the engine reads as this path does are kept as they
+    came (:class:`~correlator.records.RawLine`) for the engine to build their rows; a line
+    holding anything to mask is never one of them. Not with ``hash_prompts``.
     """
 
     def __init__(
@@ -148,10 +161,12 @@ class PartitionBatcher:
         max_records: int,
         redact: bool = True,
         hash_prompts: bool = False,
+        engine_parse: bool = False,
     ) -> None:
         self.kind = kind
         self.classifier = classifier
         self.max_records = max_records
+        self._engine_parse = engine_parse and kind.lean_row is not None and not hash_prompts
         self._redact_dead_letters = redact
         self._redact_rows = rows_redactor(kind.table.columns, redact, hash_prompts)
         self._redact_scores = rows_redactor(OTLP_SCORE_TABLE.columns, redact, hash_prompts)
@@ -161,9 +176,12 @@ class PartitionBatcher:
         """Decode and append; return the batches that closed because they were full or a day ended."""
         messages = list(messages)
         latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
-        decoded = [self._decode(message, latest) for message in messages]
         if self.kind.message_rows is not None:
-            return self._add_whole_messages(messages, decoded)
+            return self._add_whole_messages(messages, [self._whole_message(message) for message in messages])
+        to_python = self._not_for_engine(messages)
+        decoded: list[tuple[Any, ...] | _ForEngine | DeadLetter] = [
+            self._decode(message, latest, index not in to_python) for index, message in enumerate(messages)
+        ]
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
@@ -175,7 +193,9 @@ class PartitionBatcher:
             prov = message.provenance
             if batch is None:
                 batch = self._open_batch(prov)
-            if type(entry) is tuple:
+            if isinstance(entry, DeadLetter):
+                batch.dead_letters.append(entry)
+            else:
                 ts = entry[0]
                 if not day_start <= ts < day_end:
                     day = ts.astimezone(UTC).date()  # the tables' partition: the UTC day, whatever the event's offset
@@ -186,12 +206,12 @@ class PartitionBatcher:
                     batch.day = day
                     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     day_end = day_start + _DAY
-                batch.rows.append(entry)
-                if self.kind.derived_rows is not None and self.kind.derived_table is not None:
-                    batch.derived.setdefault(self.kind.derived_table, []).extend(self.kind.derived_rows(entry))
-            else:
-                assert isinstance(entry, DeadLetter)
-                batch.dead_letters.append(entry)
+                if isinstance(entry, _ForEngine):  # a plain log line: no stream with derived rows has them
+                    batch.lines.append(entry.line)
+                else:
+                    batch.rows.append(entry)
+                    if self.kind.derived_rows is not None and self.kind.derived_table is not None:
+                        batch.derived.setdefault(self.kind.derived_table, []).extend(self.kind.derived_rows(entry))
             batch.last_offset = prov.offset
             if batch.size >= self.max_records:
                 closed.append(batch)
@@ -234,17 +254,31 @@ class PartitionBatcher:
                 self.open = None
         return closed
 
-    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | RecordRows | DeadLetter:
-        """The message's row (or rows), not yet redacted, or its dead letter (redacted)."""
+    def _not_for_engine(self, messages: list[Message]) -> set[int]:
+        """The messages the engine may not parse (every one, unless ``engine_parse``): one pass over them all."""
+        if not self._engine_parse:
+            return set(range(len(messages)))
+        values = [message.value or b"" for message in messages]
+        data = b"\n".join(values)
+        ends = list(accumulate(len(value) + 1 for value in values))
+        unreadable = engine_unreadable(data, ends)
+        return unreadable | lines_holding_secrets(data, ends) if self._redact_rows is not None else unreadable
+
+    def _decode(
+        self, message: Message, latest: datetime, for_engine: bool
+    ) -> tuple[Any, ...] | _ForEngine | DeadLetter:
+        """The message's row (not yet redacted), the line for the engine to parse, or its dead letter (redacted)."""
         prov = message.provenance
-        if self.kind.message_rows is not None:
-            return self._whole_message(message)
         document = parse(message.value, prov)
         if isinstance(document, DeadLetter):
             decoded: BaseModel | DeadLetter = document
         else:
             if message.trace_id:
                 fill_trace_id(document, message.trace_id)
+            elif for_engine and message.value is not None:
+                ts = engine_line_time(document, message.value, prov, self.classifier, latest)
+                if ts is not None:
+                    return _ForEngine(ts, RawLine(prov.offset, message.value))
             if self.kind.lean_row is not None:
                 row = self.kind.lean_row(document, prov, self.classifier, latest)
                 if row is not None:
@@ -296,17 +330,24 @@ class PartitionBatches(Generic[PartitionKey]):
     """
 
     def __init__(
-        self, classifier: Classifier, max_records: int, redact: bool = True, hash_prompts: bool = False
+        self,
+        classifier: Classifier,
+        max_records: int,
+        redact: bool = True,
+        hash_prompts: bool = False,
+        engine_parse: bool = False,
     ) -> None:
         self.classifier = classifier
         self.max_records = max_records
-        self.redact, self.hash_prompts = redact, hash_prompts
+        self.redact, self.hash_prompts, self.engine_parse = redact, hash_prompts, engine_parse
         self._batchers: dict[PartitionKey, PartitionBatcher] = {}
         self._closed: dict[PartitionKey, list[Batch]] = {}
 
     def begin(self, key: PartitionKey, kind: StreamKind) -> None:
         """Start a partition afresh: whatever it held before (say, before it was lost) is dropped."""
-        self._batchers[key] = PartitionBatcher(kind, self.classifier, self.max_records, self.redact, self.hash_prompts)
+        self._batchers[key] = PartitionBatcher(
+            kind, self.classifier, self.max_records, self.redact, self.hash_prompts, self.engine_parse
+        )
         self._closed.pop(key, None)
 
     def started(self, key: PartitionKey) -> bool:

@@ -20,6 +20,7 @@ is worked out once per key order (a :class:`_Plan`) and the values are picked in
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,13 @@ def _contract_order() -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
 _IN_CONTRACT_ORDER = _contract_order()
 _NO_EVIDENCE = NO_LABEL.evidence
 
+# an extra's JSON types whose raw spelling the engine keeps is the one attribute_value stores: text,
+# an integer (its digits, -0 aside: engine_unreadable), true, false, null
+_ENGINE_EXTRA_TYPES = frozenset({str, int, bool, type(None)})
+# bytes the engine reads otherwise than orjson and this path: an escape, a nested object or array, a
+# byte beyond ASCII (Unicode case), a key with space before its colon (duplicates go uncounted), -0
+_ENGINE_UNREADABLE = re.compile(rb'[\\\[\x80-\xff]|[^\n]\{|"\s+:|:\s*-0')
+
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
@@ -97,6 +105,49 @@ def plain_log_row(
     than the general path's own (it takes the clock per line), so a line accepted here
     is accepted there. Such a line has no chain and no label: nothing in it is a failure.
     """
+    plain = _plain_line(document, provenance, classifier, latest)
+    if plain is None:
+        return None
+    plan, values, strings, ts = plain
+    service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
+    try:
+        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
+    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+        return None
+    # in _FILLED's order (tests/test_lean_path.py stores both paths' rows and compares the tables)
+    return _IN_CONTRACT_ORDER((
+        ts, service, level.lower(), logger, message, trace_id, span_id, error_id, model,
+        parent_span_id, step.strip().lower(), tool, status.strip().lower(), attributes,
+        provenance.topic, provenance.partition, provenance.offset, [], [], [], _NO_EVIDENCE, None, "",
+    ))  # fmt: skip
+
+
+def engine_line_time(
+    document: dict[str, Any], raw: bytes, provenance: Provenance, classifier: Classifier, latest: datetime
+) -> datetime | None:
+    """The event time of a plain line whose row the engine can build from ``raw`` (:func:`engine_select`), or None.
+
+    The caller has checked the bytes with :func:`engine_unreadable` first (ASCII, no escapes, no
+    nesting, one spelling of each number). Beyond what :func:`plain_log_row` asks, the line
+    must carry its own timestamp, hold no key twice (orjson keeps the last, the engine every
+    one) and no fractional number among its extras (orjson rewrites ``1.50`` as ``1.5``).
+    """
+    plain = _plain_line(document, provenance, classifier, latest)
+    if plain is None:
+        return None
+    plan, values, _, ts = plain
+    if plan.timestamp is None or raw.count(b'":') != len(document):
+        return None
+    for value in plan.extras(values):
+        if type(value) not in _ENGINE_EXTRA_TYPES:
+            return None
+    return ts
+
+
+def _plain_line(
+    document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
+) -> tuple[_Plan, tuple[Any, ...], tuple[str, ...], datetime] | None:
+    """A plain line's plan, values, string fields and event time; None for a line the general path must take."""
     keys = tuple(document)
     plan = _PLANS.get(keys, _NO_PLAN_YET)
     if plan is _NO_PLAN_YET:
@@ -109,13 +160,7 @@ def plain_log_row(
         "".join(strings)  # every field a string (a number or null needs the general path)
     except TypeError:
         return None
-    service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
-    level = level.lower()
-    if level in ERROR_LEVELS or chain_from_message(message, classifier.embedded_cause):
-        return None
-    try:
-        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
-    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+    if strings[1].lower() in ERROR_LEVELS or chain_from_message(strings[3], classifier.embedded_cause):
         return None
     if plan.timestamp is None:
         ts, _ = event_time(None, provenance)
@@ -124,12 +169,7 @@ def plain_log_row(
         if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
             return None
         ts = parsed
-    # in _FILLED's order (tests/test_lean_path.py stores both paths' rows and compares the tables)
-    return _IN_CONTRACT_ORDER((
-        ts, service, level, logger, message, trace_id, span_id, error_id, model,
-        parent_span_id, step.strip().lower(), tool, status.strip().lower(), attributes,
-        provenance.topic, provenance.partition, provenance.offset, [], [], [], _NO_EVIDENCE, None, "",
-    ))  # fmt: skip
+    return plan, values, strings, ts
 
 
 _NO_PLAN_YET = _Plan(tuple, None, (), tuple)
@@ -179,3 +219,55 @@ def _timestamp(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def engine_unreadable(data: bytes, line_ends: list[int]) -> set[int]:
+    """Which lines of ``data`` (lines joined by newlines, each ending before ``line_ends[i]``) the engine
+    may read otherwise than this path: one pass over them all, most holding nothing."""
+    return {bisect_left(line_ends, match.end()) for match in _ENGINE_UNREADABLE.finditer(data)}
+
+
+def engine_columns() -> dict[str, str]:
+    """LOG_TABLE's columns for a plain line, as the engine builds them from the line's text ``m``.
+
+    The expressions read ``kv`` (the line's keys and raw values, JSONExtractKeysAndValuesRaw)
+    and ``extra`` (its pairs whose key is no field's), and ``t``, ``p``, ``o``: its topic,
+    partition and offset. They follow the same contract as :func:`plain_log_row`: the
+    fields' aliases, the lowered fields, the extras as attributes, the empty columns.
+    """
+    aliases: dict[str, list[str]] = {}
+    for key, field in _FIELD_OF_KEY.items():
+        if field is not None:
+            aliases.setdefault(field, []).append(key)
+    text = {field: _unquoted(f"arrayFirst(x -> x.1 IN ({_sql_strings(keys)}), kv).2")
+            for field, keys in aliases.items()}  # fmt: skip
+    built = {
+        "ts": f"parseDateTime64BestEffortOrZero({text['timestamp']}, 6, 'UTC')",
+        **{field: text[field] for field in _STRING_FIELDS},
+        "level": f"lower({text['level']})",
+        "step": f"lower(trimBoth({text['step']}))",
+        "tool_status": f"lower(trimBoth({text['tool_status']}))",
+        "attributes": f"mapFromArrays(arrayMap(x -> x.1, extra), arrayMap(x -> {_unquoted('x.2', 'x.2')}, extra))",
+        **dict.fromkeys(_EMPTY_ARRAYS, "[]"),
+        **dict.fromkeys(_EMPTY_STRINGS, "''"),
+        "evidence": _sql_strings([str(_NO_EVIDENCE.value)]),
+        "duration_ms": "NULL",
+        "topic": "t",
+        "partition": "p",
+        "offset": "o",
+    }
+    return {column: built[column] for column in LOG_TABLE.columns}
+
+
+def engine_extra_filter() -> str:
+    """The condition on a pair of ``kv`` (``x``) that makes it an extra: a key no field is read from."""
+    return f"x.1 NOT IN ({_sql_strings(sorted(_FIELD_OF_KEY))})"
+
+
+def _unquoted(raw: str, otherwise: str = "''") -> str:
+    """A raw JSON value's text: a string without its quotes (it holds no escapes), anything else as spelled."""
+    return f"if(startsWith({raw}, '\"'), substring({raw}, 2, length({raw}) - 2), {otherwise})"
+
+
+def _sql_strings(values: list[str]) -> str:
+    return ", ".join("'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'" for value in values)

@@ -40,6 +40,11 @@ def redact_bytes(raw: bytes) -> bytes:
     return redact(raw.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
+def lines_holding_secrets(data: bytes, line_ends: list[int]) -> set[int]:
+    """Which lines of ``data`` (joined by newlines, each ending before ``line_ends[i]``) hold anything to mask."""
+    return {bisect_left(line_ends, end) for end in _SCAN_EVERY.match_ends(data)}
+
+
 # attributes that hold what was sent to a model or came back from it
 PROMPT_KEYS = frozenset({"prompt", "prompts", "messages", "input", "inputs", "output", "outputs", "completion",
                          "response", "system_prompt", "user_prompt"})  # fmt: skip
@@ -113,7 +118,7 @@ def rows_redactor(
         )
         ends = list(accumulate(size + 1 for size in sizes))  # where each row's text and its newline end
         redacted = list(rows)
-        for index in {bisect_left(ends, end) for end in _SCAN_EVERY.match_ends(data)}:
+        for index in lines_holding_secrets(data, ends):
             redacted[index] = redact_row(rows[index])
         return redacted
 

@@ -94,6 +94,7 @@ class BatchStore(Generic[Key]):
     """Every partition's batches (``batches``) and how taken batches are stored.
 
     ``warehouse=None`` decodes and counts but stores nothing (a backfill's dry run).
+    ``engine_parse``: plain log lines are left to the engine to parse (the embedded engine only).
     ``on_refusal`` is told each time the warehouse refuses a combined insert for good.
     """
 
@@ -106,9 +107,12 @@ class BatchStore(Generic[Key]):
         hash_prompts: bool = False,
         mask: Callable[[str], str] = str,
         on_refusal: Callable[[], None] = lambda: None,
+        engine_parse: bool = False,
     ) -> None:
         self.warehouse = warehouse
-        self.batches: PartitionBatches[Key] = PartitionBatches(classifier, batch_max_records, redact, hash_prompts)
+        self.batches: PartitionBatches[Key] = PartitionBatches(
+            classifier, batch_max_records, redact, hash_prompts, engine_parse
+        )
         self._mask = mask
         self._on_refusal = on_refusal
 

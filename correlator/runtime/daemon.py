@@ -145,6 +145,7 @@ class Daemon:
             settings.hash_prompts,
             settings.mask_secrets,
             self.metrics.insert_refusals.inc,
+            settings.parses_in_engine,
         )
         #: each owned partition's position after the latest fetch: every record before it is in a batch
         self._fetched_to: dict[TopicPartition, int] = {}
@@ -436,9 +437,9 @@ class Daemon:
         self.metrics.batch_size.observe(sum(batch.size for _, batch in stored.batches))
         for _, batch in stored.batches:
             self.counters.batches += 1
-            self.counters.rows += len(batch.rows)
+            self.counters.rows += len(batch.rows) + len(batch.lines)
             self.counters.dead_letters += len(batch.dead_letters)
-            self.metrics.stored_rows.labels(batch.table.name).inc(len(batch.rows))
+            self.metrics.stored_rows.labels(batch.table.name).inc(len(batch.rows) + len(batch.lines))
             if batch.dead_letters:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
             if batch.table is METRICS.table:

@@ -6,6 +6,8 @@ stored, everything else in its offset range is too.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -16,13 +18,19 @@ from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import check_identifier
-from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, Table
+from correlator.processing.lean import engine_columns, engine_extra_filter
+from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, RawLine, Table
 from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import render
 
 # the server's message kept with a refused row (it quotes the expression and the values)
 REFUSAL_DETAIL_CHARS = 2_000
+# a built row in the combined insert of rows and lines: no line text, topic, partition or offset of a line
+_ROW_PREFIX = b'["","",0,0,'
+_LINES_SETTINGS = {"input_format_json_read_objects_as_strings": 1, "date_time_input_format": "best_effort"}
+# one batch's lines: its topic, its partition and the lines
+PartitionLines = tuple[str, int, list[RawLine]]
 
 
 class Warehouse:
@@ -75,14 +83,16 @@ class Warehouse:
         self._store_dead_letters(batches)
         groups: dict[tuple[Table, date | None], list[Batch]] = {}
         for batch in batches:
-            if batch.rows:
+            if batch.rows or batch.lines:
                 groups.setdefault((batch.table, batch.day), []).append(batch)
         for (table, _), group in groups.items():
             for derived in {table for batch in group for table in batch.derived}:
                 implied = [row for batch in group for row in batch.derived.get(derived, ())]
                 if implied:  # before the rows, which are written last
                     self._insert(derived, implied, f"{_token(group)}:{derived.name}")
-            self._insert(table, [row for batch in group for row in batch.rows], _token(group))
+            rows = [row for batch in group for row in batch.rows]
+            lines = [(batch.topic, batch.partition, batch.lines) for batch in group if batch.lines]
+            self._insert_with_lines(table, rows, lines, _token(group))
 
     def store_apart(self, batches: Sequence[Batch], mask: Callable[[str], str] = str) -> int:
         """Store batches the warehouse refused together: each alone, split until the refused rows are found.
@@ -97,31 +107,37 @@ class Warehouse:
         self._store_dead_letters(batches)
         refused_by_batch = []
         for batch in batches:
-            refused = self._refused_rows(batch.table, batch.rows, batch.dedup_token)
-            letters = [_refused_letter(batch.table, row, mask(message)) for row, message in refused]
+            refused = self._refused_items(batch, [*batch.rows, *batch.lines], batch.dedup_token)
+            letters = [_refused_letter(batch, item, mask(message)) for item, message in refused]
             if letters:
                 self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), batch.dedup_token + ":refused")
-            refused_by_batch.append((batch, {id(row) for row, _ in refused}, letters))
-        for batch, refused_rows, letters in refused_by_batch:
-            batch.rows = [row for row in batch.rows if id(row) not in refused_rows]
+            refused_by_batch.append((batch, {id(item) for item, _ in refused}, letters))
+        for batch, refused_items, letters in refused_by_batch:
+            batch.rows = [row for row in batch.rows if id(row) not in refused_items]
+            batch.lines = [line for line in batch.lines if id(line) not in refused_items]
             batch.dead_letters.extend(letters)
         return sum(len(letters) for _, _, letters in refused_by_batch)
 
-    def _refused_rows(self, table: Table, rows: list[tuple[Any, ...]], token: str) -> list[tuple[tuple[Any, ...], str]]:
-        """Insert ``rows``, halving what is permanently refused; the refused rows with the server's message."""
-        if not rows:
+    def _refused_items(
+        self, batch: Batch, items: list[tuple[Any, ...]], token: str
+    ) -> list[tuple[tuple[Any, ...], str]]:
+        """Insert a batch's rows and lines, halving what is permanently refused; the refused ones with the
+        server's message."""
+        if not items:
             return []
         try:
-            self._insert(table, rows, token)
+            lines = [item for item in items if type(item) is RawLine]
+            rows = [item for item in items if type(item) is not RawLine]
+            self._insert_with_lines(batch.table, rows, [(batch.topic, batch.partition, lines)] if lines else [], token)
             return []
         except Exception as exc:
             if not is_permanent(exc):
                 raise
-            if len(rows) == 1:
-                return [(rows[0], str(exc))]
-        half = len(rows) // 2
-        first, second = rows[:half], rows[half:]
-        return self._refused_rows(table, first, token + "/0") + self._refused_rows(table, second, token + "/1")
+            if len(items) == 1:
+                return [(items[0], str(exc))]
+        half = len(items) // 2
+        first, second = items[:half], items[half:]
+        return self._refused_items(batch, first, token + "/0") + self._refused_items(batch, second, token + "/1")
 
     def _store_dead_letters(self, batches: Sequence[Batch]) -> None:
         """The batches' dead letters in one insert, under a token of the batches (the same on every retry)."""
@@ -131,18 +147,70 @@ class Warehouse:
             self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), _token(dead) + ":dead")
 
     def _insert(self, table: Table, rows: list, token: str) -> None:  # type: ignore[type-arg]
+        self.client.insert(
+            f"{self.database}.{table.name}",
+            rows,
+            column_names=list(table.columns),
+            column_types=self._types(table),
+            settings=_insert_settings(token),
+        )
+
+    def _types(self, table: Table) -> Sequence[ClickHouseType]:
+        """The table's column types, asked once: unless told them, clickhouse-connect describes the table
+        before every insert."""
         name, columns = f"{self.database}.{table.name}", table.columns
         types = self._column_types.get((name, columns))
         if types is None:
-            # asked once: unless told the types, clickhouse-connect describes the table before every insert
             types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
-        self.client.insert(
-            name,
-            rows,
-            column_names=list(columns),
-            column_types=types,
-            # cluster mode inserts through a Distributed table: stored on the shard before the commit
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
+        return types
+
+    def _insert_with_lines(
+        self, table: Table, rows: list[tuple[Any, ...]], lines: list[PartitionLines], token: str
+    ) -> None:
+        """Rows and lines for the engine to parse in one insert (one part, one token); rows alone as Native.
+
+        The engine reads the input from a file beside it (the embedded engine only): built
+        rows as JSON arrays, lines as their own text, in one JSONCompactEachRow stream.
+        """
+        if not lines:
+            if rows:
+                self._insert(table, rows, token)
+            return
+        types = self._types(table)
+        placeholders = orjson.dumps([_placeholder(kind.name) for kind in types])[1:]
+        with tempfile.NamedTemporaryFile(prefix="correlator-", suffix=".jsonl", delete=False) as data:
+            path = data.name
+            try:
+                for topic, partition, partition_lines in lines:
+                    where = b"%s,%d," % (orjson.dumps(topic), partition)
+                    data.write(b"".join(b"[%s,%s%d,%s\n" % (line.value, where, line.offset, placeholders)
+                                        for line in partition_lines))  # fmt: skip
+                data.write(b"".join(_ROW_PREFIX + orjson.dumps(row)[1:] + b"\n" for row in rows))
+            except BaseException:
+                os.unlink(path)
+                raise
+        try:
+            self.client.command(
+                self._lines_insert(table, types, path), settings={**_LINES_SETTINGS, **_insert_settings(token)}
+            )
+        finally:
+            os.unlink(path)
+
+    def _lines_insert(self, table: Table, types: Sequence[ClickHouseType], path: str) -> str:
+        built = engine_columns()
+        structure = ", ".join(
+            ["m String", "t String", "p Int32", "o Int64"]
+            + [f"row_{column} {kind.name}" for column, kind in zip(table.columns, types, strict=True)]
+        )
+        return render(
+            "queries/insert_with_lines.sql",
+            self.database,
+            table=table.name,
+            columns=", ".join(table.columns),
+            extra=engine_extra_filter(),
+            select=", ".join(f"if(m = '', row_{column}, {built[column]})" for column in table.columns),
+            path=_sql_string(path),
+            structure=_sql_string(structure),
         )
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
@@ -195,11 +263,34 @@ def _dead_letter_rows(letters: Sequence[DeadLetter]) -> list[list[Any]]:
     ]
 
 
-def _refused_letter(table: Table, row: tuple[Any, ...], message: str) -> DeadLetter:
-    """A row the warehouse refused, as a dead letter: the row's columns as JSON, the server's reason."""
-    topic, partition, offset = (row[table.position(column)] for column in ("topic", "partition", "offset"))
-    raw = orjson.dumps(dict(zip(table.columns, row, strict=True)), default=str)
-    return DeadLetter(Provenance(topic, partition, offset), "refused", message[:REFUSAL_DETAIL_CHARS], raw)
+def _refused_letter(batch: Batch, item: tuple[Any, ...], message: str) -> DeadLetter:
+    """A row or line the warehouse refused, as a dead letter: the line as it came, or the row's columns as JSON,
+    and the server's reason."""
+    detail = message[:REFUSAL_DETAIL_CHARS]
+    if type(item) is RawLine:
+        return DeadLetter(Provenance(batch.topic, batch.partition, item.offset), "refused", detail, item.value)
+    table = batch.table
+    topic, partition, offset = (item[table.position(column)] for column in ("topic", "partition", "offset"))
+    raw = orjson.dumps(dict(zip(table.columns, item, strict=True)), default=str)
+    return DeadLetter(Provenance(topic, partition, offset), "refused", detail, raw)
+
+
+def _insert_settings(token: str) -> dict[str, Any]:
+    # cluster mode inserts through a Distributed table: stored on the shard before the commit
+    return {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
+
+
+def _placeholder(type_name: str) -> Any:
+    """A value of this column type for a line's unused row_* columns."""
+    for prefix, value in (("Array", []), ("Map", {}), ("Nullable", None), ("Bool", False), ("DateTime", 0),
+                          ("Int", 0), ("UInt", 0), ("Float", 0)):  # fmt: skip
+        if type_name.startswith(prefix):
+            return value
+    return ""
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _token(batches: Sequence[Batch]) -> str:
