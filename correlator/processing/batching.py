@@ -18,9 +18,10 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import LeanRow, engine_line_time, engine_unreadable, plain_log_row
+from correlator.processing.lean import ENGINE_UNREADABLE, LeanRow, engine_line_time, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
-from correlator.processing.redact import lines_holding_secrets, redact_bytes, rows_redactor
+from correlator.processing.patterns import PatternSet
+from correlator.processing.redact import SECRET_PATTERNS, lines_matching, redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import content_scores, score_row
 from correlator.records import (
@@ -137,6 +138,11 @@ class _ForEngine(NamedTuple):
 
     ts: datetime
     line: RawLine
+
+
+# a line matching one of these takes the Python path: the engine would read it otherwise, or it holds a secret
+_UNREADABLE_BY_ENGINE = PatternSet(ENGINE_UNREADABLE, every_match=True)
+_FOR_PYTHON = PatternSet([*ENGINE_UNREADABLE, *SECRET_PATTERNS], every_match=True)
 
 
 def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
@@ -259,10 +265,8 @@ class PartitionBatcher:
         if not self._engine_parse:
             return set(range(len(messages)))
         values = [message.value or b"" for message in messages]
-        data = b"\n".join(values)
-        ends = list(accumulate(len(value) + 1 for value in values))
-        unreadable = engine_unreadable(data, ends)
-        return unreadable | lines_holding_secrets(data, ends) if self._redact_rows is not None else unreadable
+        patterns = _FOR_PYTHON if self._redact_rows is not None else _UNREADABLE_BY_ENGINE
+        return lines_matching(patterns, b"\n".join(values), list(accumulate(len(value) + 1 for value in values)))
 
     def _decode(
         self, message: Message, latest: datetime, for_engine: bool

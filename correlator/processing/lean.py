@@ -20,7 +20,6 @@ is worked out once per key order (a :class:`_Plan`) and the values are picked in
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,11 +71,12 @@ _IN_CONTRACT_ORDER = _contract_order()
 _NO_EVIDENCE = NO_LABEL.evidence
 
 # an extra's JSON types whose raw spelling the engine keeps is the one attribute_value stores: text,
-# an integer (its digits, -0 aside: engine_unreadable), true, false, null
+# an integer (its digits, -0 aside: ENGINE_UNREADABLE), true, false, null
 _ENGINE_EXTRA_TYPES = frozenset({str, int, bool, type(None)})
-# bytes the engine reads otherwise than orjson and this path: an escape, a nested object or array, a
-# byte beyond ASCII (Unicode case), a key with space before its colon (duplicates go uncounted), -0
-_ENGINE_UNREADABLE = re.compile(rb'[\\\[\x80-\xff]|[^\n]\{|"\s+:|:\s*-0')
+# what the engine reads otherwise than orjson and this path, in a line's bytes: an escape, a nested
+# object or array, a byte beyond ASCII (Unicode case), a key with space before its colon (so no key
+# goes uncounted), -0; (pattern, case sensitive), for one Hyperscan pass over many lines
+ENGINE_UNREADABLE = [(r"[\\\[\x80-\xff]", True), (r"[^\n]\{", True), (r'"\s+:', True), (r":\s*-0", True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def engine_line_time(
 ) -> datetime | None:
     """The event time of a plain line whose row the engine can build from ``raw`` (:func:`engine_select`), or None.
 
-    The caller has checked the bytes with :func:`engine_unreadable` first (ASCII, no escapes, no
+    The caller has checked the bytes against :data:`ENGINE_UNREADABLE` first (ASCII, no escapes, no
     nesting, one spelling of each number). Beyond what :func:`plain_log_row` asks, the line
     must carry its own timestamp, hold no key twice (orjson keeps the last, the engine every
     one) and no fractional number among its extras (orjson rewrites ``1.50`` as ``1.5``).
@@ -219,12 +219,6 @@ def _timestamp(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def engine_unreadable(data: bytes, line_ends: list[int]) -> set[int]:
-    """Which lines of ``data`` (lines joined by newlines, each ending before ``line_ends[i]``) the engine
-    may read otherwise than this path: one pass over them all, most holding nothing."""
-    return {bisect_left(line_ends, match.end()) for match in _ENGINE_UNREADABLE.finditer(data)}
 
 
 def engine_columns() -> dict[str, str]:

@@ -16,7 +16,9 @@ from typing import Any
 from correlator.processing.patterns import PatternSet
 from correlator.redaction import CARD, RULES, apply_rules
 
-_SCANNED = [(pattern, case_sensitive) for pattern, case_sensitive, _ in RULES] + [(CARD, True)]
+#: every pattern redaction masks, (pattern, case sensitive)
+SECRET_PATTERNS = [(pattern, case_sensitive) for pattern, case_sensitive, _ in RULES] + [(CARD, True)]
+_SCANNED = SECRET_PATTERNS
 _SCAN = PatternSet(_SCANNED)
 # the same patterns, every match reported: one scan over many rows' text says which rows hold one
 _SCAN_EVERY = PatternSet(_SCANNED, every_match=True)
@@ -40,9 +42,10 @@ def redact_bytes(raw: bytes) -> bytes:
     return redact(raw.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
-def lines_holding_secrets(data: bytes, line_ends: list[int]) -> set[int]:
-    """Which lines of ``data`` (joined by newlines, each ending before ``line_ends[i]``) hold anything to mask."""
-    return {bisect_left(line_ends, end) for end in _SCAN_EVERY.match_ends(data)}
+def lines_matching(patterns: PatternSet, data: bytes, line_ends: list[int]) -> set[int]:
+    """Which lines of ``data`` (joined by newlines, line i ending before ``line_ends[i]``) match one of ``patterns``
+    (built with ``every_match``)."""
+    return {bisect_left(line_ends, end) for end in patterns.match_ends(data)}
 
 
 # attributes that hold what was sent to a model or came back from it
@@ -118,7 +121,7 @@ def rows_redactor(
         )
         ends = list(accumulate(size + 1 for size in sizes))  # where each row's text and its newline end
         redacted = list(rows)
-        for index in lines_holding_secrets(data, ends):
+        for index in lines_matching(_SCAN_EVERY, data, ends):
             redacted[index] = redact_row(rows[index])
         return redacted
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from clickhouse_connect.datatypes.base import ClickHouseType
@@ -26,8 +27,6 @@ from correlator.warehouse.sql import render
 
 # the server's message kept with a refused row (it quotes the expression and the values)
 REFUSAL_DETAIL_CHARS = 2_000
-# a built row in the combined insert of rows and lines: no line text, topic, partition or offset of a line
-_ROW_PREFIX = b'["","",0,0,'
 _LINES_SETTINGS = {"input_format_json_read_objects_as_strings": 1, "date_time_input_format": "best_effort"}
 # one batch's lines: its topic, its partition and the lines
 PartitionLines = tuple[str, int, list[RawLine]]
@@ -167,40 +166,33 @@ class Warehouse:
     def _insert_with_lines(
         self, table: Table, rows: list[tuple[Any, ...]], lines: list[PartitionLines], token: str
     ) -> None:
-        """Rows and lines for the engine to parse in one insert (one part, one token); rows alone as Native.
+        """Lines for the engine to parse and rows in one insert (one part, one token); rows alone as Native.
 
-        The engine reads the input from a file beside it (the embedded engine only): built
-        rows as JSON arrays, lines as their own text, in one JSONCompactEachRow stream.
+        The engine reads both from files beside it (the embedded engine only): the lines as
+        they came, each with its provenance, and the rows as JSON arrays.
         """
         if not lines:
             if rows:
                 self._insert(table, rows, token)
             return
-        types = self._types(table)
-        placeholders = orjson.dumps([_placeholder(kind.name) for kind in types])[1:]
-        with tempfile.NamedTemporaryFile(prefix="correlator-", suffix=".jsonl", delete=False) as data:
-            path = data.name
-            try:
-                for topic, partition, partition_lines in lines:
-                    where = b"%s,%d," % (orjson.dumps(topic), partition)
-                    data.write(b"".join(b"[%s,%s%d,%s\n" % (line.value, where, line.offset, placeholders)
-                                        for line in partition_lines))  # fmt: skip
-                data.write(b"".join(_ROW_PREFIX + orjson.dumps(row)[1:] + b"\n" for row in rows))
-            except BaseException:
-                os.unlink(path)
-                raise
-        try:
+        with _input_file() as (lines_file, lines_path), _input_file() as (rows_file, rows_path):
+            for topic, partition, partition_lines in lines:
+                where = b"%s,%d," % (orjson.dumps(topic), partition)
+                lines_file.write(
+                    b"".join(b"[%s,%s%d]\n" % (line.value, where, line.offset) for line in partition_lines)
+                )
+            rows_file.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+            lines_file.close()
+            rows_file.close()
             self.client.command(
-                self._lines_insert(table, types, path), settings={**_LINES_SETTINGS, **_insert_settings(token)}
+                self._lines_insert(table, lines_path, rows_path),
+                settings={**_LINES_SETTINGS, **_insert_settings(token)},
             )
-        finally:
-            os.unlink(path)
 
-    def _lines_insert(self, table: Table, types: Sequence[ClickHouseType], path: str) -> str:
+    def _lines_insert(self, table: Table, lines_path: str, rows_path: str) -> str:
         built = engine_columns()
         structure = ", ".join(
-            ["m String", "t String", "p Int32", "o Int64"]
-            + [f"row_{column} {kind.name}" for column, kind in zip(table.columns, types, strict=True)]
+            f"{column} {kind.name}" for column, kind in zip(table.columns, self._types(table), strict=True)
         )
         return render(
             "queries/insert_with_lines.sql",
@@ -208,8 +200,9 @@ class Warehouse:
             table=table.name,
             columns=", ".join(table.columns),
             extra=engine_extra_filter(),
-            select=", ".join(f"if(m = '', row_{column}, {built[column]})" for column in table.columns),
-            path=_sql_string(path),
+            select=", ".join(built[column] for column in table.columns),
+            lines=_sql_string(lines_path),
+            rows=_sql_string(rows_path),
             structure=_sql_string(structure),
         )
 
@@ -280,13 +273,15 @@ def _insert_settings(token: str) -> dict[str, Any]:
     return {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
 
 
-def _placeholder(type_name: str) -> Any:
-    """A value of this column type for a line's unused row_* columns."""
-    for prefix, value in (("Array", []), ("Map", {}), ("Nullable", None), ("Bool", False), ("DateTime", 0),
-                          ("Int", 0), ("UInt", 0), ("Float", 0)):  # fmt: skip
-        if type_name.startswith(prefix):
-            return value
-    return ""
+@contextmanager
+def _input_file() -> Iterator[tuple[IO[bytes], str]]:
+    """A file for the engine to read an insert's input from, removed afterwards."""
+    handle = tempfile.NamedTemporaryFile(prefix="correlator-", suffix=".jsonl", delete=False)  # noqa: SIM115
+    try:
+        yield handle, handle.name
+    finally:
+        handle.close()
+        os.unlink(handle.name)
 
 
 def _sql_string(text: str) -> str:

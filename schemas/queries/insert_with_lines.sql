@@ -1,8 +1,10 @@
--- One insert of a batch group: rows built in Python and plain log lines the engine parses itself.
--- Each input row is either a built row (its columns as row_*, m empty) or a line (its text m, its
--- topic t, partition p and offset o); the expressions for a line follow the lean path's contract
--- (correlator.processing.lean.engine_columns). One insert, so one part and one deduplication token.
+-- One insert of a batch group: plain log lines the engine parses itself, and the rows built in Python.
+-- A line comes as its text m, its topic t, partition p and offset o; the expressions that make its row
+-- follow the lean path's contract (correlator.processing.lean.engine_columns). A row comes as its
+-- columns. One INSERT, squashed into one block: one part, under one deduplication token.
 INSERT INTO ${database}.${table} (${columns})
 WITH JSONExtractKeysAndValuesRaw(m) AS kv, arrayFilter(x -> ${extra}, kv) AS extra
 SELECT ${select}
-FROM file(${path}, 'JSONCompactEachRow', ${structure})
+FROM file(${lines}, 'JSONCompactEachRow', 'm String, t String, p Int32, o Int64')
+UNION ALL
+SELECT * FROM file(${rows}, 'JSONCompactEachRow', ${structure})
