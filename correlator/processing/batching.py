@@ -18,10 +18,10 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import ENGINE_UNREADABLE, LeanRow, engine_line_time, plain_log_row
+from correlator.processing.lean import ENGINE_UNREADABLE, LeanRow, engine_line, engine_may_read, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
 from correlator.processing.patterns import PatternSet
-from correlator.processing.redact import SECRET_PATTERNS, lines_matching, redact_bytes, rows_redactor
+from correlator.processing.redact import lines_holding_secrets, lines_matching, redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import content_scores, score_row
 from correlator.records import (
@@ -134,15 +134,18 @@ _NO_DAY = datetime.max.replace(tzinfo=UTC)
 
 
 class _ForEngine(NamedTuple):
-    """A plain line left to the engine to parse (:mod:`correlator.processing.lean`), with its event time."""
+    """A plain line left to the engine to parse (:mod:`correlator.processing.lean`), with its event time,
+    the text redaction looks at, and the parsed line (for the lean path, should that text hold a secret)."""
 
     ts: datetime
     line: RawLine
+    text: str
+    document: dict[str, Any]
+    provenance: Provenance
 
 
-# a line matching one of these takes the Python path: the engine would read it otherwise, or it holds a secret
+# a line matching one of these takes the Python path: the engine would read it otherwise
 _UNREADABLE_BY_ENGINE = PatternSet(ENGINE_UNREADABLE, every_match=True)
-_FOR_PYTHON = PatternSet([*ENGINE_UNREADABLE, *SECRET_PATTERNS], every_match=True)
 
 
 def _unprocessable(raw: bytes, provenance: Provenance) -> DeadLetter:
@@ -188,6 +191,8 @@ class PartitionBatcher:
         decoded: list[tuple[Any, ...] | _ForEngine | DeadLetter] = [
             self._decode(message, latest, index not in to_python) for index, message in enumerate(messages)
         ]
+        if self._engine_parse and self._redact_rows is not None:
+            self._secrets_to_python(decoded, latest)
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
@@ -260,13 +265,29 @@ class PartitionBatcher:
                 self.open = None
         return closed
 
+    def _secrets_to_python(self, decoded: list[tuple[Any, ...] | _ForEngine | DeadLetter], latest: datetime) -> None:
+        """Lines for the engine whose text holds anything to mask take the lean path instead (and are redacted):
+        one scan over all their texts."""
+        places = [index for index, entry in enumerate(decoded) if type(entry) is _ForEngine]
+        texts = [entry.text for entry in map(decoded.__getitem__, places) if isinstance(entry, _ForEngine)]
+        for index in lines_holding_secrets(texts):
+            entry = decoded[places[index]]
+            assert isinstance(entry, _ForEngine) and self.kind.lean_row is not None
+            row = self.kind.lean_row(entry.document, entry.provenance, self.classifier, latest)
+            assert row is not None, "a line for the engine is a plain line"
+            decoded[places[index]] = row
+
     def _not_for_engine(self, messages: list[Message]) -> set[int]:
         """The messages the engine may not parse (every one, unless ``engine_parse``): one pass over them all."""
         if not self._engine_parse:
             return set(range(len(messages)))
-        values = [message.value or b"" for message in messages]
-        patterns = _FOR_PYTHON if self._redact_rows is not None else _UNREADABLE_BY_ENGINE
-        return lines_matching(patterns, b"\n".join(values), list(accumulate(len(value) + 1 for value in values)))
+        readable = [index for index, message in enumerate(messages) if message.value and engine_may_read(message.value)]
+        values = [messages[index].value or b"" for index in readable]
+        ends = list(accumulate(len(value) + 1 for value in values))
+        matching = lines_matching(_UNREADABLE_BY_ENGINE, b"\n".join(values), ends)
+        return set(range(len(messages))).difference(
+            readable[index] for index in range(len(readable)) if index not in matching
+        )
 
     def _decode(
         self, message: Message, latest: datetime, for_engine: bool
@@ -280,9 +301,9 @@ class PartitionBatcher:
             if message.trace_id:
                 fill_trace_id(document, message.trace_id)
             elif for_engine and message.value is not None:
-                ts = engine_line_time(document, message.value, prov, self.classifier, latest)
-                if ts is not None:
-                    return _ForEngine(ts, RawLine(prov.offset, message.value))
+                plain = engine_line(document, message.value, prov, self.classifier, latest)
+                if plain is not None:
+                    return _ForEngine(plain[0], RawLine(prov.offset, message.value), plain[1], document, prov)
             if self.kind.lean_row is not None:
                 row = self.kind.lean_row(document, prov, self.classifier, latest)
                 if row is not None:

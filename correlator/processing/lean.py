@@ -73,10 +73,15 @@ _NO_EVIDENCE = NO_LABEL.evidence
 # an extra's JSON types whose raw spelling the engine keeps is the one attribute_value stores: text,
 # an integer (its digits, -0 aside: ENGINE_UNREADABLE), true, false, null
 _ENGINE_EXTRA_TYPES = frozenset({str, int, bool, type(None)})
-# what the engine reads otherwise than orjson and this path, in a line's bytes: an escape, a nested
-# object or array, a byte beyond ASCII (Unicode case), a key with space before its colon (so no key
-# goes uncounted), -0; (pattern, case sensitive), for one Hyperscan pass over many lines
-ENGINE_UNREADABLE = [(r"[\\\[\x80-\xff]", True), (r"[^\n]\{", True), (r'"\s+:', True), (r":\s*-0", True)]
+# what else the engine reads otherwise than orjson and this path, for one Hyperscan pass over many
+# lines (pattern, case sensitive): a key with space before its colon (it would go uncounted), -0
+ENGINE_UNREADABLE = [(r'"\s+:', True), (r":\s*-0", True)]
+
+
+def engine_may_read(raw: bytes) -> bool:
+    """Whether the engine can read this line's bytes as orjson does, but for :data:`ENGINE_UNREADABLE`:
+    ASCII (Unicode case), no escape, no nested object or array."""
+    return raw.isascii() and b"\\" not in raw and b"[" not in raw and raw.count(b"{") == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +127,29 @@ def plain_log_row(
     ))  # fmt: skip
 
 
-def engine_line_time(
+def engine_line(
     document: dict[str, Any], raw: bytes, provenance: Provenance, classifier: Classifier, latest: datetime
-) -> datetime | None:
-    """The event time of a plain line whose row the engine can build from ``raw`` (:func:`engine_select`), or None.
+) -> tuple[datetime, str] | None:
+    """A plain line whose row the engine can build from ``raw`` (:func:`engine_columns`): its event time and
+    the text redaction would look at (its message and attribute values); else None.
 
-    The caller has checked the bytes against :data:`ENGINE_UNREADABLE` first (ASCII, no escapes, no
-    nesting, one spelling of each number). Beyond what :func:`plain_log_row` asks, the line
-    must carry its own timestamp, hold no key twice (orjson keeps the last, the engine every
-    one) and no fractional number among its extras (orjson rewrites ``1.50`` as ``1.5``).
+    The caller has checked the bytes with :func:`engine_may_read` and against
+    :data:`ENGINE_UNREADABLE` first (ASCII, no escapes, no nesting, one spelling of each
+    number). Beyond what :func:`plain_log_row` asks, the line must carry its own timestamp,
+    hold no key twice (orjson keeps the last, the engine every one) and no fractional
+    number among its extras (orjson rewrites ``1.50`` as ``1.5``).
     """
     plain = _plain_line(document, provenance, classifier, latest)
     if plain is None:
         return None
-    plan, values, _, ts = plain
+    plan, values, strings, ts = plain
     if plan.timestamp is None or raw.count(b'":') != len(document):
         return None
-    for value in plan.extras(values):
+    extras = plan.extras(values)
+    for value in extras:
         if type(value) not in _ENGINE_EXTRA_TYPES:
             return None
-    return ts
+    return ts, "\n".join((strings[3], *map(attribute_value, extras)))
 
 
 def _plain_line(

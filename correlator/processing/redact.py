@@ -16,9 +16,7 @@ from typing import Any
 from correlator.processing.patterns import PatternSet
 from correlator.redaction import CARD, RULES, apply_rules
 
-#: every pattern redaction masks, (pattern, case sensitive)
-SECRET_PATTERNS = [(pattern, case_sensitive) for pattern, case_sensitive, _ in RULES] + [(CARD, True)]
-_SCANNED = SECRET_PATTERNS
+_SCANNED = [(pattern, case_sensitive) for pattern, case_sensitive, _ in RULES] + [(CARD, True)]
 _SCAN = PatternSet(_SCANNED)
 # the same patterns, every match reported: one scan over many rows' text says which rows hold one
 _SCAN_EVERY = PatternSet(_SCANNED, every_match=True)
@@ -40,6 +38,20 @@ def redact(text: str) -> str:
 def redact_bytes(raw: bytes) -> bytes:
     """Redact a raw message (a dead letter) and keep bytes that are not UTF-8 as they were."""
     return redact(raw.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+
+
+def lines_holding_secrets(texts: list[str]) -> set[int]:
+    """Which of these texts hold anything to mask: one scan over them all."""
+    data, ends = _joined(texts)
+    return lines_matching(_SCAN_EVERY, data, ends)
+
+
+def _joined(texts: list[str]) -> tuple[bytes, list[int]]:
+    """The texts joined by newlines, as UTF-8, and where each text and its newline end."""
+    joined = "\n".join(texts)
+    data = joined.encode("utf-8", "surrogateescape")
+    sizes = map(len, texts) if len(data) == len(joined) else (len(t.encode("utf-8", "surrogateescape")) for t in texts)
+    return data, list(accumulate(size + 1 for size in sizes))
 
 
 def lines_matching(patterns: PatternSet, data: bytes, line_ends: list[int]) -> set[int]:
@@ -113,15 +125,8 @@ def rows_redactor(
     all_text = _row_text(columns)
 
     def redact_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        texts = [all_text(row) for row in rows]
-        joined = "\n".join(texts)
-        data = joined.encode("utf-8", "surrogateescape")
-        sizes = (
-            map(len, texts) if len(data) == len(joined) else (len(t.encode("utf-8", "surrogateescape")) for t in texts)
-        )
-        ends = list(accumulate(size + 1 for size in sizes))  # where each row's text and its newline end
         redacted = list(rows)
-        for index in lines_matching(_SCAN_EVERY, data, ends):
+        for index in lines_holding_secrets([all_text(row) for row in rows]):
             redacted[index] = redact_row(rows[index])
         return redacted
 

@@ -184,12 +184,9 @@ class Warehouse:
             rows_file.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
             lines_file.close()
             rows_file.close()
-            self.client.command(
-                self._lines_insert(table, lines_path, rows_path),
-                settings={**_LINES_SETTINGS, **_insert_settings(token)},
-            )
+            self.client.command(self._lines_insert(table, lines_path, rows_path, token))
 
-    def _lines_insert(self, table: Table, lines_path: str, rows_path: str) -> str:
+    def _lines_insert(self, table: Table, lines_path: str, rows_path: str, token: str) -> str:
         built = engine_columns()
         structure = ", ".join(
             f"{column} {kind.name}" for column, kind in zip(table.columns, self._types(table), strict=True)
@@ -204,6 +201,10 @@ class Warehouse:
             lines=_sql_string(lines_path),
             rows=_sql_string(rows_path),
             structure=_sql_string(structure),
+            settings=", ".join(
+                f"{name} = {_sql_string(value) if isinstance(value, str) else value}"
+                for name, value in {**_LINES_SETTINGS, **_insert_settings(token)}.items()
+            ),
         )
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
