@@ -175,8 +175,9 @@ class Settings:
     clickhouse_password: str = field(default="", repr=False)
     redact: bool = True
     hash_prompts: bool = False
-    #: let the embedded engine build plain log lines' rows from their bytes (see ``parses_in_engine``)
-    engine_parse: bool = True
+    #: let the embedded engine build plain log lines' rows from their bytes (see ``parses_in_engine``); off:
+    #: measured, it costs more CPU a line than the lean path today (README, issue 18)
+    engine_parse: bool = False
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     thresholds: Thresholds = Thresholds()

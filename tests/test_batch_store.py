@@ -40,13 +40,22 @@ def _lines(count: int, poison_at: int | None = None) -> list[bytes]:
     return lines
 
 
-def _store(warehouse: Warehouse | None, refusals: list[int]) -> BatchStore[int]:
-    return BatchStore(warehouse, Classifier.from_file(), 25, on_refusal=lambda: refusals.append(1))
+def _store(warehouse: Warehouse | None, refusals: list[int], engine_parse: bool = False) -> BatchStore[int]:
+    return BatchStore(
+        warehouse, Classifier.from_file(), 25, on_refusal=lambda: refusals.append(1), engine_parse=engine_parse
+    )
 
 
-def test_batches_of_two_partitions_are_stored_and_their_next_positions_reported(warehouse: Client, database: str):
+# the plain lines as rows built in Python, or left to the engine to parse (in the same insert as the rows)
+PATHS = pytest.mark.parametrize("engine_parse", [False, True], ids=["python", "engine"])
+
+
+@PATHS
+def test_batches_of_two_partitions_are_stored_and_their_next_positions_reported(
+    warehouse: Client, database: str, engine_parse: bool
+):
     refusals: list[int] = []
-    store = _store(Warehouse(warehouse, database), refusals)
+    store = _store(Warehouse(warehouse, database), refusals, engine_parse)
     first, second = _lines(60), [*_lines(9), POISON_MESSAGES["not_json"]]
     for partition, lines in ((0, first), (1, second)):
         store.batches.begin(partition, LOGS)
@@ -58,13 +67,19 @@ def test_batches_of_two_partitions_are_stored_and_their_next_positions_reported(
     assert [(key, batch.size) for key, batch in stored.batches] == [(0, 25), (0, 25), (0, 10), (1, 10)]
     assert rows(warehouse, f"SELECT partition, count(), max(offset) FROM {database}.log_events GROUP BY partition "
                 "ORDER BY partition") == [(0, 60, 59), (1, 9, 8)]  # fmt: skip
+    # one insert for the lot (partitions flushed together share it): one part, stored whole or not at all
+    assert rows(warehouse, "SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'log_events' "
+                "AND active", db=database) == [(1,)]  # fmt: skip
     assert rows(warehouse, f"SELECT partition, offset, reason FROM {database}.dead_letters") == [(1, 9, "not_json")]
 
 
-def test_rows_the_warehouse_refuses_become_dead_letters_and_the_rest_is_stored(warehouse: Client, database: str):
+@PATHS
+def test_rows_the_warehouse_refuses_become_dead_letters_and_the_rest_is_stored(
+    warehouse: Client, database: str, engine_parse: bool
+):
     warehouse.command(f"ALTER TABLE {database}.log_events ADD CONSTRAINT no_poison CHECK message != 'poison'")
     refusals: list[int] = []
-    store = _store(Warehouse(warehouse, database), refusals)
+    store = _store(Warehouse(warehouse, database), refusals, engine_parse)
     store.batches.begin(0, LOGS)
     store.batches.add(0, _messages(0, _lines(20, poison_at=7)))
 
@@ -72,14 +87,18 @@ def test_rows_the_warehouse_refuses_become_dead_letters_and_the_rest_is_stored(w
 
     assert stored.refused == 1 and refusals == [1] and stored.positions() == {0: 21}
     [(_, batch)] = stored.batches
-    assert (len(batch.rows), [(d.provenance.offset, d.reason) for d in batch.dead_letters]) == (20, [(7, "refused")])
+    stored_rows = len(batch.rows) + len(batch.lines)
+    assert (stored_rows, [(d.provenance.offset, d.reason) for d in batch.dead_letters]) == (20, [(7, "refused")])
     assert rows(warehouse, f"SELECT count(), countIf(offset = 7) FROM {database}.log_events") == [(20, 0)]
     [(reason, detail)] = rows(warehouse, f"SELECT reason, detail FROM {database}.dead_letters")
     assert reason == "refused" and "no_poison" in detail
 
 
-def test_a_try_that_may_heal_raises_and_the_next_try_stores_everything_once(warehouse: Client, database: str):
-    store = _store(Warehouse(warehouse, database), [])
+@PATHS
+def test_a_try_that_may_heal_raises_and_the_next_try_stores_everything_once(
+    warehouse: Client, database: str, engine_parse: bool
+):
+    store = _store(Warehouse(warehouse, database), [], engine_parse)
     store.batches.begin(0, LOGS)
     store.batches.add(0, _messages(0, [*_lines(30), POISON_MESSAGES["not_json"]]))
     attempt = store.attempt(store.batches.take([0], end=True))

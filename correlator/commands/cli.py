@@ -154,9 +154,9 @@ _KAFKA_OPTIONS = [
                  help="Mask API keys, tokens, e-mail addresses and card numbers before storing."),
     click.option("--hash-prompts", envvar="CORRELATOR_HASH_PROMPTS", is_flag=True,
                  help="Store prompt and output attributes as SHA-256 digests instead of text."),
-    click.option("--engine-parse/--no-engine-parse", envvar="CORRELATOR_ENGINE_PARSE", default=True,
+    click.option("--engine-parse/--no-engine-parse", envvar="CORRELATOR_ENGINE_PARSE", default=False,
                  show_default=True,
-                 help="Let the embedded engine parse plain log lines itself (the same rows, less Python)."),
+                 help="Let the embedded engine parse plain log lines itself (the same rows; more CPU today)."),
 ]  # fmt: skip
 _CLUSTER_OPTION = click.option(
     "--cluster", "clickhouse_cluster", envvar="CORRELATOR_CLICKHOUSE_CLUSTER", default="",
