@@ -187,12 +187,14 @@ class PartitionBatcher:
         latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
         if self.kind.message_rows is not None:
             return self._add_whole_messages(messages, [self._whole_message(message) for message in messages])
-        to_python = self._not_for_engine(messages)
-        decoded: list[tuple[Any, ...] | _ForEngine | DeadLetter] = [
-            self._decode(message, latest, index not in to_python) for index, message in enumerate(messages)
-        ]
-        if self._engine_parse and self._redact_rows is not None:
-            self._secrets_to_python(decoded, latest)
+        decoded: list[tuple[Any, ...] | _ForEngine | DeadLetter]
+        if self._engine_parse:
+            to_python = self._not_for_engine(messages)
+            decoded = [self._decode(message, latest, index not in to_python) for index, message in enumerate(messages)]
+            if self._redact_rows is not None:
+                self._secrets_to_python(decoded, latest)
+        else:
+            decoded = [self._decode(message, latest, False) for message in messages]
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
@@ -278,9 +280,7 @@ class PartitionBatcher:
             decoded[places[index]] = row
 
     def _not_for_engine(self, messages: list[Message]) -> set[int]:
-        """The messages the engine may not parse (every one, unless ``engine_parse``): one pass over them all."""
-        if not self._engine_parse:
-            return set(range(len(messages)))
+        """The messages the engine may not parse: one pass over them all."""
         readable = [index for index, message in enumerate(messages) if message.value and engine_may_read(message.value)]
         values = [messages[index].value or b"" for index in readable]
         ends = list(accumulate(len(value) + 1 for value in values))
