@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 # the checks, in the order their failures win; each is named after the class it finds
 CHECKS = ("truncation", "content_filter", "refusal", "invalid_json", "schema_mismatch", "tool_call_malformed")
+FINISH_CHECKS = ("truncation", "content_filter")
 _NOT_JSON = object()
 _JSON_ONLY = ("json", "json_object")
 
@@ -37,11 +38,7 @@ def check_content(extras: Mapping[str, Any], finish_reason: str, finish_class: s
     ``finish_class`` is what the classifier makes of the finish reason (``length`` →
     ``truncation``…), so a finish reason means the same here as on a failed call.
     """
-    outcomes: list[CheckOutcome] = []
-    if finish_reason:
-        found = finish_class
-        for check in ("truncation", "content_filter"):
-            outcomes.append(CheckOutcome(check, found != check, f"finish_reason={finish_reason}" * (found == check)))
+    outcomes = list(_finish_outcomes(finish_reason, finish_class)) if finish_reason else []
     if "refusal" in extras:
         refused = extras["refusal"] not in (None, "", False)
         outcomes.append(CheckOutcome("refusal", not refused, "the model refused" * refused))
@@ -61,6 +58,13 @@ def check_content(extras: Mapping[str, Any], finish_reason: str, finish_class: s
         problem = _tool_call_problem(calls, extras.get("tools"))
         outcomes.append(CheckOutcome("tool_call_malformed", not problem, problem))
     return outcomes
+
+
+@lru_cache(maxsize=256)
+def _finish_outcomes(finish_reason: str, finish_class: str) -> tuple[CheckOutcome, ...]:
+    """The finish-reason checks' outcomes, made once per finish reason: most calls carry only that."""
+    detail = f"finish_reason={finish_reason}"
+    return tuple(CheckOutcome(name, finish_class != name, detail * (finish_class == name)) for name in FINISH_CHECKS)
 
 
 def first_failure(outcomes: Sequence[CheckOutcome]) -> CheckOutcome | None:
