@@ -1,7 +1,8 @@
 -- Traces waiting for a person since a time, one row each, worst first. Reasons, by severity:
--- safety (a failure TAXONOMY names a safety class: content_filter, refusal), content_failure (a
--- call that returned but failed a content check), low_score (a judge's or a check's score that
--- did not pass; the content checks' own scores are content failures already), sampled (an
+-- safety (a failure TAXONOMY names a safety class: content_filter, refusal; or a failed score of a
+-- safety scorer, the scorers file's), content_failure (a call that returned but failed a content
+-- check), low_score (a judge's or a check's score that did not pass its scorer's threshold; the
+-- content checks' own scores are content failures already), sampled (an
 -- ordinary trace in the calibration sample: chosen by a hash of its id, so the same trace is
 -- chosen every time). A trace with a human review verdict has left the queue.
 -- (Inside, each candidate's columns are named apart from the answer's, which aggregate them. The worst
@@ -37,7 +38,9 @@ FROM
         -- as trace_scores has it (each score id's latest sending, then the latest per trace, span, name and
         -- source), over the window's scores only; each picked by sorting and LIMIT 1 BY, not argMax: seventeen
         -- argMax over tuples of times and offsets were most of a week's queue (benchmarks/review_queries.py)
-        SELECT trace_id, 'low_score', 2, span_id, model,
+        -- a safety scorer's failed score (a judge's as well as a check's) is a safety reason
+        SELECT trace_id, if(has({safety_scorers:Array(String)}, name), 'safety', 'low_score'),
+               if(has({safety_scorers:Array(String)}, name), 0, 2), span_id, model,
                concat(name, ' = ', if(data_type = 'CATEGORICAL', string_value, toString(round(value, 3))),
                       if(label != '', concat(' ', label), ''), ' (', source, ')'),
                if(data_type = 'CATEGORICAL', 0.0, value), ts
@@ -60,14 +63,18 @@ FROM
                       WHERE ts >= {since:DateTime64(6)} AND source != 'human'
                         AND scorer_version != {content_checks:String}
                         AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
-                                    value < {threshold:Float64}, label = 'fail'))
+                                    value < transform(name, {threshold_names:Array(String)},
+                                                      {threshold_values:Array(Float64)}, {threshold:Float64}),
+                                    label = 'fail'))
                 ORDER BY sent_at DESC, offset DESC
                 LIMIT 1 BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
             )
             ORDER BY ts DESC, sent_at DESC, offset DESC
             LIMIT 1 BY trace_id, span_id, name, source
         )
-        WHERE multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC', value < {threshold:Float64},
+        WHERE multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
+                      value < transform(name, {threshold_names:Array(String)}, {threshold_values:Array(Float64)},
+                                        {threshold:Float64}),
                       label = 'fail')
         UNION ALL
         SELECT trace_id, 'sampled', 3, '', any(model), 'calibration sample', 1.0, max(ts)
