@@ -199,9 +199,10 @@ def test_ttft_percentiles_from_usage_rows_and_otlp_spans(settings: Settings, war
 
     scraped = samples(asyncio.run(scenario()))
     health = rows(warehouse, f"SELECT model, calls, ttft_p50_ms, ttft_p99_ms FROM {settings.database}.model_health_1h")
-    # ten usage rows (100..1000 ms) and two spans (200 and 600 ms): twelve times, linearly interpolated
+    # ten usage rows (100..1000 ms) and two spans (200 and 600 ms): twelve times, linearly interpolated; the
+    # two chat spans are calls too (thirteen with the usage row that measured none)
     assert [(model, calls, round(p50, 1), round(p99, 1)) for model, calls, p50, p99 in health] == [
-        ("gpt-4o", 11, 550.0, 989.0)
+        ("gpt-4o", 13, 550.0, 989.0)
     ]
     assert total(scraped, "llm_time_to_first_token_seconds_count", model="gpt-4o") == 12
     assert total(scraped, "llm_time_to_first_token_seconds_bucket", model="gpt-4o", le="0.5") == 6

@@ -48,7 +48,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason", "llm.finish_reason"),
     "tool_name": ("gen_ai.tool.name", "tool.name"),
     "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
-    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id",
+                   "traceloop.association.properties.session_id"),
+    "user_id": ("user.id", "enduser.id", "langfuse.user.id", "traceloop.association.properties.user_id"),
     "tool_result": ("gen_ai.tool.call.result", "output.value", "traceloop.entity.output"),
 }  # fmt: skip
 # Time to first token, in seconds: the GenAI conventions' span attribute (and their metric's name, which some
@@ -67,6 +69,10 @@ STEPS = {
     "prompt": "prompt", "parser": "parser", "guardrail": "parser",
 }  # fmt: skip
 LANGFUSE_USAGE = "langfuse.observation.usage_details"
+# A call's cost in US dollars, where the instrumentation priced it (correlator prices no tokens itself):
+# a number, or Langfuse's cost details (a JSON object of costs by usage type, with or without its total)
+COST_USD = ("gen_ai.usage.cost", "llm.cost.total", "llm.usage.cost")
+LANGFUSE_COST = "langfuse.observation.cost_details"
 # OpenInference: the request's parameters as JSON; the model asked for is there even when no response named one
 INVOCATION_PARAMETERS = "llm.invocation_parameters"
 EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
@@ -162,6 +168,7 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
         label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
         _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(attrs, span.start_ns),
+        _cost_usd(attrs), _text(attrs, ALIASES["user_id"]),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
 
@@ -237,6 +244,29 @@ def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
     return None
 
 
+def _cost_usd(attrs: Mapping[str, Any]) -> float | None:
+    """The call's cost in dollars, or None when the span gives none (a cost of 0 would be a claim)."""
+    cost = _number(_first(attrs, COST_USD))
+    if cost is not None:
+        return cost
+    details = _json_object(attrs.get(LANGFUSE_COST))
+    if "total" in details:
+        return _number(details["total"])
+    costs = [_number(value) for value in details.values()]
+    return sum(cost for cost in costs if cost is not None) if any(cost is not None for cost in costs) else None
+
+
+def _number(value: Any) -> float | None:
+    """A finite, non-negative number from an attribute (numbers sent as text included), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < float("inf") else None
+
+
 def _chain_columns(explanation: Explanation) -> tuple[list[str], list[str], list[str]]:
     chain = explanation.chain
     return [link.type for link in chain], [link.message for link in chain], ["\n".join(link.frames) for link in chain]
@@ -269,29 +299,28 @@ def _strings(value: Any) -> list[str]:
 def _tokens(attrs: Mapping[str, Any]) -> tuple[int, int]:
     """Input and output tokens; Langfuse's usage details (a JSON object) when no attribute names them."""
     input_tokens, output_tokens = _first(attrs, ALIASES["input_tokens"]), _first(attrs, ALIASES["output_tokens"])
-    usage = attrs.get(LANGFUSE_USAGE)
-    if (input_tokens is None or output_tokens is None) and isinstance(usage, str):
-        try:
-            details = orjson.loads(usage)
-        except orjson.JSONDecodeError:
-            details = None
-        if isinstance(details, dict):
-            input_tokens = details.get("input") if input_tokens is None else input_tokens
-            output_tokens = details.get("output") if output_tokens is None else output_tokens
+    if input_tokens is None or output_tokens is None:
+        details = _json_object(attrs.get(LANGFUSE_USAGE))
+        input_tokens = details.get("input") if input_tokens is None else input_tokens
+        output_tokens = details.get("output") if output_tokens is None else output_tokens
     return _count(input_tokens), _count(output_tokens)
 
 
 def _invoked_model(attrs: Mapping[str, Any]) -> str:
     """The model in OpenInference's invocation parameters: a refused call's span has no ``llm.model_name``."""
-    parameters = attrs.get(INVOCATION_PARAMETERS)
-    if not isinstance(parameters, str):
-        return ""
-    try:
-        found = orjson.loads(parameters)
-    except orjson.JSONDecodeError:
-        return ""
-    model = found.get("model") if isinstance(found, dict) else None
+    model = _json_object(attrs.get(INVOCATION_PARAMETERS)).get("model")
     return model if isinstance(model, str) else ""
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """An attribute holding a JSON object as text (instrumentations' usage, cost and parameters), else ``{}``."""
+    if not isinstance(value, str):
+        return {}
+    try:
+        found = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _count(value: Any) -> int:

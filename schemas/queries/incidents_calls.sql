@@ -1,4 +1,4 @@
--- correlator incidents: calls since a time, each stored message once.
-SELECT uniqExact(topic, partition, offset) AS calls
-FROM ${database}.usage_metrics
+-- correlator incidents: calls since a time (usage rows and LLM spans: the `calls` view), each once.
+SELECT count() AS calls
+FROM ${database}.calls
 WHERE ts >= {since:DateTime64(6)}
