@@ -71,7 +71,9 @@ STEPS = {
 LANGFUSE_USAGE = "langfuse.observation.usage_details"
 # A call's cost in US dollars, where the instrumentation priced it (correlator prices no tokens itself):
 # a number, or Langfuse's cost details (a JSON object of costs by usage type, with or without its total)
-COST_USD = ("gen_ai.usage.cost", "llm.cost.total", "llm.usage.cost")
+COST_USD = ("gen_ai.usage.cost", "gen_ai.usage.cost_usd", "llm.cost.total", "llm.usage.cost")
+# OpenInference's parts of a cost, summed when it gives no total
+COST_PARTS = ("llm.cost.prompt", "llm.cost.completion")
 LANGFUSE_COST = "langfuse.observation.cost_details"
 # OpenInference: the request's parameters as JSON; the model asked for is there even when no response named one
 INVOCATION_PARAMETERS = "llm.invocation_parameters"
@@ -252,8 +254,14 @@ def _cost_usd(attrs: Mapping[str, Any]) -> float | None:
     details = _json_object(attrs.get(LANGFUSE_COST))
     if "total" in details:
         return _number(details["total"])
-    costs = [_number(value) for value in details.values()]
-    return sum(cost for cost in costs if cost is not None) if any(cost is not None for cost in costs) else None
+    parts = _sum_of([attrs.get(part) for part in COST_PARTS])
+    return parts if parts is not None else _sum_of(list(details.values()))
+
+
+def _sum_of(values: list[Any]) -> float | None:
+    """The sum of the values that are numbers, None when none is."""
+    numbers = [number for number in map(_number, values) if number is not None]
+    return sum(numbers) if numbers else None
 
 
 def _number(value: Any) -> float | None:
