@@ -40,7 +40,7 @@ class InstrumentedRun:
     span_count: int
 
 
-def _openai_api(request: httpx.Request) -> httpx.Response:
+def openai_api(request: httpx.Request) -> httpx.Response:
     """OpenAI's chat completions endpoint as the SDK sees it: a completion, or a 429 when asked to fail."""
     body = orjson.loads(request.content)
     if body["messages"][-1]["content"] == "fail":
@@ -64,7 +64,7 @@ def instrumented_agent_run(service: str, model: str = "gpt-4o") -> InstrumentedR
     instrumentor.instrument(tracer_provider=provider)
     try:
         client = openai.OpenAI(api_key="sk-test-not-a-secret", base_url="http://openai.invalid/v1", max_retries=0,
-                               http_client=httpx.Client(transport=httpx.MockTransport(_openai_api)))  # fmt: skip
+                               http_client=httpx.Client(transport=httpx.MockTransport(openai_api)))  # fmt: skip
         tracer = provider.get_tracer("agent")
         with (
             contextlib.suppress(ValueError),

@@ -57,6 +57,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # instrumentations also set on the span); Langfuse's is the moment the completion started instead
 TTFT_SECONDS = ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
 LANGFUSE_COMPLETION_START = "langfuse.observation.completion_start_time"
+# OpenLLMetry records TTFT as a metric only; on a streamed call's span each chunk is an event at its arrival
+STREAM_CHUNK_EVENTS = frozenset({"gen_ai.content.completion.chunk", "llm.content.completion.chunk"})
 # a tool's result that returned nothing
 EMPTY_RESULTS = frozenset({"", "null", "[]", "{}", '""', "none"})
 # The contract's step kinds for each convention's operation or span kind (lower-cased)
@@ -169,7 +171,7 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
         *_chain_columns(explanation), cause.type, cause.message,
         label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
-        _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(attrs, span.start_ns),
+        _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(span),
         _cost_usd(attrs), _text(attrs, ALIASES["user_id"]),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
@@ -229,8 +231,10 @@ def _tool_status(attrs: Mapping[str, Any], failed: bool) -> str:
     return "empty" if present and (result is None or attribute_value(result).strip().lower() in EMPTY_RESULTS) else "ok"
 
 
-def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
-    """Time to first token in milliseconds, or None when the span gives none."""
+def _ttft_ms(span: SpanRecord) -> float | None:
+    """Time to first token in milliseconds, or None when the span gives none: an attribute, else Langfuse's
+    completion start, else the first stream chunk's event."""
+    attrs, start_ns = span.attributes, span.start_ns
     seconds = _first(attrs, TTFT_SECONDS)
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < _MAX_UINT32:
         return float(seconds) * 1000
@@ -243,7 +247,8 @@ def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         elapsed = (moment - _time(start_ns)).total_seconds() * 1000
         return elapsed if elapsed >= 0 else None
-    return None
+    first_chunk = min((event.time_ns for event in span.events if event.name in STREAM_CHUNK_EVENTS), default=0)
+    return (first_chunk - start_ns) / 1e6 if start_ns and first_chunk >= start_ns else None
 
 
 def _cost_usd(attrs: Mapping[str, Any]) -> float | None:
