@@ -77,12 +77,15 @@ COST_USD = ("gen_ai.usage.cost", "gen_ai.usage.cost_usd", "llm.cost.total", "llm
 # OpenInference's parts of a cost, summed when it gives no total
 COST_PARTS = ("llm.cost.prompt", "llm.cost.completion")
 LANGFUSE_COST = "langfuse.observation.cost_details"
+# most spans name no cost: one set test decides that (decoding and mapping is measured per span)
+_COST_NAMES = frozenset({*COST_USD, *COST_PARTS, LANGFUSE_COST})
 # OpenInference: the request's parameters as JSON; the model asked for is there even when no response named one
 INVOCATION_PARAMETERS = "llm.invocation_parameters"
 EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
 _EXCEPTION_KEYS = ("exception.type", "exception.message", "exception.stacktrace")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_UINT32 = 2**32 - 1
+_INFINITY = float("inf")
 # OTLP severity numbers: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal
 _SEVERITIES = ("trace", "debug", "info", "warning", "error", "fatal")
 _ERROR_SEVERITY = 17
@@ -247,20 +250,24 @@ def _ttft_ms(span: SpanRecord) -> float | None:
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         elapsed = (moment - _time(start_ns)).total_seconds() * 1000
         return elapsed if elapsed >= 0 else None
+    if not span.events:
+        return None
     first_chunk = min((event.time_ns for event in span.events if event.name in STREAM_CHUNK_EVENTS), default=0)
     return (first_chunk - start_ns) / 1e6 if start_ns and first_chunk >= start_ns else None
 
 
 def _cost_usd(attrs: Mapping[str, Any]) -> float | None:
     """The call's cost in dollars, or None when the span gives none (a cost of 0 would be a claim)."""
+    if _COST_NAMES.isdisjoint(attrs):
+        return None
     cost = _number(_first(attrs, COST_USD))
     if cost is not None:
         return cost
-    details = _json_object(attrs.get(LANGFUSE_COST))
-    if "total" in details:
-        return _number(details["total"])
     parts = _sum_of([attrs.get(part) for part in COST_PARTS])
-    return parts if parts is not None else _sum_of(list(details.values()))
+    if parts is not None:
+        return parts
+    details = _json_object(attrs.get(LANGFUSE_COST))
+    return _number(details["total"]) if "total" in details else _sum_of(list(details.values()))
 
 
 def _sum_of(values: list[Any]) -> float | None:
@@ -271,13 +278,16 @@ def _sum_of(values: list[Any]) -> float | None:
 
 def _number(value: Any) -> float | None:
     """A finite, non-negative number from an attribute (numbers sent as text included), else None."""
-    if isinstance(value, bool):
-        return None
-    try:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
-    except (TypeError, ValueError):
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
         return None
-    return number if 0 <= number < float("inf") else None
+    return number if 0 <= number < _INFINITY else None
 
 
 def _chain_columns(explanation: Explanation) -> tuple[list[str], list[str], list[str]]:
