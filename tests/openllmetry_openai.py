@@ -10,21 +10,15 @@ it arrived, which is what correlator reads.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 
 import httpx
 import openai
 import orjson
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.instrumented_openai import InstrumentedRun, openai_api
+from tests.instrumented_openai import InstrumentedRun, openai_api, refused_and_masked, run_instrumented
 
 # how long the streamed call waits for its first chunk
 FIRST_CHUNK_SECONDS = 0.15
@@ -53,39 +47,15 @@ def _api(request: httpx.Request) -> httpx.Response:
 
 
 def openllmetry_agent_run(service: str, model: str = "gpt-4o") -> InstrumentedRun:
-    """One agent run through the SDK instrumented by OpenLLMetry; the instrumentation is removed afterwards."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        client = openai.OpenAI(api_key="sk-test-not-a-secret", base_url="http://openai.invalid/v1", max_retries=0,
-                               http_client=httpx.Client(transport=httpx.MockTransport(_api)))  # fmt: skip
-        tracer = provider.get_tracer("agent")
-        with (
-            contextlib.suppress(ValueError),
-            tracer.start_as_current_span(
-                "invoke_agent geography", attributes={"gen_ai.operation.name": "invoke_agent"}
-            ),
-        ):
-            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Capital of France?"}])
-            stream = client.chat.completions.create(
-                model=model, messages=[{"role": "user", "content": "Again?"}], stream=True,
-                stream_options={"include_usage": True},
-            )  # fmt: skip
-            assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices) == "Paris."
-            try:
-                client.chat.completions.create(model=model, messages=[{"role": "user", "content": "fail"}])
-            except openai.RateLimitError as exc:
-                raise ValueError("LLM chat interaction failed.") from exc
-    finally:
-        instrumentor.uninstrument()
-    spans = exporter.get_finished_spans()
-    [refused] = [span for span in spans if span.status.is_ok is False and span.parent is not None]
-    return InstrumentedRun(
-        encode_spans(spans),
-        format(refused.context.trace_id, "032x"),
-        format(refused.context.span_id, "016x"),
-        len(spans),
-    )
+    """One agent run through the SDK instrumented by OpenLLMetry: answered, streamed, then refused."""
+
+    def calls(client: openai.OpenAI) -> None:
+        client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Capital of France?"}])
+        stream = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Again?"}], stream=True,
+            stream_options={"include_usage": True},
+        )  # fmt: skip
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices) == "Paris."
+        refused_and_masked(client, model)
+
+    return run_instrumented(OpenAIInstrumentor(), service, _api, calls)

@@ -7,26 +7,17 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
 from tests.conftest import rows
-from tests.instrumented_openai import RATE_LIMITED
+from tests.instrumented_openai import assert_refusals_explained, delivered_in_both_encodings, steps_of
 from tests.openllmetry_openai import FIRST_CHUNK_SECONDS, openllmetry_agent_run
-from tests.otlp_producers import as_otlp_json, deliver_spans, otlp_settings
 
 
 def test_openllmetry_calls_land_as_calls_steps_ttft_and_one_explained_failure(
     settings: Settings, warehouse: Client
 ) -> None:
-    settings = otlp_settings(settings)
-    proto_run, json_run = openllmetry_agent_run("geography"), openllmetry_agent_run("geography-json")
-    messages = [proto_run.spans.SerializeToString(), as_otlp_json(json_run.spans)]
-    deliver_spans(settings, warehouse, messages, proto_run.span_count + json_run.span_count)
+    settings, runs = delivered_in_both_encodings(settings, warehouse, openllmetry_agent_run)
     db = settings.database
-    for run in (proto_run, json_run):
-        steps = rows(
-            warehouse,
-            f"SELECT depth, step, name, status, model, failed, first_failure, root_cause_type"
-            f" FROM {db}.trace_spans(trace_id = {{t:String}})",
-            t=run.trace_id,
-        )
+    for run in runs:
+        steps = steps_of(warehouse, db, run.trace_id)
         assert steps == [
             (0, "agent", "invoke_agent geography", "error", "", 1, 0, "openai.RateLimitError"),
             (1, "llm", "openai.chat", "unset", "gpt-4o-2024-08-06", 0, 0, ""),
@@ -48,15 +39,7 @@ def test_openllmetry_calls_land_as_calls_steps_ttft_and_one_explained_failure(
         unstreamed, streamed, refused = (call[7] for call in calls)
         assert (unstreamed, refused) == (None, None)
         assert FIRST_CHUNK_SECONDS * 1000 <= streamed < 5_000
-    failures = rows(
-        warehouse,
-        f"SELECT trace_id, error_id, category, error_class, root_cause_type, root_cause_message FROM {db}.errors",
-    )
-    assert {(f[0], f[2], f[3], f[4]) for f in failures} == {
-        (run.trace_id, "api_error", "rate_limit", "openai.RateLimitError") for run in (proto_run, json_run)
-    }
-    assert {f"{run.trace_id}-{run.refused_span_id}" for run in (proto_run, json_run)} <= {f[1] for f in failures}
-    assert all(RATE_LIMITED[:40] in f[5] for f in failures), failures
+    assert_refusals_explained(warehouse, db, runs)
     # its LLM spans are calls: six, two of them refused, a time to first token from the two streamed ones
     health = rows(warehouse, f"SELECT model, calls, errors, ttft_p50_ms FROM {db}.model_health_1h ORDER BY model")
     assert [(model, calls, errors, ttft is not None) for model, calls, errors, ttft in health] == [

@@ -4,7 +4,6 @@ usage row's malformed tool call counts in tool_call_health."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -12,25 +11,15 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.commands.incidents import incidents
 from correlator.config import Settings
-from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
 from tests.clock import hours_ago
 from tests.conftest import rows
-from tests.harness import run_daemon, stored_at_least
+from tests.harness import consume
 from tests.otlp_producers import otlp_settings, priced_agent_run
 
 
 def _since(hours: float = 1) -> str:
     return (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _consume(settings: Settings, warehouse: Client, messages: dict[str, list[bytes]], stored: int) -> None:
-    async def scenario() -> None:
-        for topic, values in messages.items():
-            await produce(settings.kafka_bootstrap, topic, values)
-        await run_daemon(settings, warehouse, stored_at_least(stored))
-
-    asyncio.run(scenario())
 
 
 def _usage(at: datetime, cost: float, **keys: object) -> bytes:
@@ -55,7 +44,7 @@ def test_llm_spans_are_calls_once_each_with_their_cost_session_and_failures(sett
     elsewhere = _usage(at + timedelta(seconds=30), 0.1, trace_id="f" * 32)
     messages = {settings.otlp_spans_topic: [run.spans.SerializeToString()],
                 settings.metrics_topic: [reported, elsewhere]}  # fmt: skip
-    _consume(settings, warehouse, messages, 5 + 2)
+    consume(settings, warehouse, messages, 5 + 2)
     db = settings.database
 
     stored = rows(warehouse, f"SELECT cost_usd, user_id, session_id FROM {db}.spans WHERE step = 'llm' ORDER BY ts")
@@ -95,7 +84,7 @@ def test_session_costs_flags_a_runaway_session_seen_only_in_spans(settings: Sett
                for day in range(1, 8)]  # fmt: skip
     window = priced_agent_run("support", hours_ago(0.5), [{"gen_ai.usage.cost": 5.0}] * 10, session)
     runs = [*history, window]
-    _consume(settings, warehouse, {settings.otlp_spans_topic: [run.spans.SerializeToString() for run in runs]},
+    consume(settings, warehouse, {settings.otlp_spans_topic: [run.spans.SerializeToString() for run in runs]},
              sum(1 + len(run.chat_span_ids) for run in runs))  # fmt: skip
     costs = rows(
         warehouse,
@@ -118,7 +107,7 @@ def test_malformed_tool_calls_found_by_content_checks_count_in_tool_call_health(
     ]
     step = render_log("execute_tool lookup_order", "info", at, trace_id="a" * 32, span_id="b" * 16, step="tool",
                       tool_name="lookup_order", tool_args={"order": 42}, tool_status="ok")  # fmt: skip
-    _consume(settings, warehouse, {settings.metrics_topic: calls, settings.logs_topic: [step]}, len(calls) + 1)
+    consume(settings, warehouse, {settings.metrics_topic: calls, settings.logs_topic: [step]}, len(calls) + 1)
     db = settings.database
     health = rows(warehouse, f"SELECT tool_name, calls, errors, malformed_calls, success_rate"
                              f" FROM {db}.tool_call_health(since = {{s:String}}) ORDER BY tool_name",
