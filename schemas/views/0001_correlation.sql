@@ -158,22 +158,40 @@ SELECT * FROM ${database}.usage_metrics LIMIT 1 BY topic, partition, offset;
 -- trace_id and span_id, or (for a failure) the span's error_id, is that span's call, and the usage row is
 -- the one counted (it carries the application's own label and cost). A span re-delivered is one call
 -- (LIMIT 1 BY its trace and span id); a span's cost is NULL when its instrumentation gave none.
-CREATE OR REPLACE VIEW ${database}.calls AS
-SELECT
-    ts, model, provider, service, success, duration_seconds, input_tokens, output_tokens,
-    toNullable(cost_usd) AS cost_usd, ttft_ms, error_id, trace_id, span_id, session_id, user_id,
-    'usage' AS source, topic, partition, offset, toUInt32(0) AS record_index
-FROM ${database}.usage_calls
-UNION ALL
+-- SELECT * FROM span_calls_since(since = '...'): the LLM spans from then on that are calls of their own.
+CREATE OR REPLACE VIEW ${database}.span_calls_since AS
 SELECT
     ts, model, provider, service, error_id = '' AS success, duration_ms / 1000 AS duration_seconds,
     input_tokens, output_tokens, cost_usd, ttft_ms, error_id, trace_id, span_id, session_id, user_id,
     'span' AS source, topic, partition, offset, record_index
 FROM ${database}.spans
-WHERE step = 'llm'
-  AND (trace_id, span_id) NOT IN (SELECT trace_id, span_id FROM ${database}.usage_metrics WHERE span_id != '')
-  AND (error_id = '' OR error_id NOT IN (SELECT error_id FROM ${database}.usage_metrics WHERE error_id != ''))
+WHERE step = 'llm' AND ts >= {since:DateTime64(6)}
+  -- the usage rows looked at are those of the LLM spans' traces and failures (bloom filters on both ids), so a
+  -- warehouse with few spans, or none, does not read every usage row's ids for each query of `calls`
+  AND (trace_id, span_id) NOT IN (
+      SELECT trace_id, span_id FROM ${database}.usage_metrics
+      WHERE span_id != '' AND trace_id IN (SELECT trace_id FROM ${database}.spans WHERE step = 'llm'))
+  AND (error_id = '' OR error_id NOT IN (
+      SELECT error_id FROM ${database}.usage_metrics
+      WHERE error_id IN (SELECT error_id FROM ${database}.spans WHERE step = 'llm' AND error_id != '')))
 LIMIT 1 BY trace_id, span_id;
+
+-- SELECT * FROM calls_since(since = '...'): the calls from then on (the time is filtered before each stored
+-- message is taken once: a filter on `calls` cannot pass that LIMIT BY, and would read every usage row).
+CREATE OR REPLACE VIEW ${database}.calls_since AS
+SELECT
+    ts, model, provider, service, success, duration_seconds, input_tokens, output_tokens,
+    toNullable(cost_usd) AS cost_usd, ttft_ms, error_id, trace_id, span_id, session_id, user_id,
+    'usage' AS source, topic, partition, offset, toUInt32(0) AS record_index
+FROM ${database}.usage_metrics
+WHERE ts >= {since:DateTime64(6)}
+LIMIT 1 BY topic, partition, offset
+UNION ALL
+SELECT * FROM ${database}.span_calls_since(since = {since:DateTime64(6)});
+
+-- Every call, all time: SELECT ... FROM calls WHERE ...
+CREATE OR REPLACE VIEW ${database}.calls AS
+SELECT * FROM ${database}.calls_since(since = '1970-01-01 00:00:00');
 
 -- Per 5-minute window and model: how many calls, and how many failed with each final label.
 CREATE OR REPLACE VIEW ${database}.error_rates_5m AS
@@ -191,7 +209,8 @@ FROM
     SELECT toStartOfFiveMinutes(if(has_metrics, called_at, first_seen)) AS window, model, category, error_class,
            count() AS errors
     FROM ${database}.errors
-    WHERE has_metrics OR error_id IN (SELECT error_id FROM ${database}.calls WHERE source = 'span' AND NOT success)
+    WHERE has_metrics
+       OR error_id IN (SELECT error_id FROM ${database}.span_calls_since(since = '1970-01-01 00:00:00') WHERE NOT success)
     GROUP BY window, model, category, error_class
 ) AS failures
 INNER JOIN

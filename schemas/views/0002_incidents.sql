@@ -71,8 +71,8 @@ FROM
         FROM
         (
             -- the window and the day before it, each call once (usage rows and LLM spans)
-            SELECT ts, model, success FROM ${database}.calls
-            WHERE ts >= toStartOfFiveMinutes({since:DateTime64(6)}) - INTERVAL 1 DAY
+            SELECT ts, model, success
+            FROM ${database}.calls_since(since = toStartOfFiveMinutes({since:DateTime64(6)}) - INTERVAL 1 DAY)
         )
         GROUP BY window, model
     )
@@ -103,8 +103,7 @@ FROM
         -- them, only an average to compare with, sums the usage rows as stored (cheaper by 5x) and the
         -- LLM spans no usage row reports
         SELECT toStartOfHour(ts) AS hour, model, service, sum(ifNull(cost_usd, 0)) AS cost_usd, count() AS calls
-        FROM ${database}.calls
-        WHERE ts >= toStartOfHour({since:DateTime64(6)})
+        FROM ${database}.calls_since(since = toStartOfHour({since:DateTime64(6)}))
         GROUP BY hour, model, service
         UNION ALL
         SELECT toStartOfHour(ts) AS hour, model, service, sum(ifNull(cost_usd, 0)) AS cost_usd, count() AS calls
@@ -113,9 +112,9 @@ FROM
             SELECT ts, model, service, toNullable(cost_usd) AS cost_usd FROM ${database}.usage_metrics
             WHERE ts >= toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY AND ts < toStartOfHour({since:DateTime64(6)})
             UNION ALL
-            SELECT ts, model, service, cost_usd FROM ${database}.calls
-            WHERE source = 'span'
-              AND ts >= toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY AND ts < toStartOfHour({since:DateTime64(6)})
+            SELECT ts, model, service, cost_usd
+            FROM ${database}.span_calls_since(since = toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY)
+            WHERE ts < toStartOfHour({since:DateTime64(6)})
         )
         GROUP BY hour, model, service
     )

@@ -69,7 +69,7 @@ FROM
     -- put session.id / gen_ai.conversation.id on the agent's span, not on each of its LLM calls)
     SELECT ts, if(calls.session_id != '', calls.session_id, traces.trace_session) AS session_id,
            if(calls.user_id != '', calls.user_id, traces.trace_user) AS user_id, ifNull(cost_usd, 0) AS cost
-    FROM ${database}.calls AS calls
+    FROM ${database}.calls_since(since = history_start) AS calls
     LEFT JOIN
     (
         SELECT trace_id, max(session_id) AS trace_session, max(user_id) AS trace_user
@@ -77,7 +77,6 @@ FROM
         WHERE ts >= history_start - INTERVAL 1 DAY AND trace_id != '' AND (session_id != '' OR user_id != '')
         GROUP BY trace_id
     ) AS traces ON calls.trace_id = traces.trace_id
-    WHERE calls.ts >= history_start
 )
 WHERE session_id != '' OR user_id != ''
 GROUP BY session_id, user_id
