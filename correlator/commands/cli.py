@@ -285,9 +285,10 @@ def migrate(**values: Any) -> None:
     report = _apply_schema(connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
                            settings)  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
+    views = ", ".join(report.views) or "none (the schema is as the last migrate left it)"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
-        f"views re-created: {', '.join(report.views)}"
+        f"views re-created: {views}"
     )
 
 
