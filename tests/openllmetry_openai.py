@@ -10,8 +10,10 @@ it arrived, which is what correlator reads.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 import openai
@@ -46,7 +48,15 @@ def _api(request: httpx.Request) -> httpx.Response:
     return openai_api(request)
 
 
-def openllmetry_agent_run(service: str, model: str = "gpt-4o") -> InstrumentedRun:
+def openllmetry_agent_run(service: str) -> InstrumentedRun:
+    """One agent run through the SDK instrumented by OpenLLMetry, in a process of its own: after it had been
+    instrumented and uninstrumented in the suite's process, OpenInference's spans made later there lost their
+    parent (``test_instrumented_openai`` failed when run after it), so it never runs in that process."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_agent_run, service).result()
+
+
+def _agent_run(service: str, model: str = "gpt-4o") -> InstrumentedRun:
     """One agent run through the SDK instrumented by OpenLLMetry: answered, streamed, then refused."""
 
     def calls(client: openai.OpenAI) -> None:
