@@ -737,10 +737,11 @@ def review_list(since: datetime, reason: str | None, sample_rate: float, limit: 
     """Traces waiting for a person, worst first: safety, content failures, low scores, a calibration sample."""
     from correlator.commands.review import review_queue
     from correlator.commands.tables import print_table
+    from correlator.processing.scorers import Scorers
 
     with _warehouse(values) as (client, settings):
         queue = review_queue(client, settings.database, since, reason or "", settings.thresholds.eval_pass_threshold,
-                             sample_rate, limit)  # fmt: skip
+                             sample_rate, limit, Scorers.for_settings(settings))  # fmt: skip
     if as_json:
         _print_json(queue)
         return

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.insert import InsertContext
 
 from correlator.config import check_identifier
 from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, Table
@@ -39,7 +39,7 @@ class Warehouse:
         self._opening = threading.Lock()
         self._failure: Exception | None = None
         self.database = check_identifier(database)
-        self._column_types: dict[tuple[str, tuple[str, ...]], Sequence[ClickHouseType]] = {}
+        self._insert_contexts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
 
     @classmethod
     def opened_by(cls, opener: Callable[[], Client], database: str) -> Warehouse:
@@ -131,19 +131,26 @@ class Warehouse:
             self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), _token(dead) + ":dead")
 
     def _insert(self, table: Table, rows: list, token: str) -> None:  # type: ignore[type-arg]
-        name, columns = f"{self.database}.{table.name}", table.columns
-        types = self._column_types.get((name, columns))
-        if types is None:
-            # asked once: unless told the types, clickhouse-connect describes the table before every insert
-            types = self._column_types[(name, columns)] = self.client.create_insert_context(name, columns).column_types
-        self.client.insert(
-            name,
-            rows,
-            column_names=list(columns),
-            column_types=types,
-            # cluster mode inserts through a Distributed table: stored on the shard before the commit
-            settings={"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1},
-        )
+        """One insert under a deduplication token, through one insert context per table kept for the process.
+
+        The context is described once (unless told the types, clickhouse-connect describes the
+        table before every insert). A context refers to itself (a bound method), so one made per
+        insert would keep that insert's rows alive until a full garbage collection: with the
+        daemon's raised collection thresholds, peak memory grew with the stream.
+        """
+        name = f"{self.database}.{table.name}"
+        context = self._insert_contexts.get((name, table.columns))
+        if context is None:
+            context = self._insert_contexts[(name, table.columns)] = self.client.create_insert_context(
+                name, table.columns
+            )
+        # cluster mode inserts through a Distributed table: stored on the shard before the commit
+        context.settings = {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
+        context.data = rows
+        try:
+            self.client.data_insert(context)
+        finally:
+            context.data = None
 
     def checkpoints(self, sources: list[str]) -> dict[tuple[str, int, int], int]:
         """Backfill checkpoints: (source, partition, range start) → the next offset or line to load."""
