@@ -7,9 +7,10 @@ into a fresh embedded engine, whose threads count in the process's CPU time) ove
 log lines and usage rows. "Off" is the same bytes with the content keys renamed to keys of
 the same length no check reads (``output`` → ``xutput``…), so decoding and storing cost the
 same and only the checks, and the scores they write, are missing. A third side runs the
-checks but stores none of their ``code`` scores (the metrics stream without its derived
-rows), which splits the cost between the checks themselves and storing their scores. Runs
-alternate; the median of ``--repeat`` rounds counts.
+checks but stores none of their ``code`` scores (the engine's view that makes them from the
+stored calls, migration 0012, dropped), which splits the cost between the checks themselves
+and storing their scores. Runs alternate; the median of ``--repeat`` rounds counts. The
+process collects cycles as the daemon does (``collect_cycles_less_often``).
 
     python -m benchmarks.content_checks_cost [--calls 20000] [--repeat 3]
 """
@@ -22,12 +23,11 @@ import random
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 
 import orjson
 
 from correlator.devkit.workload import mixed_workload
-from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, StreamKind
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, collect_cycles_less_often
 from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
 from correlator.warehouse.connection import connect
@@ -86,13 +86,15 @@ def cpu_seconds(
     logs: list[bytes],
     metrics: list[bytes],
     classifier: Classifier,
-    metrics_kind: StreamKind = METRICS,
+    code_scores: bool = True,
 ) -> float:
     """Process CPU to batch and store both streams, as the daemon does."""
     migrate(client, database, retention_days=30)  # type: ignore[arg-type]
+    if not code_scores:
+        client.command(f"DROP VIEW {database}.content_check_scores")  # type: ignore[attr-defined]
     warehouse = Warehouse(client, database)  # type: ignore[arg-type]
     started = time.process_time()
-    for kind, values in ((LOGS, logs), (metrics_kind, metrics)):
+    for kind, values in ((LOGS, logs), (METRICS, metrics)):
         batcher = PartitionBatcher(kind, classifier, BATCH)
         messages = [Message(value, Provenance(kind.name, 0, offset)) for offset, value in enumerate(values)]
         for first in range(0, len(messages), BATCH):
@@ -108,11 +110,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     classifier = Classifier.from_file()
+    collect_cycles_less_often()
     workload = mixed_workload(args.calls, failure_share=0.2, seed=11)
     metrics_on = with_content(workload.metrics, seed=11)
     metrics_off = checks_off(metrics_on)
     events = len(workload.logs) + len(metrics_on)
-    without_scores = replace(METRICS, derived_rows=None, derived_table=None)
     on, off, unscored = [], [], []
     with tempfile.TemporaryDirectory() as directory:
         client = connect(f"chdb://{directory}")
@@ -121,7 +123,7 @@ def main() -> None:
             on.append(cpu_seconds(client, f"bench_on_{run}", workload.logs, metrics_on, classifier))
             off.append(cpu_seconds(client, f"bench_off_{run}", workload.logs, metrics_off, classifier))
             unscored.append(cpu_seconds(client, f"bench_unscored_{run}", workload.logs, metrics_on, classifier,
-                                        without_scores))  # fmt: skip
+                                        code_scores=False))  # fmt: skip
         client.close()
     on_us, off_us = statistics.median(on) / events * 1e6, statistics.median(off) / events * 1e6
     unscored_us = statistics.median(unscored) / events * 1e6

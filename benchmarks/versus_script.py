@@ -15,10 +15,12 @@ same cores:
 
 For both processes: messages per second from their first commit to their last (what was
 committed at the first commit not counted) and from process start, the CPU seconds of
-each process (user + system, all threads: the engine's too) with the broker's, and peak
-RSS. For correlator, the start-to-first-commit time split into its own work before the
-group join, the broker's join (from aiokafka's "(Re-)joining group" to its "Setting newly
-assigned partitions" line) and its work after the assignment.
+each process (user + system, all threads: the engine's too) with the broker's, peak
+RSS, and resident memory as the stream is committed (each tenth's most, each half's peak:
+run with ``--messages`` three times larger to see it stay flat). For correlator, the
+start-to-first-commit time split into its own work before the group join, the broker's
+join (from aiokafka's "(Re-)joining group" to its "Setting newly assigned partitions"
+line) and its work after the assignment.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class Commits:
     last_cpu: float
     #: (time, the process's CPU seconds) at every poll: its CPU at any moment of its log, to 20 ms
     cpu_samples: list[tuple[float, float]]
+    #: (messages committed, the process's resident MB) at every poll: how memory follows the stream
+    rss_samples: list[tuple[int, float]]
 
     def cpu_at(self, moment: float) -> float:
         before = [cpu for at, cpu in self.cpu_samples if at <= moment]
@@ -95,6 +99,7 @@ async def _watch_commits(
     await consumer.start()
     first: tuple[float, int, float] | None = None
     samples: list[tuple[float, float]] = []
+    memory: list[tuple[int, float]] = []
     deadline = time.time() + timeout
     try:
         while time.time() < deadline:
@@ -102,10 +107,11 @@ async def _watch_commits(
             committed = {tp: (await consumer.committed(tp)) or 0 for tp in ends}
             at = time.time()
             covered = sum(committed.values())
+            memory.append((covered, _resident_mb(process.pid)))
             if first is None and covered:
                 first = (at, covered, _cpu_seconds(process.pid))
             if first is not None and all(committed[tp] >= end for tp, end in ends.items()):
-                return Commits(*first, at, _cpu_seconds(process.pid), samples)
+                return Commits(*first, at, _cpu_seconds(process.pid), samples, memory)
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args} exited with {process.returncode}: {log.read_text()[-2000:]}")
             await asyncio.sleep(POLL_SECONDS)
@@ -192,6 +198,7 @@ async def _plain_script(
         result = {
             **_rates(started, commits, sum(ends.values())),
             "peak_rss_mb": _peak_mb(process.pid),
+            **_memory_curve(commits, sum(ends.values())),
             **cpu.report(commits.last_at - started),
         }
     finally:
@@ -227,6 +234,7 @@ async def _correlator(
         result = {
             **_rates(started, commits, sum(ends.values())),
             "peak_rss_mb": _peak_mb(process.pid),
+            **_memory_curve(commits, sum(ends.values())),
             **cpu.report(commits.last_at - started),
         }
     finally:
@@ -272,6 +280,29 @@ def _start_split(log: Path, started: float, commits: Commits) -> dict[str, float
 
 def _peak_mb(pid: int) -> float:
     return round(peak_rss_bytes(pid) / (1 << 20), 1)
+
+
+def _resident_mb(pid: int) -> float:
+    """The process's resident memory now (``VmRSS``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _memory_curve(commits: Commits, total: int) -> dict[str, Any]:
+    """The most resident memory while each tenth of the backlog was being committed, and each half's peak:
+    flat when the second half's peak is no higher than the first's."""
+    tenths: dict[str, float] = {}
+    for covered, mb in commits.rss_samples:
+        tenth = f"{min(10 * covered // max(total, 1) + 1, 10) * 10}%"
+        tenths[tenth] = max(tenths.get(tenth, 0.0), mb)
+    halves = [[mb for covered, mb in commits.rss_samples if (2 * covered >= total) == second] for second in (0, 1)]
+    return {
+        "resident_mb_by_share_committed": tenths,
+        "peak_resident_mb_first_half": max(halves[0], default=0.0),
+        "peak_resident_mb_second_half": max(halves[1], default=0.0),
+    }
 
 
 async def _run(messages: int, session_timeout_ms: int, broker_kind: str, work: Path) -> dict[str, Any]:

@@ -150,6 +150,11 @@ def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
     }
 
 
+def wave_of(case_name: str) -> str:
+    """``wave3`` for the third session's cases (:mod:`tests.corpus.wave3`), ``earlier`` for the first two waves'."""
+    return "wave3" if case_name.startswith("wave3.") else "earlier"
+
+
 def broad_report(classifier: Classifier | None = None) -> dict[str, Any]:
     """The broad corpus's development and sealed parts, apart; only development misses are shown.
 
@@ -168,6 +173,8 @@ def broad_report(classifier: Classifier | None = None) -> dict[str, Any]:
         report[part] = {"cases": len(judged) // len(FORMS), **summary(judged)}
         wrong = Counter(f"{j.expected} -> {j.got}" for j in judged if j.got != j.expected)
         report[part]["confusion"] = dict(wrong.most_common())
+        waves = sorted({wave_of(j.name) for j in judged})
+        report[part]["by_wave"] = {wave: summary([j for j in judged if wave_of(j.name) == wave]) for wave in waves}
         if part == "development":
             report[part]["misses"] = _misses(judged)
     return report

@@ -72,3 +72,11 @@ def test_an_unknown_statement_or_cluster_name_is_refused():
         on_cluster("DROP TABLE obs.log_events", "main")
     with pytest.raises(ValueError, match="not a valid"):
         on_cluster("CREATE DATABASE IF NOT EXISTS obs", "main; DROP DATABASE obs")
+
+
+def test_the_content_check_scores_view_reads_and_writes_one_shards_tables():
+    [statement] = [code(s) for s in rendered("migrations/0012_content_check_scores.sql")]
+    assert statement.startswith(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS obs.content_check_scores ON CLUSTER main TO obs.scores_local AS"
+    )
+    assert re.findall(r"FROM obs\.(\w+)", statement) == ["usage_metrics_local"]

@@ -16,6 +16,7 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.processing.batching import METRICS
 from correlator.processing.classify import Classifier
+from correlator.processing.content import CheckOutcome, check_content
 from correlator.runtime.backfill import Loader, StopFlag, backfill_kafka
 from correlator.runtime.daemon import Daemon
 from correlator.runtime.progress import JsonProgress
@@ -198,3 +199,19 @@ def test_content_failures_count_in_the_prometheus_call_and_error_counters(settin
 
 async def _stored(daemon: Daemon, count: int) -> bool:
     return daemon.counters.rows >= count
+
+
+def test_a_schema_mismatch_says_where_and_which_keyword_but_not_the_output():
+    sources = {"type": "array", "items": {"type": "string"}}
+    schema = {"type": "object", "required": ["answer", "sources"],
+              "properties": {"answer": {"type": "string"}, "sources": sources}}  # fmt: skip
+    wrong_item = {"response_format": schema, "output": '{"answer": "secret text", "sources": ["kb-1", 2]}'}
+    missing = {"response_format": schema, "output": '{"answer": "secret text"}'}
+    assert check_content(wrong_item, "", "")[-1] == CheckOutcome("schema_mismatch", False, "sources/1: fails type")
+    assert check_content(missing, "", "")[-1] == CheckOutcome("schema_mismatch", False, "<root>: fails required")
+
+
+def test_a_schema_that_is_unusable_or_names_a_remote_schema_is_not_checked_and_never_fetched():
+    for schema in ({"type": 12}, {"$ref": "https://schemas.invalid/answer.json"}):
+        outcomes = check_content({"response_format": schema, "output": '{"answer": 1}'}, "", "")
+        assert outcomes == [CheckOutcome("invalid_json", True, "")]

@@ -13,7 +13,7 @@ from correlator.processing.classify import RULES_PATH, Classifier, RulesError
 from correlator.processing.rootcause import ChainLink
 from correlator.processing.rows import explain_log
 from tests.quality import HERE
-from tests.train_fallback import MODEL_PATH
+from tests.train_fallback import MODEL_PATH, model_bytes, train, training_set
 
 # A setting converted at start-up, logged with only the wrapper's text left: no rule has evidence.
 UNRULED = (ChainLink("ValueError", "could not convert string to float: 'warm'"),)
@@ -66,3 +66,8 @@ def test_a_missing_model_file_is_refused_at_load(tmp_path):
     (tmp_path / "rules.json").write_bytes(orjson.dumps(_rules(model="absent.json")))
     with pytest.raises(RulesError, match="learned_fallback"):
         Classifier.from_file(tmp_path / "rules.json")
+
+
+def test_retraining_the_corpus_gives_the_shipped_model_byte_for_byte():
+    """The fit and the corpus are deterministic: the shipped file is exactly what its corpus trains."""
+    assert model_bytes(train(training_set(Classifier.from_file()))) == MODEL_PATH.read_bytes()

@@ -81,7 +81,10 @@ def test_incidents_has_a_quality_section_in_json_and_at_80_columns(settings: Set
     backlog = section["review_backlog"]  # `correlator review list`'s queue, without its calibration sample
     assert backlog["by_reason"]["content_failure"] == 4 and backlog["by_reason"]["low_score"] > 0
     assert backlog["waiting"] == sum(backlog["by_reason"].values()) and "sampled" not in backlog["by_reason"]
-    assert backlog["worst"][0]["reason"] == "content_failure"  # worst first
+    # worst first: the judge's failed safety score (a safety scorer's), then the content failures
+    assert backlog["by_reason"]["safety"] == 1
+    assert (backlog["worst"][0]["trace_id"], backlog["worst"][0]["reason"]) == ("t-unsafe", "safety")
+    assert backlog["worst"][1]["reason"] == "content_failure"
 
     human = _incidents(settings)
     lines = human[human.index("quality:") :].splitlines()

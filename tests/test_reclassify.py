@@ -20,7 +20,9 @@ from correlator.devkit.workload import masked_exception, mixed_workload, render_
 from correlator.processing.classify import RULES_PATH, Classifier
 from tests.conftest import rows
 from tests.corpus.broad import scenario_of
+from tests.corpus.sdk_errors import Case
 from tests.corpus.unseen import build_unseen_cases
+from tests.corpus.wave3 import build_wave3_cases
 from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
 
 
@@ -102,36 +104,66 @@ def _rules_without_frames() -> dict:
     return rules
 
 
-def test_reclassify_reads_the_frames_stored_with_rows_ingested_before_the_frame_rules(
-    settings: Settings, warehouse: Client
-):
-    """Frame evidence is not only seen at ingest: the stored rows keep every link's frames for reclassify."""
-    framed = {"agent.action", "blobs.download", "router.dispatch", "search.document", "replies.tags"}
-    cases = [case for case in build_unseen_cases() if scenario_of(case.name) in framed]
+def _store_masked(settings: Settings, warehouse: Client, cases: list[Case], classifier: Classifier) -> dict[str, str]:
+    """Each case's masked line stored by the daemon under ``classifier``; error_id -> the label expected."""
     now = datetime.now(UTC)
-    expected = {f"{index:012x}": case.expected for index, case in enumerate(cases)}
     lines = [
         render_log("llm call failed", "error", now, masked_exception(functools.partial(_reraise, case.exception)),
                    error_id=f"{index:012x}")
         for index, case in enumerate(cases)
     ]  # fmt: skip
 
-    async def ingest_without_frame_rules() -> None:
+    async def ingest() -> None:
         await produce(settings.kafka_bootstrap, settings.logs_topic, lines)
-        await run_daemon(
-            settings, warehouse, stored_at_least(len(lines)), classifier=Classifier(_rules_without_frames())
-        )
+        await run_daemon(settings, warehouse, stored_at_least(len(lines)), classifier=classifier)
 
-    asyncio.run(ingest_without_frame_rules())
+    asyncio.run(ingest())
+    return {f"{index:012x}": case.expected for index, case in enumerate(cases)}
+
+
+def _window() -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    return now - timedelta(days=1), now + timedelta(days=1)
+
+
+def test_reclassify_reads_the_frames_stored_with_rows_ingested_before_the_frame_rules(
+    settings: Settings, warehouse: Client
+):
+    """Frame evidence is not only seen at ingest: the stored rows keep every link's frames for reclassify."""
+    framed = {"agent.action", "blobs.download", "router.dispatch", "search.document", "replies.tags"}
+    cases = [case for case in build_unseen_cases() if scenario_of(case.name) in framed]
+    expected = _store_masked(settings, warehouse, cases, Classifier(_rules_without_frames()))
     db = settings.database
     before = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
     assert before.keys() == expected.keys()
     assert before != expected  # the frames were not read at ingest
 
-    window = (now - timedelta(days=1), now + timedelta(days=1))
-    reclassify(warehouse, db, Classifier.from_file(), *window)
+    reclassify(warehouse, db, Classifier.from_file(), *_window())
     assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected
 
 
 def _reraise(exc: BaseException) -> None:
     raise exc
+
+
+def _rules_before_wave3() -> dict:
+    """Without the evidence rules 2026.12.01-5 added or widened for the third wave (tests/corpus/wave3.py)."""
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    rules["version"] = "before-wave3"
+    widened = {"message.none_record", "message.missing_data", "frame.tool_dispatch"}
+    rules["rules"] = [r for r in rules["rules"] if r["id"] not in widened]
+    return rules
+
+
+def test_reclassify_gives_stored_history_the_third_waves_rules(settings: Settings, warehouse: Client):
+    """None where a record was expected, reductions over nothing, a handler called with a model's call."""
+    wanted = {"wave3.empty.passage_scores", "wave3.lookup.profile", "wave3.lookup.order", "wave3.tools.handler"}
+    cases = [case for case in build_wave3_cases() if scenario_of(case.name) in wanted]
+    expected = _store_masked(settings, warehouse, cases, Classifier(_rules_before_wave3()))
+    db = settings.database
+    before = dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors"))
+    assert before.keys() == expected.keys()
+    assert {error_id for error_id in expected if before[error_id] != expected[error_id]}
+
+    reclassify(warehouse, db, Classifier.from_file(), *_window())
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected

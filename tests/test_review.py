@@ -215,3 +215,23 @@ def test_a_verdict_is_produced_with_the_daemons_sasl_settings_and_no_password_is
     refused = CliRunner().invoke(main, arguments, env={**environment, "CORRELATOR_KAFKA_SASL_PASSWORD": "wrong-Pa55"})
     assert refused.exit_code == 1 and "the verdict was not delivered" in refused.output
     assert "wrong-Pa55" not in refused.output and SASL_PASSWORD not in refused.output
+
+
+def test_a_failed_judge_score_of_a_safety_scorer_is_a_safety_reason_at_its_scorers_threshold(
+    settings: Settings, warehouse: Client
+):
+    """scorers.json: `safety` passes at 0.90 and is a safety scorer, `relevance` passes at 0.70."""
+    traces = ("t-unsafe", "t-safe-enough", "t-relevant-enough", "t-irrelevant")
+    scores = [_score("t-unsafe", "safety", 0.85), _score("t-safe-enough", "safety", 0.95),
+              _score("t-relevant-enough", "relevance", 0.75), _score("t-irrelevant", "relevance", 0.6)]  # fmt: skip
+    deliver(settings, warehouse, [_call(trace_id) for trace_id in traces], scores)
+    found = queue(settings, "--sample-rate", "0")
+    assert [(row["trace_id"], row["reason"], row["detail"]) for row in found] == [
+        ("t-unsafe", "safety", "safety = 0.85 (judge)"),
+        ("t-irrelevant", "low_score", "relevance = 0.6 (judge)"),
+    ]
+    assert [row["trace_id"] for row in queue(settings, "--sample-rate", "0", "--reason", "safety")] == ["t-unsafe"]
+    since = datetime.now(UTC) - timedelta(hours=1)
+    failures = rows(warehouse, f"SELECT trace_id, name, source FROM {settings.database}.safety_failures(since = "
+                               "{since:DateTime64(6)})", since=since)  # fmt: skip
+    assert failures == [("t-unsafe", "safety", "judge")]

@@ -12,7 +12,8 @@ from clickhouse_connect.driver.client import Client
 from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent, UsageMetric
 from correlator.processing.batching import STREAMS
-from correlator.processing.classify import Classifier
+from correlator.processing.classify import Classifier, Evidence
+from correlator.processing.lean import plain_log_row
 from correlator.records import DEAD_LETTER_TABLE, LOG_TABLE, METRIC_TABLE, Provenance, Table
 
 HERE = Provenance("app-logs", 3, 41)
@@ -60,3 +61,25 @@ def test_the_row_builders_fill_each_declared_column_with_its_own_value():
     assert (metric_values["model"], metric_values["provider"], metric_values["error"]) == ("m1", "p", "rate_limit")
     assert (metric_values["input_tokens"], metric_values["output_tokens"], metric_values["success"]) == (7, 3, False)
     assert metric_values["error_class"] == "rate_limit" and metric_values["offset"] == 41
+
+
+def test_the_lean_row_holds_each_declared_column_in_its_place():
+    """The lean path builds its row as an inline tuple: each value sits under LOG_TABLE's column for it."""
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    line = {
+        "event": "step finished", "level": "INFO", "service": "svc", "logger": "app.agent", "trace_id": "t1",
+        "span_id": "s1", "error_id": "e1", "model": "m1", "parent_span_id": "p1", "step": " Tool ",
+        "tool_name": "search", "tool_status": "OK", "timestamp": at.isoformat(), "tenant": "acme",
+    }  # fmt: skip
+    row = plain_log_row(line, HERE, Classifier.from_file(), datetime.now(UTC) + timedelta(days=1))
+    assert row is not None
+    values = dict(zip(LOG_TABLE.columns, row, strict=True))
+    assert values == {
+        "ts": at, "service": "svc", "level": "info", "logger": "app.agent", "message": "step finished",
+        "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception_types": [],
+        "exception_values": [], "exception_frames": [], "root_cause_type": "", "root_cause_message": "",
+        "category": "", "error_class": "", "rule": "", "evidence": Evidence.NONE, "rules_version": "",
+        "traceback": "", "attributes": {"tenant": "acme"}, "parent_span_id": "p1", "step": "tool",
+        "tool_name": "search", "tool_args": "", "tool_status": "ok", "duration_ms": None,
+        "topic": "app-logs", "partition": 3, "offset": 41,
+    }  # fmt: skip

@@ -285,9 +285,10 @@ def migrate(**values: Any) -> None:
     report = _apply_schema(connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password),
                            settings)  # fmt: skip
     applied = ", ".join(report.applied) or "nothing new"
+    views = ", ".join(report.views) or "none (the schema is as the last migrate left it)"
     click.echo(
         f"database {settings.database}: applied {applied}; retention changed: {report.retention_changed}; "
-        f"views re-created: {', '.join(report.views)}"
+        f"views re-created: {views}"
     )
 
 
@@ -736,10 +737,11 @@ def review_list(since: datetime, reason: str | None, sample_rate: float, limit: 
     """Traces waiting for a person, worst first: safety, content failures, low scores, a calibration sample."""
     from correlator.commands.review import review_queue
     from correlator.commands.tables import print_table
+    from correlator.processing.scorers import Scorers
 
     with _warehouse(values) as (client, settings):
         queue = review_queue(client, settings.database, since, reason or "", settings.thresholds.eval_pass_threshold,
-                             sample_rate, limit)  # fmt: skip
+                             sample_rate, limit, Scorers.for_settings(settings))  # fmt: skip
     if as_json:
         _print_json(queue)
         return

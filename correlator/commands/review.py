@@ -19,6 +19,7 @@ from correlator.commands.incidents import Record, query
 from correlator.config import Settings
 from correlator.errors import InputError
 from correlator.errors import KafkaError as BrokerError
+from correlator.processing.scorers import Scorers
 from correlator.processing.scores import CONTENT_CHECKS_VERSION
 
 REASONS = ("safety", "content_failure", "low_score", "sampled")
@@ -43,10 +44,19 @@ def review_queue(
     pass_threshold: float = 0.80,
     sample_rate: float = 0.01,
     limit: int = 200,
+    scorers: Scorers | None = None,
 ) -> list[Record]:
-    """Traces waiting for a person since ``since``, worst first (``reason``: only those with it)."""
+    """Traces waiting for a person since ``since``, worst first (``reason``: only those with it).
+
+    A score fails as the views judge it: at the scorers file's pass threshold for its name, else
+    ``pass_threshold``; a failed score of a safety scorer (a judge's too) is a ``safety`` reason.
+    """
+    scorers = scorers or Scorers.from_file(default_pass_threshold=pass_threshold)
+    thresholds = {name: s.pass_threshold for name, s in sorted(scorers.scorers.items()) if s.pass_threshold is not None}
     return query(
-        client, database, "review_queue", since=since, reason=reason, threshold=pass_threshold,
+        client, database, "review_queue", since=since, reason=reason, threshold=scorers.default_pass_threshold,
+        threshold_names=list(thresholds), threshold_values=list(thresholds.values()),
+        safety_scorers=sorted(name for name, s in scorers.scorers.items() if s.safety),
         sample_per_million=round(sample_rate * 1_000_000), content_checks=CONTENT_CHECKS_VERSION, limit=limit,
     )  # fmt: skip
 

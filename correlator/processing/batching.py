@@ -21,7 +21,7 @@ from correlator.processing.lean import LeanRow, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
-from correlator.processing.scores import content_scores, score_row
+from correlator.processing.scores import score_row
 from correlator.records import (
     LOG_STREAM,
     LOG_TABLE,
@@ -81,14 +81,11 @@ class StreamKind:
     message_rows: MessageRows | None = None
     #: the boolean setting that switches the stream on, when it can be off
     enabled_setting: str | None = None
-    #: rows of another table that each stored row implies (``derived_table``'s), or None
-    derived_rows: Callable[[tuple[Any, ...]], list[tuple[Any, ...]]] | None = None
-    derived_table: Table | None = None
 
 
 LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
-METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row,
-                     derived_rows=content_scores, derived_table=SCORE_TABLE)  # fmt: skip
+# a call's content checks become code scores in the engine, from its stored row (migration 0012)
+METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
 SCORES = StreamKind(SCORE_STREAM, "scores_topic", SCORE_TABLE, Score, score_row)
 
 
@@ -187,8 +184,6 @@ class PartitionBatcher:
                     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
                     day_end = day_start + _DAY
                 batch.rows.append(entry)
-                if self.kind.derived_rows is not None and self.kind.derived_table is not None:
-                    batch.derived.setdefault(self.kind.derived_table, []).extend(self.kind.derived_rows(entry))
             else:
                 assert isinstance(entry, DeadLetter)
                 batch.dead_letters.append(entry)

@@ -49,25 +49,21 @@ _ISO_TIMESTAMP = re.compile(
 )
 _MAX_PLANS = 1024
 
-# A plain line's row follows LOG_TABLE's contract: the columns this path fills, in the order
-# plain_log_row gives them; then what the others hold for a line with nothing to explain (no
-# chain, no label): a fresh empty array each, the evidence of no label, no duration, and "".
-_FILLED = ("ts", *_STRING_FIELDS, "attributes", "topic", "partition", "offset")
+# What a plain line's row holds where it has nothing to explain (no chain, no label): a fresh empty
+# array each, "" each, the evidence of no label and no duration.
 _EMPTY_ARRAYS = ("exception_types", "exception_values", "exception_frames")
 _EMPTY_STRINGS = ("root_cause_type", "root_cause_message", "category", "error_class", "rule", "rules_version",
                   "traceback", "tool_args")  # fmt: skip
 
 
-def _contract_order() -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """Picks LOG_TABLE's columns, in order, from the filled values, the empty arrays, the evidence, None and ""."""
-    given = [*_FILLED, *_EMPTY_ARRAYS, "evidence", "duration_ms"]
-    unknown = set(LOG_TABLE.columns) - {*given, *_EMPTY_STRINGS}
-    if unknown:
-        raise TypeError(f"the lean path does not know what a plain line holds in {sorted(unknown)}")
-    return itemgetter(*(given.index(column) if column in given else len(given) for column in LOG_TABLE.columns))
-
-
-_IN_CONTRACT_ORDER = _contract_order()
+# the row plain_log_row builds, column by column: LOG_TABLE's contract, checked here (an inline tuple
+# costs 0.2-0.5 us a line less than picking the columns with itemgetter, measured interleaved)
+_ROW_COLUMNS = ("ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
+                *_EMPTY_ARRAYS, *_EMPTY_STRINGS[:5], "evidence", *_EMPTY_STRINGS[5:7], "attributes",
+                "parent_span_id", "step", "tool_name", "tool_args", "tool_status", "duration_ms",
+                "topic", "partition", "offset")  # fmt: skip
+if LOG_TABLE.columns != _ROW_COLUMNS:
+    raise TypeError(f"the lean path builds {_ROW_COLUMNS}, not LOG_TABLE's {LOG_TABLE.columns}")
 _NO_EVIDENCE = NO_LABEL.evidence
 
 
@@ -124,12 +120,13 @@ def plain_log_row(
         if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
             return None
         ts = parsed
-    # in _FILLED's order (tests/test_lean_path.py stores both paths' rows and compares the tables)
-    return _IN_CONTRACT_ORDER((
-        ts, service, level, logger, message, trace_id, span_id, error_id, model,
-        parent_span_id, step.strip().lower(), tool, status.strip().lower(), attributes,
-        provenance.topic, provenance.partition, provenance.offset, [], [], [], _NO_EVIDENCE, None, "",
-    ))  # fmt: skip
+    # in _ROW_COLUMNS' order (tests/test_lean_path.py stores both paths' rows and compares the tables)
+    return (
+        ts, service, level, logger, message, trace_id, span_id, error_id, model, [], [], [],
+        "", "", "", "", "", _NO_EVIDENCE, "", "", attributes,
+        parent_span_id, step.strip().lower(), tool, "", status.strip().lower(), None,
+        provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
 
 
 _NO_PLAN_YET = _Plan(tuple, None, (), tuple)

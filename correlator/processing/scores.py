@@ -1,20 +1,21 @@
-"""``scores`` rows, in :data:`~correlator.records.SCORE_TABLE`'s column order: from the scores topic, and from
-the content checks of every usage-metrics row."""
+"""``scores`` rows from the scores topic, in :data:`~correlator.records.SCORE_TABLE`'s column order.
+
+The content checks' ``code`` scores are made by the engine from each stored usage-metrics row
+(``schemas/migrations/0012_content_check_scores.sql``), not here: built in Python they cost most of
+what the checks cost the daemon."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any
 
-import orjson
-
-from correlator.formats.scores import BOOLEAN, Score
+from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.rows import EARLIEST_EVENT, attributes_of, event_time
-from correlator.records import METRIC_TABLE, Provenance
+from correlator.records import Provenance
 
-# the scorer_version of the content checks' scores: raise it when a check changes what it finds
+# the scorer_version of the content checks' scores (the migration's literal): raise both when a check changes what
+# it finds
 CONTENT_CHECKS_VERSION = "content-checks-1"
 
 
@@ -38,32 +39,3 @@ def sent_at(provenance: Provenance) -> datetime:
     if provenance.timestamp_ms is None:
         return EARLIEST_EVENT
     return datetime.fromtimestamp(provenance.timestamp_ms / 1000, UTC)
-
-
-# what each content-check score takes from its call's row, in one pass over the row
-_CALL_FIELDS = itemgetter(*(METRIC_TABLE.position(name) for name in (
-    "ts", "trace_id", "span_id", "model", "prompt_version", "service", "session_id", "user_id",
-    "topic", "partition", "offset",
-)))  # fmt: skip
-_ATTRIBUTES = METRIC_TABLE.position("attributes")
-
-
-def content_scores(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """A usage-metrics row's content checks as ``code`` scores (BOOLEAN, pass or fail), one per check.
-
-    Each score's id is the message's provenance and the check, so reading the message again
-    gives the same scores, and the views count them once.
-    """
-    checks = row[_ATTRIBUTES].get("content_checks")
-    if not checks:
-        return []
-    ts, trace_id, span_id, model, prompt_version, service, session_id, user_id, topic, partition, offset = _CALL_FIELDS(
-        row
-    )
-    provenance = f"{topic}:{partition}:{offset}:"
-    return [
-        (ts, provenance + check, trace_id, span_id, check, "code", BOOLEAN, float(passed), "",
-         "pass" if passed else "fail", detail, "", CONTENT_CHECKS_VERSION, "", prompt_version, model, service,
-         session_id, user_id, {}, ts, topic, partition, offset)
-        for check, passed, detail in orjson.loads(checks)
-    ]  # fmt: skip

@@ -99,9 +99,8 @@ TLS_HINT = (
 
 
 def _derived_scores(batch: Batch) -> list[tuple[object, ...]]:
-    """The scores a batch's rows imply: content checks' (SCORE_TABLE's order) and OTLP evaluations' (the same, and
-    the record's index)."""
-    return [*batch.derived.get(SCORE_TABLE, ()), *batch.derived.get(OTLP_SCORE_TABLE, ())]
+    """The scores a batch's rows imply: OTLP evaluations' (SCORE_TABLE's order, and the record's index)."""
+    return list(batch.derived.get(OTLP_SCORE_TABLE, ()))
 
 
 class KafkaUnavailable(KafkaError):
@@ -443,8 +442,9 @@ class Daemon:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
             if batch.table is METRICS.table:
                 self.metrics.count_calls(batch.rows)
+                self.metrics.count_content_checks(batch.rows)
             self.metrics.observe_ttft(batch.table, batch.rows)
-            # scores from the scores topic, the content checks' code scores a call implies, OTLP evaluations
+            # scores from the scores topic, and OTLP evaluations
             self.metrics.count_scores(batch.rows if batch.table is SCORE_TABLE else _derived_scores(batch))
 
     async def _flush(self, partitions: set[TopicPartition]) -> None:

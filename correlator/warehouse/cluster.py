@@ -20,6 +20,10 @@ _CREATE_DATABASE = re.compile(r"^(CREATE DATABASE IF NOT EXISTS \w+)", re.MULTIL
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", re.MULTILINE)
 _ALTER_TABLE = re.compile(r"^ALTER TABLE (\w+)\.(\w+)", re.MULTILINE)
 _CREATE_VIEW = re.compile(r"^(CREATE OR REPLACE VIEW \w+\.\w+)", re.MULTILINE)
+_CREATE_MATERIALIZED_VIEW = re.compile(
+    r"^(CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.\w+) TO (\w+)\.(\w+)", re.MULTILINE
+)
+_FROM_TABLE = re.compile(r"\bFROM (\w+)\.(\w+)")
 _MERGE_TREE = re.compile(r"^ENGINE = ((?:Replacing)?MergeTree(?:\(.*\))?)$", re.MULTILINE)
 # rows of one topic-partition stay on one shard; tables without provenance spread evenly
 SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": "cityHash64(topic, partition)",
@@ -47,6 +51,13 @@ def on_cluster(statement: str, cluster: str) -> str:
         head = f"CREATE TABLE IF NOT EXISTS {database}.{local_name(table)} ON CLUSTER {cluster}"
         # without path arguments the Replicated engine takes the server's default replica path and name
         return _MERGE_TREE.sub(r"ENGINE = Replicated\1", _CREATE_TABLE.sub(head, statement, count=1))
+    if match := _CREATE_MATERIALIZED_VIEW.search(statement):
+        head, database, target = match.groups()
+        statement = _CREATE_MATERIALIZED_VIEW.sub(f"{head} ON CLUSTER {cluster} TO {database}.{local_name(target)}",
+                                                  statement, count=1)  # fmt: skip
+        # each node's view sees the inserts into its own shard's table and writes to the same shard: the table it
+        # reads and the one it writes shard by the same key (topic and partition)
+        return _FROM_TABLE.sub(lambda m: f"FROM {m[1]}.{local_name(m[2])}", statement)
     if match := _ALTER_TABLE.search(statement):
         database, table = match.groups()
         return _ALTER_TABLE.sub(f"ALTER TABLE {database}.{local_name(table)} ON CLUSTER {cluster}", statement, count=1)

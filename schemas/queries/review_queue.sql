@@ -1,18 +1,22 @@
 -- Traces waiting for a person since a time, one row each, worst first. Reasons, by severity:
--- safety (a failure TAXONOMY names a safety class: content_filter, refusal), content_failure (a
--- call that returned but failed a content check), low_score (a judge's or a check's score that
--- did not pass; the content checks' own scores are content failures already), sampled (an
+-- safety (a failure TAXONOMY names a safety class: content_filter, refusal; or a failed score of a
+-- safety scorer, the scorers file's), content_failure (a call that returned but failed a content
+-- check), low_score (a judge's or a check's score that did not pass its scorer's threshold; the
+-- content checks' own scores are content failures already), sampled (an
 -- ordinary trace in the calibration sample: chosen by a hash of its id, so the same trace is
 -- chosen every time). A trace with a human review verdict has left the queue.
--- (Inside, each candidate's columns are named apart from the answer's, which aggregate them.)
+-- (Inside, each candidate's columns are named apart from the answer's, which aggregate them. The worst
+-- candidate's columns come from one aggregate, the least tuple led by its rank: four argMin cost four times.)
 SELECT
     trace_id,
-    argMin(kind, rank) AS reason,
-    arrayMap(r -> r.2, arraySort(groupUniqArray((severity, kind)))) AS all_reasons,
+    min((rank, kind, span, call_model, why)).2 AS reason,
+    -- the reasons in order of severity, from a bit per severity (an array per trace costs more)
+    arrayFilter((r, i) -> bitTest(groupBitOr(bitShiftLeft(toUInt8(1), severity)), i),
+                ['safety', 'content_failure', 'low_score', 'sampled'], range(4)) AS all_reasons,
     if(length(all_reasons) > 1, arrayFilter(r -> r != 'sampled', all_reasons), all_reasons) AS reasons,
-    argMin(span, rank) AS span_id,
-    argMin(call_model, rank) AS model,
-    argMin(why, rank) AS detail,
+    min((rank, kind, span, call_model, why)).3 AS span_id,
+    min((rank, kind, span, call_model, why)).4 AS model,
+    min((rank, kind, span, call_model, why)).5 AS detail,
     min(value) AS worst_score,
     max(at) AS latest
 FROM
@@ -32,49 +36,46 @@ FROM
         WHERE trace_id != ''
         UNION ALL
         -- as trace_scores has it (each score id's latest sending, then the latest per trace, span, name and
-        -- source), over the window's scores only
-        SELECT trace_id, 'low_score', 2, span_id, latest_model,
-               concat(name, ' = ', if(latest_type = 'CATEGORICAL', latest_text, toString(round(latest_value, 3))),
-                      if(latest_label != '', concat(' ', latest_label), ''), ' (', source, ')'),
-               if(latest_type = 'CATEGORICAL', 0.0, latest_value), latest_ts
+        -- source), over the window's scores only; each picked by sorting and LIMIT 1 BY, not argMax: seventeen
+        -- argMax over tuples of times and offsets were most of a week's queue (benchmarks/review_queries.py)
+        -- a safety scorer's failed score (a judge's as well as a check's) is a safety reason
+        SELECT trace_id, if(has({safety_scorers:Array(String)}, name), 'safety', 'low_score'),
+               if(has({safety_scorers:Array(String)}, name), 0, 2), span_id, model,
+               concat(name, ' = ', if(data_type = 'CATEGORICAL', string_value, toString(round(value, 3))),
+                      if(label != '', concat(' ', label), ''), ' (', source, ')'),
+               if(data_type = 'CATEGORICAL', 0.0, value), ts
         FROM
         (
-            SELECT trace_id, span_id, name, source,
-                   argMax(sent_type, (sent_ts, arrival)) AS latest_type,
-                   argMax(sent_value, (sent_ts, arrival)) AS latest_value,
-                   argMax(sent_text, (sent_ts, arrival)) AS latest_text,
-                   argMax(sent_label, (sent_ts, arrival)) AS latest_label,
-                   argMax(sent_model, (sent_ts, arrival)) AS latest_model,
-                   max(sent_ts) AS latest_ts
+            SELECT trace_id, span_id, name, source, data_type, value, string_value, label, model, ts
             FROM
             (
-                SELECT argMax(trace_id, (sent_at, offset)) AS trace_id, argMax(span_id, (sent_at, offset)) AS span_id,
-                       argMax(name, (sent_at, offset)) AS name, argMax(source, (sent_at, offset)) AS source,
-                       argMax(ts, (sent_at, offset)) AS sent_ts, argMax(data_type, (sent_at, offset)) AS sent_type,
-                       argMax(value, (sent_at, offset)) AS sent_value,
-                       argMax(string_value, (sent_at, offset)) AS sent_text,
-                       argMax(label, (sent_at, offset)) AS sent_label, argMax(model, (sent_at, offset)) AS sent_model,
-                       max((sent_at, offset)) AS arrival
-                FROM
-                (
-                    -- only the scores of a trace, span, name and source with some failing value in the window:
-                    -- a latest value that fails is one of those (and they are few)
-                    SELECT * FROM ${database}.scores
-                    WHERE ts >= {since:DateTime64(6)} AND source != 'human'
-                      AND scorer_version != {content_checks:String}
-                      AND (trace_id, span_id, name, source) IN (
-                          SELECT trace_id, span_id, name, source FROM ${database}.scores
-                          WHERE ts >= {since:DateTime64(6)} AND source != 'human'
-                            AND scorer_version != {content_checks:String}
-                            AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
-                                        value < {threshold:Float64}, label = 'fail'))
-                )
-                GROUP BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
+                -- only the scores of a trace, span, name and source with some failing value in the window: a
+                -- latest value that fails is one of those (and they are few). Matched by a hash of the four: a
+                -- set of numbers is probed five times faster than one of string tuples, and a collision only
+                -- lets in a score that the cut below then judges by its real key
+                SELECT trace_id, span_id, name, source, data_type, value, string_value, label, model, ts, sent_at,
+                       offset
+                FROM ${database}.scores
+                WHERE ts >= {since:DateTime64(6)} AND source != 'human'
+                  AND scorer_version != {content_checks:String}
+                  AND cityHash64(trace_id, span_id, name, source) IN (
+                      SELECT cityHash64(trace_id, span_id, name, source) FROM ${database}.scores
+                      WHERE ts >= {since:DateTime64(6)} AND source != 'human'
+                        AND scorer_version != {content_checks:String}
+                        AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
+                                    value < transform(name, {threshold_names:Array(String)},
+                                                      {threshold_values:Array(Float64)}, {threshold:Float64}),
+                                    label = 'fail'))
+                ORDER BY sent_at DESC, offset DESC
+                LIMIT 1 BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
             )
-            GROUP BY trace_id, span_id, name, source
+            ORDER BY ts DESC, sent_at DESC, offset DESC
+            LIMIT 1 BY trace_id, span_id, name, source
         )
-        WHERE multiIf(latest_type = 'BOOLEAN', latest_value = 0, latest_type = 'NUMERIC',
-                      latest_value < {threshold:Float64}, latest_label = 'fail')
+        WHERE multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
+                      value < transform(name, {threshold_names:Array(String)}, {threshold_values:Array(Float64)},
+                                        {threshold:Float64}),
+                      label = 'fail')
         UNION ALL
         SELECT trace_id, 'sampled', 3, '', any(model), 'calibration sample', 1.0, max(ts)
         FROM ${database}.usage_metrics
@@ -86,5 +87,5 @@ FROM
 )
 GROUP BY trace_id
 HAVING {reason:String} = '' OR has(reasons, {reason:String})
-ORDER BY min(rank), trace_id
+ORDER BY min((rank, kind, span, call_model, why)).1, trace_id
 LIMIT {limit:UInt32}

@@ -1,5 +1,6 @@
 -- Views: correlation and incident answers, merged at read time. Views are derived, not
--- data: `correlator migrate` re-creates every file in schemas/views each time it runs.
+-- data: `correlator migrate` re-creates every file in schemas/views each time it runs and
+-- finds the schema changed (warehouse/migrate.py's fingerprint).
 -- A message stored twice (same topic, partition, offset) is one row in every view:
 -- aggregates over error_id are idempotent (min, max, argMin), counts go through
 -- LIMIT 1 BY provenance.

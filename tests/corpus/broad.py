@@ -55,6 +55,7 @@ from tests.corpus.sdk_errors import (
     _openai_status,
     _raises,
 )
+from tests.corpus.wave3 import build_wave3_cases
 
 SPLIT_PATH = Path(__file__).with_name("broad_split.json")
 SEALED_SHARE = 0.4  # of scenarios, chosen by a hash of the scenario id
@@ -866,7 +867,8 @@ def _more_app_cases() -> list[Case]:
 
 
 def build_broad_cases() -> list[Case]:
-    """This module's cases and the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers)."""
+    """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers)
+    and the third's (:mod:`tests.corpus.wave3`)."""
     from tests.corpus.unseen import build_unseen_cases
 
     return [
@@ -880,4 +882,5 @@ def build_broad_cases() -> list[Case]:
         *_catalogue_cases(),
         *_app_cases(),
         *build_unseen_cases(),
+        *build_wave3_cases(),
     ]

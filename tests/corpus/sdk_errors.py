@@ -207,6 +207,29 @@ def _stalled_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read one whole HTTP request, body included, so the client waits for the answer when the server hangs up.
+
+    Hanging up after a first ``recv`` raced the client's body: an RST before the body was sent
+    gave ``RemoteDisconnected`` (urllib3 ignores the broken pipe), after it ``ConnectionResetError``.
+    """
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 @contextlib.contextmanager
 def _tcp_server(behaviour: str) -> Iterator[str]:
     """A raw loopback server. ``close``: read the request, then hang up (FIN); ``reset``: read, then abort (RST);
@@ -231,7 +254,7 @@ def _tcp_server(behaviour: str) -> Iterator[str]:
                         conn.recv(65536)
                     continue
                 with contextlib.suppress(OSError):
-                    conn.recv(65536)
+                    _read_request(conn)
                 if behaviour == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 

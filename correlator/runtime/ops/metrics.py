@@ -12,6 +12,7 @@ from collections import Counter as TallyCounter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -120,6 +121,19 @@ class DaemonMetrics:
         _increment(self.reclassified, reclassified)
         _increment(self.content_failures, content_failures)
 
+    def count_content_checks(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Count the code scores stored usage-metrics rows imply: the engine makes them from each row's checks
+        (migration 0012), one BOOLEAN score per check, so they are counted from the rows here."""
+        tally: TallyCounter[tuple[str, str, str, str, str]] = TallyCounter()
+        for row in rows:
+            checks = row[_ATTRIBUTES].get("content_checks")
+            if checks:
+                model = row[_MODEL]
+                for check, passed, _ in orjson.loads(checks):
+                    outcome = "pass" if passed else "fail"
+                    tally[(check, "code", model, outcome, _flag(self.scorers.is_safety(check)))] += 1
+        _increment(self.scores, tally)
+
     def count_scores(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Count stored scores, each judged pass or fail as the views judge it (the scorers file's thresholds)."""
         tally: TallyCounter[tuple[str, str, str, str, str]] = TallyCounter()
@@ -131,7 +145,7 @@ class DaemonMetrics:
             )
             verdict = scorers.passes(name, data_type, value, row[_SCORE["label"]])
             outcome = "none" if verdict is None else "pass" if verdict else "fail"
-            tally[(name, source, model, outcome, "true" if scorers.is_safety(name) else "false")] += 1
+            tally[(name, source, model, outcome, _flag(scorers.is_safety(name)))] += 1
             if data_type == NUMERIC:
                 values.setdefault((name, source, model), []).append(value)
         _increment(self.scores, tally)
@@ -161,6 +175,10 @@ class DaemonMetrics:
                 self.lag.remove(topic, str(partition))
             except KeyError:
                 continue
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _increment(counter: Counter, tally: TallyCounter[Any]) -> None:

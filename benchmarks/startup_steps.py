@@ -1,0 +1,97 @@
+"""What the daemon's own start-up steps cost, each in a fresh process, as JSON.
+
+    python -m benchmarks.startup_steps [--runs 3]
+
+- the imports and the rules with the Hyperscan cache cold (an empty cache directory: every
+  database compiled and written) and warm (the same directory again: loaded);
+- the migrations on a new embedded warehouse, then again on the same one (the fingerprint
+  matches: no DDL), after the engine is open.
+
+CPU seconds of the process (``time.process_time``: all its threads), which other work on a
+shared machine does not inflate, and the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_TIMED = """
+import sys, time
+import orjson
+clock, cpu = time.perf_counter(), time.process_time()
+def step():
+    global clock, cpu
+    spent = {"seconds": round(time.perf_counter() - clock, 4), "cpu_seconds": round(time.process_time() - cpu, 4)}
+    clock, cpu = time.perf_counter(), time.process_time()
+    return spent
+"""
+RULES = (
+    _TIMED
+    + """
+import correlator.commands.cli
+from correlator.processing.classify import RULES_PATH, Classifier
+Classifier.from_file(RULES_PATH)
+print(orjson.dumps(step()).decode())
+"""
+)
+MIGRATE = (
+    _TIMED
+    + """
+from correlator.warehouse.connection import connect
+from correlator.warehouse.migrate import migrate
+client = connect(sys.argv[1])
+opened = step()
+report = migrate(client, "correlator", 30)
+print(orjson.dumps({"engine_open": opened, "migrate": step(), "up_to_date": report.up_to_date}).decode())
+"""
+)
+
+
+def _timed(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, check=True, env={**os.environ, **(env or {})}
+    )
+    result: dict[str, Any] = orjson.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    runs: list[dict[str, Any]] = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="correlator-startup-") as directory:
+            home = {"HOME": str(Path(directory) / "home")}  # the cache is ~/.cache/correlator/hyperscan
+            url = f"chdb://{Path(directory) / 'warehouse'}"
+            runs.append(
+                {
+                    "imports_and_rules_cache_cold": _timed(RULES, env=home),
+                    "imports_and_rules_cache_warm": _timed(RULES, env=home),
+                    "new_warehouse": _timed(MIGRATE, url),
+                    "migrated_warehouse": _timed(MIGRATE, url),
+                }
+            )
+    report = {
+        "benchmark": "startup_steps",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
+        "runs": runs,
+    }
+    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""A migrate on an unchanged schema runs no DDL; any change to what it would build takes the whole path.
+
+Each test works on a copy of ``schemas/`` it may edit, in a database of its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clickhouse_connect.driver.client import Client
+
+from correlator.config import Thresholds
+from correlator.schemas_dir import SCHEMAS_DIR
+from correlator.warehouse import migrate as migrations
+from correlator.warehouse import sql
+from correlator.warehouse.migrate import migrate, pending_migrations
+from tests.conftest import rows
+
+
+@pytest.fixture
+def schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An editable copy of the shipped schemas, read instead of them (templates re-read from it)."""
+    copy = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, copy)
+    monkeypatch.setattr(migrations, "SCHEMAS_DIR", copy)
+    monkeypatch.setattr(sql, "SCHEMAS_DIR", copy)
+    sql._template.cache_clear()
+    yield copy
+    sql._template.cache_clear()
+
+
+@pytest.fixture
+def fresh_database(warehouse: Client) -> Iterator[str]:
+    name = f"f_{secrets.token_hex(4)}"
+    yield name
+    warehouse.command(f"DROP DATABASE IF EXISTS {name}")
+
+
+def _modified(client: Client, database: str) -> dict[str, object]:
+    """Each object's metadata modification time: DDL that re-creates an object moves it."""
+    query = "SELECT name, metadata_modification_time FROM system.tables WHERE database = {db:String}"
+    return dict(rows(client, query, db=database))
+
+
+def _view_sql(client: Client, database: str, view: str) -> str:
+    query = "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {name:String}"
+    [[text]] = rows(client, query, db=database, name=view)
+    return str(text)
+
+
+def test_an_unchanged_schema_is_left_alone_and_still_reported_applied(
+    warehouse: Client, schemas: Path, fresh_database: str
+) -> None:
+    first = migrate(warehouse, fresh_database, retention_days=30)
+    assert not first.up_to_date and "0001_tables" in first.applied and first.views
+    before = _modified(warehouse, fresh_database)
+    second = migrate(warehouse, fresh_database, retention_days=30)
+    assert second.up_to_date and second.applied == [] and second.views == []
+    assert second.already_applied == [path.stem for path in sorted((schemas / "migrations").glob("*.sql"))]
+    assert _modified(warehouse, fresh_database) == before
+    assert pending_migrations(warehouse, fresh_database) == []
+
+
+def test_a_new_migration_file_is_applied(warehouse: Client, schemas: Path, fresh_database: str) -> None:
+    migrate(warehouse, fresh_database, retention_days=30)
+    (schemas / "migrations" / "0099_extra.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS ${database}.extra (id UInt64) ENGINE = MergeTree ORDER BY id;\n"
+    )
+    report = migrate(warehouse, fresh_database, retention_days=30)
+    assert not report.up_to_date and report.applied == ["0099_extra"]
+    assert "extra" in _modified(warehouse, fresh_database)
+    assert ("0099_extra",) in rows(warehouse, f"SELECT version FROM {fresh_database}.schema_migrations")
+    assert migrate(warehouse, fresh_database, retention_days=30).up_to_date
+
+
+def test_an_edited_view_file_is_re_created(warehouse: Client, schemas: Path, fresh_database: str) -> None:
+    migrate(warehouse, fresh_database, retention_days=30)
+    view = schemas / "views" / "0001_correlation.sql"
+    columns = "SELECT received_at, topic, partition, offset, reason, detail, raw\n"
+    view.write_text(view.read_text().replace(columns, columns.rstrip() + ", 'edited' AS edited\n", 1))
+    sql._template.cache_clear()
+    report = migrate(warehouse, fresh_database, retention_days=30)
+    assert not report.up_to_date and "0001_correlation" in report.views
+    assert "edited" in _view_sql(warehouse, fresh_database, "dead_letters")
+
+
+def test_an_edited_applied_migration_takes_the_whole_path_as_before(
+    warehouse: Client, schemas: Path, fresh_database: str
+) -> None:
+    """An applied version is not applied twice (as without the fingerprint), but the views are re-created."""
+    migrate(warehouse, fresh_database, retention_days=30)
+    tables = schemas / "migrations" / "0001_tables.sql"
+    tables.write_text(tables.read_text() + "\n-- edited after it was applied\n")
+    sql._template.cache_clear()
+    report = migrate(warehouse, fresh_database, retention_days=30)
+    assert not report.up_to_date and report.applied == [] and "0001_tables" in report.already_applied
+    assert report.views
+    assert migrate(warehouse, fresh_database, retention_days=30).up_to_date
+
+
+def test_other_settings_or_a_dropped_view_take_the_whole_path(
+    warehouse: Client, schemas: Path, fresh_database: str
+) -> None:
+    migrate(warehouse, fresh_database, retention_days=30)
+    assert migrate(warehouse, fresh_database, retention_days=7).retention_changed
+    engine = rows(warehouse, "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = "
+                             "'log_events'", db=fresh_database)  # fmt: skip
+    assert "toIntervalDay(7)" in str(engine)
+    changed = migrate(warehouse, fresh_database, retention_days=7, thresholds=Thresholds(spike_jump_factor=9.0))
+    assert not changed.up_to_date and changed.views
+    warehouse.command(f"DROP VIEW {fresh_database}.unknown_errors")
+    restored = migrate(warehouse, fresh_database, retention_days=7, thresholds=Thresholds(spike_jump_factor=9.0))
+    assert not restored.up_to_date and "unknown_errors" in _modified(warehouse, fresh_database)
