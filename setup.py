@@ -14,7 +14,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-COMPILED = [f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "classify", "rows")]
+COMPILED = [f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "fallback", "classify", "rows")]
 
 
 class BuildPyWithSchemas(build_py):

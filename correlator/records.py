@@ -125,7 +125,7 @@ SPAN_TABLE = Table("spans", (
     "output_tokens", "finish_reasons", "error_type", "tool_name", "tool_args", "session_id", "error_id",
     "exception_types", "exception_values", "exception_frames", "root_cause_type", "root_cause_message",
     "category", "error_class", "rule", "evidence", "rules_version", "traceback", "attributes", "tool_status",
-    "ttft_ms",
+    "ttft_ms", "cost_usd", "user_id",
     "topic", "partition", "offset", "record_index",
 ))  # fmt: skip
 OTLP_LOG_TABLE = Table(LOG_TABLE.name, (*LOG_TABLE.columns, "record_index"))

@@ -23,6 +23,7 @@ from clickhouse_connect.driver.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from correlator.config import Settings
+from correlator.devkit.demo import produce
 from correlator.processing.classify import Classifier
 from correlator.runtime.daemon import Counters, Daemon
 from correlator.sources.kafka import ensure_topics
@@ -101,6 +102,17 @@ def otlp_settings(settings: Settings) -> Settings:
 
 def stored_at_least(count: int) -> Callable[[Daemon], bool]:
     return lambda daemon: daemon.counters.rows + daemon.counters.dead_letters >= count
+
+
+def consume(settings: Settings, warehouse: Client, messages: dict[str, list[bytes]], stored: int) -> None:
+    """Produce each topic's messages, then run a daemon until ``stored`` rows and dead letters are in."""
+
+    async def scenario() -> None:
+        for topic, values in messages.items():
+            await produce(settings.kafka_bootstrap, topic, values)
+        await run_daemon(settings, warehouse, stored_at_least(stored))
+
+    asyncio.run(scenario())
 
 
 async def committed_offsets(bootstrap: str, group_id: str, topic: str, partitions: int) -> dict[int, int]:

@@ -13,12 +13,14 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import orjson
 from clickhouse_connect.driver.client import Client
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
@@ -27,7 +29,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from correlator.config import Settings
 from correlator.devkit.demo import produce
@@ -201,3 +203,54 @@ def evaluated_run(service: str, ttft_seconds: float) -> EvaluatedRun:
         format(context.trace_id, "032x"),
         format(context.span_id, "016x"),
     )
+
+
+@dataclass(frozen=True)
+class PricedRun:
+    """An agent's chat calls as the SDK exports them, each priced (or not) by the attributes its instrumentation set."""
+
+    spans: Message
+    trace_id: str
+    chat_span_ids: list[str]
+
+
+def priced_agent_run(
+    service: str,
+    started: datetime,
+    chats: list[dict[str, Any]],
+    agent: dict[str, Any] | None = None,
+    failing: bool = False,
+) -> PricedRun:
+    """invoke_agent (with ``agent``'s attributes, e.g. the session) → one chat span per entry of ``chats`` (its
+    attributes beside the call's model, provider, tokens and TTFT), started a second apart from ``started``;
+    with ``failing``, a last chat call that times out and records the exception as instrumentations do."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("agent")
+    at = _unix_ns(started)
+    call = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+            "gen_ai.response.model": "gpt-4o", "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 20,
+            "gen_ai.response.time_to_first_chunk": 0.25}  # fmt: skip
+    root = tracer.start_span("invoke_agent support", start_time=at,
+                             attributes={"gen_ai.operation.name": "invoke_agent", **(agent or {})})  # fmt: skip
+    parent = trace.set_span_in_context(root)
+    span_ids = []
+    for index, priced in enumerate(chats):
+        start = at + index * 1_000_000_000
+        chat = tracer.start_span("chat gpt-4o", parent, SpanKind.CLIENT, {**call, **priced}, start_time=start)
+        chat.end(end_time=start + 800_000_000)
+        span_ids.append(format(chat.get_span_context().span_id, "016x"))
+    if failing:
+        start = at + len(chats) * 1_000_000_000
+        chat = tracer.start_span("chat gpt-4o", parent, SpanKind.CLIENT, call, start_time=start)
+        chat.record_exception(TimeoutError("The read operation timed out"))
+        chat.set_status(StatusCode.ERROR, "The read operation timed out")
+        chat.end(end_time=start + 900_000_000)
+    root.end(end_time=at + (len(chats) + 1) * 1_000_000_000)
+    spans = exporter.get_finished_spans()
+    return PricedRun(encode_spans(spans), format(root.get_span_context().trace_id, "032x"), span_ids)
+
+
+def _unix_ns(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000

@@ -23,7 +23,17 @@ from correlator.devkit.demo import produce
 from correlator.devkit.workload import render_log
 from tests.clock import hours_ago
 from tests.conftest import rows
-from tests.harness import get, otlp_settings, run_daemon, samples, serving_daemon, stored_at_least, total, wait_until
+from tests.harness import (
+    consume,
+    get,
+    otlp_settings,
+    run_daemon,
+    samples,
+    serving_daemon,
+    stored_at_least,
+    total,
+    wait_until,
+)
 from tests.otlp_producers import evaluated_run, looping_agent_run
 
 
@@ -39,17 +49,6 @@ def _since(hours: float = 1) -> str:
 
 def _id(bits: int = 64) -> str:
     return secrets.token_hex(bits // 8)
-
-
-def _consume(settings: Settings, warehouse: Client, messages: dict[str, list[bytes]], stored: int) -> None:
-    """Produce each topic's messages, then run a daemon until ``stored`` rows and dead letters are in."""
-
-    async def scenario() -> None:
-        for topic, values in messages.items():
-            await produce(settings.kafka_bootstrap, topic, values)
-        await run_daemon(settings, warehouse, stored_at_least(stored))
-
-    asyncio.run(scenario())
 
 
 def _step(trace_id: str, parent: str, at: datetime, event: str, level: str = "info", **keys: Any) -> bytes:
@@ -95,7 +94,7 @@ def test_structlog_steps_give_trees_loops_and_tool_health_beside_otlp_spans(sett
     lines = [agent, *searches, *fetches, *twice, not_a_step]
 
     messages = {settings.logs_topic: lines, settings.otlp_spans_topic: [otlp_run.spans.SerializeToString()]}
-    _consume(settings, warehouse, messages, len(lines) + 7)
+    consume(settings, warehouse, messages, len(lines) + 7)
     db = settings.database
     tree = rows(
         warehouse,
@@ -199,9 +198,10 @@ def test_ttft_percentiles_from_usage_rows_and_otlp_spans(settings: Settings, war
 
     scraped = samples(asyncio.run(scenario()))
     health = rows(warehouse, f"SELECT model, calls, ttft_p50_ms, ttft_p99_ms FROM {settings.database}.model_health_1h")
-    # ten usage rows (100..1000 ms) and two spans (200 and 600 ms): twelve times, linearly interpolated
+    # ten usage rows (100..1000 ms) and two spans (200 and 600 ms): twelve times, linearly interpolated; the
+    # two chat spans are calls too (thirteen with the usage row that measured none)
     assert [(model, calls, round(p50, 1), round(p99, 1)) for model, calls, p50, p99 in health] == [
-        ("gpt-4o", 11, 550.0, 989.0)
+        ("gpt-4o", 13, 550.0, 989.0)
     ]
     assert total(scraped, "llm_time_to_first_token_seconds_count", model="gpt-4o") == 12
     assert total(scraped, "llm_time_to_first_token_seconds_bucket", model="gpt-4o", le="0.5") == 6
@@ -213,7 +213,7 @@ def test_evaluation_events_become_scores_with_exact_provenance(settings: Setting
 
     messages = {settings.otlp_spans_topic: [run.spans.SerializeToString()],
                 settings.otlp_logs_topic: [run.logs.SerializeToString()]}  # fmt: skip
-    _consume(settings, warehouse, messages, 1 + 2 + 1)  # a span, two log records, a refused evaluation
+    consume(settings, warehouse, messages, 1 + 2 + 1)  # a span, two log records, a refused evaluation
     db = settings.database
     scores = rows(
         warehouse,

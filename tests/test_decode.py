@@ -39,6 +39,22 @@ def test_unknown_keys_are_kept():
     assert metric.extras() == {"experiment": "b", "tags": [1]}
 
 
+@pytest.mark.parametrize("value", ['"slow"', "-3", "true", '"inf"', "[1]"])
+def test_an_unreadable_measurement_is_kept_beside_the_line_not_lost(value: str):
+    step = decode(f'{{"event": "tool", "duration_ms": {value}, "tool_name": "search"}}'.encode(), LogEvent, HERE)
+    metric = decode(f'{{"success": true, "model": "m", "ttft_ms": {value}}}'.encode(), UsageMetric, HERE)
+    assert isinstance(step, LogEvent) and step.duration_ms is None and step.tool_name == "search"
+    assert isinstance(metric, UsageMetric) and metric.ttft_ms is None
+    assert "rejected_duration_ms" in step.extras() and "rejected_ttft_ms" in metric.extras()
+
+
+def test_a_readable_measurement_is_the_field_and_no_rejection():
+    step = decode(b'{"event": "tool", "duration_ms": "12.5"}', LogEvent, HERE)
+    metric = decode(b'{"success": true, "model": "m", "ttft_ms": 0}', UsageMetric, HERE)
+    assert isinstance(step, LogEvent) and step.duration_ms == 12.5 and step.extras() == {}
+    assert isinstance(metric, UsageMetric) and metric.ttft_ms == 0 and metric.extras() == {}
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [

@@ -96,6 +96,27 @@ def test_the_apps_own_frames_weigh_more_than_a_librarys(classifier):
     assert classifier.classify_chain((ChainLink("ValueError", "bad value", (library,)),)).rule == "frame.tool_dispatch"
 
 
+def test_frames_seen_before_weigh_as_they_did_for_each_type_and_place_in_the_chain():
+    """Frame evidence is remembered per type and frames: a classifier that has met the same
+    frames in other types and other links answers each chain as a fresh classifier does."""
+    tool = "/srv/app/agent/tools.py:dispatch_tool_call"
+    settings = "/srv/app/settings.py:load_settings"
+    library = "/srv/app/.venv/lib/python3.11/site-packages/agentkit/tools.py:run_tool_call"
+    links = [
+        ChainLink(type_name, message, frames)
+        for type_name in ("json.decoder.JSONDecodeError", "RateLimitError", "KeyError", "ValueError")
+        for message in ("Expecting value: line 1 column 1 (char 0)", "Error code: 429")
+        for frames in ((tool,), (library, settings), (library,), ())
+    ]
+    chains = [(inner, outer) for inner in links[::3] for outer in links[::5]] + [(link,) for link in links]
+    fresh = [Classifier.from_file().classify_chain(chain) for chain in chains]
+    seasoned = Classifier.from_file()
+    for _ in range(2):
+        assert [seasoned.classify_chain(chain) for chain in chains] == fresh
+        assert [seasoned.classify_chain(chain) for chain in reversed(chains)] == fresh[::-1]
+    assert {label.rule for label in fresh} >= {"frame.tool_dispatch", "frame.configuration"}
+
+
 class _RateLimitError(Exception):
     """Named as the SDKs name theirs: the type is the evidence."""
 

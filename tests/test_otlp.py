@@ -119,6 +119,8 @@ def _span_with(attributes: dict[str, object]) -> bytes:
     def value(item: object) -> AnyValue:
         if isinstance(item, int):
             return AnyValue(int_value=item)
+        if isinstance(item, float):
+            return AnyValue(double_value=item)
         return AnyValue(string_value=str(item))
 
     span = Span(trace_id=bytes(range(16)), span_id=bytes(range(8)), name="llm", kind=Span.SPAN_KIND_CLIENT,
@@ -132,24 +134,42 @@ def test_openllmetry_openinference_and_langfuse_names_fill_the_same_columns() ->
     classifier = Classifier.from_file()
     shapes = {
         "openllmetry": {"llm.request.type": "chat", "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o",
-                        "llm.usage.prompt_tokens": 11, "llm.usage.completion_tokens": 5},
+                        "llm.usage.prompt_tokens": 11, "llm.usage.completion_tokens": 5,
+                        "traceloop.association.properties.session_id": "s-0",
+                        "traceloop.association.properties.user_id": "u-0", "gen_ai.usage.cost": 0.25},
         "openinference": {"openinference.span.kind": "LLM", "llm.provider": "anthropic",
                           "llm.model_name": "claude-sonnet-4", "llm.token_count.prompt": 11,
-                          "llm.token_count.completion": 5, "session.id": "s-1"},
+                          "llm.token_count.completion": 5, "session.id": "s-1", "user.id": "u-1",
+                          "llm.cost.prompt": 0.125, "llm.cost.completion": 0.5},
         "langfuse": {"langfuse.observation.type": "generation", "langfuse.observation.model.name": "mistral-large",
                      "langfuse.observation.usage_details": '{"input": 11, "output": 5}',
-                     "langfuse.session.id": "s-2"},
+                     "langfuse.session.id": "s-2", "langfuse.user.id": "u-2",
+                     "langfuse.observation.cost_details": '{"input": 0.5, "output": 1.5}'},
+        "unpriced": {"gen_ai.operation.name": "chat", "gen_ai.usage.cost": "n/a",
+                     "langfuse.observation.cost_details": '{"total": null}'},
     }  # fmt: skip
-    columns = ("operation", "step", "provider", "model", "input_tokens", "output_tokens", "session_id", "duration_ms")
+    columns = (
+        "operation",
+        "step",
+        "provider",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "session_id",
+        "duration_ms",
+        "user_id",
+        "cost_usd",
+    )
     mapped = {}
     for shape, attributes in shapes.items():
         (row,) = _rows(span_rows(_span_with(attributes), HERE, classifier))
         values = dict(zip(SPAN_TABLE.columns, row, strict=True))
         mapped[shape] = tuple(values[column] for column in columns)
     assert mapped == {
-        "openllmetry": ("chat", "llm", "openai", "gpt-4o", 11, 5, "", 2.0),
-        "openinference": ("llm", "llm", "anthropic", "claude-sonnet-4", 11, 5, "s-1", 2.0),
-        "langfuse": ("generation", "llm", "", "mistral-large", 11, 5, "s-2", 2.0),
+        "openllmetry": ("chat", "llm", "openai", "gpt-4o", 11, 5, "s-0", 2.0, "u-0", 0.25),
+        "openinference": ("llm", "llm", "anthropic", "claude-sonnet-4", 11, 5, "s-1", 2.0, "u-1", 0.625),
+        "langfuse": ("generation", "llm", "", "mistral-large", 11, 5, "s-2", 2.0, "u-2", 2.0),
+        "unpriced": ("chat", "llm", "", "", 0, 0, "", 2.0, "", None),  # a cost that is no number is no cost
     }
 
 

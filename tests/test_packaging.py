@@ -37,7 +37,8 @@ def test_an_installed_wheel_ships_and_finds_its_schemas(tmp_path: Path):
         "sql = render('migrations/0001_tables.sql', 'db', retention_days=7)\n"
         "print(orjson.dumps({'package': correlator.__file__, 'schemas': str(SCHEMAS_DIR), 'rules': str(RULES_PATH),"
         " 'version': Classifier.from_file().version, 'sql': 'db.log_events' in sql,"
-        " 'hot_path': [correlator.processing.classify.__file__, correlator.processing.rows.__file__]}).decode())\n"
+        " 'hot_path': [correlator.processing.classify.__file__, correlator.processing.rows.__file__,"
+        " correlator.processing.fallback.__file__]}).decode())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, check=True)

@@ -86,6 +86,7 @@ class _Rule:
 _LIBRARY_FRAME = _TEXT >> 1  # a frame pattern matched in a library's frame: weaker than in the app's own
 _NO_EVIDENCE = _TIER * 1024
 _TYPE_MEMO_SIZE = 4096
+_FRAME_MEMO_SIZE = 1024  # frames are longer than a type's name: fewer kept
 
 
 class RulesError(ConfigurationError):
@@ -127,6 +128,7 @@ class Classifier:
         """
         self._types: dict[str, _Rule] = {}
         self._type_memo: dict[str, _Rule | None] = {}
+        self._frame_memo: dict[tuple[str, tuple[str, ...]], tuple[int, _Rule | None]] = {}
         message_patterns: list[tuple[str, bool]] = []
         frame_patterns: list[tuple[str, bool]] = []
         self._message_rules: list[_Rule] = []
@@ -202,11 +204,11 @@ class Classifier:
         read_by_frames: set[int] = set()
         for link_index, link in enumerate(chain):
             if link.frames:
-                frame_key, frame_rule = self._strongest_frame(link, link_index * _LINK, _NO_EVIDENCE, None)
+                frame_key, frame_rule = self._frame_evidence(link)
                 if frame_rule is not None:
                     read_by_frames.add(link_index)
-                    if frame_key < best_key:
-                        best_key, best = frame_key, frame_rule
+                    if frame_key + link_index * _LINK < best_key:
+                        best_key, best = frame_key + link_index * _LINK, frame_rule
         for link_index, link in enumerate(chain):
             rule = self._type_rule(link.type) if link_index not in read_by_frames else None
             if rule is not None and rule.type_key + link_index * _LINK < best_key:
@@ -230,10 +232,25 @@ class Classifier:
         rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
         return self.label(guess.error_class, rule, Evidence.LEARNED)
 
-    def _strongest_frame(
-        self, link: ChainLink, link_key: int, best_key: int, best: _Rule | None
-    ) -> tuple[int, _Rule | None]:
-        """The strongest of ``best`` and the frame rules this link's frames satisfy.
+    def _frame_evidence(self, link: ChainLink) -> tuple[int, _Rule | None]:
+        """The strongest frame rule this link's frames satisfy, keyed as in link 0 (None: none).
+
+        Remembered per type and frames: a code path fails with the same frames over and over,
+        and scanning them is most of what the rules cost a chain that has frames.
+        """
+        memo_key = (link.type, link.frames)
+        try:
+            return self._frame_memo[memo_key]
+        except KeyError:
+            pass
+        found = self._strongest_frame(link)
+        if len(self._frame_memo) >= _FRAME_MEMO_SIZE:
+            self._frame_memo.clear()
+        self._frame_memo[memo_key] = found
+        return found
+
+    def _strongest_frame(self, link: ChainLink) -> tuple[int, _Rule | None]:
+        """The strongest frame rule this link's frames satisfy, keyed as in link 0.
 
         The app's own frames are scanned before the libraries' and weigh more; a rule with
         ``frame_types`` speaks only for an exception of one of those types (a ``KeyError`` in
@@ -246,11 +263,12 @@ class Classifier:
         app_text = "\n".join(in_app).encode()
         found = self._frame_scanner.first_matches(app_text + b"\n" + "\n".join(library).encode())
         type_name = link.type.rsplit(".", 1)[-1].lower()
+        best_key, best = _NO_EVIDENCE, None
         for pattern_id, end in found.items():
             rule = self._frame_rules[pattern_id]
             if rule.frame_types and type_name not in rule.frame_types:
                 continue
-            key = rule.text_key + link_key + (0 if end <= len(app_text) else _LIBRARY_FRAME)
+            key = rule.text_key + (0 if end <= len(app_text) else _LIBRARY_FRAME)
             if key < best_key:
                 best_key, best = key, rule
         return best_key, best

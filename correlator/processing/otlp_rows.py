@@ -48,13 +48,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "finish_reasons": ("gen_ai.response.finish_reasons", "llm.response.finish_reason", "llm.finish_reason"),
     "tool_name": ("gen_ai.tool.name", "tool.name"),
     "tool_args": ("gen_ai.tool.call.arguments", "tool.parameters"),
-    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id",
+                   "traceloop.association.properties.session_id"),
+    "user_id": ("user.id", "enduser.id", "langfuse.user.id", "traceloop.association.properties.user_id"),
     "tool_result": ("gen_ai.tool.call.result", "output.value", "traceloop.entity.output"),
 }  # fmt: skip
 # Time to first token, in seconds: the GenAI conventions' span attribute (and their metric's name, which some
 # instrumentations also set on the span); Langfuse's is the moment the completion started instead
 TTFT_SECONDS = ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
 LANGFUSE_COMPLETION_START = "langfuse.observation.completion_start_time"
+# OpenLLMetry records TTFT as a metric only; on a streamed call's span each chunk is an event at its arrival
+STREAM_CHUNK_EVENTS = frozenset({"gen_ai.content.completion.chunk", "llm.content.completion.chunk"})
 # a tool's result that returned nothing
 EMPTY_RESULTS = frozenset({"", "null", "[]", "{}", '""', "none"})
 # The contract's step kinds for each convention's operation or span kind (lower-cased)
@@ -67,12 +71,21 @@ STEPS = {
     "prompt": "prompt", "parser": "parser", "guardrail": "parser",
 }  # fmt: skip
 LANGFUSE_USAGE = "langfuse.observation.usage_details"
+# A call's cost in US dollars, where the instrumentation priced it (correlator prices no tokens itself):
+# a number, or Langfuse's cost details (a JSON object of costs by usage type, with or without its total)
+COST_USD = ("gen_ai.usage.cost", "gen_ai.usage.cost_usd", "llm.cost.total", "llm.usage.cost")
+# OpenInference's parts of a cost, summed when it gives no total
+COST_PARTS = ("llm.cost.prompt", "llm.cost.completion")
+LANGFUSE_COST = "langfuse.observation.cost_details"
+# most spans name no cost: one set test decides that (decoding and mapping is measured per span)
+_COST_NAMES = frozenset({*COST_USD, *COST_PARTS, LANGFUSE_COST})
 # OpenInference: the request's parameters as JSON; the model asked for is there even when no response named one
 INVOCATION_PARAMETERS = "llm.invocation_parameters"
 EXCEPTION_EVENTS = frozenset({"exception", "gen_ai.client.operation.exception"})
 _EXCEPTION_KEYS = ("exception.type", "exception.message", "exception.stacktrace")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_UINT32 = 2**32 - 1
+_INFINITY = float("inf")
 # OTLP severity numbers: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal
 _SEVERITIES = ("trace", "debug", "info", "warning", "error", "fatal")
 _ERROR_SEVERITY = 17
@@ -161,7 +174,8 @@ def span_row(span: SpanRecord, provenance: Provenance, index: int, classifier: C
         *_chain_columns(explanation), cause.type, cause.message,
         label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         str(exception.get("exception.stacktrace") or ""), _stored_attributes(attrs),
-        _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(attrs, span.start_ns),
+        _tool_status(attrs, failed) if tool_name or step == "tool" else "", _ttft_ms(span),
+        _cost_usd(attrs), _text(attrs, ALIASES["user_id"]),
         provenance.topic, provenance.partition, provenance.offset, index,
     )  # fmt: skip
 
@@ -220,8 +234,10 @@ def _tool_status(attrs: Mapping[str, Any], failed: bool) -> str:
     return "empty" if present and (result is None or attribute_value(result).strip().lower() in EMPTY_RESULTS) else "ok"
 
 
-def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
-    """Time to first token in milliseconds, or None when the span gives none."""
+def _ttft_ms(span: SpanRecord) -> float | None:
+    """Time to first token in milliseconds, or None when the span gives none: an attribute, else Langfuse's
+    completion start, else the first stream chunk's event."""
+    attrs, start_ns = span.attributes, span.start_ns
     seconds = _first(attrs, TTFT_SECONDS)
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < _MAX_UINT32:
         return float(seconds) * 1000
@@ -234,7 +250,44 @@ def _ttft_ms(attrs: Mapping[str, Any], start_ns: int) -> float | None:
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         elapsed = (moment - _time(start_ns)).total_seconds() * 1000
         return elapsed if elapsed >= 0 else None
-    return None
+    if not span.events:
+        return None
+    first_chunk = min((event.time_ns for event in span.events if event.name in STREAM_CHUNK_EVENTS), default=0)
+    return (first_chunk - start_ns) / 1e6 if start_ns and first_chunk >= start_ns else None
+
+
+def _cost_usd(attrs: Mapping[str, Any]) -> float | None:
+    """The call's cost in dollars, or None when the span gives none (a cost of 0 would be a claim)."""
+    if _COST_NAMES.isdisjoint(attrs):
+        return None
+    cost = _number(_first(attrs, COST_USD))
+    if cost is not None:
+        return cost
+    parts = _sum_of([attrs.get(part) for part in COST_PARTS])
+    if parts is not None:
+        return parts
+    details = _json_object(attrs.get(LANGFUSE_COST))
+    return _number(details["total"]) if "total" in details else _sum_of(list(details.values()))
+
+
+def _sum_of(values: list[Any]) -> float | None:
+    """The sum of the values that are numbers, None when none is."""
+    numbers = [number for number in map(_number, values) if number is not None]
+    return sum(numbers) if numbers else None
+
+
+def _number(value: Any) -> float | None:
+    """A finite, non-negative number from an attribute (numbers sent as text included), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if 0 <= number < _INFINITY else None
 
 
 def _chain_columns(explanation: Explanation) -> tuple[list[str], list[str], list[str]]:
@@ -269,29 +322,28 @@ def _strings(value: Any) -> list[str]:
 def _tokens(attrs: Mapping[str, Any]) -> tuple[int, int]:
     """Input and output tokens; Langfuse's usage details (a JSON object) when no attribute names them."""
     input_tokens, output_tokens = _first(attrs, ALIASES["input_tokens"]), _first(attrs, ALIASES["output_tokens"])
-    usage = attrs.get(LANGFUSE_USAGE)
-    if (input_tokens is None or output_tokens is None) and isinstance(usage, str):
-        try:
-            details = orjson.loads(usage)
-        except orjson.JSONDecodeError:
-            details = None
-        if isinstance(details, dict):
-            input_tokens = details.get("input") if input_tokens is None else input_tokens
-            output_tokens = details.get("output") if output_tokens is None else output_tokens
+    if input_tokens is None or output_tokens is None:
+        details = _json_object(attrs.get(LANGFUSE_USAGE))
+        input_tokens = details.get("input") if input_tokens is None else input_tokens
+        output_tokens = details.get("output") if output_tokens is None else output_tokens
     return _count(input_tokens), _count(output_tokens)
 
 
 def _invoked_model(attrs: Mapping[str, Any]) -> str:
     """The model in OpenInference's invocation parameters: a refused call's span has no ``llm.model_name``."""
-    parameters = attrs.get(INVOCATION_PARAMETERS)
-    if not isinstance(parameters, str):
-        return ""
-    try:
-        found = orjson.loads(parameters)
-    except orjson.JSONDecodeError:
-        return ""
-    model = found.get("model") if isinstance(found, dict) else None
+    model = _json_object(attrs.get(INVOCATION_PARAMETERS)).get("model")
     return model if isinstance(model, str) else ""
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """An attribute holding a JSON object as text (instrumentations' usage, cost and parameters), else ``{}``."""
+    if not isinstance(value, str):
+        return {}
+    try:
+        found = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _count(value: Any) -> int:

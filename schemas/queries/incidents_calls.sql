@@ -1,4 +1,3 @@
--- correlator incidents: calls since a time, each stored message once.
-SELECT uniqExact(topic, partition, offset) AS calls
-FROM ${database}.usage_metrics
-WHERE ts >= {since:DateTime64(6)}
+-- correlator incidents: calls since a time (usage rows and LLM spans: the `calls` view), each once.
+SELECT count() AS calls
+FROM ${database}.calls_since(since = {since:DateTime64(6)})

@@ -153,6 +153,47 @@ LIMIT 1 BY topic, partition, offset, record_index;
 CREATE OR REPLACE VIEW ${database}.usage_calls AS
 SELECT * FROM ${database}.usage_metrics LIMIT 1 BY topic, partition, offset;
 
+-- Every LLM call once: each usage row, and each LLM span (step 'llm': a chat, completion, generation or
+-- embeddings span of the GenAI conventions, OpenLLMetry, OpenInference or Langfuse) that no usage row
+-- reports. An application sending both for one call joins them by the span: a usage row with the span's
+-- trace_id and span_id, or (for a failure) the span's error_id, is that span's call, and the usage row is
+-- the one counted (it carries the application's own label and cost). A span re-delivered is one call
+-- (LIMIT 1 BY its trace and span id); a span's cost is NULL when its instrumentation gave none.
+-- SELECT * FROM span_calls_since(since = '...'): the LLM spans from then on that are calls of their own.
+CREATE OR REPLACE VIEW ${database}.span_calls_since AS
+SELECT
+    ts, model, provider, service, error_id = '' AS success, duration_ms / 1000 AS duration_seconds,
+    input_tokens, output_tokens, cost_usd, ttft_ms, error_id, trace_id, span_id, session_id, user_id,
+    'span' AS source, topic, partition, offset, record_index
+FROM ${database}.spans
+WHERE step = 'llm' AND ts >= {since:DateTime64(6)}
+  -- the usage rows looked at are those of the LLM spans' traces and failures (bloom filters on both ids), so a
+  -- warehouse with few spans, or none, does not read every usage row's ids for each query of `calls`
+  AND (trace_id, span_id) NOT IN (
+      SELECT trace_id, span_id FROM ${database}.usage_metrics
+      WHERE span_id != '' AND trace_id IN (SELECT trace_id FROM ${database}.spans WHERE step = 'llm'))
+  AND (error_id = '' OR error_id NOT IN (
+      SELECT error_id FROM ${database}.usage_metrics
+      WHERE error_id IN (SELECT error_id FROM ${database}.spans WHERE step = 'llm' AND error_id != '')))
+LIMIT 1 BY trace_id, span_id;
+
+-- SELECT * FROM calls_since(since = '...'): the calls from then on (the time is filtered before each stored
+-- message is taken once: a filter on `calls` cannot pass that LIMIT BY, and would read every usage row).
+CREATE OR REPLACE VIEW ${database}.calls_since AS
+SELECT
+    ts, model, provider, service, success, duration_seconds, input_tokens, output_tokens,
+    toNullable(cost_usd) AS cost_usd, ttft_ms, error_id, trace_id, span_id, session_id, user_id,
+    'usage' AS source, topic, partition, offset, toUInt32(0) AS record_index
+FROM ${database}.usage_metrics
+WHERE ts >= {since:DateTime64(6)}
+LIMIT 1 BY topic, partition, offset
+UNION ALL
+SELECT * FROM ${database}.span_calls_since(since = {since:DateTime64(6)});
+
+-- Every call, all time: SELECT ... FROM calls WHERE ...
+CREATE OR REPLACE VIEW ${database}.calls AS
+SELECT * FROM ${database}.calls_since(since = '1970-01-01 00:00:00');
+
 -- Per 5-minute window and model: how many calls, and how many failed with each final label.
 CREATE OR REPLACE VIEW ${database}.error_rates_5m AS
 SELECT
@@ -165,46 +206,41 @@ SELECT
     failures.errors / calls.calls AS error_rate
 FROM
 (
-    SELECT toStartOfFiveMinutes(called_at) AS window, model, category, error_class, count() AS errors
+    -- a usage row's failure at its call's time; a failed LLM span's (a call of `calls`) when it was first seen
+    SELECT toStartOfFiveMinutes(if(has_metrics, called_at, first_seen)) AS window, model, category, error_class,
+           count() AS errors
     FROM ${database}.errors
     WHERE has_metrics
+       OR error_id IN (SELECT error_id FROM ${database}.span_calls_since(since = '1970-01-01 00:00:00') WHERE NOT success)
     GROUP BY window, model, category, error_class
 ) AS failures
 INNER JOIN
 (
     SELECT toStartOfFiveMinutes(ts) AS window, model, count() AS calls
-    FROM ${database}.usage_calls
+    FROM ${database}.calls
     GROUP BY window, model
 ) AS calls USING (window, model)
 ORDER BY window, model, errors DESC;
 
--- Calls are usage-metrics rows; time to first token also comes from OpenTelemetry LLM spans that give
--- one (ttft_ms NULL elsewhere: the percentiles skip what was not measured, and are NULL when nothing was).
+-- Per hour and model, every call of `calls` (usage rows and the LLM spans no usage row reports). Time to
+-- first token is NULL where a call did not measure one: the percentiles skip it, and are NULL when nothing
+-- was measured (a 0 would pull them down).
 CREATE OR REPLACE VIEW ${database}.model_health_1h AS
 SELECT
     toStartOfHour(ts) AS hour,
     model,
-    countIf(from_usage) AS calls,
-    countIf(from_usage AND NOT success) AS errors,
+    count() AS calls,
+    countIf(NOT success) AS errors,
     errors / calls AS error_rate,
-    quantileIf(0.50)(duration_seconds, from_usage) AS latency_p50,
-    quantileIf(0.95)(duration_seconds, from_usage) AS latency_p95,
-    quantileIf(0.99)(duration_seconds, from_usage) AS latency_p99,
+    quantile(0.50)(duration_seconds) AS latency_p50,
+    quantile(0.95)(duration_seconds) AS latency_p95,
+    quantile(0.99)(duration_seconds) AS latency_p99,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
-    sum(cost_usd) AS cost_usd,
+    sum(ifNull(cost_usd, 0)) AS cost_usd,
     quantile(0.50)(ttft_ms) AS ttft_p50_ms,
     quantile(0.99)(ttft_ms) AS ttft_p99_ms
-FROM
-(
-    SELECT ts, model, true AS from_usage, success, duration_seconds, input_tokens, output_tokens, cost_usd, ttft_ms
-    FROM ${database}.usage_calls
-    UNION ALL
-    SELECT ts, model, false, true, nan, toUInt32(0), toUInt32(0), 0., ttft_ms
-    FROM ${database}.spans
-    WHERE ttft_ms IS NOT NULL
-    LIMIT 1 BY trace_id, span_id
-)
+FROM ${database}.calls
 GROUP BY hour, model
 ORDER BY hour, model;
 

@@ -70,10 +70,9 @@ FROM
         SELECT toStartOfFiveMinutes(ts) AS window, model, count() AS calls, countIf(NOT success) AS errors
         FROM
         (
-            -- the window and the day before it, each stored message once
-            SELECT ts, model, success FROM ${database}.usage_metrics
-            WHERE ts >= toStartOfFiveMinutes({since:DateTime64(6)}) - INTERVAL 1 DAY
-            LIMIT 1 BY topic, partition, offset
+            -- the window and the day before it, each call once (usage rows and LLM spans)
+            SELECT ts, model, success
+            FROM ${database}.calls_since(since = toStartOfFiveMinutes({since:DateTime64(6)}) - INTERVAL 1 DAY)
         )
         GROUP BY window, model
     )
@@ -100,20 +99,23 @@ FROM
             / greatest(1, least(168, dateDiff('hour', min(hour) OVER history, hour))) AS baseline_hourly_cost_usd
     FROM
     (
-        -- the hours judged count each stored message once; the week before them, only an
-        -- average to compare with, is summed from the rows as stored (cheaper by 5x)
-        SELECT toStartOfHour(ts) AS hour, model, service, sum(cost_usd) AS cost_usd, count() AS calls
-        FROM
-        (
-            SELECT ts, model, service, cost_usd FROM ${database}.usage_metrics
-            WHERE ts >= toStartOfHour({since:DateTime64(6)})
-            LIMIT 1 BY topic, partition, offset
-        )
+        -- the hours judged count each call once (usage rows and LLM spans: `calls`); the week before
+        -- them, only an average to compare with, sums the usage rows as stored (cheaper by 5x) and the
+        -- LLM spans no usage row reports
+        SELECT toStartOfHour(ts) AS hour, model, service, sum(ifNull(cost_usd, 0)) AS cost_usd, count() AS calls
+        FROM ${database}.calls_since(since = toStartOfHour({since:DateTime64(6)}))
         GROUP BY hour, model, service
         UNION ALL
-        SELECT toStartOfHour(ts) AS hour, model, service, sum(cost_usd) AS cost_usd, count() AS calls
-        FROM ${database}.usage_metrics
-        WHERE ts >= toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY AND ts < toStartOfHour({since:DateTime64(6)})
+        SELECT toStartOfHour(ts) AS hour, model, service, sum(ifNull(cost_usd, 0)) AS cost_usd, count() AS calls
+        FROM
+        (
+            SELECT ts, model, service, toNullable(cost_usd) AS cost_usd FROM ${database}.usage_metrics
+            WHERE ts >= toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY AND ts < toStartOfHour({since:DateTime64(6)})
+            UNION ALL
+            SELECT ts, model, service, cost_usd
+            FROM ${database}.span_calls_since(since = toStartOfHour({since:DateTime64(6)}) - INTERVAL 7 DAY)
+            WHERE ts < toStartOfHour({since:DateTime64(6)})
+        )
         GROUP BY hour, model, service
     )
     WINDOW

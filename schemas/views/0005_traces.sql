@@ -79,20 +79,20 @@ ORDER BY path;
 
 -- SELECT * FROM agent_loops(since = '...'): traces in which one tool was called with the same
 -- arguments three times or more since then (openlit's threshold), as spans or as log steps. The
--- window's calls are first counted by their number `tool_call` (0010_spans_index.sql: a hash of
--- trace, tool and arguments); only the few keys seen three times are read whole, and a span
--- delivered twice, or given both as a span and as log lines, counts once (uniqExact of its id).
+-- window's calls are first counted by their number `tool_call` (a hash of trace, tool and arguments
+-- stored at insert: 0010_spans_index.sql for spans, 0011_calls_and_steps.sql for log lines); only the
+-- few keys seen three times are read whole, and a span delivered twice, or given both as a span and
+-- as log lines, counts once (uniqExact of its id).
 CREATE OR REPLACE VIEW ${database}.agent_loops AS
 WITH tool_calls AS (
     SELECT tool_call, trace_id, span_id, tool_name, tool_args, session_id, service, ts
     FROM ${database}.spans
     WHERE ts >= {since:DateTime64(6)} AND tool_call != 0
     UNION ALL
-    -- structlog applications' tool steps: the same number, computed as they are read
-    SELECT cityHash64(trace_id, tool_name, tool_args), trace_id, span_id, tool_name, tool_args, session_id, service,
-           start
-    FROM ${database}.steps
-    WHERE from_log = 1 AND start >= {since:DateTime64(6)} AND tool_name != ''
+    -- structlog applications' tool steps: their lines carry the same number (0011_calls_and_steps.sql)
+    SELECT tool_call, trace_id, span_id, tool_name, tool_args, attributes['session_id'], service, ts
+    FROM ${database}.log_events
+    WHERE ts >= {since:DateTime64(6)} AND tool_call != 0 AND span_id != ''
 )
 SELECT trace_id, tool_name, tool_args, calls, session_id, service, first_call, last_call
 FROM
