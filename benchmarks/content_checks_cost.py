@@ -7,10 +7,10 @@ into a fresh embedded engine, whose threads count in the process's CPU time) ove
 log lines and usage rows. "Off" is the same bytes with the content keys renamed to keys of
 the same length no check reads (``output`` → ``xutput``…), so decoding and storing cost the
 same and only the checks, and the scores they write, are missing. A third side runs the
-checks but stores none of their ``code`` scores (the engine's view that makes them from the
-stored calls, migration 0012, dropped), which splits the cost between the checks themselves
-and storing their scores. Runs alternate; the median of ``--repeat`` rounds counts. The
-process collects cycles as the daemon does (``collect_cycles_less_often``).
+checks but stores none of their ``code`` scores (the engine's view that copies them from the
+stored calls into ``content_checks``, views/0015_content_checks.sql, dropped), which splits the
+cost between the checks themselves and storing their scores. Runs alternate; the median of
+``--repeat`` rounds counts. The process collects cycles as the daemon does (``collect_cycles_less_often``).
 
     python -m benchmarks.content_checks_cost [--calls 20000] [--repeat 3]
 """
@@ -91,7 +91,7 @@ def cpu_seconds(
     """Process CPU to batch and store both streams, as the daemon does."""
     migrate(client, database, retention_days=30)  # type: ignore[arg-type]
     if not code_scores:
-        client.command(f"DROP VIEW {database}.content_check_scores")  # type: ignore[attr-defined]
+        client.command(f"DROP VIEW {database}.content_checks_from_calls")  # type: ignore[attr-defined]
     warehouse = Warehouse(client, database)  # type: ignore[arg-type]
     started = time.process_time()
     for kind, values in ((LOGS, logs), (METRICS, metrics)):

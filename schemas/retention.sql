@@ -4,3 +4,4 @@ ALTER TABLE ${database}.log_events MODIFY TTL toDateTime(ts) + INTERVAL ${retent
 ALTER TABLE ${database}.usage_metrics MODIFY TTL toDateTime(ts) + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.dead_letter_log MODIFY TTL toDateTime(received_at) + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.scores MODIFY TTL toDateTime(ts) + INTERVAL ${retention_days} DAY;
+ALTER TABLE ${database}.content_checks MODIFY TTL toDateTime(ts) + INTERVAL ${retention_days} DAY;

@@ -28,7 +28,8 @@ def test_migrate_is_idempotent_and_builds_every_contract_object(tmp_path: Path):
     first, second = correlator("migrate", env=env), correlator("migrate", env=env)
     assert first.returncode == 0, first.stderr
     migrations = b"0000_bookkeeping, 0001_tables, 0002_fingerprints, 0003_backfill, 0004_scores, 0005_traces"
-    later = b", 0006_evidence, 0009_steps, 0010_spans_index, 0011_calls_and_steps, 0012_content_check_scores;"
+    later = b", 0006_evidence, 0009_steps, 0010_spans_index, 0011_calls_and_steps, 0012_content_check_scores"
+    later += b", 0015_content_checks;"
     assert b"applied " + migrations + later in first.stdout
     assert b"views re-created: 0001_correlation, 0002_incidents" in first.stdout
     assert second.returncode == 0 and b"applied nothing new" in second.stdout

@@ -13,7 +13,7 @@ from correlator.config import Thresholds
 from correlator.processing.scorers import Scorers
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import ClusterSchemaError, cluster_ddl, on_cluster
-from correlator.warehouse.migrate import CLUSTER_TABLES, RETENTION_TABLES
+from correlator.warehouse.migrate import CLUSTER_TABLES, RETENTION_TABLES, view_values
 from correlator.warehouse.sql import render
 
 FILES = [
@@ -21,7 +21,7 @@ FILES = [
     "retention.sql",
     *(f"views/{p.name}" for p in sorted((SCHEMAS_DIR / "views").glob("*.sql"))),
 ]
-THRESHOLDS = {**Thresholds().as_sql_values(), **Scorers.from_file().as_sql_values()}
+THRESHOLDS = view_values(Thresholds(), Scorers.from_file())
 
 
 def rendered(relative: str) -> list[str]:
@@ -35,7 +35,7 @@ def code(statement: str) -> str:
 @pytest.mark.parametrize("relative", FILES)
 def test_every_statement_runs_on_the_cluster_and_parses(relative: str, warehouse: Client):
     for statement in rendered(relative):
-        assert re.search(r"^(CREATE|ALTER)\b[^\n]* ON CLUSTER main\b", code(statement), re.MULTILINE), statement
+        assert re.search(r"^(CREATE|ALTER|DROP)\b[^\n]* ON CLUSTER main\b", code(statement), re.MULTILINE), statement
         warehouse.query(f"EXPLAIN AST {statement}")
 
 
@@ -62,7 +62,8 @@ def test_tables_become_replicated_locals_behind_distributed_tables():
 
 
 def test_views_read_the_distributed_tables_on_every_node():
-    views = [code(s) for f in FILES if f.startswith("views/") for s in rendered(f)]
+    views = [code(s) for f in FILES if f.startswith("views/") for s in rendered(f) if "MATERIALIZED VIEW" not in s]
+    views = [s for s in views if not s.startswith("DROP VIEW")]
     assert views and all(re.match(r"CREATE OR REPLACE VIEW obs\.\w+ ON CLUSTER main AS", s) for s in views)
     assert not any("_local" in s for s in views)
 
@@ -72,6 +73,16 @@ def test_an_unknown_statement_or_cluster_name_is_refused():
         on_cluster("DROP TABLE obs.log_events", "main")
     with pytest.raises(ValueError, match="not a valid"):
         on_cluster("CREATE DATABASE IF NOT EXISTS obs", "main; DROP DATABASE obs")
+
+
+def test_the_content_checks_view_reads_and_writes_one_shards_tables_and_replaces_the_old_one():
+    made, dropped = [code(s) for s in rendered("views/0015_content_checks.sql")]
+    assert made.startswith(
+        "CREATE OR REPLACE MATERIALIZED VIEW obs.content_checks_from_calls ON CLUSTER main"
+        " TO obs.content_checks_local AS"
+    )
+    assert re.findall(r"FROM obs\.(\w+)", made) == ["usage_metrics_local"]
+    assert dropped == "DROP VIEW IF EXISTS obs.content_check_scores ON CLUSTER main"
 
 
 def test_the_content_check_scores_view_reads_and_writes_one_shards_tables():

@@ -136,7 +136,8 @@ def test_content_checks_are_counted_once_when_a_call_is_read_twice(settings: Set
 
     asyncio.run(scenario())
     assert rows(warehouse, f"SELECT count() FROM {db}.usage_metrics") == [(4,)]  # stored twice, raw
-    assert rows(warehouse, f"SELECT count() FROM {db}.scores") == [(6,)]
+    assert rows(warehouse, f"SELECT count() FROM {db}.check_scores") == [(6,)]  # two readings of three checks
+    assert rows(warehouse, f"SELECT count() FROM {db}.scores") == [(0,)]  # none received
     assert rows(warehouse, f"SELECT count() FROM {db}.trace_scores") == [(3,)]
     assert rows(warehouse, f"SELECT count() FROM {db}.errors") == [(1,)]
     [(calls, failed)] = rows(warehouse, f"SELECT sum(calls), sum(errors) FROM {db}.model_health_1h")

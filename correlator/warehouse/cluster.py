@@ -21,15 +21,17 @@ _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)", re.MULTI
 _ALTER_TABLE = re.compile(r"^ALTER TABLE (\w+)\.(\w+)", re.MULTILINE)
 _CREATE_VIEW = re.compile(r"^(CREATE OR REPLACE VIEW \w+\.\w+)", re.MULTILINE)
 _CREATE_MATERIALIZED_VIEW = re.compile(
-    r"^(CREATE MATERIALIZED VIEW IF NOT EXISTS \w+\.\w+) TO (\w+)\.(\w+)", re.MULTILINE
+    r"^(CREATE (?:OR REPLACE )?MATERIALIZED VIEW (?:IF NOT EXISTS )?\w+\.\w+) TO (\w+)\.(\w+)", re.MULTILINE
 )
+_DROP_VIEW = re.compile(r"^(DROP VIEW IF EXISTS \w+\.\w+)$", re.MULTILINE)
 _FROM_TABLE = re.compile(r"\bFROM (\w+)\.(\w+)")
 _MERGE_TREE = re.compile(r"^ENGINE = ((?:Replacing)?MergeTree(?:\(.*\))?)$", re.MULTILINE)
 # rows of one topic-partition stay on one shard; tables without provenance spread evenly
 SHARDING_KEYS = {"log_events": "cityHash64(topic, partition)", "usage_metrics": "cityHash64(topic, partition)",
                  "dead_letter_log": "cityHash64(topic, partition)",
                  "spans": "cityHash64(topic, partition)",
-                 "scores": "cityHash64(topic, partition)"}  # fmt: skip
+                 "scores": "cityHash64(topic, partition)",
+                 "content_checks": "cityHash64(topic, partition)"}  # fmt: skip
 DEFAULT_SHARDING_KEY = "rand()"
 
 
@@ -61,7 +63,7 @@ def on_cluster(statement: str, cluster: str) -> str:
     if match := _ALTER_TABLE.search(statement):
         database, table = match.groups()
         return _ALTER_TABLE.sub(f"ALTER TABLE {database}.{local_name(table)} ON CLUSTER {cluster}", statement, count=1)
-    for pattern in (_CREATE_DATABASE, _CREATE_VIEW):
+    for pattern in (_CREATE_DATABASE, _CREATE_VIEW, _DROP_VIEW):
         if pattern.search(statement):
             return pattern.sub(rf"\1 ON CLUSTER {cluster}", statement, count=1)
     raise ClusterSchemaError(f"no cluster form for: {statement[:120]}")

@@ -19,6 +19,7 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import Thresholds
 from correlator.errors import ConfigurationError
 from correlator.processing.scorers import Scorers
+from correlator.processing.scores import CONTENT_CHECKS_VERSION
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
 from correlator.warehouse.sql import render, statements
@@ -27,7 +28,7 @@ MIGRATIONS = "migrations"
 VIEWS = "views"
 BOOKKEEPING = "0000_bookkeeping"
 BOOKKEEPING_TABLE = "schema_migrations"
-RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log", "spans", "scores")
+RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log", "spans", "scores", "content_checks")
 CLUSTER_TABLES = ("schema_migrations", "backfill_checkpoints")
 
 
@@ -61,7 +62,7 @@ def migrate(
         raise ConfigurationError("retention must be at least one day")
     thresholds = thresholds or Thresholds()
     scorers = scorers or Scorers.from_file(default_pass_threshold=thresholds.eval_pass_threshold)
-    values = {**thresholds.as_sql_values(), **scorers.as_sql_values()}
+    values = view_values(thresholds, scorers)
     views = [(path.stem, render(f"{VIEWS}/{path.name}", database, **values)) for path in _view_files()]
     planned = _planned_schema(database, retention_days, views)
     if cluster is None and _fingerprint_matches(client, database, planned):
@@ -94,6 +95,13 @@ def migrate(
         # our own hex digest, and a database name render() has checked: nothing to quote
         client.command(f"ALTER TABLE {database}.{BOOKKEEPING_TABLE} MODIFY COMMENT '{_fingerprint(planned, names)}'")
     return MigrationReport(applied, skipped, retention_changed, [name for name, _ in views])
+
+
+def view_values(thresholds: Thresholds, scorers: Scorers) -> dict[str, str]:
+    """What the view files' placeholders stand for: the thresholds, the scorers file, and the content checks'
+    scorer version (which the engine's view stamps on each check's score)."""
+    version = f"'{CONTENT_CHECKS_VERSION}'"
+    return {**thresholds.as_sql_values(), **scorers.as_sql_values(), "content_checks_version": version}
 
 
 def applied_versions(client: Client, database: str) -> set[str]:

@@ -2,6 +2,19 @@
 -- replaces the earlier one by arrival (argMax over when it was sent, then its offset), and a score
 -- that arrived before its trace joins the trace's calls once they are stored.
 
+-- The content checks' `code` scores, one BOOLEAN score per check, in `scores`' columns: kept one row per
+-- checked call in content_checks (migration 0015), where storing them costs the daemon a fraction of a
+-- row of `scores` each. Each score's id is its call's provenance and the check, so a call stored twice
+-- is still one score per check.
+CREATE OR REPLACE VIEW ${database}.check_scores AS
+SELECT
+    ts, concat(topic, ':', toString(partition), ':', toString(offset), ':', name) AS score_id, trace_id, span_id,
+    name, 'code' AS source, 'BOOLEAN' AS data_type, toFloat64(pass) AS value, '' AS string_value,
+    if(pass, 'pass', 'fail') AS label, comment, '' AS judge_model, scorer_version, prompt_version, model, service,
+    session_id, user_id, toDateTime64(ts, 3, 'UTC') AS sent_at, topic, partition, offset
+FROM ${database}.content_checks
+ARRAY JOIN names AS name, passed AS pass, details AS comment;
+
 -- Each score once: its latest arrival under its id (a score without an id is its own message,
 -- so a message stored twice is still one score).
 CREATE OR REPLACE VIEW ${database}.score_latest AS
@@ -33,7 +46,16 @@ FROM
         *,
         if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset))) AS key,
         (sent_at, offset) AS arrived
-    FROM ${database}.scores
+    FROM
+    (
+        -- the scores received, and the content checks' (the view above)
+        SELECT ts, score_id, trace_id, span_id, name, source, data_type, value, string_value, label, comment,
+               judge_model, scorer_version, prompt_version, model, service, session_id, user_id, sent_at, topic,
+               partition, offset
+        FROM ${database}.scores
+        UNION ALL
+        SELECT * FROM ${database}.check_scores
+    )
 )
 GROUP BY key;
 

@@ -123,15 +123,18 @@ class DaemonMetrics:
 
     def count_content_checks(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Count the code scores stored usage-metrics rows imply: the engine makes them from each row's checks
-        (migration 0012), one BOOLEAN score per check, so they are counted from the rows here."""
+        (views/0015_content_checks.sql), one BOOLEAN score per check, so they are counted from the rows here.
+
+        Rows are tallied by their checks' text first and each distinct text parsed once: most calls of a batch
+        carry the same few (a finish reason that passed both its checks)."""
+        by_text: TallyCounter[tuple[str, str]] = TallyCounter(
+            (checks, row[_MODEL]) for row in rows if (checks := row[_ATTRIBUTES].get("content_checks"))
+        )
         tally: TallyCounter[tuple[str, str, str, str, str]] = TallyCounter()
-        for row in rows:
-            checks = row[_ATTRIBUTES].get("content_checks")
-            if checks:
-                model = row[_MODEL]
-                for check, passed, _ in orjson.loads(checks):
-                    outcome = "pass" if passed else "fail"
-                    tally[(check, "code", model, outcome, _flag(self.scorers.is_safety(check)))] += 1
+        for (checks, model), calls in by_text.items():
+            for check, passed, _ in orjson.loads(checks):
+                outcome = "pass" if passed else "fail"
+                tally[(check, "code", model, outcome, _flag(self.scorers.is_safety(check)))] += calls
         _increment(self.scores, tally)
 
     def count_scores(self, rows: Iterable[tuple[Any, ...]]) -> None:
