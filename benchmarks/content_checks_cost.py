@@ -10,7 +10,8 @@ same and only the checks, and the scores they write, are missing. A third side r
 checks but stores none of their ``code`` scores (the engine's view that copies them from the
 stored calls into ``content_checks``, views/0015_content_checks.sql, dropped), which splits the
 cost between the checks themselves and storing their scores. Runs alternate, each side first
-in turn, each in a database dropped after it; the median of ``--repeat`` rounds counts. The process collects cycles as the daemon does (``collect_cycles_less_often``).
+in turn, each in a database dropped after it; the median of ``--repeat`` rounds counts. The
+process collects cycles as the daemon does (``collect_cycles_less_often``).
 
     python -m benchmarks.content_checks_cost [--calls 20000] [--repeat 3]
 """
