@@ -115,7 +115,7 @@ def test_drift_floor_and_pass_rate_drop_fire_on_a_real_fall_and_not_on_a_steady_
     assert drift["mean"] == pytest.approx(0.6, abs=0.1) and drift["baseline"] == pytest.approx(0.9, abs=0.02)
     assert drift["shortfall"] > max(0.03, 3 * drift["standard_error"])
     assert last["groundedness", "below_floor"]["floor"] == 0.8
-    assert drift["scorers_version"] == "scorers-1"
+    assert drift["scorers_version"] == "scorers-2"
 
 
 def test_the_scorers_file_sets_thresholds_and_floors_in_the_views(
@@ -209,6 +209,9 @@ def test_the_shipped_scorers_file_is_valid_against_its_schema():
         ({"version": "1", "scorers": {"groundedness": {"floor": "0.8"}}}, "at scorers/groundedness/floor"),
         ({"version": "1", "scorers": {"it's": {"floor": 0.8}}}, "does not match"),
         ({"version": "1", "scorers": {"relevance": {}}}, "at scorers/relevance"),
+        ({"version": "1", "scorers": {"toxicity": {"direction": "down"}}}, "at scorers/toxicity/direction"),
+        # the default threshold is a higher-is-better bar: a lower-is-better scorer names its own
+        ({"version": "1", "scorers": {"toxicity": {"direction": "lower"}}}, "'pass_threshold' is a required"),
     ],
 )
 def test_a_scorers_file_off_its_schema_is_refused_at_load_saying_where(document: Any, refused: str):

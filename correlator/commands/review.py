@@ -56,6 +56,7 @@ def review_queue(
     return query(
         client, database, "review_queue", since=since, reason=reason, threshold=scorers.default_pass_threshold,
         threshold_names=list(thresholds), threshold_values=list(thresholds.values()),
+        lower_is_better=scorers.lower_is_better_names(),
         safety_scorers=sorted(name for name, s in scorers.scorers.items() if s.safety),
         sample_per_million=round(sample_rate * 1_000_000), content_checks=CONTENT_CHECKS_VERSION, limit=limit,
     )  # fmt: skip

@@ -31,11 +31,16 @@ class ScorersError(ConfigurationError):
     """The scorers file is not usable: says where and why."""
 
 
+HIGHER, LOWER = "higher", "lower"
+
+
 @dataclass(frozen=True, slots=True)
 class Scorer:
     pass_threshold: float | None = None
     floor: float | None = None
     safety: bool = False
+    #: which way a NUMERIC value is better: ``lower`` for rates of something bad (toxicity, hallucination_rate)
+    direction: str = HIGHER
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,8 @@ class Scorers:
         if data_type == BOOLEAN:
             return value == 1
         if data_type == NUMERIC:
-            return value >= self.pass_threshold(name)
+            threshold = self.pass_threshold(name)
+            return value <= threshold if self.lower_is_better(name) else value >= threshold
         if label in ("pass", "fail"):
             return label == "pass"
         return None
@@ -92,12 +98,24 @@ class Scorers:
         scorer = self.scorers.get(name)
         return scorer is not None and scorer.safety
 
+    def lower_is_better(self, name: str) -> bool:
+        scorer = self.scorers.get(name)
+        return scorer is not None and scorer.direction == LOWER
+
+    def lower_is_better_names(self) -> list[str]:
+        return sorted(name for name, scorer in self.scorers.items() if scorer.direction == LOWER)
+
     def as_sql_values(self) -> dict[str, str]:
         """SQL expressions of the column ``name`` for the views' placeholders (names are schema-checked)."""
         thresholds = {n: s.pass_threshold for n, s in self.scorers.items() if s.pass_threshold is not None}
         floors = {n: s.floor for n, s in self.scorers.items() if s.floor is not None}
+        threshold = _lookup(thresholds, repr(float(self.default_pass_threshold)))
+        lower = f"has({_names(self.lower_is_better_names())}, name)"
         return {
-            "scorer_pass_threshold": _lookup(thresholds, repr(float(self.default_pass_threshold))),
+            "scorer_pass_threshold": threshold,
+            # a NUMERIC value's verdict, and +1/-1 for the side a fall in quality moves a mean to (below/above)
+            "scorer_numeric_passes": f"if({lower}, value <= {threshold}, value >= {threshold})",
+            "scorer_direction": f"if({lower}, -1, 1)",
             "scorer_floor": _lookup(floors, "nan"),
             "safety_scorers": _names(sorted(n for n, s in self.scorers.items() if s.safety)),
             "scorers_version": _quoted(self.version),

@@ -1,8 +1,9 @@
 -- Traces waiting for a person since a time, one row each, worst first. Reasons, by severity:
 -- safety (a failure TAXONOMY names a safety class: content_filter, refusal; or a failed score of a
 -- safety scorer, the scorers file's), content_failure (a call that returned but failed a content
--- check), low_score (a judge's or a check's score that did not pass its scorer's threshold; the
--- content checks' own scores are content failures already), sampled (an
+-- check), low_score (a judge's or a check's score that did not pass its scorer's threshold: under it, or
+-- over it for a lower-is-better scorer; the content checks' own scores are content failures already),
+-- sampled (an
 -- ordinary trace in the calibration sample: chosen by a hash of its id, so the same trace is
 -- chosen every time). A trace with a human review verdict has left the queue.
 -- (Inside, each candidate's columns are named apart from the answer's, which aggregate them. The worst
@@ -21,17 +22,17 @@ SELECT
     max(at) AS latest
 FROM
 (
-    SELECT trace_id, kind, severity, (severity, value, -toUnixTimestamp64Micro(at)) AS rank,
+    SELECT trace_id, kind, severity, (severity, quality, -toUnixTimestamp64Micro(at)) AS rank,
            span, call_model, why, value, at
     FROM
     (
         SELECT trace_id, 'safety' AS kind, 0 AS severity, '' AS span, model AS call_model,
-               concat(label.1, '/', label.2, ' (', label.3, ')') AS why, 0.0 AS value, ts AS at
+               concat(label.1, '/', label.2, ' (', label.3, ')') AS why, 0.0 AS value, 0.0 AS quality, ts AS at
         FROM ${database}.error_evidence
         WHERE ts >= {since:DateTime64(6)} AND trace_id != '' AND label.2 IN ('content_filter', 'refusal')
         UNION ALL
         SELECT trace_id, 'content_failure', 1, span_id, model, concat(category, '/', error_class, ' (', rule, ')'),
-               0.0, ts
+               0.0, 0.0, ts
         FROM ${database}.content_failures(since = {since:DateTime64(6)})
         WHERE trace_id != ''
         UNION ALL
@@ -43,7 +44,10 @@ FROM
                if(has({safety_scorers:Array(String)}, name), 0, 2), span_id, model,
                concat(name, ' = ', if(data_type = 'CATEGORICAL', string_value, toString(round(value, 3))),
                       if(label != '', concat(' ', label), ''), ' (', source, ')'),
-               if(data_type = 'CATEGORICAL', 0.0, value), ts
+               if(data_type = 'CATEGORICAL', 0.0, value),
+               -- worst first: a lower-is-better value (toxicity) ranks as 1 - value on the 0-1 scale
+               multiIf(data_type = 'CATEGORICAL', 0.0, has({lower_is_better:Array(String)}, name), 1 - value, value),
+               ts
         FROM
         (
             SELECT trace_id, span_id, name, source, data_type, value, string_value, label, model, ts
@@ -63,8 +67,9 @@ FROM
                       WHERE ts >= {since:DateTime64(6)} AND source != 'human'
                         AND scorer_version != {content_checks:String}
                         AND multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
-                                    value < transform(name, {threshold_names:Array(String)},
-                                                      {threshold_values:Array(Float64)}, {threshold:Float64}),
+                                    (value - transform(name, {threshold_names:Array(String)},
+                                                       {threshold_values:Array(Float64)}, {threshold:Float64}))
+                                        * if(has({lower_is_better:Array(String)}, name), -1, 1) < 0,
                                     label = 'fail'))
                 ORDER BY sent_at DESC, offset DESC
                 LIMIT 1 BY if(score_id != '', score_id, concat(topic, ':', toString(partition), ':', toString(offset)))
@@ -73,11 +78,13 @@ FROM
             LIMIT 1 BY trace_id, span_id, name, source
         )
         WHERE multiIf(data_type = 'BOOLEAN', value = 0, data_type = 'NUMERIC',
-                      value < transform(name, {threshold_names:Array(String)}, {threshold_values:Array(Float64)},
-                                        {threshold:Float64}),
+                      -- under its threshold, or over it for a lower-is-better scorer
+                      (value - transform(name, {threshold_names:Array(String)}, {threshold_values:Array(Float64)},
+                                         {threshold:Float64}))
+                          * if(has({lower_is_better:Array(String)}, name), -1, 1) < 0,
                       label = 'fail')
         UNION ALL
-        SELECT trace_id, 'sampled', 3, '', any(model), 'calibration sample', 1.0, max(ts)
+        SELECT trace_id, 'sampled', 3, '', any(model), 'calibration sample', 1.0, 1.0, max(ts)
         FROM ${database}.usage_metrics
         WHERE ts >= {since:DateTime64(6)} AND trace_id != ''
           AND cityHash64(trace_id) % 1000000 < {sample_per_million:UInt32}

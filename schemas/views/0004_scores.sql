@@ -140,8 +140,8 @@ LIMIT 1 BY topic, partition, offset;
 
 -- Per 15-minute window, score name, model and prompt_version: how many traces were evaluated
 -- and how many passed (a BOOLEAN when true, a NUMERIC at or above its scorer's threshold: the scorers
--- file's, else ${eval_pass_threshold}; any score labelled pass). Each trace, span and source counts
--- once, with its latest value. `threshold` is the one applied.
+-- file's, else ${eval_pass_threshold}; at or below it for a lower-is-better scorer; any score labelled
+-- pass). Each trace, span and source counts once, with its latest value. `threshold` is the one applied.
 -- SELECT * FROM eval_pass_rate(since = '2026-11-22 10:00:00')
 CREATE OR REPLACE VIEW ${database}.eval_pass_rate AS
 SELECT
@@ -150,7 +150,7 @@ SELECT
     model,
     prompt_version,
     count() AS evaluated,
-    countIf(multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', value >= ${scorer_pass_threshold},
+    countIf(multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', ${scorer_numeric_passes},
                     label = 'pass')) AS passed,
     passed / evaluated AS pass_rate,
     ${scorer_pass_threshold} AS threshold

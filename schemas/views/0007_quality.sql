@@ -4,8 +4,10 @@
 -- scorers file (${scorers_version}), rendered here by `correlator migrate`.
 --
 -- Alerts (one row each):
---   below_floor     the rolling mean of a NUMERIC scorer with a floor is under it;
---   drift           the rolling mean is under the baseline by more than ${drift_min_drop} AND by more than
+--   below_floor     the rolling mean of a NUMERIC scorer with a floor is under it (over it, for a scorer
+--                   whose direction is lower: toxicity, hallucination_rate);
+--   drift           the rolling mean is under the baseline (over it, lower-is-better) by more than
+--                   ${drift_min_drop} AND by more than
 --                   ${drift_sigmas} standard errors of the difference (Welch: both sides' sample variances),
 --                   so a steady scorer's sampling noise stays quiet however small its windows;
 --   pass_rate_drop  the rolling pass rate is under the baseline pass rate by the same two margins
@@ -18,8 +20,8 @@ CREATE OR REPLACE VIEW ${database}.score_drift AS
 SELECT
     window, name, model, prompt_version, alert, mean, baseline, pass_rate, baseline_pass_rate,
     evaluated, baseline_evaluated, scored, baseline_scored, floor,
-    multiIf(alert = 'pass_rate_drop', baseline_pass_rate - pass_rate, alert = 'drift', baseline - mean,
-            floor - mean) AS shortfall,
+    multiIf(alert = 'pass_rate_drop', baseline_pass_rate - pass_rate, alert = 'drift', direction * (baseline - mean),
+            direction * (floor - mean)) AS shortfall,
     multiIf(alert = 'pass_rate_drop', pass_rate_error, alert = 'drift', mean_error, nan) AS standard_error,
     ${scorers_version} AS scorers_version
 FROM
@@ -32,9 +34,10 @@ FROM
         sqrt(pass_rate * (1 - pass_rate) / evaluated
              + baseline_pass_rate * (1 - baseline_pass_rate) / baseline_evaluated) AS pass_rate_error,
         arrayJoin(arrayFilter(a -> a != '', [
-            if(scored > 0 AND mean < floor, 'below_floor', ''),
+            if(scored > 0 AND direction * (floor - mean) > 0, 'below_floor', ''),
             if(scored >= ${drift_min_samples} AND baseline_scored >= ${drift_min_samples}
-               AND baseline - mean > ${drift_min_drop} AND baseline - mean > ${drift_sigmas} * mean_error, 'drift', ''),
+               AND direction * (baseline - mean) > ${drift_min_drop}
+               AND direction * (baseline - mean) > ${drift_sigmas} * mean_error, 'drift', ''),
             if(evaluated >= ${drift_min_samples} AND baseline_evaluated >= ${drift_min_samples}
                AND baseline_pass_rate - pass_rate > ${drift_min_drop}
                AND baseline_pass_rate - pass_rate > ${drift_sigmas} * pass_rate_error, 'pass_rate_drop', '')
@@ -42,7 +45,7 @@ FROM
     FROM
     (
         SELECT
-            window, name, model, prompt_version, floor,
+            window, name, model, prompt_version, floor, direction,
             sum(bucket_evaluated) OVER rolling AS evaluated,
             sum(bucket_passed) OVER rolling / evaluated AS pass_rate,
             sum(bucket_scored) OVER rolling AS scored,
@@ -59,9 +62,10 @@ FROM
             SELECT
                 toStartOfFifteenMinutes(ts) AS window, name, model, prompt_version,
                 any(${scorer_floor}) AS floor,
+                any(${scorer_direction}) AS direction,
                 count() AS bucket_evaluated,
                 countIf(multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC',
-                                value >= ${scorer_pass_threshold}, label = 'pass')) AS bucket_passed,
+                                ${scorer_numeric_passes}, label = 'pass')) AS bucket_passed,
                 countIf(data_type = 'NUMERIC') AS bucket_scored,
                 sumIf(value, data_type = 'NUMERIC') AS bucket_total,
                 sumIf(value * value, data_type = 'NUMERIC') AS bucket_squares
@@ -88,6 +92,6 @@ CREATE OR REPLACE VIEW ${database}.safety_failures AS
 SELECT ts, trace_id, span_id, name, source, model, prompt_version, data_type, value, label, comment
 FROM ${database}.trace_scores
 WHERE ts >= {since:DateTime64(6)} AND has(${safety_scorers}, name)
-  AND NOT multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', value >= ${scorer_pass_threshold},
+  AND NOT multiIf(data_type = 'BOOLEAN', value = 1, data_type = 'NUMERIC', ${scorer_numeric_passes},
                   label != 'fail')
 ORDER BY ts DESC;
