@@ -57,6 +57,22 @@ def _score(trace_id: str, name: str, value: float) -> bytes:
                          "timestamp": at})  # fmt: skip
 
 
+def _served(settings: Settings, warehouse: Client, values: list[bytes]) -> str:
+    """Deliver the scores to a serving daemon; what its /metrics says once they are stored."""
+
+    async def scenario() -> str:
+        await produce(settings.kafka_bootstrap, settings.scores_topic, values)
+        async with serving_daemon(settings, warehouse) as (daemon, url):
+
+            async def stored() -> bool:
+                return daemon.counters.rows >= len(values)
+
+            await wait_until(stored, 60, "the scores to be stored")
+            return (await get(f"{url}/metrics"))[1]
+
+    return asyncio.run(scenario())
+
+
 def test_the_review_queue_and_safety_failures_read_a_lower_is_better_score_the_right_way_up(
     settings: Settings, warehouse: Client
 ):
@@ -65,16 +81,7 @@ def test_the_review_queue_and_safety_failures_read_a_lower_is_better_score_the_r
               _score("hallucinating", "hallucination_rate", 0.9), _score("ungrounded", "groundedness", 0.5),
               _score("honest", "hallucination_rate", 0.1)]  # fmt: skip
 
-    async def scenario() -> None:
-        await produce(settings.kafka_bootstrap, settings.scores_topic, values)
-        async with serving_daemon(settings, warehouse) as (daemon, _):
-
-            async def stored() -> bool:
-                return daemon.counters.rows >= len(values)
-
-            await wait_until(stored, 60, "the scores to be stored")
-
-    asyncio.run(scenario())
+    _served(settings, warehouse, values)
     since = datetime.now(UTC) - timedelta(hours=1)
     queue = review_queue(warehouse, db, since, sample_rate=0.0)
     # worst first: the safety failure, then hallucination_rate 0.9 (as bad as 0.1 of a higher-is-better score)
@@ -92,17 +99,7 @@ def test_the_review_queue_and_safety_failures_read_a_lower_is_better_score_the_r
 def test_the_daemon_counts_a_lower_is_better_score_as_the_views_judge_it(settings: Settings, warehouse: Client):
     values = [_score("a", "toxicity", 0.05), _score("b", "toxicity", 0.4), _score("c", "hallucination_rate", 0.2)]
 
-    async def scenario() -> str:
-        await produce(settings.kafka_bootstrap, settings.scores_topic, values)
-        async with serving_daemon(settings, warehouse) as (daemon, url):
-
-            async def stored() -> bool:
-                return daemon.counters.rows >= len(values)
-
-            await wait_until(stored, 60, "the scores to be stored")
-            return (await get(f"{url}/metrics"))[1]
-
-    scraped = samples(asyncio.run(scenario()))
+    scraped = samples(_served(settings, warehouse, values))
     toxicity: dict[str, Any] = {"name": "toxicity", "source": "judge", "model": "gpt-4o", "safety": "true"}
     assert total(scraped, "correlator_scores_total", outcome="pass", **toxicity) == 1  # 0.05 ≤ 0.10
     assert total(scraped, "correlator_scores_total", outcome="fail", **toxicity) == 1  # 0.4 > 0.10
