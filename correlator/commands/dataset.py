@@ -22,6 +22,7 @@ import orjson
 from clickhouse_connect.driver.client import Client
 
 from correlator.commands.incidents import Record, query
+from correlator.commands.span_replay import span_call
 
 FORMAT = "correlator.regression/1"
 # call attributes that are the model's settings: what a replay passes back to the provider
@@ -70,10 +71,19 @@ def dataset_lines(client: Client, database: str, selection: Selection, since: da
     traces = [case["trace_id"] for case in cases]
     calls, steps = _by_trace([]), _by_trace([])
     if traces:
-        calls = _by_trace(query(client, database, "dataset_calls", traces=traces))
+        calls = _by_trace(_calls(client, database, traces))
         steps = _by_trace(query(client, database, "dataset_steps", traces=traces))
     items = [regression_item(case, calls[case["trace_id"]], steps[case["trace_id"]]) for case in cases]
     return [_canonical(item) for item in sorted(items, key=lambda item: str(item["id"]))]
+
+
+def _calls(client: Client, database: str, traces: list[str]) -> list[Record]:
+    """The traces' usage rows, and their LLM spans no usage row reports (by span id), in time order."""
+    reported = query(client, database, "dataset_calls", traces=traces)
+    seen = {(call["trace_id"], call["span_id"]) for call in reported if call["span_id"]}
+    spans = [span_call(span) for span in query(client, database, "dataset_spans", traces=traces)
+             if (span["trace_id"], span["span_id"]) not in seen]  # fmt: skip
+    return sorted([*reported, *spans], key=lambda call: (call["trace_id"], call["ts"]))
 
 
 def regression_item(case: Record, calls: list[Record], steps: list[Record]) -> dict[str, Any]:
