@@ -9,9 +9,12 @@ the same length no check reads (``output`` → ``xutput``…), so decoding and s
 same and only the checks, and the scores they write, are missing. A third side runs the
 checks but stores none of their ``code`` scores (the engine's view that copies them from the
 stored calls into ``content_checks``, views/0015_content_checks.sql, dropped), which splits the
-cost between the checks themselves and storing their scores. Runs alternate, each side first
-in turn, each in a database dropped after it; the median of ``--repeat`` rounds counts. The
-process collects cycles as the daemon does (``collect_cycles_less_often``).
+cost between the checks themselves and storing their scores. A fourth side stores them as
+before migration 0015: migration 0012's view, writing each check as a row of ``scores``, in
+place of the new one; so one run gives the old design's share and the new one's. Runs
+alternate, each side first in turn, each in a database dropped after it; the median of
+``--repeat`` rounds counts. The process collects cycles as the daemon does
+(``collect_cycles_less_often``).
 
     python -m benchmarks.content_checks_cost [--calls 20000] [--repeat 3]
 """
@@ -33,9 +36,12 @@ from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
+from correlator.warehouse.sql import render
 from correlator.warehouse.writer import Warehouse
 
 BATCH = 50_000
+# where the checks' code scores go: content_checks (views/0015_content_checks.sql), or rows of scores as before
+NEW, OLD = "0015_content_checks", "0012_content_check_scores"
 CONTENT_SHARE = 5  # one call in this many carries content
 TOOLS = [
     {"name": "search_orders", "parameters": {"type": "object", "required": ["customer_id", "since"],
@@ -87,12 +93,15 @@ def cpu_seconds(
     logs: list[bytes],
     metrics: list[bytes],
     classifier: Classifier,
-    code_scores: bool = True,
+    code_scores: str | None = NEW,
 ) -> float:
-    """Process CPU to batch and store both streams, as the daemon does."""
+    """Process CPU to batch and store both streams, as the daemon does; ``code_scores`` says where the checks'
+    scores go (:data:`NEW`, :data:`OLD`, or None: nowhere)."""
     migrate(client, database, retention_days=30)  # type: ignore[arg-type]
-    if not code_scores:
+    if code_scores != NEW:
         client.command(f"DROP VIEW {database}.content_checks_from_calls")  # type: ignore[attr-defined]
+    if code_scores == OLD:
+        client.command(render(f"migrations/{OLD}.sql", database, retention_days=30))  # type: ignore[attr-defined]
     warehouse = Warehouse(client, database)  # type: ignore[arg-type]
     started = time.process_time()
     for kind, values in ((LOGS, logs), (METRICS, metrics)):
@@ -119,13 +128,14 @@ def main() -> None:
     metrics_on = with_content(workload.metrics, seed=11)
     metrics_off = checks_off(metrics_on)
     events = len(workload.logs) + len(metrics_on)
-    on, off, unscored = [], [], []
+    on, off, unscored, old = [], [], [], []
     with tempfile.TemporaryDirectory() as directory:
         client = connect(f"chdb://{directory}")
         cpu_seconds(client, "bench_warm_up", workload.logs, metrics_off, classifier)  # caches, the engine's first parts
-        sides = [(on, metrics_on, True), (off, metrics_off, True), (unscored, metrics_on, False)]
+        sides = [(on, metrics_on, NEW), (off, metrics_off, NEW), (unscored, metrics_on, None), (old, metrics_on, OLD)]
         for run in range(args.repeat):
-            for side, (spent, metrics, code_scores) in enumerate(sides[run % 3 :] + sides[: run % 3]):  # each first
+            turn = run % len(sides)
+            for side, (spent, metrics, code_scores) in enumerate(sides[turn:] + sides[:turn]):  # each first in turn
                 spent.append(cpu_seconds(client, f"bench_{run}_{side}", workload.logs, metrics, classifier,
                                          code_scores=code_scores))  # fmt: skip
         client.close()
@@ -134,6 +144,7 @@ def main() -> None:
     share = (on_us - off_us) / on_us
     # load only ever adds CPU time: the least of each side is the figure a busy machine disturbs least
     least_share = (min(on) - min(off)) / min(on)
+    old_us = statistics.median(old) / events * 1e6
     print(orjson.dumps({
         "benchmark": "content_checks_cost", "calls": len(metrics_on), "log_lines": len(workload.logs),
         "calls_with_content": sum(b'"output"' in value for value in metrics_on), "repeat": args.repeat,
@@ -145,6 +156,9 @@ def main() -> None:
         "of_which_the_checks": round((unscored_us - off_us) / on_us, 4),
         "of_which_storing_their_code_scores": round((on_us - unscored_us) / on_us, 4),
         "target_share": 0.10, "target_met": share <= 0.10,
+        "cpu_seconds_scores_as_before_0015": [round(s, 3) for s in old],
+        "checks_share_of_cpu_as_before_0015": round((old_us - off_us) / old_us, 4),
+        "cpu_per_event_now_over_before_0015": round(on_us / old_us, 4),
         "python": platform.python_version(), "machine": platform.machine(),
     }).decode())  # fmt: skip
 
