@@ -158,6 +158,9 @@ def main() -> None:
         "target_share": 0.10, "target_met": share <= 0.10,
         "cpu_seconds_scores_as_before_0015": [round(s, 3) for s in old],
         "checks_share_of_cpu_as_before_0015": round((old_us - off_us) / old_us, 4),
+        "of_which_storing_their_code_scores_as_before_0015": round((old_us - unscored_us) / old_us, 4),
+        "storing_code_scores_us_per_call": {"now": round((on_us - unscored_us) * events / len(metrics_on), 2),
+                                            "before_0015": round((old_us - unscored_us) * events / len(metrics_on), 2)},
         "cpu_per_event_now_over_before_0015": round(on_us / old_us, 4),
         "python": platform.python_version(), "machine": platform.machine(),
     }).decode())  # fmt: skip
