@@ -27,13 +27,14 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 
 import orjson
 
 from correlator.devkit.workload import mixed_workload
-from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, collect_cycles_less_often
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, StreamKind, collect_cycles_less_often
 from correlator.processing.classify import Classifier
-from correlator.records import Message, Provenance
+from correlator.records import Batch, Message, Provenance
 from correlator.warehouse.connection import connect
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.sql import render
@@ -87,6 +88,26 @@ def checks_off(values: list[bytes]) -> list[bytes]:
     return renamed
 
 
+def migrated(client: object, database: str, code_scores: str | None) -> Warehouse:
+    """A fresh database whose checks' scores go where ``code_scores`` says: :data:`NEW`, :data:`OLD`, or nowhere."""
+    migrate(client, database, retention_days=30)  # type: ignore[arg-type]
+    if code_scores != NEW:
+        client.command(f"DROP VIEW {database}.content_checks_from_calls")  # type: ignore[attr-defined]
+    if code_scores == OLD:
+        client.command(render(f"migrations/{OLD}.sql", database, retention_days=30))  # type: ignore[attr-defined]
+    return Warehouse(client, database)  # type: ignore[arg-type]
+
+
+def batched(kind: StreamKind, values: list[bytes], classifier: Classifier) -> Iterator[list[Batch]]:
+    """A stream's batches as the daemon closes them, :data:`BATCH` messages at a time."""
+    batcher = PartitionBatcher(kind, classifier, BATCH)
+    messages = [Message(value, Provenance(kind.name, 0, offset)) for offset, value in enumerate(values)]
+    for first in range(0, len(messages), BATCH):
+        closed = batcher.add(messages[first : first + BATCH])
+        last = batcher.take()
+        yield [*closed, *([last] if last is not None else [])]
+
+
 def cpu_seconds(
     client: object,
     database: str,
@@ -95,22 +116,12 @@ def cpu_seconds(
     classifier: Classifier,
     code_scores: str | None = NEW,
 ) -> float:
-    """Process CPU to batch and store both streams, as the daemon does; ``code_scores`` says where the checks'
-    scores go (:data:`NEW`, :data:`OLD`, or None: nowhere)."""
-    migrate(client, database, retention_days=30)  # type: ignore[arg-type]
-    if code_scores != NEW:
-        client.command(f"DROP VIEW {database}.content_checks_from_calls")  # type: ignore[attr-defined]
-    if code_scores == OLD:
-        client.command(render(f"migrations/{OLD}.sql", database, retention_days=30))  # type: ignore[attr-defined]
-    warehouse = Warehouse(client, database)  # type: ignore[arg-type]
+    """Process CPU to batch and store both streams, as the daemon does; ``code_scores`` as :func:`migrated`."""
+    warehouse = migrated(client, database, code_scores)
     started = time.process_time()
     for kind, values in ((LOGS, logs), (METRICS, metrics)):
-        batcher = PartitionBatcher(kind, classifier, BATCH)
-        messages = [Message(value, Provenance(kind.name, 0, offset)) for offset, value in enumerate(values)]
-        for first in range(0, len(messages), BATCH):
-            closed = batcher.add(messages[first : first + BATCH])
-            last = batcher.take()
-            warehouse.store([*closed, *([last] if last is not None else [])])
+        for batches in batched(kind, values, classifier):
+            warehouse.store(batches)
     spent = time.process_time() - started
     # dropped, so its parts' merges do not run in (and count against) the next side's measurement
     client.command(f"DROP DATABASE {database} SYNC")  # type: ignore[attr-defined]
@@ -128,7 +139,10 @@ def main() -> None:
     metrics_on = with_content(workload.metrics, seed=11)
     metrics_off = checks_off(metrics_on)
     events = len(workload.logs) + len(metrics_on)
-    on, off, unscored, old = [], [], [], []
+    on: list[float] = []
+    off: list[float] = []
+    unscored: list[float] = []
+    old: list[float] = []
     with tempfile.TemporaryDirectory() as directory:
         client = connect(f"chdb://{directory}")
         cpu_seconds(client, "bench_warm_up", workload.logs, metrics_off, classifier)  # caches, the engine's first parts
