@@ -164,6 +164,8 @@ def test_the_output_is_stored_as_redaction_and_hashing_say(settings: Settings, w
 
 def test_content_failures_count_in_the_prometheus_call_and_error_counters(settings: Settings, warehouse: Client):
     values = [_call(trace, CASES[trace][0]) for trace in ("cut-off", "tool-unknown", "tool-ok", "plain", "filtered")]
+    # two calls whose checks say the same (both finish-reason checks passed): each counts
+    values += [_call(f"stopped-{n}", CASES["stopped"][0]) for n in range(2)]
 
     async def scenario() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         await produce(settings.kafka_bootstrap, settings.metrics_topic, values)
@@ -173,11 +175,11 @@ def test_content_failures_count_in_the_prometheus_call_and_error_counters(settin
         return samples(text)
 
     scraped = asyncio.run(scenario())
-    assert total(scraped, "llm_calls_total", model="gpt-test") == 5
+    assert total(scraped, "llm_calls_total", model="gpt-test") == 7
     assert total(scraped, "llm_errors_total", model="gpt-test") == 3
     assert total(scraped, "llm_errors_total", error_class="truncation", category="model_error") == 1
     assert total(scraped, "llm_errors_total", error_class="tool_call_malformed", category="parsing_error") == 1
-    assert total(scraped, "correlator_rows_stored_total", table="usage_metrics") == 5
+    assert total(scraped, "correlator_rows_stored_total", table="usage_metrics") == 7
     # the content failures on their own, with the rule that found them
     assert {labels: value for (name, labels), value in scraped.items()
             if name == "correlator_content_failures_total"} == {
@@ -191,11 +193,11 @@ def test_content_failures_count_in_the_prometheus_call_and_error_counters(settin
     # every check's code score, pass or fail; content_filter is a safety scorer (scorers file)
     code = {"name": "truncation", "source": "code", "model": "gpt-test", "safety": "false"}
     assert total(scraped, "correlator_scores_total", **code, outcome="fail") == 1
-    assert total(scraped, "correlator_scores_total", **code, outcome="pass") == 1
+    assert total(scraped, "correlator_scores_total", **code, outcome="pass") == 3
     assert total(scraped, "correlator_scores_total", name="tool_call_malformed", outcome="fail") == 1
     assert total(scraped, "correlator_scores_total", name="tool_call_malformed", outcome="pass") == 1
     assert total(scraped, "correlator_scores_total", name="content_filter", safety="true", outcome="fail") == 1
-    assert total(scraped, "correlator_scores_total", name="content_filter", safety="true", outcome="pass") == 1
+    assert total(scraped, "correlator_scores_total", name="content_filter", safety="true", outcome="pass") == 3
 
 
 async def _stored(daemon: Daemon, count: int) -> bool:
