@@ -53,7 +53,7 @@ import socket
 import threading
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -75,6 +75,8 @@ from tests.corpus.sdk_errors import (
     _GEMINI,
     _USER_MSG,
     Case,
+    _abort,
+    _answering_server,
     _anthropic_client,
     _anthropic_create,
     _araises,
@@ -94,6 +96,7 @@ from tests.corpus.sdk_errors import (
     _stalled_server,
     _tcp_server,
 )
+from tests.corpus.wave3 import _with_env
 
 _INVALID_HOST = "llm-gateway.invalid"  # RFC 6761: never resolves
 
@@ -230,8 +233,7 @@ def _anthropic_cases() -> list[Case]:
 # OpenAI on real sockets, mid-stream errors, CDN pages, no key
 
 
-@contextlib.contextmanager
-def _partial_stream_server(after: str) -> Iterator[str]:
+def _partial_stream_server(after: str) -> contextlib.AbstractContextManager[str]:
     """Answer an SSE stream's head and one chunk, then ``stall`` (send nothing more) or ``reset`` (RST)."""
     chunk = {
         "id": "chatcmpl-9x",
@@ -242,34 +244,16 @@ def _partial_stream_server(after: str) -> Iterator[str]:
     }
     data = f"data: {json.dumps(chunk)}\n\n".encode()
     head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-    listener = socket.create_server(("127.0.0.1", 0), backlog=16)
-    listener.settimeout(0.02)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                _read_request(conn)
-                conn.sendall(head + f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                if after == "reset":
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                else:
-                    stop.wait(1.0)
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        _read_request(conn)
+        conn.sendall(head + f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        if after == "reset":
+            _abort(conn)
+        else:
+            stop.wait(1.0)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    return _answering_server(answer)
 
 
 def _openai_at(base_url: str, timeout: float = 2.0) -> openai.OpenAI:
@@ -552,34 +536,15 @@ async def open_realtime_socket(url: str) -> None:
         pass
 
 
-@contextlib.contextmanager
-def _short_body_server() -> Iterator[str]:
+def _short_body_server() -> contextlib.AbstractContextManager[str]:
     """Promise a 4,096-byte body, send 12 bytes, hang up."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=16)
-    listener.settimeout(0.02)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                _read_request(conn)
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n")
-                conn.sendall(b'{"data": [0.')
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        _read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n")
+        conn.sendall(b'{"data": [0.')
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(1)
-        listener.close()
+    return _answering_server(answer)
 
 
 async def _websocket_closed(code: int, reason: str) -> None:
@@ -625,7 +590,7 @@ def _transport_cases() -> list[Case]:
     cases = []
     with _tcp_server("reset") as url:
         cases.append(Case("wave4.httpx.reset.read_error", "connection", _raises(fetch_embeddings, url)))
-        cases.append(Case("wave4.requests.reset.chunked_read", "connection", _raises(read_streamed_answer, url)))
+        cases.append(Case("wave4.requests.reset.before_response", "connection", _raises(read_streamed_answer, url)))
     with _short_body_server() as url:
         cases.append(Case("wave4.requests.short_body.content_length", "connection", _raises(read_streamed_answer, url)))
         cases.append(
@@ -695,11 +660,6 @@ def _transport_cases() -> list[Case]:
 
 # --------------------------------------------------------------------------------------------------
 # Settings read at start-up
-
-
-def _with_env(call: Callable[[], Any], **values: str | None) -> BaseException:
-    with _env(**values):
-        return _raises(call)
 
 
 KNOWN_MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-6")
