@@ -38,15 +38,16 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # Issue 19's target for the sealed part is 95 % exact and 85 % per label. The first two
 # waves' sealed scenarios reach it (rules 2026.12.01-5: 95.49 %, 85.7 % for the weakest
 # label); with the third wave's (tests/corpus/wave3.py) the part measured 91.57 %, and with the
-# fourth's (tests/corpus/wave4.py, split and measured before any rule was changed for it) 86.64 %.
+# fourth's (tests/corpus/wave4.py, both its batches split and measured before any rule was changed
+# for them) 84.45 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.866
-SEALED_PER_LABEL_FLOOR = 0.71  # missing_data: two of the fourth wave's sealed cases are missed in every form
+SEALED_OVERALL_FLOOR = 0.844
+SEALED_PER_LABEL_FLOOR = 0.66  # missing_data: the fourth wave's sealed missing_data cases
 WAVE3_SEALED_FLOOR = 0.82
-WAVE4_SEALED_FLOOR = 0.725
+WAVE4_SEALED_FLOOR = 0.695
 # Development: the first three waves' part as it was written against; the fourth wave's as first measured.
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.97, 0.685
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.97, 0.61
 
 
 @pytest.fixture(scope="module")
