@@ -36,13 +36,18 @@ OPENLLMETRY = {  # OpenLLMetry's flattened attributes
     "gen_ai.completion.0.tool_calls.0.arguments": '{"order": 42}',
     "gen_ai.request.top_p": 0.9,
 }  # fmt: skip
+OPENINFERENCE = {  # OpenInference's (Arize Phoenix) flattened messages and invocation parameters
+    "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "Refund?",
+    "llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": "Within 30 days.",
+    "llm.invocation_parameters": '{"temperature": 0.0, "max_tokens": 64, "stream": true}',
+}  # fmt: skip
 
 
 def _failed_chat_spans() -> tuple[bytes, dict[str, str]]:
-    """Two instrumented chat calls that raised, one trace each; the request's bytes and trace id → span id."""
+    """Three instrumented chat calls that raised, one trace each; the request's bytes and trace id → span id."""
     tracer_provider, exporter, *_ = _providers("support-bot")
     tracer = tracer_provider.get_tracer("app")
-    for attributes in (CONVENTIONS, OPENLLMETRY):
+    for attributes in (CONVENTIONS, OPENLLMETRY, OPENINFERENCE):
         chat = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": "openai",
@@ -62,7 +67,7 @@ def test_a_failed_instrumented_call_is_a_case_that_replays_from_its_span(
 ):
     settings = otlp_settings(settings)
     request, ids = _failed_chat_spans()
-    deliver_spans(settings, warehouse, [request], 2)
+    deliver_spans(settings, warehouse, [request], 3)
 
     _, lines = export(settings, tmp_path / "spans.jsonl")
     items: dict[str, dict[str, Any]] = {}
@@ -70,7 +75,7 @@ def test_a_failed_instrumented_call_is_a_case_that_replays_from_its_span(
         item = orjson.loads(line)
         items[item["trace_id"]] = item
     assert set(items) == set(ids)
-    conventions, openllmetry = (items[trace] for trace in ids)
+    conventions, openllmetry, openinference = (items[trace] for trace in ids)
     for trace, item in items.items():
         assert item["span_id"] == ids[trace] and item["model"] == "gpt-4o" and item["provider"] == "openai"
         assert item["failure"]["error_class"] == "timeout"
@@ -87,5 +92,8 @@ def test_a_failed_instrumented_call_is_a_case_that_replays_from_its_span(
     assert openllmetry["output"] == "Checking." and openllmetry["settings"] == {"top_p": 0.9}
     assert openllmetry["tool_calls"] == [{"name": "lookup_order", "arguments": '{"order": 42}'}]
     assert openllmetry["tools"] is None
+    assert openinference["input"] == {"messages": [{"role": "user", "content": "Refund?"}]}
+    assert openinference["output"] == "Within 30 days." and openinference["tool_calls"] == []
+    assert openinference["settings"] == {"temperature": 0.0, "max_tokens": 64}  # a replay's settings only
     # the same selection, the same bytes
     assert export(settings, tmp_path / "again.jsonl")[1] == lines
