@@ -48,8 +48,9 @@ def review_queue(
 ) -> list[Record]:
     """Traces waiting for a person since ``since``, worst first (``reason``: only those with it).
 
-    A score fails as the views judge it: at the scorers file's pass threshold for its name, else
-    ``pass_threshold``; a failed score of a safety scorer (a judge's too) is a ``safety`` reason.
+    A score fails as the views judge it: under the scorers file's pass threshold for its name, else
+    ``pass_threshold`` (over it, for a lower-is-better scorer, which ranks by ``1 - value``); a failed score
+    of a safety scorer (a judge's too) is a ``safety`` reason.
     """
     scorers = scorers or Scorers.from_file(default_pass_threshold=pass_threshold)
     thresholds = {name: s.pass_threshold for name, s in sorted(scorers.scorers.items()) if s.pass_threshold is not None}
