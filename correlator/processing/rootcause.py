@@ -25,7 +25,11 @@ _TOP_LEVEL_SEPARATOR = re.compile(
     re.MULTILINE,
 )
 _MEMBER_START = re.compile(r" (?:\d+|\.\.\.) -+$")
-_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)')  # filename, function
+# filename, function and the indented line after it: the frame's source line, when Python found one
+_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)(?:\n[ \t]+(?!File ")([^\n]*))?')
+# what follows a frame's header without being its code: column markers, and capture_locals' ``name = value``
+# where the value is a literal or a repr (an assignment of a call, ``args = json.loads(raw)``, is code)
+_NOT_SOURCE = re.compile(r"""[\s^~]*$|[A-Za-z_]\w* = (?:['"<\[{(\d-]|[bfru]{1,2}['"]|None$|True$|False$|\.\.\.$)""")
 _UNINDENTED = re.compile(r"[^\s+]")
 _UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
 
@@ -36,11 +40,15 @@ class ChainLink:
 
     ``frames`` are ``filename:function`` of each stack frame, outermost first, as far as
     the log kept them: they are evidence (a tool-argument parser) and a fingerprint.
+    ``sources`` are the frames' source lines, one per frame ("" where none), when the log
+    kept any: only traceback text does (``json.loads(tool_call.function.arguments)``);
+    structlog's dict frames carry none, so their chains have ``()``.
     """
 
     type: str
     message: str
     frames: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
@@ -164,9 +172,21 @@ def _exception_of_block(block: str) -> ChainLink | None:
     start = _first_unindented_line(body)
     if start < 0:
         return None
-    frames = tuple([f"{filename}:{name.rstrip()}" for filename, name in _FRAME_LINE.findall(body, 0, start)])
+    found = _FRAME_LINE.findall(body, 0, start)
+    frames = tuple([f"{filename}:{name.rstrip()}" for filename, name, _ in found])
+    sources = tuple([source_line(line) for _, _, line in found])
     exception_type, message = _type_and_message(body[start:].strip())
-    return ChainLink(exception_type, message, frames)
+    return ChainLink(exception_type, message, frames, sources if any(sources) else ())
+
+
+def source_line(line: str) -> str:
+    """The code of a frame's source line, "" for what only follows a frame's header (markers, locals).
+
+    The same test decides which lines a stored traceback keeps (:func:`correlator.processing.rows.stored_traceback`),
+    so a chain parsed from it again has the sources it had at ingest.
+    """
+    code = line.strip()
+    return "" if _NOT_SOURCE.match(code) else code
 
 
 def _first_unindented_line(body: str) -> int:

@@ -24,6 +24,7 @@ from correlator.processing.rootcause import (
     chain_from_message,
     chain_from_traceback_text,
     extend_with_embedded_causes,
+    source_line,
 )
 from correlator.records import Provenance
 
@@ -216,17 +217,25 @@ _LOCAL_LINE = re.compile(r"^ {4}[A-Za-z_]\w* = ")
 
 
 def _text_without_locals(text: str) -> str:
-    """Traceback text without ``capture_locals``' ``name = value`` lines (an assignment's code line goes too)."""
+    """Traceback text without ``capture_locals``' ``name = value`` lines.
+
+    A frame's first line is its source line, kept when it reads as code (``args = json.loads(raw)``,
+    by :func:`~correlator.processing.rootcause.source_line`): rules read it again on ``reclassify``.
+    """
     if " = " not in text:
         return text
-    kept, in_frame = [], False
+    kept, in_frame, first = [], False, False
     for line in text.splitlines(keepends=True):
         if _FRAME_HEADER.match(line):
-            in_frame = True
-        elif not line.startswith("    "):
-            in_frame = False
-        elif in_frame and _LOCAL_LINE.match(line):
+            in_frame, first = True, True
+            kept.append(line)
             continue
+        if not line.startswith("    "):
+            in_frame = False
+        elif in_frame and _LOCAL_LINE.match(line) and not (first and source_line(line)):
+            first = False
+            continue
+        first = False
         kept.append(line)
     return "".join(kept)
 
