@@ -29,9 +29,11 @@ from tests.test_source_evidence import _raised, _rules_without_sources, _ToolCal
 
 
 def _rules_without_schema_mismatch() -> dict:
+    """Older rules: no schema_mismatch rule, and no learned fallback to guess one from a ValidationError's words."""
     rules = orjson.loads(RULES_PATH.read_bytes())
     rules["version"] = "older"
     rules["rules"] = [r for r in rules["rules"] if r["class"] != "schema_mismatch"]
+    del rules["learned_fallback"]
     return rules
 
 
@@ -72,8 +74,6 @@ def test_reclassify_applies_new_rules_to_stored_rows_once(settings: Settings, wa
 def test_reclassify_command_after_a_rules_change(settings: Settings, subprocess_warehouse: str, tmp_path: Path):
     old_rules = tmp_path / "old-rules.json"
     old_rules.write_bytes(orjson.dumps(_rules_without_schema_mismatch()))
-    model = _rules_without_schema_mismatch()["learned_fallback"]["model"]  # read beside the rules file
-    (tmp_path / model).write_bytes((RULES_PATH.parent / model).read_bytes())
     workload = mixed_workload(200, failure_share=0.5, seed=22)
     ends = asyncio.run(produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs))
     daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log")
@@ -191,11 +191,8 @@ def test_reclassify_reads_source_lines_again_from_the_stored_traceback(settings:
 
     asyncio.run(ingest())
     db = settings.database
-    rule = "if(startsWith(rule, 'learned.'), 'learned', rule)"
-    before = rows(warehouse, f"SELECT error_id, error_class, {rule} FROM {db}.errors ORDER BY error_id")
-    assert before == [
-        ("000000000000", "invalid_json", "type.invalid_json"), ("000000000001", "configuration", "learned")
-    ]  # fmt: skip
+    before = rows(warehouse, f"SELECT error_id, error_class, rule FROM {db}.errors ORDER BY error_id")
+    assert before == [("000000000000", "invalid_json", "type.invalid_json"), ("000000000001", "unknown", "no-evidence")]
     assert not rows(warehouse, f"SELECT 1 FROM {db}.log_events WHERE positionCaseInsensitive(traceback, ' = <') > 0")
 
     report = reclassify(warehouse, db, Classifier.from_file(), *_window())

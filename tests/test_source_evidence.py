@@ -99,13 +99,13 @@ def test_text_tracebacks_give_each_frame_its_source_line_and_dict_frames_none():
         (step, (_ToolCall('{"city": "Os'),), "tool_call_malformed", "source.tool_arguments",
          ("invalid_json", "type.invalid_json")),
         (first, ([],), "missing_data", "source.first_item", ("missing_data", "type.absent_item")),
-        (warmth, (), "configuration", "source.environment", ("configuration", "learned.")),
+        (warmth, (), "configuration", "source.environment", ("unknown", "no-evidence")),
     ],
 )  # fmt: skip
 def test_a_source_line_explains_a_failure_whose_names_say_nothing(
     classifier, call, args, expected: str, rule: str, without: tuple[str, str]
 ):
-    """Without the source rules: a JSON error, a bare type's weak evidence, the learned fallback's guess."""
+    """Without the source rules: a JSON error, a bare type's weak evidence, no evidence at all."""
     os.environ.pop("CORRELATOR_TEST_WARMTH", None)
     exc = _raised(call, *args)
     assert _explained(_text_line(exc), classifier) == (expected, rule)
