@@ -178,7 +178,7 @@ def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -
 
 def _without_raised_in(cause: str) -> tuple[str, str]:
     """The embedded cause's text, and the frame its ``(raised in file.py:function)`` ending names ("" if none)."""
-    found = _RAISED_IN.search(cause)
+    found = _RAISED_IN.search(cause) if cause.endswith(")") else None
     return (cause[: found.start()], found.group(1)) if found else (cause, "")
 
 
@@ -191,7 +191,7 @@ def _exception_of_block(block: str) -> ChainLink | None:
         return None
     found = _FRAME_LINE.findall(body, 0, start)
     frames = tuple([f"{filename}:{name.rstrip()}" for filename, name, _ in found])
-    sources = tuple([source_line(line) for _, _, line in found])
+    sources = tuple([source_line(line) if line else "" for _, _, line in found])
     exception_type, message = _type_and_message(body[start:].strip())
     return ChainLink(exception_type, message, frames, sources if any(sources) else ())
 
@@ -203,7 +203,9 @@ def source_line(line: str) -> str:
     so a chain parsed from it again has the sources it had at ingest.
     """
     code = line.strip()
-    return "" if _NOT_SOURCE.match(code) else code
+    if not code or code[0] in "^~":
+        return "" if _NOT_SOURCE.match(code) else code
+    return "" if " = " in code and _NOT_SOURCE.match(code) else code
 
 
 def _first_unindented_line(body: str) -> int:
