@@ -151,8 +151,10 @@ def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
 
 
 def wave_of(case_name: str) -> str:
-    """``wave3`` for the third session's cases (:mod:`tests.corpus.wave3`), ``earlier`` for the first two waves'."""
-    return "wave3" if case_name.startswith("wave3.") else "earlier"
+    """``wave3``/``wave4`` for the third/fourth session's cases (:mod:`tests.corpus.wave3`, :mod:`tests.corpus.wave4`),
+    ``earlier`` for the first two waves'."""
+    wave = case_name.split(".", 1)[0]
+    return wave if wave in ("wave3", "wave4") else "earlier"
 
 
 def broad_report(classifier: Classifier | None = None) -> dict[str, Any]:

@@ -37,12 +37,17 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # The broad corpus (tests/corpus/broad.py), split by scenario before its rules were written.
 # Issue 19's target for the sealed part is 95 % exact and 85 % per label. The first two
 # waves' sealed scenarios reach it (rules 2026.12.01-5: 95.49 %, 85.7 % for the weakest
-# label); with the third wave's (tests/corpus/wave3.py) the part measures 91.57 %, and what
-# it reaches is asserted as a floor until the target is (the README says where the gap is).
+# label); with the third wave's (tests/corpus/wave3.py) the part measured 91.57 %, and with the
+# fourth's (tests/corpus/wave4.py, both its batches split and measured before any rule was changed
+# for them) 84.45 %.
+# What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.915
-SEALED_PER_LABEL_FLOOR = 0.50  # connection: the third wave's one sealed connection case is missed in every form
+SEALED_OVERALL_FLOOR = 0.844
+SEALED_PER_LABEL_FLOOR = 0.66  # missing_data: the fourth wave's sealed missing_data cases
 WAVE3_SEALED_FLOOR = 0.82
+WAVE4_SEALED_FLOOR = 0.695
+# Development: the first three waves' part as it was written against; the fourth wave's as first measured.
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.97, 0.61
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +69,16 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     sealed = broad["sealed"]
     assert sealed["overall_accuracy"] >= SEALED_OVERALL_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave3"]["overall_accuracy"] >= WAVE3_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_SEALED_FLOOR, sealed["confusion"]
     assert not _weak(sealed["per_label"], SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
 
-def test_development_part_is_at_least_97_percent(broad: dict):
-    assert broad["development"]["overall_accuracy"] >= 0.97, broad["development"]["misses"]
+def test_development_part_holds_its_floors(broad: dict):
+    development = broad["development"]
+    written_against = [development["by_wave"][wave] for wave in ("earlier", "wave3")]
+    correct = sum(wave["overall_accuracy"] * wave["judgements"] for wave in written_against)
+    assert correct / sum(wave["judgements"] for wave in written_against) >= DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -56,6 +56,7 @@ from tests.corpus.sdk_errors import (
     _raises,
 )
 from tests.corpus.wave3 import build_wave3_cases
+from tests.corpus.wave4 import build_wave4_cases
 
 SPLIT_PATH = Path(__file__).with_name("broad_split.json")
 SEALED_SHARE = 0.4  # of scenarios, chosen by a hash of the scenario id
@@ -867,8 +868,8 @@ def _more_app_cases() -> list[Case]:
 
 
 def build_broad_cases() -> list[Case]:
-    """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers)
-    and the third's (:mod:`tests.corpus.wave3`)."""
+    """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers),
+    the third's (:mod:`tests.corpus.wave3`) and the fourth's (:mod:`tests.corpus.wave4`)."""
     from tests.corpus.unseen import build_unseen_cases
 
     return [
@@ -883,4 +884,5 @@ def build_broad_cases() -> list[Case]:
         *_app_cases(),
         *build_unseen_cases(),
         *build_wave3_cases(),
+        *build_wave4_cases(),
     ]

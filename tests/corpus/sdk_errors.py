@@ -230,10 +230,17 @@ def _read_request(conn: socket.socket) -> None:
         body += chunk
 
 
+def _abort(conn: socket.socket) -> None:
+    """Make closing ``conn`` send an RST rather than a FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 @contextlib.contextmanager
-def _tcp_server(behaviour: str) -> Iterator[str]:
-    """A raw loopback server. ``close``: read the request, then hang up (FIN); ``reset``: read, then abort (RST);
-    ``plaintext``: answer a plain-HTTP response at once (so a TLS client fails its handshake)."""
+def _answering_server(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A raw loopback server that lets ``answer`` handle each connection (OSErrors ignored), then closes it.
+
+    ``answer`` gets the event set at shutdown, so a server that stalls can wait on it.
+    """
     listener = socket.create_server(("127.0.0.1", 0), backlog=16)
     listener.settimeout(0.02)
     stop = threading.Event()
@@ -246,17 +253,9 @@ def _tcp_server(behaviour: str) -> Iterator[str]:
                 continue
             except OSError:
                 return
-            with conn:
+            with conn, contextlib.suppress(OSError):
                 conn.settimeout(0.5)
-                if behaviour == "plaintext":
-                    with contextlib.suppress(OSError):
-                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        conn.recv(65536)
-                    continue
-                with contextlib.suppress(OSError):
-                    _read_request(conn)
-                if behaviour == "reset":
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                answer(conn, stop)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -264,8 +263,26 @@ def _tcp_server(behaviour: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
-        thread.join(1)
+        thread.join(2)
         listener.close()
+
+
+def _tcp_server(behaviour: str) -> contextlib.AbstractContextManager[str]:
+    """A raw loopback server. ``close``: read the request, then hang up (FIN); ``reset``: read, then abort (RST);
+    ``plaintext``: answer a plain-HTTP response at once (so a TLS client fails its handshake)."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        if behaviour == "plaintext":
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.recv(65536)
+            return
+        try:
+            _read_request(conn)
+        finally:
+            if behaviour == "reset":
+                _abort(conn)
+
+    return _answering_server(answer)
 
 
 @contextlib.contextmanager
