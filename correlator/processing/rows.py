@@ -98,15 +98,16 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
-    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``)."""
+    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
+    Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
     explanation = explain_log(event, classifier)
     cause, label = explanation.root_cause, explanation.label
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
-        [link.type for link in explanation.chain], [link.message for link in explanation.chain],
-        ["\n".join(link.frames) for link in explanation.chain],
+        tuple([link.type for link in explanation.chain]), tuple([link.message for link in explanation.chain]),
+        tuple(["\n".join(link.frames) for link in explanation.chain]),
         cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
         classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
