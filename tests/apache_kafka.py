@@ -143,7 +143,13 @@ class ApacheKafka:
     def _format(self) -> None:
         scram = f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]"
         command = self._java(
-            "kafka.tools.StorageTool", "format", "-t", self.cluster_id, "-c", str(self._config), "--add-scram", scram
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={self.cluster_id}",
+            "-c",
+            str(self._config),
+            "--add-scram",
+            scram,
         )
         done = subprocess.run(command, capture_output=True, timeout=120, check=False)
         if done.returncode != 0:

@@ -36,18 +36,20 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 
 # The broad corpus (tests/corpus/broad.py), split by scenario before its rules were written.
 # Issue 19's target for the sealed part is 95 % exact and 85 % per label. The first two
-# waves' sealed scenarios reach it (rules 2026.12.01-5: 95.49 %, 85.7 % for the weakest
-# label); with the third wave's (tests/corpus/wave3.py) the part measured 91.57 %, and with the
-# fourth's (tests/corpus/wave4.py, both its batches split and measured before any rule was changed
-# for them) 84.45 %.
+# waves' sealed scenarios reach it (rules 2026.12.01-7: 98.36 %, 91.7 % for the weakest
+# label). With the third wave's (tests/corpus/wave3.py) and the fourth's (tests/corpus/wave4.py,
+# both its batches split and measured before any rule was changed for them) the part measured
+# 84.45 % with rules 2026.12.01-5 and measures 90.87 % with rules 2026.12.01-7 and fallback
+# lr-73e13e8557 (one wave-4 scenario, seen while reading the corpus, moved to development since);
+# its weakest labels: quota_exceeded 75 %, missing_data 77.8 %, configuration 78.9 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.844
-SEALED_PER_LABEL_FLOOR = 0.66  # missing_data: the fourth wave's sealed missing_data cases
-WAVE3_SEALED_FLOOR = 0.82
-WAVE4_SEALED_FLOOR = 0.695
-# Development: the first three waves' part as it was written against; the fourth wave's as first measured.
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.97, 0.61
+SEALED_OVERALL_FLOOR = 0.905
+SEALED_PER_LABEL_FLOOR = 0.75  # quota_exceeded: the fourth wave's sealed quota cases
+WAVE3_SEALED_FLOOR = 0.93
+WAVE4_SEALED_FLOOR = 0.78
+# Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7.
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.99, 0.98
 
 
 @pytest.fixture(scope="module")

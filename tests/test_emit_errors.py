@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from correlator.emit import LLMChatError
@@ -22,3 +23,47 @@ def test_raised_from_none_the_cause_is_still_found_in_its_text():
     error = LLMChatError(KeyError("choices"), error_id="4c2a64973bcd")
     chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), Classifier.from_file().embedded_cause)
     assert chain[0] == ChainLink("KeyError", "'choices'")
+
+
+def load_cached_reply(blob: bytes) -> object:
+    return json.loads(blob)
+
+
+def parse_model_reply(text: str) -> object:
+    return json.loads(text)
+
+
+def _from_none(call, argument) -> LLMChatError:
+    try:
+        call(argument)
+    except ValueError as exc:
+        try:
+            raise LLMChatError(exc, error_id="4c2a64973bcd") from None
+        except LLMChatError as wrapped:
+            return wrapped
+    raise AssertionError("did not raise")
+
+
+def test_the_text_names_where_the_app_raised_the_cause_and_that_frame_is_the_causes_evidence():
+    """From None the traceback is gone: the same JSON error is a stored blob's or a reply's by where it was raised."""
+    classifier = Classifier.from_file()
+    labels = {}
+    for call in (load_cached_reply, parse_model_reply):
+        error = _from_none(call, "{'reply': ")
+        assert str(error).endswith(f" (raised in test_emit_errors.py:{call.__name__})")  # not json/decoder.py
+        chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), classifier.embedded_cause)
+        assert chain[0].type == "JSONDecodeError" and chain[0].frames == (f"test_emit_errors.py:{call.__name__}",)
+        assert "raised in" not in chain[0].message + chain[1].message
+        labels[call.__name__] = classifier.classify_chain(chain).error_class
+    assert labels == {"load_cached_reply": "corrupted_data", "parse_model_reply": "invalid_json"}
+
+
+def test_a_wrapper_raised_from_none_over_a_bare_wrapper_is_still_no_evidence():
+    def call_model(_: str) -> None:
+        raise ValueError("LLM chat interaction failed.")
+
+    error = _from_none(call_model, "")
+    assert str(error).endswith("(raised in test_emit_errors.py:call_model)")
+    classifier = Classifier.from_file()
+    chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), classifier.embedded_cause)
+    assert classifier.classify_chain(chain).error_class == "unknown"

@@ -7,6 +7,7 @@ import functools
 import os
 import subprocess
 import sys
+import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,12 +25,15 @@ from tests.corpus.sdk_errors import Case
 from tests.corpus.unseen import build_unseen_cases
 from tests.corpus.wave3 import build_wave3_cases
 from tests.harness import DaemonProcess, committed_offsets, run_daemon, stored_at_least, wait_until
+from tests.test_source_evidence import _raised, _rules_without_sources, _ToolCall, step, warmth
 
 
 def _rules_without_schema_mismatch() -> dict:
+    """Older rules: no schema_mismatch rule, and no learned fallback to guess one from a ValidationError's words."""
     rules = orjson.loads(RULES_PATH.read_bytes())
     rules["version"] = "older"
     rules["rules"] = [r for r in rules["rules"] if r["class"] != "schema_mismatch"]
+    del rules["learned_fallback"]
     return rules
 
 
@@ -70,8 +74,6 @@ def test_reclassify_applies_new_rules_to_stored_rows_once(settings: Settings, wa
 def test_reclassify_command_after_a_rules_change(settings: Settings, subprocess_warehouse: str, tmp_path: Path):
     old_rules = tmp_path / "old-rules.json"
     old_rules.write_bytes(orjson.dumps(_rules_without_schema_mismatch()))
-    model = _rules_without_schema_mismatch()["learned_fallback"]["model"]  # read beside the rules file
-    (tmp_path / model).write_bytes((RULES_PATH.parent / model).read_bytes())
     workload = mixed_workload(200, failure_share=0.5, seed=22)
     ends = asyncio.run(produce(settings.kafka_bootstrap, settings.logs_topic, workload.logs))
     daemon = DaemonProcess(settings, subprocess_warehouse, tmp_path / "daemon.log")
@@ -167,3 +169,35 @@ def test_reclassify_gives_stored_history_the_third_waves_rules(settings: Setting
 
     reclassify(warehouse, db, Classifier.from_file(), *_window())
     assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected
+
+
+def test_reclassify_reads_source_lines_again_from_the_stored_traceback(settings: Settings, warehouse: Client):
+    """Source lines are not columns of their own: a text traceback is stored, without its locals, and read again."""
+    os.environ.pop("CORRELATOR_TEST_WARMTH", None)
+    failures = {"tool_call_malformed": (step, _ToolCall('{"city": "Os')), "configuration": (warmth,)}
+    now = datetime.now(UTC)
+    lines, expected = [], {}
+    for index, (label, (call, *args)) in enumerate(failures.items()):
+        masked = masked_exception(functools.partial(_reraise, _raised(call, *args)))
+        text = "".join(traceback.TracebackException.from_exception(masked, capture_locals=True).format())
+        record = {"message": "llm call failed", "levelname": "ERROR", "exc_info": text, "error_id": f"{index:012x}"}
+        lines.append(orjson.dumps({**record, "asctime": now.isoformat()}))
+        expected[f"{index:012x}"] = label
+
+    async def ingest() -> None:
+        await produce(settings.kafka_bootstrap, settings.logs_topic, lines)
+        old = Classifier(_rules_without_sources())
+        await run_daemon(settings, warehouse, stored_at_least(len(lines)), classifier=old)
+
+    asyncio.run(ingest())
+    db = settings.database
+    before = rows(warehouse, f"SELECT error_id, error_class, rule FROM {db}.errors ORDER BY error_id")
+    assert before == [("000000000000", "invalid_json", "type.invalid_json"), ("000000000001", "unknown", "no-evidence")]
+    assert not rows(warehouse, f"SELECT 1 FROM {db}.log_events WHERE positionCaseInsensitive(traceback, ' = <') > 0")
+
+    report = reclassify(warehouse, db, Classifier.from_file(), *_window())
+    assert dict(rows(warehouse, f"SELECT error_id, error_class FROM {db}.errors")) == expected
+    assert {found for (found,) in rows(warehouse, f"SELECT rule FROM {db}.errors")} == {
+        "source.tool_arguments", "source.environment"
+    }  # fmt: skip
+    assert reclassify(warehouse, db, Classifier.from_file(), *_window()).changed == 0 < report.changed

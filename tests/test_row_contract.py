@@ -3,6 +3,7 @@ builders and the writer all agree with that declaration."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -76,10 +77,25 @@ def test_the_lean_row_holds_each_declared_column_in_its_place():
     values = dict(zip(LOG_TABLE.columns, row, strict=True))
     assert values == {
         "ts": at, "service": "svc", "level": "info", "logger": "app.agent", "message": "step finished",
-        "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception_types": [],
-        "exception_values": [], "exception_frames": [], "root_cause_type": "", "root_cause_message": "",
+        "trace_id": "t1", "span_id": "s1", "error_id": "e1", "model": "m1", "exception_types": (),
+        "exception_values": (), "exception_frames": (), "root_cause_type": "", "root_cause_message": "",
         "category": "", "error_class": "", "rule": "", "evidence": Evidence.NONE, "rules_version": "",
         "traceback": "", "attributes": {"tenant": "acme"}, "parent_span_id": "p1", "step": "tool",
         "tool_name": "search", "tool_args": "", "tool_status": "ok", "duration_ms": None,
         "topic": "app-logs", "partition": 3, "offset": 41,
     }  # fmt: skip
+
+
+def test_a_lean_row_holds_nothing_the_cycle_collector_tracks():
+    """Rows wait by the tens of thousands to be stored: a container the collector tracks in each one (an empty
+    list) made it collect over and over (README, issue 18); the shared evidence member aside, there is none."""
+    line = {"event": "step finished", "level": "info", "service": "svc", "timestamp": datetime.now(UTC).isoformat(),
+            "step_index": 3, "documents": 7, "tenant": "acme"}  # fmt: skip
+    row = plain_log_row(line, HERE, Classifier.from_file(), datetime.now(UTC) + timedelta(days=1))
+    assert row is not None and row[LOG_TABLE.position("attributes")] == {
+        "step_index": "3",
+        "documents": "7",
+        "tenant": "acme",
+    }
+    tracked = [column for column, value in zip(LOG_TABLE.columns, row, strict=True) if gc.is_tracked(value)]
+    assert tracked == ["evidence"] and row[LOG_TABLE.position("evidence")] is Evidence.NONE

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -303,17 +304,13 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     stop_asked = _stop_signals_noted()
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    from correlator.processing.batching import collect_cycles_less_often
-    from correlator.runtime.daemon import Daemon
-    from correlator.runtime.ops.http import serving
     from correlator.warehouse.connection import connect
-    from correlator.warehouse.writer import Warehouse
 
     settings = _settings(**values)
-    classifier = _classifier(rules_path)
 
     def open_warehouse() -> Client:
-        """Connect and migrate: the daemon does it on its warehouse thread while it joins the group."""
+        """Connect and migrate, on a thread of its own from the command's start, while the rest is made
+        ready and the group joined: the engine's work runs mostly outside the interpreter lock."""
         try:
             client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
             if apply_migrations:
@@ -322,7 +319,17 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
             raise WarehouseError(str(exc)) from None
         return client
 
-    daemon = Daemon(settings, Warehouse.opened_by(open_warehouse, settings.database), classifier)
+    # the daemon's first warehouse call waits for this (and gets its error, if any); nothing is fetched before
+    opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse-open")
+    opening = opener.submit(open_warehouse)
+    opener.shutdown(wait=False)  # its thread ends with this one task
+    from correlator.processing.batching import collect_cycles_less_often
+    from correlator.runtime.daemon import Daemon
+    from correlator.runtime.ops.http import serving
+    from correlator.warehouse.writer import Warehouse
+
+    classifier = _classifier(rules_path)
+    daemon = Daemon(settings, Warehouse.opened_by(opening.result, settings.database), classifier)
     collect_cycles_less_often()
 
     async def serve() -> None:

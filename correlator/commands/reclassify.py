@@ -16,7 +16,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from correlator.processing.classify import Classifier, Label
-from correlator.processing.rootcause import ChainLink
+from correlator.processing.rootcause import ChainLink, chain_from_traceback_text
 from correlator.processing.rows import ERROR_LEVELS, chain_of_text, label_log, label_metric
 from correlator.warehouse.sql import render
 
@@ -66,8 +66,19 @@ def _rows(client: Client, sql: str, parameters: dict[str, Any]) -> Iterator[dict
 
 def _log_label(row: dict[str, Any], classifier: Classifier) -> Label:
     links = zip(row["exception_types"], row["exception_values"], row["exception_frames"], strict=True)
-    chain = tuple(ChainLink(t, v, tuple(f.split("\n")) if f else ()) for t, v, f in links)
+    sources = _sources_by_frames(row["traceback"])
+    chain = tuple(
+        ChainLink(t, v, frames, sources.get(frames, ()))
+        for t, v, frames in ((t, v, tuple(f.split("\n")) if f else ()) for t, v, f in links)
+    )
     return label_log(chain, row["error_category"], row["level"] in ERROR_LEVELS, classifier, row["finish_reason"])
+
+
+def _sources_by_frames(traceback: str) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """A stored text traceback's source lines, by the frames they belong to (structlog's JSON has none)."""
+    if not traceback or traceback.lstrip().startswith("["):
+        return {}
+    return {link.frames: link.sources for link in chain_from_traceback_text(traceback) if link.sources}
 
 
 def _metric_label(row: dict[str, Any], classifier: Classifier) -> Label:

@@ -128,11 +128,13 @@ class Classifier:
         """
         self._types: dict[str, _Rule] = {}
         self._type_memo: dict[str, _Rule | None] = {}
-        self._frame_memo: dict[tuple[str, tuple[str, ...]], tuple[int, _Rule | None]] = {}
+        self._frame_memo: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[int, _Rule | None]] = {}
         message_patterns: list[tuple[str, bool]] = []
         frame_patterns: list[tuple[str, bool]] = []
+        source_patterns: list[tuple[str, bool]] = []
         self._message_rules: list[_Rule] = []
         self._frame_rules: list[_Rule] = []
+        self._source_rules: list[_Rule] = []
         for order, entry in enumerate(entries):
             rule_id, error_class, tier = entry["id"], entry["class"], entry["tier"]
             if error_class not in self._taxonomy:
@@ -157,9 +159,13 @@ class Classifier:
             for pattern in entry.get("frame_patterns", ()):
                 frame_patterns.append((pattern, case_sensitive))
                 self._frame_rules.append(rule)
+            for pattern in entry.get("source_patterns", ()):
+                source_patterns.append((pattern, case_sensitive))
+                self._source_rules.append(rule)
         try:
             self._message_scanner = PatternSet(message_patterns)
             self._frame_scanner = PatternSet(frame_patterns)
+            self._source_scanner = PatternSet(source_patterns)
         except ValueError as exc:
             raise RulesError(f"invalid rules file: {exc}") from None
 
@@ -235,10 +241,10 @@ class Classifier:
     def _frame_evidence(self, link: ChainLink) -> tuple[int, _Rule | None]:
         """The strongest frame rule this link's frames satisfy, keyed as in link 0 (None: none).
 
-        Remembered per type and frames: a code path fails with the same frames over and over,
-        and scanning them is most of what the rules cost a chain that has frames.
+        Remembered per type, frames and source lines: a code path fails with the same frames
+        over and over, and scanning them is most of what the rules cost a chain that has frames.
         """
-        memo_key = (link.type, link.frames)
+        memo_key = (link.type, link.frames, link.sources)
         try:
             return self._frame_memo[memo_key]
         except KeyError:
@@ -250,25 +256,22 @@ class Classifier:
         return found
 
     def _strongest_frame(self, link: ChainLink) -> tuple[int, _Rule | None]:
-        """The strongest frame rule this link's frames satisfy, keyed as in link 0.
+        """The strongest frame rule this link's frames or their source lines satisfy, keyed as in link 0.
 
         The app's own frames are scanned before the libraries' and weigh more; a rule with
         ``frame_types`` speaks only for an exception of one of those types (a ``KeyError`` in
         tool dispatch is a malformed tool call, a provider's error raised from there is not).
+        A source line (``json.loads(tool_call.function.arguments)``) weighs as its frame's name does.
         """
-        in_app: list[str] = []
-        library: list[str] = []
-        for frame in link.frames:
-            (library if _is_library_frame(frame) else in_app).append(frame)
-        app_text = "\n".join(in_app).encode()
-        found = self._frame_scanner.first_matches(app_text + b"\n" + "\n".join(library).encode())
+        in_app: list[int] = []
+        library: list[int] = []
+        for index, frame in enumerate(link.frames):
+            (library if _is_library_frame(frame) else in_app).append(index)
         type_name = link.type.rsplit(".", 1)[-1].lower()
-        best_key, best = _NO_EVIDENCE, None
-        for pattern_id, end in found.items():
-            rule = self._frame_rules[pattern_id]
-            if rule.frame_types and type_name not in rule.frame_types:
-                continue
-            key = rule.text_key + (0 if end <= len(app_text) else _LIBRARY_FRAME)
+        places = (in_app, library)
+        best_key, best = _strongest_in(self._frame_scanner, self._frame_rules, link.frames, places, type_name)
+        if link.sources:
+            key, rule = _strongest_in(self._source_scanner, self._source_rules, link.sources, places, type_name)
             if key < best_key:
                 best_key, best = key, rule
         return best_key, best
@@ -313,6 +316,31 @@ def _load_fallback(entry: Mapping[str, Any] | None, directory: Path) -> LearnedF
     return LearnedFallback(model, float(entry["min_confidence"]))
 
 
+def _strongest_in(
+    scanner: PatternSet,
+    rules: list[_Rule],
+    lines: tuple[str, ...],
+    places: tuple[list[int], list[int]],
+    type_name: str,
+) -> tuple[int, _Rule | None]:
+    """The strongest rule that ``lines`` (a link's frames, or their sources) satisfy.
+
+    ``places``: the indexes of the app's own frames and of the libraries'; the app's lines are scanned first.
+    """
+    in_app, library = places
+    app_text = "\n".join([lines[index] for index in in_app]).encode()
+    found = scanner.first_matches(app_text + b"\n" + "\n".join([lines[index] for index in library]).encode())
+    best_key, best = _NO_EVIDENCE, None
+    for pattern_id, end in found.items():
+        rule = rules[pattern_id]
+        if rule.frame_types and type_name not in rule.frame_types:
+            continue
+        key = rule.text_key + (0 if end <= len(app_text) else _LIBRARY_FRAME)
+        if key < best_key:
+            best_key, best = key, rule
+    return best_key, best
+
+
 def _is_library_frame(frame: str) -> bool:
     return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
 
@@ -321,7 +349,7 @@ def check_shape(rules: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """The keys the JSON Schema asks of the file and of each rule, so a misspelt key fails at load, not silently.
 
     A subset of the schema (required and allowed keys, one kind of evidence, ``frame_types``
-    only beside ``frame_patterns``); the suite validates the whole schema with jsonschema.
+    only beside ``frame_patterns`` or ``source_patterns``); the suite validates the whole schema with jsonschema.
     """
     _check_keys("rules file", rules, schema)
     rule_schema = schema["$defs"]["rule"]
@@ -333,10 +361,10 @@ def check_shape(rules: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
         _check_keys(name, entry, rule_schema)
         if not any(key in entry for key in evidence):
             raise RulesError(f"invalid rules file: {name} has no evidence (one of {', '.join(evidence)})")
-        for key, needs in rule_schema["dependentRequired"].items():
-            missing = [other for other in needs if key in entry and other not in entry]
-            if missing:
-                raise RulesError(f"invalid rules file: {name} has {key} without {', '.join(missing)}")
+        for key, needs in rule_schema["dependentSchemas"].items():
+            wanted = [alternative["required"][0] for alternative in needs["anyOf"]]
+            if key in entry and not any(other in entry for other in wanted):
+                raise RulesError(f"invalid rules file: {name} has {key} without {' or '.join(wanted)}")
 
 
 def _check_keys(name: str, value: Mapping[str, Any], schema: Mapping[str, Any]) -> None:

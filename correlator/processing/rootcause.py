@@ -25,7 +25,13 @@ _TOP_LEVEL_SEPARATOR = re.compile(
     re.MULTILINE,
 )
 _MEMBER_START = re.compile(r" (?:\d+|\.\.\.) -+$")
-_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)')  # filename, function
+# filename, function and the indented line after it: the frame's source line, when Python found one
+_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)(?:\n[ \t]+(?!File ")([^\n]*))?')
+# what follows a frame's header without being its code: column markers, and capture_locals' ``name = value``
+# where the value is a literal or a repr (an assignment of a call, ``args = json.loads(raw)``, is code)
+_NOT_SOURCE = re.compile(r"""[\s^~]*$|[A-Za-z_]\w* = (?:['"<\[{(\d-]|[bfru]{1,2}['"]|None$|True$|False$|\.\.\.$)""")
+# correlator.emit.LLMChatError's ending: where the application raised the cause it embeds
+_RAISED_IN = re.compile(r" \(raised in ([^\s():]+:[\w<>.-]+)\)$")
 _UNINDENTED = re.compile(r"[^\s+]")
 _UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
 
@@ -36,11 +42,15 @@ class ChainLink:
 
     ``frames`` are ``filename:function`` of each stack frame, outermost first, as far as
     the log kept them: they are evidence (a tool-argument parser) and a fingerprint.
+    ``sources`` are the frames' source lines, one per frame ("" where none), when the log
+    kept any: only traceback text does (``json.loads(tool_call.function.arguments)``);
+    structlog's dict frames carry none, so their chains have ``()``.
     """
 
     type: str
     message: str
     frames: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 def chain_from_dict_tracebacks(stacks: Sequence[Any]) -> Chain:
@@ -138,12 +148,18 @@ def _member_chain(lines: list[str]) -> Chain:
 
 
 def chain_from_message(message: str, embedded_cause: re.Pattern[str]) -> Chain:
-    """A wrapper message that embeds its cause ("LLM chat interaction failed [id]: X")."""
+    """A wrapper message that embeds its cause ("LLM chat interaction failed [id]: X").
+
+    ``correlator.emit.LLMChatError`` ends it with where the cause was raised, ``(raised in
+    cache.py:load_cached_reply)``: that is the cause's one frame, and neither link's text.
+    """
     match = embedded_cause.match(message.strip())
     if match is None:
         return ()
-    cause = match.group("cause").strip()
-    return (_link_from_exception_line(cause), ChainLink("", message.strip()))
+    cause, where = _without_raised_in(match.group("cause").strip())
+    exception_type, text = _type_and_message(cause)
+    wrapper = _without_raised_in(message.strip())[0]
+    return (ChainLink(exception_type, text, (where,) if where else ()), ChainLink("", wrapper))
 
 
 def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -> Chain:
@@ -154,7 +170,16 @@ def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -
     if not chain:
         return chain
     deeper = chain_from_message(chain[0].message, embedded_cause)
-    return deeper[:1] + chain if deeper else chain
+    if not deeper:
+        return chain
+    wrapper = chain[0]
+    return (deeper[0], ChainLink(wrapper.type, deeper[1].message, wrapper.frames, wrapper.sources), *chain[1:])
+
+
+def _without_raised_in(cause: str) -> tuple[str, str]:
+    """The embedded cause's text, and the frame its ``(raised in file.py:function)`` ending names ("" if none)."""
+    found = _RAISED_IN.search(cause) if cause.endswith(")") else None
+    return (cause[: found.start()], found.group(1)) if found else (cause, "")
 
 
 def _exception_of_block(block: str) -> ChainLink | None:
@@ -164,9 +189,23 @@ def _exception_of_block(block: str) -> ChainLink | None:
     start = _first_unindented_line(body)
     if start < 0:
         return None
-    frames = tuple([f"{filename}:{name.rstrip()}" for filename, name in _FRAME_LINE.findall(body, 0, start)])
+    found = _FRAME_LINE.findall(body, 0, start)
+    frames = tuple([f"{filename}:{name.rstrip()}" for filename, name, _ in found])
+    sources = tuple([source_line(line) if line else "" for _, _, line in found])
     exception_type, message = _type_and_message(body[start:].strip())
-    return ChainLink(exception_type, message, frames)
+    return ChainLink(exception_type, message, frames, sources if any(sources) else ())
+
+
+def source_line(line: str) -> str:
+    """The code of a frame's source line, "" for what only follows a frame's header (markers, locals).
+
+    The same test decides which lines a stored traceback keeps (:func:`correlator.processing.rows.stored_traceback`),
+    so a chain parsed from it again has the sources it had at ingest.
+    """
+    code = line.strip()
+    if not code or code[0] in "^~":
+        return "" if _NOT_SOURCE.match(code) else code
+    return "" if " = " in code and _NOT_SOURCE.match(code) else code
 
 
 def _first_unindented_line(body: str) -> int:
@@ -175,10 +214,6 @@ def _first_unindented_line(body: str) -> int:
         return 0
     found = _UNINDENTED_AFTER_NEWLINE.search(body)
     return found.start() + 1 if found else -1
-
-
-def _link_from_exception_line(text: str) -> ChainLink:
-    return ChainLink(*_type_and_message(text))
 
 
 def _type_and_message(text: str) -> tuple[str, str]:

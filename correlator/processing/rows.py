@@ -24,6 +24,7 @@ from correlator.processing.rootcause import (
     chain_from_message,
     chain_from_traceback_text,
     extend_with_embedded_causes,
+    source_line,
 )
 from correlator.records import Provenance
 
@@ -97,15 +98,16 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
 
 def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
-    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``)."""
+    checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
+    Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
     explanation = explain_log(event, classifier)
     cause, label = explanation.root_cause, explanation.label
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
-        [link.type for link in explanation.chain], [link.message for link in explanation.chain],
-        ["\n".join(link.frames) for link in explanation.chain],
+        tuple([link.type for link in explanation.chain]), tuple([link.message for link in explanation.chain]),
+        tuple(["\n".join(link.frames) for link in explanation.chain]),
         cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
         classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
@@ -216,17 +218,25 @@ _LOCAL_LINE = re.compile(r"^ {4}[A-Za-z_]\w* = ")
 
 
 def _text_without_locals(text: str) -> str:
-    """Traceback text without ``capture_locals``' ``name = value`` lines (an assignment's code line goes too)."""
+    """Traceback text without ``capture_locals``' ``name = value`` lines.
+
+    A frame's first line is its source line, kept when it reads as code (``args = json.loads(raw)``,
+    by :func:`~correlator.processing.rootcause.source_line`): rules read it again on ``reclassify``.
+    """
     if " = " not in text:
         return text
-    kept, in_frame = [], False
+    kept, in_frame, first = [], False, False
     for line in text.splitlines(keepends=True):
         if _FRAME_HEADER.match(line):
-            in_frame = True
-        elif not line.startswith("    "):
-            in_frame = False
-        elif in_frame and _LOCAL_LINE.match(line):
+            in_frame, first = True, True
+            kept.append(line)
             continue
+        if not line.startswith("    "):
+            in_frame = False
+        elif in_frame and _LOCAL_LINE.match(line) and not (first and source_line(line)):
+            first = False
+            continue
+        first = False
         kept.append(line)
     return "".join(kept)
 

@@ -37,6 +37,7 @@ from correlator.runtime.batch_store import BatchStore, Stored
 from correlator.runtime.ops.health import Check
 from correlator.runtime.ops.metrics import DaemonMetrics
 from correlator.sources.kafka import KafkaSource, PartitionsHandler
+from correlator.warehouse.resume import stored_runs
 from correlator.warehouse.writer import Warehouse
 
 if TYPE_CHECKING:
@@ -481,11 +482,12 @@ class Daemon:
         loop = asyncio.get_running_loop()
         async with self._partition_lock:
             self._storage.batches.drop(assigned)  # stale batches, from before the partition was lost
-            for tp in assigned:
-                committed = await self.source.committed(tp)
-                last, stored = await loop.run_in_executor(
-                    self._executor, self.warehouse.stored_beyond, tp.topic, tp.partition, committed
-                )
+            # the commits asked for together and the stored runs in one query: a start waits for two round trips
+            partitions = sorted(assigned)
+            commits = dict(zip(partitions, await asyncio.gather(*map(self.source.committed, partitions)), strict=True))
+            runs = await loop.run_in_executor(self._executor, self._stored_runs, commits)
+            for tp, committed in commits.items():
+                last, stored = runs.get((tp.topic, tp.partition), (0, 0))
                 resume = committed
                 if stored and (
                     stored == last - committed + 1
@@ -502,6 +504,9 @@ class Daemon:
         self.source.resume(assigned)
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in self.assigned))
         self._report_topics()
+
+    def _stored_runs(self, commits: dict[TopicPartition, int]) -> dict[tuple[str, int], tuple[int, int]]:
+        return stored_runs(self.warehouse.client, self.warehouse.database, commits)
 
     def _report_topics(self) -> None:
         """A line when a subscribed topic goes missing or comes back; the gauge for every one.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import sys
 from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+from clickhouse_connect.driver import options as driver_options
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import redact_url
@@ -24,6 +26,7 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
     embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
     if embedded_dir is not None:
         embedded_dir.mkdir(parents=True, exist_ok=True)
+    _without_dataframe_libraries()
     options: dict[str, Any] = {}
     if embedded_dir is None and not url.startswith("chdb:"):
         # clickhouse-connect reads TLS from the port (443, 8443), not the scheme: say it
@@ -40,6 +43,28 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
             if password:
                 reason = reason.replace(password, "***")
         raise WarehouseTransientError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
+
+
+def _without_dataframe_libraries() -> None:
+    """Keep pandas, pyarrow and numpy out of the process: nothing here reads or writes DataFrames.
+
+    clickhouse-connect imports pandas and numpy on the first insert, only to ask whether the
+    rows are a DataFrame, and chdb's Python module imports pyarrow for its Arrow outputs.
+    Together they cost about 0.35 CPU-s at start and 85 MB resident for the life of the
+    daemon. A library already imported (by a caller's own code) is left as it is.
+    """
+    for attribute, library in (("pd", "pandas"), ("pd_time_test", "pandas"), ("np", "numpy")):
+        if library not in sys.modules:
+            setattr(driver_options, attribute, None)
+    if "chdb.state.sqlitelike" in sys.modules or "pyarrow" in sys.modules:
+        return
+    sys.modules["pyarrow"] = None  # type: ignore[assignment]  # the import in chdb finds no pyarrow
+    try:
+        import chdb.state.sqlitelike  # noqa: F401
+    except ImportError:  # a chdb that needs pyarrow: it is imported on connecting, as before
+        pass
+    finally:
+        del sys.modules["pyarrow"]
 
 
 def _locked_by_another_process(directory: Path) -> bool:

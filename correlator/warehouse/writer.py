@@ -168,19 +168,6 @@ class Warehouse:
             column_names=["source", "partition", "range_start", "next_offset", "updated_at"],
         )
 
-    def stored_beyond(self, topic: str, partition: int, committed: int) -> tuple[int, int]:
-        """The last offset stored at or after the commit and how many distinct offsets are (0, 0: none).
-
-        A crash between an insert and its commit leaves such rows; the daemon resumes after
-        them when they run on unbroken, counting the gaps transactions leave as unbroken.
-        """
-        result = self.client.query(
-            render("queries/stored_run.sql", self.database),
-            parameters={"topic": topic, "partition": partition, "start": committed},
-        ).result_rows
-        last, stored = result[0] if result else (None, 0)
-        return (int(last), int(stored)) if stored and last is not None else (0, 0)
-
     def runaway_sessions(self, window: timedelta) -> int:
         """How many sessions (or users) ``session_costs`` calls runaway over the last ``window``."""
         since = datetime.now(UTC) - window
