@@ -19,7 +19,7 @@ from correlator.devkit.demo import produce
 from correlator.processing.scorers import NUMERIC, Scorers
 from tests.conftest import rows
 from tests.harness import get, samples, serving_daemon, total, wait_until
-from tests.test_score_drift import FALL_WINDOWS, PER_WINDOW, WINDOW, _deliver, _drift, _last_window, _series
+from tests.test_score_drift import FALL_WINDOWS, PER_WINDOW, WINDOW, _deliver, _drift, _newest_window, _series
 
 
 def test_a_lower_is_better_scorer_drifts_on_a_rise_breaks_its_floor_from_above_and_passes_below_its_threshold(
@@ -31,11 +31,12 @@ def test_a_lower_is_better_scorer_drifts_on_a_rise_breaks_its_floor_from_above_a
     improving = _series("hallucination_rate", "claude", 0.15, 0.02, seed=8)
     steady = _series("toxicity", "gpt-4o", 0.05, 0.05, seed=9)
     _deliver(settings, warehouse, [*rising, *improving, *steady])
+    newest = _newest_window(rising)
 
-    fall = _last_window() - (FALL_WINDOWS - 1) * WINDOW
+    fall = newest - (FALL_WINDOWS - 1) * WINDOW
     alerts = _drift(warehouse, db, fall - timedelta(hours=6))
     assert {(a["name"], a["model"]) for a in alerts} == {("hallucination_rate", "gpt-4o")}
-    last = {a["alert"]: a for a in alerts if a["window"].replace(tzinfo=UTC) == _last_window()}
+    last = {a["alert"]: a for a in alerts if a["window"].replace(tzinfo=UTC) == newest}
     assert {"drift", "below_floor", "pass_rate_drop"} <= set(last)
     drift = last["drift"]
     assert drift["mean"] == pytest.approx(0.45, abs=0.1) and drift["baseline"] == pytest.approx(0.1, abs=0.02)
@@ -43,7 +44,7 @@ def test_a_lower_is_better_scorer_drifts_on_a_rise_breaks_its_floor_from_above_a
     assert drift["shortfall"] > max(0.03, 3 * drift["standard_error"])
     assert last["below_floor"]["floor"] == 0.3 and last["below_floor"]["mean"] > 0.3
 
-    since = _last_window() - 3 * WINDOW
+    since = newest - 3 * WINDOW
     passed = rows(warehouse, f"SELECT sum(evaluated), sum(passed), any(threshold) FROM {db}.eval_pass_rate("
                   f"since = {{s:DateTime64(6)}}) WHERE name = 'toxicity'", s=since.replace(tzinfo=None))  # fmt: skip
     recent = [s["value"] for s in steady[-4 * PER_WINDOW :]]

@@ -57,6 +57,12 @@ def _series(
     return scores
 
 
+def _newest_window(scores: list[dict[str, Any]]) -> datetime:
+    """The last window of a series as it was made: a clock that crossed a window since reads the same data."""
+    newest = datetime.fromisoformat(max(score["timestamp"] for score in scores))
+    return newest.replace(minute=newest.minute - newest.minute % 15, second=0, microsecond=0)
+
+
 def _deliver(settings: Settings, warehouse: Client, scores: list[dict[str, Any]]) -> None:
     async def scenario() -> None:
         await produce(settings.kafka_bootstrap, settings.scores_topic, [orjson.dumps(s) for s in scores])
@@ -97,16 +103,17 @@ def test_drift_floor_and_pass_rate_drop_fire_on_a_real_fall_and_not_on_a_steady_
         _series("answer_correct", "claude", 0.9, 0.9, seed=5, boolean=True),
     ]
     _deliver(settings, warehouse, [*falling, *wrong, *(s for series in steady for s in series)])
+    newest = _newest_window(falling)
 
     # the steady scorers' noise crosses the bare 0.03 drop again and again: only the test on the
     # window's standard error keeps them quiet
     assert sum(_naive_drops(series, Thresholds().drift_min_drop) for series in steady) >= 10
-    fall = _last_window() - (FALL_WINDOWS - 1) * WINDOW
+    fall = newest - (FALL_WINDOWS - 1) * WINDOW
     alerts = _drift(warehouse, settings.database, fall - timedelta(hours=6))
     assert {(a["name"], a["model"]) for a in alerts} == {("groundedness", "gpt-4o"), ("answer_correct", "gpt-4o")}
     assert all(a["window"].replace(tzinfo=UTC) >= fall for a in alerts), "alerts only once the fall began"
 
-    last = {(a["name"], a["alert"]): a for a in alerts if a["window"].replace(tzinfo=UTC) == _last_window()}
+    last = {(a["name"], a["alert"]): a for a in alerts if a["window"].replace(tzinfo=UTC) == newest}
     assert {"drift", "below_floor", "pass_rate_drop"} <= {alert for name, alert in last if name == "groundedness"}
     assert ("answer_correct", "pass_rate_drop") in last
     assert ("answer_correct", "drift") not in last, "a BOOLEAN scorer's drop is its pass rate's"
@@ -124,7 +131,7 @@ def test_the_scorers_file_sets_thresholds_and_floors_in_the_views(
     db = settings.database
     scores = _series("relevance", "claude", 0.85, 0.85, seed=6, windows=4)
     _deliver(settings, warehouse, scores)
-    since = _last_window() - 3 * WINDOW
+    since = _newest_window(scores) - 3 * WINDOW
 
     def pass_rates() -> list[tuple[Any, ...]]:
         return rows(warehouse, f"SELECT sum(evaluated), sum(passed), any(threshold) FROM {db}.eval_pass_rate("
