@@ -21,7 +21,7 @@ import orjson
 from correlator.errors import ConfigurationError
 from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
-from correlator.processing.rootcause import Chain, ChainLink
+from correlator.processing.rootcause import Chain, ChainLink, is_library_frame
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
@@ -266,7 +266,7 @@ class Classifier:
         in_app: list[int] = []
         library: list[int] = []
         for index, frame in enumerate(link.frames):
-            (library if _is_library_frame(frame) else in_app).append(index)
+            (library if is_library_frame(frame) else in_app).append(index)
         type_name = link.type.rsplit(".", 1)[-1].lower()
         places = (in_app, library)
         best_key, best = _strongest_in(self._frame_scanner, self._frame_rules, link.frames, places, type_name)
@@ -339,10 +339,6 @@ def _strongest_in(
         if key < best_key:
             best_key, best = key, rule
     return best_key, best
-
-
-def _is_library_frame(frame: str) -> bool:
-    return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
 
 
 def check_shape(rules: Mapping[str, Any], schema: Mapping[str, Any]) -> None:

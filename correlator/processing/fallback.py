@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from correlator.processing.rootcause import ChainLink
+from correlator.processing.rootcause import ChainLink, is_library_frame
 
 _TOKEN = re.compile(r"[^\s'\"`()\[\]{},:;=<>]+")
 _WORD = re.compile(r"[a-z]{3,}")
@@ -43,7 +43,7 @@ def chain_features(chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], 
             features.update("word:" + word for word in found)
             words = words or bool(found)
         for frame in link.frames:
-            if "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<"):
+            if is_library_frame(frame):
                 continue
             found = _WORD.findall(frame.rsplit(":", 1)[-1].lower().replace("_", " "))
             features.update("frame:" + word for word in found)

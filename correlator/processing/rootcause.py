@@ -229,6 +229,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None else str(value)
 
 
+def is_library_frame(frame: str) -> bool:
+    """A frame (``path:function``) in an installed library or the standard library, not the application's code.
+
+    ``correlator.emit.errors`` keeps its own copy: the emitter is installed without this package.
+    """
+    return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
+
+
 def root_cause(chain: Iterable[ChainLink]) -> ChainLink | None:
     """The innermost exception of a chain."""
     return next(iter(chain), None)
