@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from correlator.commands.incidents import Record
+from correlator.processing.otlp_rows import INVOCATION_PARAMETERS
 
 # gen_ai.request.<name> → the setting's name on a usage row
 REQUEST_SETTINGS = {
@@ -115,7 +116,7 @@ def _as_text(arguments: Any) -> str:
 
 def _settings(attributes: Mapping[str, str]) -> dict[str, Any]:
     """The request's settings: OpenInference's invocation parameters, then the conventions' gen_ai.request.*."""
-    invocation = _json(attributes.get("llm.invocation_parameters"))
+    invocation = _json(attributes.get(INVOCATION_PARAMETERS))
     settings = dict(invocation) if isinstance(invocation, dict) else {}
     for name, setting in REQUEST_SETTINGS.items():
         if (value := attributes.get(f"gen_ai.request.{name}")) is not None:
