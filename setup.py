@@ -1,17 +1,19 @@
 """Ships the top-level ``schemas/`` inside the wheel as ``correlator/schemas`` (see correlator/schemas_dir.py),
-and compiles the classification hot path with mypyc.
+compiles the classification hot path with mypyc, and builds the plain-line scanner (C).
 
 Root-cause extraction and the rules run for every failure line; compiled, they explain
 half as many events again a second (``python -m benchmarks.classification_speed``). The same
 modules run as plain Python where they cannot be compiled (no C compiler or Python headers:
 the install goes on without them) or where ``CORRELATOR_PURE_PYTHON=1`` is set at install.
+The scanner (``correlator/processing/_plainlines.c``) is optional the same way: without it the
+lean path takes every plain line (``correlator/processing/plainlines.py``).
 """
 
 import os
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 COMPILED = [f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "fallback", "classify", "rows")]
@@ -38,4 +40,11 @@ def compiled_modules() -> list:
     return extensions
 
 
-setup(cmdclass={"build_py": BuildPyWithSchemas}, ext_modules=compiled_modules())
+def plain_line_scanner() -> list[Extension]:
+    if os.environ.get("CORRELATOR_PURE_PYTHON") == "1":
+        return []
+    source = "correlator/processing/_plainlines.c"
+    return [Extension("correlator.processing._plainlines", [source], extra_compile_args=["-O2"], optional=True)]
+
+
+setup(cmdclass={"build_py": BuildPyWithSchemas}, ext_modules=compiled_modules() + plain_line_scanner())

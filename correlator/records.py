@@ -7,9 +7,10 @@ warehouse can all speak in its terms without importing one another.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 
 class Provenance(NamedTuple):
@@ -56,6 +57,29 @@ class Table:
         return self.columns.index(column)
 
 
+class EncodedLines(Protocol):
+    """Lines of one fetch whose rows a scanner holds ready (:mod:`correlator.processing.plainlines`)."""
+
+    @property
+    def lines(self) -> tuple[bytes | None, ...]:
+        """The fetch's lines, as they came: a store that must take the rows one by one decodes them again."""
+
+    @property
+    def offsets(self) -> list[int]:
+        """Each line's offset."""
+
+    def encode(self, runs: list[tuple[int, int]], /) -> bytes:
+        """One ClickHouse Native block of the rows of the taken lines in these (start, stop) ranges."""
+
+
+class LineRun(NamedTuple):
+    """Lines ``start`` up to ``stop`` of one fetch, every one taken by its scanner: their rows, not yet encoded."""
+
+    scan: EncodedLines
+    start: int
+    stop: int
+
+
 @dataclass(slots=True)
 class Batch:
     """An unbroken offset range of one topic-partition whose rows all fall on one day.
@@ -71,6 +95,9 @@ class Batch:
     last_offset: int = -1
     day: date | None = None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: rows of lines a scanner took, stored as its Native blocks in the same insert as ``rows``
+    line_runs: list[LineRun] = field(default_factory=list)
+    run_lines: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
     #: rows another table gets from this batch's messages (a call's content checks, as scores), stored with them
     derived: dict[Table, list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -78,12 +105,30 @@ class Batch:
 
     @property
     def size(self) -> int:
-        return len(self.rows) + len(self.dead_letters)
+        return len(self.rows) + self.run_lines + len(self.dead_letters)
+
+    @property
+    def row_count(self) -> int:
+        """The rows stored with this batch: its rows and its line runs' lines."""
+        return len(self.rows) + self.run_lines
+
+    def add_run(self, run: LineRun) -> None:
+        self.line_runs.append(run)
+        self.run_lines += run.stop - run.start
 
     @property
     def dedup_token(self) -> str:
         """Deterministic per offset range, so a retried insert is recognised as the same."""
         return f"{self.topic}:{self.partition}:{self.first_offset}-{self.last_offset}"
+
+
+def native_blocks(batches: Sequence[Batch]) -> list[bytes]:
+    """The batches' line runs as Native blocks, one per fetch (its runs together), in the order first met."""
+    by_scan: dict[int, tuple[EncodedLines, list[tuple[int, int]]]] = {}
+    for batch in batches:
+        for run in batch.line_runs:
+            by_scan.setdefault(id(run.scan), (run.scan, []))[1].append((run.start, run.stop))
+    return [scan.encode(runs) for scan, runs in by_scan.values()]
 
 
 # The streams by name: a source says which one a file holds, the pipeline knows what it becomes.

@@ -34,14 +34,14 @@ from tests.database_template import DatabaseTemplate
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Python imports a module compiled by mypyc (setup.py) before its source: an edit made
-    since the install would go untested."""
+    """Python imports a module compiled by mypyc (setup.py) before its source, and a C extension is
+    built from its own: an edit made since the install would go untested."""
     package = Path(__file__).resolve().parents[1] / "correlator"
     stale = [
         str(source.relative_to(package))
         for compiled in package.rglob("*.so")
-        if (source := compiled.with_name(f"{compiled.name.split('.')[0]}.py")).stat().st_mtime
-        > compiled.stat().st_mtime
+        for source in [compiled.with_name(f"{compiled.name.split('.')[0]}{suffix}") for suffix in (".py", ".c")]
+        if source.exists() and source.stat().st_mtime > compiled.stat().st_mtime
     ]
     if stale:
         pytest.exit(f"{', '.join(sorted(stale))} changed since compiled: run `.venv/bin/pip install -e .` again", 2)

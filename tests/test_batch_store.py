@@ -104,7 +104,7 @@ def test_without_a_warehouse_batches_are_decoded_and_counted_but_nothing_is_stor
     stored = store.attempt(store.batches.take([0], end=True)).run()
 
     [(_, batch)] = stored.batches
-    assert (len(batch.rows), len(batch.dead_letters), stored.positions()) == (5, 1, {0: 6})
+    assert (batch.row_count, len(batch.dead_letters), stored.positions()) == (5, 1, {0: 6})
     assert rows(warehouse, f"SELECT count() FROM {database}.log_events") == [(0,)]
 
 

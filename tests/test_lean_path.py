@@ -1,10 +1,13 @@
-"""The lean path stores exactly what the general path stores, row for row, in the real engine.
+"""The C scanner and the lean path store exactly what the general path stores, row for row, in the real engine.
 
 A varied corpus of log lines (aliases, extra keys of every JSON type, numbers in string
 fields, odd and out-of-range timestamps, secrets to mask, lines to classify, invalid
-input) goes through the daemon's batcher twice, once with the lean path and once
-without, and both results are stored; the tables must be identical. Batches of many
-rows also exercise the one-scan redaction against the row-by-row one.
+input, spacing, escapes, header trace ids) goes through the daemon's batcher three times:
+with the C scanner (``processing.plainlines``) and the lean path, with the lean path alone
+(what a build without the extension does), and with neither; the three stored tables must
+be identical. Random mutations of valid lines go through the scanner and the lean path:
+each line is taken with the same row or declined, never stored differently. Batches of
+many rows also exercise the one-scan redaction against the row-by-row one.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from correlator.formats.events import LogEvent, input_keys
 from correlator.processing.batching import LOGS, PartitionBatcher
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import plain_log_row
+from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.redact import row_redactor, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW
 from correlator.records import LOG_TABLE, Batch, DeadLetter, Message, Provenance
@@ -110,15 +114,58 @@ def _value_for(field: str, rng: random.Random) -> Any:
     return f"{field}-{rng.randrange(1000)}"
 
 
+# flat lines as people write them by hand: spacing, number spellings, escapes, Unicode, nesting, keys twice
+_STAMP = f'"timestamp": "{DAY}T10:00:00.25Z"'
+SPELLED = [
+    f'{{ "event" : "spaced" , {_STAMP} , "n" : 7 }}', f'{{"event":"tabbed",\t{_STAMP}}}', f'{{"event":"x",{_STAMP}}}\n',
+    f'{{"event":"numbers",{_STAMP},"a":007}}', f'{{"event":"numbers",{_STAMP},"a":-0}}',
+    f'{{"event":"numbers",{_STAMP},"a":1e3}}', f'{{"event":"numbers",{_STAMP},"a":1.0}}',
+    f'{{"event":"numbers",{_STAMP},"a":123456789012345678}}', f'{{"event":"numbers",{_STAMP},"a":1234567890123456789}}',
+    f'{{"event":"numbers",{_STAMP},"a":-9,"b":0}}', f'{{"event":"literals",{_STAMP},"a":true,"b":null}}',
+    f'{{"event":"esc\\"aped",{_STAMP}}}', f'{{"ev\\u0065nt":"escaped key",{_STAMP}}}',
+    f'{{"event":"caf\u00e9",{_STAMP}}}', f'{{"event":"nested",{_STAMP},"a":{{"b":"c"}}}}',
+    f'{{"event":"listed",{_STAMP},"a":["b"]}}', f'{{"event":"twice",{_STAMP},"a":"1","a":"2"}}',
+    f'{{"event":"twice",{_STAMP},"event":"again"}}', f'{{"event":"alias twice","msg":"m",{_STAMP}}}',
+    f'{{"event":"no time"}}', "{}", f'{{"event":"trailing",{_STAMP},}}', f'{{"event":"open",{_STAMP}',
+    f'{{"event":"after",{_STAMP}}} x', f'{{"":"empty key",{_STAMP}}}', f'{{"event":"del\x7f",{_STAMP}}}',
+    f'{{"event":"An error occurred: KeyError: \'k\'",{_STAMP}}}',
+    f'{{"event":"  llm chat interaction failed: ValueError: v  ",{_STAMP}}}',
+    f'{{"event":"an error occurred",{_STAMP}}}', f'{{"event":"x",{_STAMP},"level":"ERROR"}}',
+    f'{{"event":"x",{_STAMP},"level":" error"}}', f'{{"event":"x",{_STAMP},"level":"Fatal"}}',
+    f'{{"event":"x","timestamp":"{DAY}T10:00:00+23:59"}}', f'{{"event":"x","timestamp":"{DAY}T10:00:00-23:60"}}',
+    f'{{"event":"x","timestamp":"{DAY}T10:00:00.000000+00:00"}}', f'{{"event":"x","timestamp":"0000-01-01T00:00:00"}}',
+    '{"event":"x","timestamp":"2024-02-29T10:00:00Z"}', '{"event":"x","timestamp":"2023-02-29T10:00:00Z"}',
+    '{"event":"x","timestamp":"1970-01-01T00:30:00+01:00"}', '{"event":"x","timestamp":"1970-01-01T00:00:00-00:00"}',
+    f'{{"event":"x","timestamp":"{DAY}T10:00:00","created":"{DAY}T10:00:01"}}',
+    f'{{"event":"secret in a value",{_STAMP},"note":"key sk-live-abcdefgh12345678"}}',
+    f'{{"event":"a secret in a key",{_STAMP},"password: hunter2hunter2":"x"}}',
+    f'{{"event":"card 4111 1111 1111 1111",{_STAMP}}}', f'{{"event":"x",{_STAMP},"step":" Tool ","tool_status":"OK "}}',
+]  # fmt: skip
+
+
+# what in SPELLED the scanner takes: everything else there is declined
+TAKEN_SPELLINGS = ('"spaced"', '"a":-9,"b":0', '"empty key"', '"an error occurred"', '"level":" error"', "+23:59",
+                   ".000000+00:00", "2024-02-29T", "00:00:00-00:00", '"a secret in a key"', '" Tool "')  # fmt: skip
+
+
 def corpus() -> list[bytes]:
     rng = random.Random(9)
     workload = mixed_workload(200, failure_share=0.2, seed=9, steps_per_call=2)
-    return [*workload.logs, *BAD, *(_line(rng) for _ in range(3000))]
+    spelled = [line.encode("utf-8", "surrogateescape") for line in SPELLED]
+    return [*workload.logs, *BAD, *spelled, *(_line(rng) for _ in range(3000))]
 
 
-def _batches(kind: Any, lines: list[bytes], chunk: int) -> list[Batch]:
-    batcher = PartitionBatcher(kind, Classifier.from_file(), max_records=700)
-    messages = [Message(line, Provenance("app-logs", 0, offset, BROKER_MS)) for offset, line in enumerate(lines)]
+def _header_trace_id(offset: int) -> str:
+    """Every seventh message's record carries a traceparent's trace id (formats.headers)."""
+    return f"{offset:032x}" if offset % 7 == 3 else ""
+
+
+def _batches(kind: Any, lines: list[bytes], chunk: int, plain: PlainLines | None = None) -> list[Batch]:
+    batcher = PartitionBatcher(kind, Classifier.from_file(), max_records=700, plain=plain)
+    messages = [
+        Message(line, Provenance("app-logs", 0, offset, BROKER_MS), _header_trace_id(offset))
+        for offset, line in enumerate(lines)
+    ]
     batches: list[Batch] = []
     for start in range(0, len(messages), chunk):
         batches.extend(batcher.add(messages[start : start + chunk]))
@@ -157,20 +204,100 @@ def test_one_scan_redaction_masks_exactly_what_row_by_row_redaction_masks():
     assert all_at_once(rows) == [one_by_one(row) for row in rows]
 
 
-def test_lean_and_general_paths_store_the_same_tables(warehouse: Client, database: str):
-    other = f"{database}_general"
-    migrate(warehouse, other, retention_days=30)
+def _scanner() -> PlainLines:
+    scanner = plain_lines(Classifier.from_file(), redact=True, hash_prompts=False)
+    assert scanner is not None, "the C scanner is not built: `.venv/bin/pip install -e .` with a C compiler"
+    return scanner
+
+
+def _store_and_compare(warehouse: Client, database: str, ways: dict[str, list[Batch]]) -> None:
+    """Store each way's batches in a database of its own; every table must be the same in all of them."""
+    databases = {name: f"{database}_{name}" for name in ways}
     try:
-        lines = corpus()
-        for db in (database, other):  # the corpus's 1970 and 2023 times are past the TTL: merges would drop them
-            warehouse.command(f"SYSTEM STOP TTL MERGES {db}.log_events")
-        Warehouse(warehouse, database).store(_batches(LOGS, lines, 500))
-        Warehouse(warehouse, other).store(_batches(GENERAL, lines, 500))
+        for name, batches in ways.items():
+            migrate(warehouse, databases[name], retention_days=30)
+            # the corpus's 1970 and 2023 times are past the TTL: merges would drop them
+            warehouse.command(f"SYSTEM STOP TTL MERGES {databases[name]}.log_events")
+            Warehouse(warehouse, databases[name]).store(batches)
         for table, stored_at in (("log_events", "ingested_at"), ("dead_letter_log", "received_at")):
             query = f"SELECT * EXCEPT {stored_at} FROM {{db:Identifier}}.{table} ORDER BY offset"
-            ours = warehouse.query(query, parameters={"db": database}).result_rows
-            theirs = warehouse.query(query, parameters={"db": other}).result_rows
-            assert len(ours) == len(theirs) > 0
-            assert ours == theirs
+            tables = {name: warehouse.query(query, parameters={"db": db}).result_rows for name, db in databases.items()}
+            reference = tables.pop("general")
+            assert len(reference) > 0
+            for name, stored in tables.items():
+                assert len(stored) == len(reference), name
+                assert stored == reference, name
     finally:
-        warehouse.command(f"DROP DATABASE IF EXISTS {other}")
+        for db in databases.values():
+            warehouse.command(f"DROP DATABASE IF EXISTS {db}")
+
+
+def test_the_scanner_takes_only_lines_the_lean_path_takes_and_most_of_them():
+    lines, scanner, classifier = corpus(), _scanner(), Classifier.from_file()
+    latest = datetime.now(UTC) + CLOCK_SKEW
+    messages = [Message(line, Provenance("app-logs", 0, n, None)) for n, line in enumerate(lines)]
+    taken = {line for start, stop, _ in scanner.scan(messages, latest).runs() for line in range(start, stop)}
+    documents = [parse(line, here) for line, here in zip(lines, (m.provenance for m in messages), strict=True)]
+    lean = {
+        n
+        for n, (document, message) in enumerate(zip(documents, messages, strict=True))
+        if not isinstance(document, DeadLetter)
+        and plain_log_row(document, message.provenance, classifier, latest) is not None
+    }
+    assert taken <= lean and len(taken) > 0.8 * len(lean)
+    first = len(lines) - 3000 - len(SPELLED)
+    assert {SPELLED[n - first] for n in taken if first <= n < first + len(SPELLED)} == {
+        line for line in SPELLED if any(part in line for part in TAKEN_SPELLINGS)
+    }
+    with_headers = [message._replace(trace_id=_header_trace_id(n)) for n, message in enumerate(messages)]
+    runs = scanner.scan(with_headers, latest).runs()
+    assert not any(_header_trace_id(n) for start, stop, _ in runs for n in range(start, stop))
+
+
+def test_scanner_lean_and_general_paths_build_batches_of_the_same_ranges_and_days():
+    lines = corpus()
+    scanned, general = _batches(LOGS, lines, 500, _scanner()), _batches(GENERAL, lines, 137)
+    assert [(b.first_offset, b.last_offset, b.day, b.size) for b in scanned] == [
+        (b.first_offset, b.last_offset, b.day, b.size) for b in general
+    ]
+    assert sum(b.run_lines for b in scanned) > 500
+
+
+def test_scanner_lean_and_general_paths_store_the_same_tables(warehouse: Client, database: str):
+    lines = corpus()
+    ways = {
+        "scanned": _batches(LOGS, lines, 500, _scanner()),
+        "lean": _batches(LOGS, lines, 500),
+        "general": _batches(GENERAL, lines, 500),
+    }
+    _store_and_compare(warehouse, database, ways)
+
+
+def _mutated(line: bytes, rng: random.Random) -> bytes:
+    """A line with one to three random edits: a byte changed, dropped, doubled, or a piece of another spliced in."""
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(line))
+        edit = rng.randrange(4)
+        if edit == 0:
+            line = line[:at] + bytes([rng.choice(b'{}[]":, -.0123456789eEtT+Z\\ax\x00\x7f\xc3\xa9')]) + line[at + 1 :]
+        elif edit == 1:
+            line = line[:at] + line[at + 1 :]
+        elif edit == 2:
+            line = line[:at] + line[at : at + rng.randint(1, 12)] + line[at:]
+        else:
+            piece = rng.choice([b'"level":"error",', b'"msg":"m",', b'"n":-0,', b'"t":1e2,', b'"exception":"",',
+                                b'"a":{"b":1},', b'"timestamp":"2020-01-01T00:00:00Z",', b'"x":"\\n",'])  # fmt: skip
+            line = line[:at] + piece + line[at:]
+    return line
+
+
+def test_mutated_lines_are_stored_the_same_or_declined(warehouse: Client, database: str):
+    rng = random.Random(18)
+    valid = [line for line in corpus() if b"\\" not in line and line.isascii()][:600]
+    mutated = [_mutated(rng.choice(valid), rng) for _ in range(4000)]
+    scanner = _scanner()
+    messages = [Message(line, Provenance("app-logs", 0, n, BROKER_MS)) for n, line in enumerate(mutated)]
+    taken = scanner.scan(messages, datetime.now(UTC) + CLOCK_SKEW).taken
+    assert taken > 500  # mutations the scanner takes, to be compared with what the lean path builds
+    ways = {"scanned": _batches(LOGS, mutated, 1000, scanner), "general": _batches(GENERAL, mutated, 1000)}
+    _store_and_compare(warehouse, database, ways)

@@ -6,7 +6,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -19,6 +19,7 @@ from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
+from correlator.processing.plainlines import PlainLines, day_of, plain_lines
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import score_row
@@ -36,6 +37,7 @@ from correlator.records import (
     SPAN_TABLE,
     Batch,
     DeadLetter,
+    LineRun,
     Message,
     Provenance,
     Table,
@@ -136,6 +138,10 @@ class PartitionBatcher:
 
     Rows and dead letters are redacted here, after classification has read the evidence
     and before anything is stored (``redact=False`` turns it off).
+
+    ``plain``: the C scanner for a log stream's plain lines (:mod:`correlator.processing.plainlines`);
+    the lines it takes join the batch as line runs, to be encoded when stored, and the lines it
+    declines take the Python path below.
     """
 
     def __init__(
@@ -145,6 +151,7 @@ class PartitionBatcher:
         max_records: int,
         redact: bool = True,
         hash_prompts: bool = False,
+        plain: PlainLines | None = None,
     ) -> None:
         self.kind = kind
         self.classifier = classifier
@@ -152,15 +159,24 @@ class PartitionBatcher:
         self._redact_dead_letters = redact
         self._redact_rows = rows_redactor(kind.table.columns, redact, hash_prompts)
         self._redact_scores = rows_redactor(OTLP_SCORE_TABLE.columns, redact, hash_prompts)
+        self._plain = plain if kind.lean_row is not None else None
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
         """Decode and append; return the batches that closed because they were full or a day ended."""
         messages = list(messages)
         latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
-        decoded = [self._decode(message, latest) for message in messages]
+        if self._plain is not None and messages:
+            scan = self._plain.scan(messages, latest)
+            if scan.taken:
+                return self._add_scanned(messages, scan, latest)
         if self.kind.message_rows is not None:
-            return self._add_whole_messages(messages, decoded)
+            return self._add_whole_messages(messages, [self._whole_message(message) for message in messages])
+        return self._add_decoded(messages, latest)
+
+    def _add_decoded(self, messages: list[Message], latest: datetime) -> list[Batch]:
+        """Decode each message by the Python path (the lean row, else validation), redact, and batch."""
+        decoded = [self._decode(message, latest) for message in messages]
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
@@ -192,6 +208,39 @@ class PartitionBatcher:
                 closed.append(batch)
                 batch = self.open = None
                 day_start = day_end = _NO_DAY
+        return closed
+
+    def _add_scanned(self, messages: list[Message], scan: Any, latest: datetime) -> list[Batch]:
+        """A fetch the scanner went through: its runs of taken lines join the batches whole (split only
+        where a batch fills up), and the lines between them take :meth:`_add_decoded`."""
+        closed: list[Batch] = []
+        position = 0
+        for start, stop, day_number in scan.runs():
+            if position < start:
+                closed += self._add_decoded(messages[position:start], latest)
+            closed += self._add_run(messages, scan, start, stop, day_of(day_number))
+            position = stop
+        if position < len(messages):
+            closed += self._add_decoded(messages[position:], latest)
+        return closed
+
+    def _add_run(self, messages: list[Message], scan: Any, start: int, stop: int, day: date) -> list[Batch]:
+        """Lines start..stop, all taken and of one day, into the open batch and as many more as they fill."""
+        closed: list[Batch] = []
+        while start < stop:
+            batch = self._open_batch(messages[start].provenance)
+            if batch.day not in (None, day):
+                closed.append(batch)
+                self.open = None
+                batch = self._open_batch(messages[start].provenance)
+            batch.day = day
+            end = min(stop, start + self.max_records - batch.size)
+            batch.add_run(LineRun(scan, start, end))
+            batch.last_offset = messages[end - 1].provenance.offset
+            if batch.size >= self.max_records:
+                closed.append(batch)
+                self.open = None
+            start = end
         return closed
 
     def _add_whole_messages(self, messages: list[Message], decoded: list[Any]) -> list[Batch]:
@@ -229,11 +278,9 @@ class PartitionBatcher:
                 self.open = None
         return closed
 
-    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | RecordRows | DeadLetter:
-        """The message's row (or rows), not yet redacted, or its dead letter (redacted)."""
+    def _decode(self, message: Message, latest: datetime) -> tuple[Any, ...] | DeadLetter:
+        """The message's row, not yet redacted, or its dead letter (redacted)."""
         prov = message.provenance
-        if self.kind.message_rows is not None:
-            return self._whole_message(message)
         document = parse(message.value, prov)
         if isinstance(document, DeadLetter):
             decoded: BaseModel | DeadLetter = document
@@ -296,13 +343,37 @@ class PartitionBatches(Generic[PartitionKey]):
         self.classifier = classifier
         self.max_records = max_records
         self.redact, self.hash_prompts = redact, hash_prompts
+        self._plain = plain_lines(classifier, redact, hash_prompts)
         self._batchers: dict[PartitionKey, PartitionBatcher] = {}
         self._closed: dict[PartitionKey, list[Batch]] = {}
 
     def begin(self, key: PartitionKey, kind: StreamKind) -> None:
         """Start a partition afresh: whatever it held before (say, before it was lost) is dropped."""
-        self._batchers[key] = PartitionBatcher(kind, self.classifier, self.max_records, self.redact, self.hash_prompts)
+        self._batchers[key] = PartitionBatcher(
+            kind, self.classifier, self.max_records, self.redact, self.hash_prompts, self._plain
+        )
         self._closed.pop(key, None)
+
+    def decode_line_runs(self, batch: Batch) -> None:
+        """Replace the batch's line runs by their rows, decoded again by the Python path.
+
+        For a store that must look at rows one by one (the warehouse refused an insert): the
+        runs' lines are still at hand, and the Python path builds the same rows from them.
+        """
+        if not batch.line_runs:
+            return
+        redo = PartitionBatcher(LOGS, self.classifier, batch.run_lines + 1, self.redact, self.hash_prompts)
+        for run in batch.line_runs:
+            offsets = run.scan.offsets
+            redo.add(
+                Message(run.scan.lines[line], Provenance(batch.topic, batch.partition, offsets[line]))
+                for line in range(run.start, run.stop)
+            )
+        decoded = redo.take()
+        assert decoded is not None
+        batch.rows.extend(decoded.rows)
+        batch.dead_letters.extend(decoded.dead_letters)
+        batch.line_runs, batch.run_lines = [], 0
 
     def started(self, key: PartitionKey) -> bool:
         return key in self._batchers

@@ -35,11 +35,11 @@ from correlator.records import LOG_TABLE, Provenance
 LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
 # the string fields taken here, in the order the row holds them; LogEvent's other fields are the general path's
-_STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
+STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
                   "parent_span_id", "step", "tool_name", "tool_status")  # fmt: skip
 # LogEvent's fields by input key (its aliases); a key of None: only the general path reads that field
-_FIELD_OF_KEY: dict[str, str | None] = {
-    key: field if field in _STRING_FIELDS or field == "timestamp" else None
+FIELD_OF_KEY: dict[str, str | None] = {
+    key: field if field in STRING_FIELDS or field == "timestamp" else None
     for field, keys in input_keys(LogEvent).items()
     for key in keys
 }
@@ -54,15 +54,15 @@ _MAX_PLANS = 1024
 # objects a row for the cycle collector to track: rows waiting to be stored set off its collections
 # (28 over a 292,500-line backlog, 0.7-1.2 s; README, issue 18). A row of strings, tuples and an
 # attributes dict of strings holds nothing it tracks.
-_EMPTY_ARRAYS = ("exception_types", "exception_values", "exception_frames")
-_EMPTY_STRINGS = ("root_cause_type", "root_cause_message", "category", "error_class", "rule", "rules_version",
+EMPTY_ARRAYS = ("exception_types", "exception_values", "exception_frames")
+EMPTY_STRINGS = ("root_cause_type", "root_cause_message", "category", "error_class", "rule", "rules_version",
                   "traceback", "tool_args")  # fmt: skip
 
 
 # the row plain_log_row builds, column by column: LOG_TABLE's contract, checked here (an inline tuple
 # costs 0.2-0.5 us a line less than picking the columns with itemgetter, measured interleaved)
 _ROW_COLUMNS = ("ts", "service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
-                *_EMPTY_ARRAYS, *_EMPTY_STRINGS[:5], "evidence", *_EMPTY_STRINGS[5:7], "attributes",
+                *EMPTY_ARRAYS, *EMPTY_STRINGS[:5], "evidence", *EMPTY_STRINGS[5:7], "attributes",
                 "parent_span_id", "step", "tool_name", "tool_args", "tool_status", "duration_ms",
                 "topic", "partition", "offset")  # fmt: skip
 if LOG_TABLE.columns != _ROW_COLUMNS:
@@ -143,16 +143,16 @@ def _plan(keys: tuple[str, ...]) -> _Plan | None:
     extras: list[int] = []
     plan: _Plan | None = None
     for index, key in enumerate(keys):
-        if key not in _FIELD_OF_KEY:
+        if key not in FIELD_OF_KEY:
             extras.append(index)
             continue
-        field = _FIELD_OF_KEY[key]
+        field = FIELD_OF_KEY[key]
         if field is None or field in places:  # a field for the general path, or two aliases of one field
             break
         places[field] = index
     else:
         plan = _Plan(
-            _picker([places.get(field, len(keys)) for field in _STRING_FIELDS]),
+            _picker([places.get(field, len(keys)) for field in STRING_FIELDS]),
             places.get("timestamp"),
             tuple(keys[index] for index in extras),
             _picker(extras),

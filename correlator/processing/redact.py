@@ -22,6 +22,11 @@ _SCAN = PatternSet(_SCANNED)
 _SCAN_EVERY = PatternSet(_SCANNED, every_match=True)
 
 
+def secret_match_ends(data: bytes) -> list[int]:
+    """Where each match of any redaction pattern ends in ``data`` (every match, for a scan over many texts)."""
+    return _SCAN_EVERY.match_ends(data)
+
+
 def _found(text: str) -> dict[int, int]:
     return _SCAN.first_matches(text.encode("utf-8", "surrogateescape"))
 

@@ -162,7 +162,7 @@ class Loader:
             )
         for _, batch in stored.batches:
             self.tally.batches += 1
-            self.tally.rows += len(batch.rows)
+            self.tally.rows += batch.row_count
             self.tally.dead_letters.update(d.reason for d in batch.dead_letters)
 
     def resume_points(self, ranges: list[SourceRange], restart: bool) -> dict[tuple[str, int], int]:

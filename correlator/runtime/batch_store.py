@@ -49,7 +49,9 @@ class StoreAttempt(Generic[Key]):
     """One store of taken batches, tried until it succeeds; each :meth:`run` is one try.
 
     A permanent refusal of the combined insert switches to storing the batches apart, for
-    this try and every later one (a retry repeats the same pieces under the same tokens).
+    this try and every later one (a retry repeats the same pieces under the same tokens);
+    the batches' line runs are decoded into rows first (``as_rows``), so the refused rows can
+    be found one by one.
     """
 
     def __init__(
@@ -58,11 +60,13 @@ class StoreAttempt(Generic[Key]):
         ready: list[tuple[Key, Batch]],
         mask: Callable[[str], str],
         on_refusal: Callable[[], None],
+        as_rows: Callable[[Batch], None],
     ) -> None:
         self._warehouse = warehouse
         self._ready = ready
         self._mask = mask
         self._on_refusal = on_refusal
+        self._as_rows = as_rows
         self._apart = False
 
     def run(self) -> Stored[Key]:
@@ -85,6 +89,8 @@ class StoreAttempt(Generic[Key]):
                         batches=len(batches),
                     )
             if self._apart:
+                for batch in batches:
+                    self._as_rows(batch)
                 refused = self._warehouse.store_apart(batches, self._mask)
                 log.warning("rows refused by the warehouse were dead-lettered, the rest stored", refused=refused)
         return Stored(self._ready, refused, time.monotonic() - started)
@@ -114,4 +120,4 @@ class BatchStore(Generic[Key]):
 
     def attempt(self, ready: list[tuple[Key, Batch]]) -> StoreAttempt[Key]:
         """A store of batches taken from :attr:`batches`, to run (and retry) on the caller's worker thread."""
-        return StoreAttempt(self.warehouse, ready, self._mask, self._on_refusal)
+        return StoreAttempt(self.warehouse, ready, self._mask, self._on_refusal, self.batches.decode_line_runs)

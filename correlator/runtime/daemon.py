@@ -436,9 +436,9 @@ class Daemon:
         self.metrics.batch_size.observe(sum(batch.size for _, batch in stored.batches))
         for _, batch in stored.batches:
             self.counters.batches += 1
-            self.counters.rows += len(batch.rows)
+            self.counters.rows += batch.row_count
             self.counters.dead_letters += len(batch.dead_letters)
-            self.metrics.stored_rows.labels(batch.table.name).inc(len(batch.rows))
+            self.metrics.stored_rows.labels(batch.table.name).inc(batch.row_count)
             if batch.dead_letters:
                 self.metrics.dead_letters.labels(batch.topic).inc(len(batch.dead_letters))
             if batch.table is METRICS.table:

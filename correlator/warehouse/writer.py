@@ -7,16 +7,17 @@ stored, everything else in its offset range is too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
+from clickhouse_connect.driver.transform import NativeTransform
 
 from correlator.config import check_identifier
-from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, Table
+from correlator.records import DEAD_LETTER_TABLE, Batch, DeadLetter, Provenance, Table, native_blocks
 from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import render
@@ -75,14 +76,14 @@ class Warehouse:
         self._store_dead_letters(batches)
         groups: dict[tuple[Table, date | None], list[Batch]] = {}
         for batch in batches:
-            if batch.rows:
+            if batch.rows or batch.line_runs:
                 groups.setdefault((batch.table, batch.day), []).append(batch)
         for (table, _), group in groups.items():
             for derived in {table for batch in group for table in batch.derived}:
                 implied = [row for batch in group for row in batch.derived.get(derived, ())]
                 if implied:  # before the rows, which are written last
                     self._insert(derived, implied, f"{_token(group)}:{derived.name}")
-            self._insert(table, [row for batch in group for row in batch.rows], _token(group))
+            self._insert(table, [row for batch in group for row in batch.rows], _token(group), native_blocks(group))
 
     def store_apart(self, batches: Sequence[Batch], mask: Callable[[str], str] = str) -> int:
         """Store batches the warehouse refused together: each alone, split until the refused rows are found.
@@ -130,13 +131,16 @@ class Warehouse:
             letters = [d for b in dead for d in b.dead_letters]
             self._insert(DEAD_LETTER_TABLE, _dead_letter_rows(letters), _token(dead) + ":dead")
 
-    def _insert(self, table: Table, rows: list, token: str) -> None:  # type: ignore[type-arg]
+    def _insert(self, table: Table, rows: list, token: str, blocks: Sequence[bytes] = ()) -> None:  # type: ignore[type-arg]
         """One insert under a deduplication token, through one insert context per table kept for the process.
 
         The context is described once (unless told the types, clickhouse-connect describes the
         table before every insert). A context refers to itself (a bound method), so one made per
         insert would keep that insert's rows alive until a full garbage collection: with the
         daemon's raised collection thresholds, peak memory grew with the stream.
+
+        ``blocks``: rows already encoded as Native blocks (a scanner's plain lines), sent in the
+        same insert as ``rows`` (encoded by clickhouse-connect): one Native stream, one part.
         """
         name = f"{self.database}.{table.name}"
         context = self._insert_contexts.get((name, table.columns))
@@ -145,10 +149,17 @@ class Warehouse:
                 name, table.columns
             )
         # cluster mode inserts through a Distributed table: stored on the shard before the commit
-        context.settings = {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
+        settings = {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
+        context.settings = settings
         context.data = rows
         try:
-            self.client.data_insert(context)
+            if blocks:
+                # the blocks send LowCardinality columns as String: the engine converts them
+                settings = {**settings, "input_format_native_allow_types_conversion": 1}
+                stream = _native_stream(blocks, context if rows else None)
+                self.client.raw_insert(name, table.columns, stream, settings=settings, fmt="Native")
+            else:
+                self.client.data_insert(context)
         finally:
             context.data = None
 
@@ -194,6 +205,17 @@ def _refused_letter(table: Table, row: tuple[Any, ...], message: str) -> DeadLet
     topic, partition, offset = (row[table.position(column)] for column in ("topic", "partition", "offset"))
     raw = orjson.dumps(dict(zip(table.columns, row, strict=True)), default=str)
     return DeadLetter(Provenance(topic, partition, offset), "refused", message[:REFUSAL_DETAIL_CHARS], raw)
+
+
+def _native_stream(blocks: Sequence[bytes], rows: InsertContext | None) -> Generator[bytes, None, None]:
+    """The blocks, then the context's rows as clickhouse-connect encodes them (without the ``INSERT … FORMAT
+    Native`` line it puts before its first chunk): one Native stream."""
+    yield from blocks
+    if rows is not None:
+        chunks = NativeTransform.build_insert(rows)
+        first = next(chunks, b"")
+        yield first[first.index(b"\n") + 1 :]
+        yield from chunks
 
 
 def _token(batches: Sequence[Batch]) -> str:
