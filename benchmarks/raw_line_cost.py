@@ -1,12 +1,14 @@
-"""Go/no-go for letting the engine parse plain log lines: CPU a line, four ways, alternating, as JSON.
+"""Go/no-go for plain log lines past Python: CPU a line, five ways, alternating, as JSON.
 
     python -m benchmarks.raw_line_cost [--lines 10000] [--rounds 6]
 
 Issue 18's plain lines (``benchmarks.versus_script``'s workload: info lines, two integer extras
 each) are made rows and stored into the embedded engine, alternating in one process:
 
-- ``lean``: today's path, the daemon's batcher (orjson, the lean row, redaction) and the
-  writer's Native insert;
+- ``lean``: the daemon's batcher without the C scanner (orjson, the lean row, redaction) and
+  the writer's Native insert: a build without ``_plainlines``;
+- ``scanned``: the daemon's batcher with the C scanner (``processing.plainlines``: the lines'
+  bytes to a Native block, two Hyperscan passes) and the writer's insert of that block;
 - ``typed``: a byte-level look at each line (``_pairs``: a flat object without escapes read as
   its key/raw-value pairs by one regex) and the lines, each prefixed in bytes with its
   partition and offset, read by the engine's typed ``JSONEachRow`` reader in one
@@ -17,8 +19,9 @@ each) are made rows and stored into the embedded engine, alternating in one proc
   row: more than a check needs), one Hyperscan pass for secrets over the fetch's bytes, then
   the ``typed`` insert of the lines' bytes, grouped by their extras (the keys orjson found).
 
-No engine shape here masks a secret, checks timestamps' bounds or proves a row identical to the
-lean path's: this measures what the engine's parsing costs against what the lean path and Native
+No engine shape here (``typed``, ``extract``, ``decided``) masks a secret, checks timestamps'
+bounds or proves a row identical to the lean path's (``scanned`` does all three:
+``tests/test_lean_path.py``): this measures what the engine's parsing costs against what the lean path and Native
 encoding cost, to decide whether building it out can pay (README, issue 18). Per line, the
 least process CPU (the engine's threads included) of the rounds: other work only adds.
 """
@@ -42,6 +45,7 @@ from correlator.devkit.workload import mixed_workload
 from correlator.processing.batching import LOGS, PartitionBatcher, collect_cycles_less_often
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import plain_log_row
+from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.patterns import PatternSet
 from correlator.processing.rows import CLOCK_SKEW
 from correlator.records import LOG_TABLE, Message, Provenance
@@ -96,19 +100,25 @@ def _extract_insert(path: str, token: str) -> str:
 
 
 class Paths:
-    """The four ways, each given the lines and their first offset; each returns its process CPU seconds."""
+    """The ways, each given the lines and their first offset; each returns its process CPU seconds."""
 
-    def __init__(self, warehouse: Warehouse, classifier: Classifier, work: Path) -> None:
-        self.warehouse, self.classifier, self.work = warehouse, classifier, work
+    def __init__(self, warehouse: Warehouse, classifier: Classifier, work: Path, plain: PlainLines | None) -> None:
+        self.warehouse, self.classifier, self.work, self.plain = warehouse, classifier, work, plain
 
     def lean(self, lines: list[bytes], first: int) -> float:
+        return self._batched(lines, first, None)
+
+    def scanned(self, lines: list[bytes], first: int) -> float:
+        return self._batched(lines, first, self.plain)
+
+    def _batched(self, lines: list[bytes], first: int, plain: PlainLines | None) -> float:
         now_ms = int(time.time() * 1000)
         messages = [Message(line, Provenance("app-logs", 0, first + n, now_ms)) for n, line in enumerate(lines)]
         started = time.process_time()
-        batcher = PartitionBatcher(LOGS, self.classifier, max_records=len(lines) + 1)
+        batcher = PartitionBatcher(LOGS, self.classifier, max_records=len(lines) + 1, plain=plain)
         batcher.add(messages)
         batch = batcher.take()
-        assert batch is not None and len(batch.rows) == len(lines)
+        assert batch is not None and batch.row_count == len(lines) and (plain is None or not batch.rows)
         self.warehouse.store([batch])
         return time.process_time() - started
 
@@ -174,9 +184,12 @@ def main() -> None:
     warehouse = Warehouse(connect(f"chdb://{work / 'warehouse'}"), DATABASE)
     migrate(warehouse.client, DATABASE, retention_days=30)
     collect_cycles_less_often()
-    paths = Paths(warehouse, Classifier.from_file(), work)
+    classifier = Classifier.from_file()
+    plain = plain_lines(classifier, redact=True, hash_prompts=False)
+    paths = Paths(warehouse, classifier, work, plain)
     ways: dict[str, Callable[[list[bytes], int], float]] = {
         "lean": paths.lean,
+        **({"scanned": paths.scanned} if plain is not None else {}),
         "typed": paths.typed,
         "extract": paths.extract,
         "decided": paths.decided,

@@ -16,10 +16,12 @@ from correlator import redaction
 from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import AuthenticationError, masked_exception, render_log
-from correlator.processing.batching import LOGS, METRICS, PartitionBatcher
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, PartitionBatches
+from correlator.processing.plainlines import plain_lines
 from correlator.processing.classify import Classifier
 from correlator.processing.redact import prompt_digest, redact
 from correlator.records import Message, Provenance
+from correlator.warehouse.writer import Warehouse
 from tests.clock import hours_ago
 from tests.conftest import rows
 from tests.harness import run_daemon, stored_at_least
@@ -121,6 +123,46 @@ def test_nothing_secret_reaches_the_warehouse(settings: Settings, warehouse: Cli
     ], default=str).decode()  # fmt: skip
     assert not any(secret in stored for secret in SECRETS), stored
     assert rows(warehouse, f"SELECT error_class FROM {db}.errors") == [("auth",)]
+
+
+def test_plain_lines_holding_a_secret_are_declined_by_the_scanner_and_masked(warehouse: Client, database: str):
+    """The C scanner takes plain lines whole, so a line holding a secret anywhere in a stored text must reach
+    the Python path, which masks it; the lines without one are the scanner's."""
+    when = hours_ago(2)
+    secret_lines = [
+        render_log(f"calling with {API_KEY}", "info", when),
+        render_log("sending", "info", when, note=f"Bearer {BEARER}"),
+        render_log("mailing", "info", when, to=EMAIL),
+        render_log("paying", "info", when, card=CARD),
+        render_log("logging in", "info", when, auth="password=hunter2-pw"),
+        render_log("aws", "info", when, detail="AKIAIOSFODNN7EXAMPLE"),
+    ]
+    lines = [render_log(f"plain line {n}", "info", when, n=n) for n in range(30)] + secret_lines
+    scanner = plain_lines(Classifier.from_file(), redact=True, hash_prompts=False)
+    assert scanner is not None
+    batcher = PartitionBatcher(LOGS, Classifier.from_file(), max_records=100, plain=scanner)
+    batcher.add([Message(line, Provenance("app-logs", 0, n)) for n, line in enumerate(lines)])
+    batch = batcher.take()
+    assert batch is not None and (batch.run_lines, len(batch.rows)) == (30, len(secret_lines))
+    Warehouse(warehouse, database).store([batch])
+
+    stored = orjson.dumps(rows(warehouse, f"SELECT * FROM {database}.log_events"), default=str).decode()
+    assert not any(secret in stored for secret in SECRETS), stored
+    assert rows(warehouse, f"SELECT count(), countIf(position(message, 'sk-proj-***') > 0), "
+                f"countIf(attributes['to'] = '<email>') FROM {database}.log_events") == [(36, 1, 1)]  # fmt: skip
+
+
+def test_with_prompts_hashed_no_line_is_the_scanners(warehouse: Client, database: str):
+    assert plain_lines(Classifier.from_file(), redact=True, hash_prompts=True) is None
+    batches: PartitionBatches[int] = PartitionBatches(Classifier.from_file(), 100, hash_prompts=True)
+    batches.begin(0, LOGS)
+    batches.add(0, [Message(render_log("asked", "info", hours_ago(1), prompt="my question"), Provenance("l", 0, 0))])
+    [(_, batch)] = batches.take([0], end=True)
+    assert batch.run_lines == 0
+    Warehouse(warehouse, database).store([batch])
+    assert rows(warehouse, f"SELECT attributes['prompt'] FROM {database}.log_events") == [
+        (prompt_digest("my question"),)
+    ]
 
 
 def _traceback_with_locals() -> str:
