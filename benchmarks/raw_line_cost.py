@@ -45,8 +45,8 @@ from correlator.devkit.workload import mixed_workload
 from correlator.processing.batching import LOGS, PartitionBatcher, collect_cycles_less_often
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import plain_log_row
-from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.patterns import PatternSet
+from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.rows import CLOCK_SKEW
 from correlator.records import LOG_TABLE, Message, Provenance
 from correlator.redaction import CARD, RULES

@@ -17,8 +17,8 @@ from correlator.config import Settings
 from correlator.devkit.demo import produce
 from correlator.devkit.workload import AuthenticationError, masked_exception, render_log
 from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, PartitionBatches
-from correlator.processing.plainlines import plain_lines
 from correlator.processing.classify import Classifier
+from correlator.processing.plainlines import plain_lines
 from correlator.processing.redact import prompt_digest, redact
 from correlator.records import Message, Provenance
 from correlator.warehouse.writer import Warehouse
