@@ -7,10 +7,10 @@ warehouse can all speak in its terms without importing one another.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, overload
 
 
 class Provenance(NamedTuple):
@@ -33,6 +33,63 @@ class Message(NamedTuple):
     provenance: Provenance
     # the trace id of a W3C ``traceparent`` record header, for a body that has none; "" without one
     trace_id: str = ""
+
+
+class Fetched(Sequence[Message]):
+    """One fetch's records of one topic-partition, column by column; a :class:`Message` is made only when asked for.
+
+    Most log lines never need one: the plain-line scanner reads the values and offsets as they
+    are (``processing.plainlines``), and only the lines it declines become Messages. A
+    Message and its Provenance cost about 0.4 µs a record to make (README, issue 18).
+    """
+
+    __slots__ = ("offsets", "partition", "timestamps", "topic", "trace_ids", "values")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        values: list[bytes | None],
+        offsets: list[int],
+        timestamps: list[int | None],
+        trace_ids: list[str],
+    ) -> None:
+        self.topic, self.partition = topic, partition
+        self.values, self.offsets, self.timestamps, self.trace_ids = values, offsets, timestamps, trace_ids
+
+    @classmethod
+    def of(cls, messages: Sequence[Message]) -> Fetched:
+        """Messages of one topic-partition (a file's lines, a test's), as columns."""
+        if isinstance(messages, Fetched):
+            return messages
+        first = messages[0].provenance if messages else Provenance("", 0, 0)
+        return cls(
+            first.topic,
+            first.partition,
+            [message.value for message in messages],
+            [message.provenance.offset for message in messages],
+            [message.provenance.timestamp_ms for message in messages],
+            [message.trace_id for message in messages],
+        )
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> Message: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Message]: ...
+    def __getitem__(self, index: int | slice) -> Message | list[Message]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.values)))]
+        return Message(
+            self.values[index],
+            Provenance(self.topic, self.partition, self.offsets[index], self.timestamps[index]),
+            self.trace_ids[index],
+        )
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self[:])
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from correlator.processing.lean import plain_log_row
 from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.redact import row_redactor, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW
-from correlator.records import LOG_TABLE, Batch, DeadLetter, Message, Provenance
+from correlator.records import LOG_TABLE, Batch, DeadLetter, Fetched, Message, Provenance
 from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
 
@@ -236,7 +236,9 @@ def test_the_scanner_takes_only_lines_the_lean_path_takes_and_most_of_them():
     lines, scanner, classifier = corpus(), _scanner(), Classifier.from_file()
     latest = datetime.now(UTC) + CLOCK_SKEW
     messages = [Message(line, Provenance("app-logs", 0, n, None)) for n, line in enumerate(lines)]
-    taken = {line for start, stop, _ in scanner.scan(messages, latest).runs() for line in range(start, stop)}
+    taken = {
+        line for start, stop, _ in scanner.scan(Fetched.of(messages), latest).runs() for line in range(start, stop)
+    }
     documents = [parse(line, here) for line, here in zip(lines, (m.provenance for m in messages), strict=True)]
     lean = {
         n
@@ -250,7 +252,7 @@ def test_the_scanner_takes_only_lines_the_lean_path_takes_and_most_of_them():
         line for line in SPELLED if any(part in line for part in TAKEN_SPELLINGS)
     }
     with_headers = [message._replace(trace_id=_header_trace_id(n)) for n, message in enumerate(messages)]
-    runs = scanner.scan(with_headers, latest).runs()
+    runs = scanner.scan(Fetched.of(with_headers), latest).runs()
     assert not any(_header_trace_id(n) for start, stop, _ in runs for n in range(start, stop))
 
 
@@ -297,7 +299,7 @@ def test_mutated_lines_are_stored_the_same_or_declined(warehouse: Client, databa
     mutated = [_mutated(rng.choice(valid), rng) for _ in range(4000)]
     scanner = _scanner()
     messages = [Message(line, Provenance("app-logs", 0, n, BROKER_MS)) for n, line in enumerate(mutated)]
-    taken = scanner.scan(messages, datetime.now(UTC) + CLOCK_SKEW).taken
+    taken = scanner.scan(Fetched.of(messages), datetime.now(UTC) + CLOCK_SKEW).taken
     assert taken > 500  # mutations the scanner takes, to be compared with what the lean path builds
     ways = {"scanned": _batches(LOGS, mutated, 1000, scanner), "general": _batches(GENERAL, mutated, 1000)}
     _store_and_compare(warehouse, database, ways)

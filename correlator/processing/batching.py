@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -19,7 +19,7 @@ from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
-from correlator.processing.plainlines import PlainLines, day_of, plain_lines
+from correlator.processing.plainlines import PlainLines, Scan, day_of, plain_lines
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
 from correlator.processing.scores import score_row
@@ -37,6 +37,7 @@ from correlator.records import (
     SPAN_TABLE,
     Batch,
     DeadLetter,
+    Fetched,
     LineRun,
     Message,
     Provenance,
@@ -164,12 +165,14 @@ class PartitionBatcher:
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:
         """Decode and append; return the batches that closed because they were full or a day ended."""
-        messages = list(messages)
         latest = datetime.now(UTC) + CLOCK_SKEW  # the latest event time to take without a closer look
-        if self._plain is not None and messages:
-            scan = self._plain.scan(messages, latest)
-            if scan.taken:
-                return self._add_scanned(messages, scan, latest)
+        if self._plain is not None:
+            fetched = Fetched.of(messages if isinstance(messages, Sequence) else list(messages))
+            scan = self._plain.scan(fetched, latest) if fetched else None
+            if scan is not None and scan.taken:
+                return self._add_scanned(fetched, scan, latest)
+            messages = fetched
+        messages = list(messages)
         if self.kind.message_rows is not None:
             return self._add_whole_messages(messages, [self._whole_message(message) for message in messages])
         return self._add_decoded(messages, latest)
@@ -210,33 +213,33 @@ class PartitionBatcher:
                 day_start = day_end = _NO_DAY
         return closed
 
-    def _add_scanned(self, messages: list[Message], scan: Any, latest: datetime) -> list[Batch]:
+    def _add_scanned(self, fetched: Fetched, scan: Scan, latest: datetime) -> list[Batch]:
         """A fetch the scanner went through: its runs of taken lines join the batches whole (split only
         where a batch fills up), and the lines between them take :meth:`_add_decoded`."""
         closed: list[Batch] = []
         position = 0
         for start, stop, day_number in scan.runs():
             if position < start:
-                closed += self._add_decoded(messages[position:start], latest)
-            closed += self._add_run(messages, scan, start, stop, day_of(day_number))
+                closed += self._add_decoded(fetched[position:start], latest)
+            closed += self._add_run(fetched, scan, start, stop, day_of(day_number))
             position = stop
-        if position < len(messages):
-            closed += self._add_decoded(messages[position:], latest)
+        if position < len(fetched):
+            closed += self._add_decoded(fetched[position:], latest)
         return closed
 
-    def _add_run(self, messages: list[Message], scan: Any, start: int, stop: int, day: date) -> list[Batch]:
+    def _add_run(self, fetched: Fetched, scan: Scan, start: int, stop: int, day: date) -> list[Batch]:
         """Lines start..stop, all taken and of one day, into the open batch and as many more as they fill."""
         closed: list[Batch] = []
         while start < stop:
-            batch = self._open_batch(messages[start].provenance)
+            batch = self._open_batch(fetched[start].provenance)
             if batch.day not in (None, day):
                 closed.append(batch)
                 self.open = None
-                batch = self._open_batch(messages[start].provenance)
+                batch = self._open_batch(fetched[start].provenance)
             batch.day = day
             end = min(stop, start + self.max_records - batch.size)
             batch.add_run(LineRun(scan, start, end))
-            batch.last_offset = messages[end - 1].provenance.offset
+            batch.last_offset = fetched.offsets[end - 1]
             if batch.size >= self.max_records:
                 closed.append(batch)
                 self.open = None

@@ -36,7 +36,6 @@ over the whole fetch:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -45,11 +44,11 @@ from correlator.processing.lean import EMPTY_ARRAYS, EMPTY_STRINGS, FIELD_OF_KEY
 from correlator.processing.patterns import PatternSet
 from correlator.processing.redact import ARRAY_COLUMNS, MAP_COLUMNS, TEXT_COLUMNS, secret_match_ends
 from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, NO_LABEL
-from correlator.records import LOG_TABLE, Message
+from correlator.records import LOG_TABLE, Fetched
 
 try:
     from correlator.processing import _plainlines
-    from correlator.processing._plainlines import Scan
+    from correlator.processing._plainlines import Scan as Scan  # the batcher holds one a fetch
 except ImportError:  # built without a C compiler, or with CORRELATOR_PURE_PYTHON=1: the lean path takes them all
     _plainlines = None  # type: ignore[assignment]
     Scan = Any  # type: ignore[misc,assignment]
@@ -122,22 +121,21 @@ class PlainLines:
         self._redact = redact
         self._causes = PatternSet([(classifier.embedded_cause.pattern, False)], every_match=True)
 
-    def scan(self, messages: Sequence[Message], latest: datetime) -> Scan:
-        """The fetch's lines (one partition's) scanned: its ``runs()`` are the lines taken, the rest are declined."""
-        values = [message.value for message in messages]
-        declined = bytearray(len(values))
-        for index, message in enumerate(messages):
-            if message.trace_id:  # a header's trace id fills the row's: the Python path's
-                declined[index] = 1
-        first = messages[0].provenance
+    def scan(self, fetched: Fetched, latest: datetime) -> Scan:
+        """One fetch's lines (one partition's) scanned: its ``runs()`` are the lines taken, the rest are declined."""
+        declined = bytearray(len(fetched))
+        if any(fetched.trace_ids):  # a header's trace id fills the row's: the Python path's
+            for index, trace_id in enumerate(fetched.trace_ids):
+                if trace_id:
+                    declined[index] = 1
         scan = self._scanner.scan(
-            values,
-            [message.provenance.offset for message in messages],
+            fetched.values,
+            fetched.offsets,
             declined,
             (EARLIEST_EVENT - _EPOCH) // _MICROSECOND,
             (latest - _EPOCH) // _MICROSECOND,
-            first.topic,
-            first.partition,
+            fetched.topic,
+            fetched.partition,
             self._message_field,
         )
         if scan.taken and self._redact:

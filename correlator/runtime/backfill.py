@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,7 +109,7 @@ class Loader:
         self._storage.batches.begin(source_range, source_range.kind)
         self._positions[source_range] = position
 
-    def add(self, source_range: SourceRange, messages: list[Message]) -> None:
+    def add(self, source_range: SourceRange, messages: Sequence[Message]) -> None:
         self._storage.batches.add(source_range, messages)
         for batch in self._storage.batches.take_closed(source_range):
             self._store([(source_range, batch)])
