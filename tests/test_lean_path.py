@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.devkit.workload import mixed_workload
 from correlator.formats.decode import parse
 from correlator.formats.events import LogEvent, input_keys
-from correlator.processing.batching import LOGS, PartitionBatcher
+from correlator.processing import plainlines
+from correlator.processing.batching import LOGS, PartitionBatcher, PartitionBatches
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import plain_log_row
 from correlator.processing.plainlines import PlainLines, plain_lines
@@ -303,3 +305,21 @@ def test_mutated_lines_are_stored_the_same_or_declined(warehouse: Client, databa
     assert taken > 500  # mutations the scanner takes, to be compared with what the lean path builds
     ways = {"scanned": _batches(LOGS, mutated, 1000, scanner), "general": _batches(GENERAL, mutated, 1000)}
     _store_and_compare(warehouse, database, ways)
+
+
+def test_a_build_without_the_scanner_takes_every_line_by_the_python_path(monkeypatch: pytest.MonkeyPatch):
+    """Without a C compiler (or with CORRELATOR_PURE_PYTHON=1) the extension is absent: the batches are the lean
+    path's (the tables of both ways are compared above)."""
+    monkeypatch.setattr(plainlines, "_plainlines", None)
+    assert plain_lines(Classifier.from_file(), redact=True, hash_prompts=False) is None
+    batches: PartitionBatches[int] = PartitionBatches(Classifier.from_file(), 700)
+    batches.begin(0, LOGS)
+    lines = corpus()
+    batches.add(
+        0, [Message(line, Provenance("app-logs", 0, n, BROKER_MS), _header_trace_id(n)) for n, line in enumerate(lines)]
+    )
+    taken = [batch for _, batch in batches.take([0], end=True)]
+    assert sum(batch.run_lines for batch in taken) == 0
+    assert [(b.first_offset, b.last_offset, b.size) for b in taken] == [
+        (b.first_offset, b.last_offset, b.size) for b in _batches(LOGS, lines, len(lines))
+    ]
