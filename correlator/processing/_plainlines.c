@@ -1058,35 +1058,40 @@ static struct PyModuleDef plainlines_module = {
 };
 
 PyMODINIT_FUNC PyInit__plainlines(void) {
-    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0)
-        return NULL;
+    static const struct {
+        const char *name;
+        int value;
+    } constants[] = {
+        {"KEY_GENERAL", KEY_GENERAL},
+        {"KEY_TIMESTAMP", KEY_TIMESTAMP},
+        {"COLUMN_TIMESTAMP", COLUMN_TIMESTAMP},
+        {"COLUMN_FIELD", COLUMN_FIELD},
+        {"COLUMN_CONSTANT", COLUMN_CONSTANT},
+        {"COLUMN_EMPTY_ARRAY", COLUMN_EMPTY_ARRAY},
+        {"COLUMN_ATTRIBUTES", COLUMN_ATTRIBUTES},
+        {"COLUMN_NULL_FLOAT", COLUMN_NULL_FLOAT},
+        {"COLUMN_TOPIC", COLUMN_TOPIC},
+        {"COLUMN_PARTITION", COLUMN_PARTITION},
+        {"COLUMN_OFFSET", COLUMN_OFFSET},
+        {"FLAG_LOWER", FLAG_LOWER},
+        {"FLAG_STRIP", FLAG_STRIP},
+    };
+    PyTypeObject *types[] = {&ScannerType, &ScanType};
     PyObject *module = PyModule_Create(&plainlines_module);
     if (module == NULL)
         return NULL;
-    Py_INCREF(&ScannerType);
-    if (PyModule_AddObject(module, "Scanner", (PyObject *)&ScannerType) < 0) {
-        Py_DECREF(&ScannerType);
-        Py_DECREF(module);
-        return NULL;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (PyType_Ready(types[i]) < 0 || PyModule_AddObjectRef(module, strrchr(types[i]->tp_name, '.') + 1,
+                                                                (PyObject *)types[i]) < 0) {
+            Py_DECREF(module);
+            return NULL;
+        }
     }
-    Py_INCREF(&ScanType);
-    if (PyModule_AddObject(module, "Scan", (PyObject *)&ScanType) < 0) {
-        Py_DECREF(&ScanType);
-        Py_DECREF(module);
-        return NULL;
+    for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
+        if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0) {
+            Py_DECREF(module);
+            return NULL;
+        }
     }
-    PyModule_AddIntConstant(module, "KEY_GENERAL", KEY_GENERAL);
-    PyModule_AddIntConstant(module, "KEY_TIMESTAMP", KEY_TIMESTAMP);
-    PyModule_AddIntConstant(module, "COLUMN_TIMESTAMP", COLUMN_TIMESTAMP);
-    PyModule_AddIntConstant(module, "COLUMN_FIELD", COLUMN_FIELD);
-    PyModule_AddIntConstant(module, "COLUMN_CONSTANT", COLUMN_CONSTANT);
-    PyModule_AddIntConstant(module, "COLUMN_EMPTY_ARRAY", COLUMN_EMPTY_ARRAY);
-    PyModule_AddIntConstant(module, "COLUMN_ATTRIBUTES", COLUMN_ATTRIBUTES);
-    PyModule_AddIntConstant(module, "COLUMN_NULL_FLOAT", COLUMN_NULL_FLOAT);
-    PyModule_AddIntConstant(module, "COLUMN_TOPIC", COLUMN_TOPIC);
-    PyModule_AddIntConstant(module, "COLUMN_PARTITION", COLUMN_PARTITION);
-    PyModule_AddIntConstant(module, "COLUMN_OFFSET", COLUMN_OFFSET);
-    PyModule_AddIntConstant(module, "FLAG_LOWER", FLAG_LOWER);
-    PyModule_AddIntConstant(module, "FLAG_STRIP", FLAG_STRIP);
     return module;
 }
