@@ -78,6 +78,28 @@ def test_rows_the_warehouse_refuses_become_dead_letters_and_the_rest_is_stored(w
     assert reason == "refused" and "no_poison" in detail
 
 
+def test_a_refused_row_of_a_plain_line_the_scanner_took_is_found_and_dead_lettered(warehouse: Client, database: str):
+    """The scanner's lines are stored as Native blocks; stored apart, they are decoded again into rows to be halved."""
+    warehouse.command(f"ALTER TABLE {database}.log_events ADD CONSTRAINT no_poison CHECK message != 'poison'")
+    refusals: list[int] = []
+    store = _store(Warehouse(warehouse, database), refusals)
+    store.batches.begin(0, LOGS)
+    lines = _lines(20)
+    lines.insert(7, render_log("poison", "info", hours_ago(1), trace_id="f" * 32))
+    store.batches.add(0, _messages(0, lines))
+    [(_, taken)] = ready = store.batches.take([0], end=True)
+    assert (taken.run_lines, len(taken.rows)) == (21, 0)  # every line the scanner's, the poison one too
+
+    stored = store.attempt(ready).run()
+
+    assert stored.refused == 1 and refusals == [1] and stored.positions() == {0: 21}
+    [(_, batch)] = stored.batches
+    assert (batch.row_count, [(d.provenance.offset, d.reason) for d in batch.dead_letters]) == (20, [(7, "refused")])
+    assert rows(warehouse, f"SELECT count(), countIf(offset = 7) FROM {database}.log_events") == [(20, 0)]
+    [(raw,)] = rows(warehouse, f"SELECT raw FROM {database}.dead_letters")
+    assert '"message":"poison"' in raw
+
+
 def test_a_try_that_may_heal_raises_and_the_next_try_stores_everything_once(warehouse: Client, database: str):
     store = _store(Warehouse(warehouse, database), [])
     store.batches.begin(0, LOGS)
