@@ -12,26 +12,27 @@ path puts in each; ``tests/test_lean_path.py`` stores a varied corpus through th
 general paths and compares the tables, and fuzzes lines through both.
 
 Two guarantees that need more than the line's shape are kept with Hyperscan, one pass each
-over the whole fetch:
+over the whole fetch, after the scan and before anything is taken:
 
-- **Redaction before storage.** A taken line has no backslash, so every text its row stores
-  (the message, the string fields, each attribute's value; an integer's digits) is a verbatim
-  substring of the line, between a quote and a quote, or between ``:`` and ``,``/``}``. The
-  redaction patterns have no anchors and no lookaround, and every character beside such a
-  substring is not a word character, so ``\\b`` reads the same there as at the text's own
-  ends: a match in a stored text is a match in the line. The scan over the lines joined by
-  newlines reports every match's end (``redact._SCAN_EVERY``), and a line holding one is
-  declined, before anything is taken; so a taken line's texts hold no match, and redacting
-  its row would change nothing. With ``hash_prompts`` every line is declined: hashing
-  prompt attributes is the Python path's.
+- **Redaction before storage.** The scanner gives each taken line's texts that redaction
+  reads in such a row (``rows_redactor``'s: the text fields, here the message, and every
+  attribute's value; ``_redacted_texts`` checks at import that the row holds no other), each
+  on a line of its own. A taken line has no backslash, so each text is the line's bytes
+  verbatim: the very string the row stores. One scan of the redaction patterns reporting
+  every match's end (``redact.secret_match_ends``) declines each line a match touches, as
+  ``rows_redactor`` sends each row a match touches to ``row_redactor``. A taken line's
+  texts therefore hold no match, and ``redact`` leaves each as it is: redacting its row
+  would change nothing. With ``hash_prompts`` the scanner is off (:func:`plain_lines`):
+  hashing prompt attributes is the Python path's.
 - **Embedded causes.** The lean path declines a message ``classifier.embedded_cause`` matches
   (``chain_from_message``: ``match`` on the stripped message). The scan gives each taken
   line's stripped message on a line of its own; the same pattern, compiled with Hyperscan in
   multi-line mode, reports every match end there. A message holds no newline (control
   characters are declined), so ``^`` at its line's start and ``$`` at its line's end read as
   they do on the message alone, and ``.`` never meets a newline inside it: a message the
-  pattern matches has a match ending on its line, and the line is declined. A pattern
-  Hyperscan cannot compile turns the C path off.
+  pattern matches has a match ending on its line, and the line is declined. Being ASCII, it
+  reads the same under Python's Unicode classes and case folding as under Hyperscan's ASCII
+  ones. A pattern Hyperscan cannot compile turns the scanner off.
 """
 
 from __future__ import annotations
