@@ -39,8 +39,8 @@ class Fetched(Sequence[Message]):
     """One fetch's records of one topic-partition, column by column; a :class:`Message` is made only when asked for.
 
     Most log lines never need one: the plain-line scanner reads the values and offsets as they
-    are (``processing.plainlines``), and only the lines it declines become Messages. A
-    Message and its Provenance cost about 0.4 µs a record to make (README, issue 18).
+    are (``processing.plainlines``), and only the lines it declines become Messages. Making a
+    Message and a Provenance for every record was a tenth of the daemon's CPU (README, issue 18).
     """
 
     __slots__ = ("offsets", "partition", "timestamps", "topic", "trace_ids", "values")
