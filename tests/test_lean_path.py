@@ -323,3 +323,16 @@ def test_a_build_without_the_scanner_takes_every_line_by_the_python_path(monkeyp
     assert [(b.first_offset, b.last_offset, b.size) for b in taken] == [
         (b.first_offset, b.last_offset, b.size) for b in _batches(LOGS, lines, len(lines))
     ]
+
+
+def test_the_scanner_takes_a_string_byte_exactly_when_it_is_printable_ascii_and_no_quote_or_backslash():
+    """Every byte value at every place of two string values, across the scanner's eight-byte words and their tails."""
+    base = f'{{"event":"abcdefghij klmnopqrstu","timestamp":"{DAY}T10:00:00Z","k":"vvvvvvvvvvvvvvvvvvv"}}'.encode()
+    message, value = base.index(b"abc"), base.index(b"vvv")
+    places = [*range(message, message + 21), *range(value, value + 19)]
+    lines = [base[:place] + bytes([byte]) + base[place + 1 :] for place in places for byte in range(256)]
+    expected = {n for n, line in enumerate(lines) if 0x20 <= line[places[n // 256]] <= 0x7E and line.count(b'"') == 12
+                and b"\\" not in line}  # fmt: skip
+    fetched = Fetched("app-logs", 0, list(lines), list(range(len(lines))), [None] * len(lines), [""] * len(lines))
+    runs = _scanner().scan(fetched, datetime.now(UTC) + CLOCK_SKEW).runs()
+    assert {n for start, stop, _ in runs for n in range(start, stop)} == expected

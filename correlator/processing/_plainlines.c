@@ -223,16 +223,33 @@ static inline const char *skip_spaces(const char *at, const char *end) {
     return at;
 }
 
+/* Every byte printable ASCII (0x20-0x7e) and none a backslash; eight bytes at a time, each test exact for
+ * "any byte in the word" (the classic has-zero and has-less words, valid on bytes below 0x80). */
+static int printable_without_backslash(const char *at, const char *end) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (; end - at >= 8; at += 8) {
+        uint64_t word;
+        memcpy(&word, at, 8);
+        const uint64_t del = word ^ (0x7f * ones), backslash = word ^ ('\\' * ones);
+        if ((word & highs) || ((word - 0x20 * ones) & ~word & highs) || ((del - ones) & ~del & highs) ||
+            ((backslash - ones) & ~backslash & highs))
+            return 0;
+    }
+    for (; at < end; at++) {
+        const unsigned char c = (unsigned char)*at;
+        if (c < 0x20 || c > 0x7e || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
 /* Scan one line into ``taken`` (its extras appended to the scan's); 1: taken, 0: declined, -1: out of memory. */
 static int scan_line(Scan *scan, const char *line, Py_ssize_t length, int64_t earliest, int64_t latest,
                      Taken *taken) {
     const Scanner *scanner = scan->scanner;
     const char *end = line + length;
-    for (const char *at = line; at < end; at++) {
-        const unsigned char c = (unsigned char)*at;
-        if (c < 0x20 || c > 0x7e || c == '\\')
-            return 0;
-    }
+    if (!printable_without_backslash(line, end))
+        return 0;
     uint32_t seen = 0; /* fields met, one bit each */
     int have_timestamp = 0;
     Py_ssize_t first_extra = scan->extra_count;
