@@ -388,6 +388,13 @@ static void append_text(Texts *texts, const char *line, Span span) {
     texts->data[texts->length++] = '\n';
 }
 
+/* give back what a buffer holds beyond ``size`` bytes (it keeps them if the allocator will not) */
+static void shrink(void **buffer, size_t size) {
+    void *smaller = PyMem_Realloc(*buffer, size);
+    if (smaller != NULL)
+        *buffer = smaller;
+}
+
 /* ---- Scanner ---- */
 
 static void Scanner_dealloc(Scanner *self) {
@@ -591,6 +598,10 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
         return NULL;
     Scan *scan = NULL;
     PyObject *offset_list = NULL;
+    if (self->keys == NULL) {
+        PyErr_SetString(PyExc_TypeError, "a Scanner is given its contract (__init__) before it scans");
+        goto fail;
+    }
     if (message_field < 0 || message_field >= self->field_count) {
         PyErr_SetString(PyExc_ValueError, "message_field is not a field");
         goto fail;
@@ -678,6 +689,10 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
         scan->texts.ends[scan->taken_count] = (uint32_t)scan->texts.length;
         scan->taken_of_line[i] = (uint32_t)(++scan->taken_count);
     }
+    /* the buffers were sized for every line taken whole: a scan lives until its rows are stored */
+    shrink((void **)&scan->messages.data, (size_t)scan->messages.length + 1);
+    shrink((void **)&scan->texts.data, (size_t)scan->texts.length + 1);
+    shrink((void **)&scan->taken, sizeof(Taken) * (size_t)(scan->taken_count + 1));
     Py_DECREF(offset_list);
     PyBuffer_Release(&declined);
     return (PyObject *)scan;
