@@ -1,6 +1,7 @@
 """``correlator run``'s start to its first commit, split, for this tree and another, alternating, as JSON.
 
     python -m benchmarks.first_commit [--broker tansu|apache] [--runs 3] [--messages 300000] [--baseline DIR]
+                                      [--warehouse new|migrated]
 
 The backlog of ``benchmarks.versus_script`` (issue 18's workload) is put on the broker once;
 each run is then a new process on a new embedded warehouse and a new consumer group, stopped
@@ -8,6 +9,8 @@ at its first commit. Its start is split, from its own log, into its work before 
 join, the broker's join and its work after the assignment, by the clock and by the
 process's CPU (``benchmarks.versus_script``'s split); the CPU spent during the join is
 reported too, since work done then is hidden by a slow join and not by a fast one.
+``--warehouse migrated`` has each run's warehouse migrated first by ``correlator migrate``
+(not timed): a restart's start, where the daemon finds the schema as it left it.
 
 ``--baseline DIR``: a checkout of another commit (its mypyc modules built, or copied from
 this tree when their sources are the same), run on ``PYTHONPATH`` with this interpreter,
@@ -55,9 +58,10 @@ CPU_PARTS = ("cpu_seconds_before_join", "cpu_seconds_during_join", "cpu_seconds_
 
 
 async def _first_commit(
-    bootstrap: str, topics: Topics, ends: dict[TopicPartition, int], tree: Path, work: Path
+    bootstrap: str, topics: Topics, ends: dict[TopicPartition, int], tree: Path, work: Path, migrated: bool
 ) -> dict[str, Any]:
-    """One ``correlator run`` from ``tree``, on a new warehouse and group, until its first commit."""
+    """One ``correlator run`` from ``tree``, on a new warehouse (or one just migrated) and group, until its
+    first commit."""
     group = f"{topics.group}-{time.monotonic_ns()}"
     settings = Settings(kafka_bootstrap=bootstrap, logs_topic=topics.logs, metrics_topic=topics.metrics,
                         group_id=group)  # fmt: skip
@@ -65,6 +69,9 @@ async def _first_commit(
     run_dir.mkdir()
     daemon = DaemonProcess(settings, f"chdb://{run_dir / 'warehouse'}", run_dir / "correlator.log")
     env = {**daemon.env, "PYTHONPATH": str(tree)}
+    if migrated:
+        subprocess.run([sys.executable, "-m", "correlator", "migrate"], env=env, cwd=tree, check=True,
+                       capture_output=True)  # fmt: skip
     started = time.time()
     with daemon.log_path.open("wb") as stderr:
         process = subprocess.Popen([sys.executable, "-c", _DAEMON_WITH_JOIN_LINES], env=env, stderr=stderr, cwd=tree)
@@ -92,7 +99,9 @@ def _commit_of(tree: Path) -> str:
     return (done.stdout.strip() or "not a git checkout") + (" with changes" if dirty else "")
 
 
-async def _run(messages: int, runs: int, broker_kind: str, trees: dict[str, Path], work: Path) -> dict[str, Any]:
+async def _run(
+    messages: int, runs: int, broker_kind: str, trees: dict[str, Path], work: Path, migrated: bool
+) -> dict[str, Any]:
     workload = mixed_workload(
         messages // MESSAGES_PER_CALL,
         failure_share=1.0,
@@ -105,12 +114,13 @@ async def _run(messages: int, runs: int, broker_kind: str, trees: dict[str, Path
         await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
         ends = (await _produce_batched(broker.bootstrap, _interleaved(workload, topics), compression="lz4")).ends()
         for tree in trees.values():  # warm the page cache and the rules' cache; not counted
-            await _first_commit(broker.bootstrap, topics, ends, tree, work)
+            await _first_commit(broker.bootstrap, topics, ends, tree, work, migrated)
         measured: dict[str, list[dict[str, Any]]] = {side: [] for side in trees}
         for _ in range(runs):
             for side, tree in trees.items():
-                measured[side].append(await _first_commit(broker.bootstrap, topics, ends, tree, work))
-    report: dict[str, Any] = {"broker": broker_kind, "messages": sum(ends.values())}
+                measured[side].append(await _first_commit(broker.bootstrap, topics, ends, tree, work, migrated))
+    report: dict[str, Any] = {"broker": broker_kind, "messages": sum(ends.values()),
+                              "warehouse": "migrated" if migrated else "new"}  # fmt: skip
     for side, tree in trees.items():
         report[side] = {"tree": str(tree), "commit": _commit_of(tree), "median": _summary(measured[side]),
                         "runs": measured[side]}  # fmt: skip
@@ -129,11 +139,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout, run alternately with this one")
+    parser.add_argument("--warehouse", choices=("new", "migrated"), default="new")
     args = parser.parse_args()
     trees = {"baseline": args.baseline.resolve()} if args.baseline else {}
     trees["this_tree"] = THIS_TREE
     with tempfile.TemporaryDirectory(prefix="correlator-first-commit-") as directory:
-        results = asyncio.run(_run(args.messages, args.runs, args.broker, trees, Path(directory)))
+        results = asyncio.run(
+            _run(args.messages, args.runs, args.broker, trees, Path(directory), args.warehouse == "migrated")
+        )
     report = {
         "benchmark": "first_commit",
         "machine": {
