@@ -255,8 +255,8 @@ class Daemon:
                     if not self._storage.batches.started(tp):
                         self._storage.batches.begin(tp, self._kinds[tp.topic])
                     self._storage.batches.add(tp, messages)
-                due = self._storage.batches.any_due(0.0 if first_store else linger)
-                if storing is None and (due or self._passed_records_only()):
+                lingered = 0.0 if first_store else linger
+                if storing is None and (self._storage.batches.any_due(lingered) or self._passed_records_only()):
                     # whenever anything is stored, every open batch shares the inserts
                     storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
                     if first_store:
