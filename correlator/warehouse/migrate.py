@@ -97,9 +97,9 @@ def migrate(
 
 
 def _record_applied(client: Client, database: str, recorded: list[list[str]], cluster: str | None) -> None:
-    """The bookkeeping rows of a run's migrations, in one insert after them: an insert a migration cost a
-    new database a dozen inserts (each a part). Every migration is idempotent (``IF NOT EXISTS`` throughout),
-    as it had to be already between its DDL and its row, so one a crash leaves unrecorded is applied again."""
+    """The bookkeeping rows of a run's migrations, in one insert after them (one insert each cost a new
+    database a dozen parts). Every migration is idempotent (``IF NOT EXISTS`` throughout), as it already had
+    to be between its DDL and its row, so one that a crash leaves unrecorded is simply applied again."""
     if recorded:
         client.insert(
             f"{database}.{BOOKKEEPING_TABLE}",
