@@ -46,6 +46,36 @@ before any rule was changed for it:
   configuration 75.0 %, missing_data 77.1 %, quota_exceeded 37.5 %); the whole development part
   (253 cases): 93.97 %.
 
+A second batch (:func:`build_wave5_second_batch`, 50 cases in 45 scenarios, 16 scenarios and 17
+cases sealed) was written after the first was committed, and split and measured the same way
+before any rule was changed for it (rules 2026.12.01-7, main at 713fa62): Gemini's disabled API,
+expired key and Vertex per-minute quota; OpenAI's ``json_object`` and function-schema 400s;
+Hugging Face's monthly credits (a 402 whose text the OpenAI SDK drops); Anthropic's tool-result
+ordering, image media type and workspace usage limit, a refusal stop in a stream and an empty
+content list; Bedrock's end-of-life model, on-demand throughput, extraneous key, and botocore's
+own no-region, no-credentials, refused-endpoint and read-timeout errors; aiohttp and httpx TLS
+against an untrusted CA and an IP the certificate does not name; settings (aiohttp and websocket
+URLs, codecs, locales, JSON in the environment, UUIDs, ``string.Template`` placeholders,
+``importlib.metadata``, pydantic-settings lists, YAML tags, INI interpolation, TOML values, a
+start-up task group); a code tool's subprocess timeout and an index too big to allocate; absent
+records (an app-level lookup, ``list.index``, ``median``, ``min``, ``numpy.percentile``); stored
+zlib, ``array``, dbm, Fernet tokens, JSON control characters, a PNG read as xz and a cp1252 CSV;
+a ``TypeAdapter`` tool and an empty tool name; an anyio group with a refused member.
+
+* development, 33 cases in 29 scenarios: 72.0 %. By form: as raised 72.7 %, masked structlog
+  72.7 %, masked text 72.7 %, from None 69.7 %. By label (cases): bad_request 100 % (4),
+  configuration 62.8 % (11), connection 100 % (4), corrupted_data 75.0 % (5), missing_data
+  50.0 % (2), quota_exceeded 0 % (2), refusal 100 % (1), timeout 100 % (2), tool_call_malformed
+  50.0 % (2).
+* sealed, 17 cases in 16 scenarios: 72.1 %. By form: as raised 70.6 %, masked structlog 76.5 %,
+  masked text 76.5 %, from None 64.7 %. By label (cases): auth 0 % (1), bad_request 100 % (1),
+  configuration 45.8 % (6), corrupted_data 100 % (2), missing_data 87.5 % (4), not_found 100 % (1),
+  out_of_memory 100 % (1), rate_limit 100 % (1).
+* with both batches: this wave's development part (76 cases) 69.1 %, its sealed part (50 cases)
+  72.0 %; the whole sealed part (176 cases) 85.51 % (from None 81.25 %; quota_exceeded 37.5 %,
+  auth 63.6 %, configuration 70.0 %, missing_data 79.7 %), the whole development part (286 cases)
+  91.43 %.
+
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
 the three group cases' other forms count under their label, that one under ``unknown``.
 """
@@ -75,6 +105,7 @@ import random
 import shelve
 import shlex
 import socket
+import socketserver
 import sqlite3
 import ssl
 import tarfile
@@ -283,14 +314,27 @@ def _strict_client(body: dict[str, Any]) -> openai.OpenAI:
     )
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """Binds without ``HTTPServer``'s reverse lookup of its own address (a resolver query for 127.0.0.2)."""
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
 @contextlib.contextmanager
-def _untrusted_tls_server() -> Iterator[str]:
-    """An HTTPS server on loopback whose certificate a throwaway CA signed, which no client here trusts."""
+def _tls_server(host: str = "127.0.0.1") -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on ``host`` whose certificate (for 127.0.0.1 and localhost) a throwaway CA signed.
+
+    Yields the server's URL and the CA's file: a client not given the CA trusts nothing it sees.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.send_response(200)
             self.end_headers()
+
+        do_GET = do_POST
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -299,12 +343,12 @@ def _untrusted_tls_server() -> Iterator[str]:
         certificates = make_certificates(Path(directory), "gateway")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certificates.cert, certificates.key)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = _QuietHTTPServer((host, 0), Handler)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         try:
-            yield f"https://127.0.0.1:{server.server_address[1]}"
+            yield f"https://{host}:{server.server_address[1]}", certificates.ca
         finally:
             server.shutdown()
             server.server_close()
@@ -332,7 +376,7 @@ def _openai_cases() -> list[Case]:
             {"object": "list", "data": [], "model": "text-embedding-3-small", "usage": {"prompt_tokens": 0}},
         )
     )
-    with _untrusted_tls_server() as url:
+    with _tls_server() as (url, _ca):
         untrusted = _raises(
             openai.OpenAI(api_key="sk-proj-test", base_url=url + "/v1", max_retries=0).chat.completions.create,
             model="gpt-4o",
@@ -1175,6 +1219,647 @@ def _group_cases() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Second batch: provider wording and client-side SDK errors
+
+
+def _first_of_next_month() -> datetime.date:
+    today = datetime.datetime.now(datetime.UTC).date()
+    return (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def anthropic_reply_text(message: Any) -> str:
+    return str(message.content[0].text)
+
+
+def streamed_reply(client: Any) -> str:
+    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=1024, messages=_USER_MSG) as stream:
+        text = "".join(stream.text_stream)
+        message = stream.get_final_message()
+    if message.stop_reason == "refusal":
+        raise RefusedError(f"Claude declined to continue (stop_reason={message.stop_reason}); partial text: {text!r}")
+    return text
+
+
+def _anthropic_events(events: list[tuple[str, dict[str, Any]]]) -> Callable[[httpx2.Request], httpx2.Response]:
+    payload = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=payload.encode(), headers={"content-type": "text/event-stream"})
+
+    return handler
+
+
+def _anthropic_refusal_stream() -> BaseException:
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_01Rf",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": "claude-sonnet-4-6",
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 220, "output_tokens": 1},
+        },
+    }
+    text = {"type": "text_delta", "text": "I can describe how locks work in general, but "}
+    handler = _anthropic_events(
+        [
+            ("message_start", start),
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            ),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": text}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            (
+                "message_delta",
+                {"type": "message_delta", "delta": {"stop_reason": "refusal"}, "usage": {"output_tokens": 12}},
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+    )
+    return _raises(streamed_reply, _anthropic_client(handler))
+
+
+def _anthropic_empty_content() -> BaseException:
+    body = {
+        "id": "msg_01Em",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1880, "output_tokens": 0},
+    }
+    message = _anthropic_client(lambda request: httpx2.Response(200, json=body)).messages.create(
+        model="claude-sonnet-4-6", max_tokens=1024, messages=_USER_MSG
+    )
+    return _raises(anthropic_reply_text, message)
+
+
+def _bedrock_offline(**environment: str | None) -> Any:
+    """A Bedrock client built from the environment alone, with the instance-metadata lookup switched off."""
+    import botocore.session
+
+    files = {
+        "AWS_CONFIG_FILE": "/nonexistent/aws/config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws/credentials",
+    }
+    unset = dict.fromkeys(
+        ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"), None
+    )
+    with _env(**(unset | files | {"AWS_EC2_METADATA_DISABLED": "true"} | environment)):
+        session = botocore.session.Session()
+        return _raises(
+            lambda: session.create_client("bedrock-runtime").converse(
+                modelId="anthropic.claude-3-5-sonnet-20240620-v1:0",
+                messages=[{"role": "user", "content": [{"text": "Summarise the attached quarterly report."}]}],
+            )
+        )
+
+
+def _bedrock_at(url: str) -> BaseException:
+    from tests.corpus.sdk_errors import _BEDROCK_MESSAGES, _BEDROCK_MODEL, _bedrock_client
+
+    return _raises(_bedrock_client(endpoint_url=url).converse, modelId=_BEDROCK_MODEL, messages=_BEDROCK_MESSAGES)
+
+
+def _provider_wording_cases() -> list[Case]:
+    bedrock = _Bedrock()
+    with _stalled_server() as url:
+        bedrock_stalled = _bedrock_at(url)
+    from tests.corpus.sdk_errors import _closed_port
+
+    return [
+        Case(
+            "wave5.gemini.project.api_disabled",
+            "configuration",
+            _gemini_status(
+                403,
+                "PERMISSION_DENIED",
+                "Generative Language API has not been used in project 480211 before or it is disabled. Enable it by "
+                "visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview"
+                "?project=480211 then retry.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "SERVICE_DISABLED",
+                        "domain": "googleapis.com",
+                        "metadata": {"service": "generativelanguage.googleapis.com", "consumer": "projects/480211"},
+                    }
+                ],
+            ),
+        ),
+        Case(
+            "wave5.gemini.key.expired",
+            "auth",
+            _gemini_status(
+                400,
+                "INVALID_ARGUMENT",
+                "API key expired. Please renew the API key.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            ),
+        ),
+        Case(
+            "wave5.gemini.vertex_quota.per_minute",
+            "rate_limit",
+            _gemini_status(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base"
+                "_model with base model: gemini-2.5-pro. Please submit a quota increase request.",
+            ),
+        ),
+        Case(
+            "wave5.openai.request.json_object_word",
+            "bad_request",
+            _openai_status(
+                400,
+                _openai_err(
+                    "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+                    "'json_object'.",
+                    "invalid_request_error",
+                    None,
+                    "messages",
+                ),
+            ),
+        ),
+        Case(
+            "wave5.openai.request.function_schema",
+            "bad_request",
+            _openai_status(
+                400,
+                _openai_err(
+                    "Invalid schema for function 'get_weather': In context=(), 'required' is required to be supplied "
+                    "and to be an array including every key in properties. Missing 'unit'.",
+                    "invalid_request_error",
+                    "invalid_function_parameters",
+                    "tools[0].function.parameters",
+                ),
+            ),
+        ),
+        Case(
+            "wave5.compatible.huggingface.monthly_credits",
+            "quota_exceeded",
+            _openai_status(
+                402,
+                {
+                    "error": "You have exceeded your monthly included credits for Inference Providers. Subscribe to "
+                    "PRO to get 20x more monthly included credits."
+                },
+            ),
+        ),
+        Case(
+            "wave5.anthropic.request.tool_result_missing",
+            "bad_request",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "messages.2: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                "toolu_01D7FLrfh4GYq7yT1ULFeyMV. Each `tool_use` block must have a corresponding `tool_result` "
+                "block in the next message.",
+            ),
+        ),
+        Case(
+            "wave5.anthropic.request.image_media_type",
+            "bad_request",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "messages.0.content.1.image.source.base64: The image was specified using the image/jpeg media type, "
+                "but does not appear to be a valid jpeg image",
+            ),
+        ),
+        Case(
+            "wave5.anthropic.usage_limit.workspace",
+            "quota_exceeded",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "You have reached your specified API usage limits. You will regain access on "
+                f"{_first_of_next_month().isoformat()} at 00:00 UTC.",
+            ),
+        ),
+        Case("wave5.anthropic.stream.refusal_stop", "refusal", _anthropic_refusal_stream()),
+        Case("wave5.anthropic.reply.no_content", "missing_data", _anthropic_empty_content()),
+        Case(
+            "wave5.bedrock.model.end_of_life",
+            "not_found",
+            bedrock.error(
+                "ResourceNotFoundException",
+                "This model version has reached the end of its life. Please refer to the AWS documentation for "
+                "more details.",
+                404,
+            ),
+        ),
+        Case(
+            "wave5.bedrock.model.on_demand_unsupported",
+            "configuration",
+            bedrock.error(
+                "ValidationException",
+                "Invocation of model ID anthropic.claude-3-5-sonnet-20241022-v2:0 with on-demand throughput isn't "
+                "supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+                400,
+            ),
+        ),
+        Case(
+            "wave5.bedrock.request.extraneous_key",
+            "bad_request",
+            bedrock.error(
+                "ValidationException",
+                "Malformed input request: #: extraneous key [top_k] is not permitted, please reformat your input "
+                "and try again.",
+                400,
+            ),
+        ),
+        Case(
+            "wave5.bedrock.client.no_region",
+            "configuration",
+            _bedrock_offline(AWS_REGION=None, AWS_DEFAULT_REGION=None),
+        ),
+        Case("wave5.bedrock.client.no_credentials", "configuration", _bedrock_offline(AWS_DEFAULT_REGION="us-east-1")),
+        Case("wave5.bedrock.endpoint.refused", "connection", _bedrock_at(f"http://127.0.0.1:{_closed_port()}")),
+        Case("wave5.bedrock.endpoint.read_timeout", "timeout", bedrock_stalled),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Second batch: transports, settings, records, stored data, tools, groups
+
+
+async def aiohttp_models(url: str, **kwargs: Any) -> Any:
+    async with aiohttp.ClientSession() as session, session.get(url, **kwargs) as response:
+        return await response.json()
+
+
+def realtime_url(settings: dict[str, str]) -> Any:
+    from websockets.uri import parse_uri
+
+    return parse_uri(settings["realtime_url"])
+
+
+def fetch_with_pinned_ca(url: str, ca: Path) -> Any:
+    return httpx.get(url, verify=ssl.create_default_context(cafile=str(ca)), timeout=2).status_code
+
+
+def run_code_tool(source: str, timeout: float) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, check=True
+    ).stdout
+
+
+def allocate_embedding_index(settings: dict[str, int]) -> Any:
+    return numpy.zeros((settings["expected_documents"], settings["dimensions"]), dtype=numpy.float32)
+
+
+def _second_transport_cases() -> list[Case]:
+    cases = []
+    with _tls_server() as (url, _ca):
+        cases.append(
+            Case(
+                "wave5.transport.aiohttp_tls.untrusted_ca",
+                "connection",
+                _araises(lambda: aiohttp_models(url + "/v1/models")),
+            )
+        )
+    with _tls_server("127.0.0.2") as (url, ca):
+        cases.append(
+            Case("wave5.transport.httpx_tls.ip_mismatch", "connection", _raises(fetch_with_pinned_ca, url, ca))
+        )
+    cases += [
+        Case(
+            "wave5.settings.aiohttp_url.empty_host",
+            "configuration",
+            _araises(lambda: aiohttp_models("http://:8080/v1/models")),
+        ),
+        Case(
+            "wave5.settings.websocket_url.scheme",
+            "configuration",
+            _raises(realtime_url, {"realtime_url": "https://realtime.example.com/v1/realtime"}),
+        ),
+        Case(
+            "wave5.tools.code_sandbox.timed_out",
+            "timeout",
+            _raises(run_code_tool, "import time; time.sleep(5)", 0.3),
+        ),
+        Case(
+            "wave5.memory.index.allocation",
+            "out_of_memory",
+            _raises(allocate_embedding_index, {"expected_documents": 2_000_000_000, "dimensions": 3072}),
+        ),
+    ]
+    return cases
+
+
+def output_encoding(settings: dict[str, str]) -> Any:
+    import codecs
+
+    return codecs.lookup(settings["output_encoding"])
+
+
+def apply_locale(settings: dict[str, str]) -> str:
+    import locale
+
+    return locale.setlocale(locale.LC_ALL, settings["locale"])
+
+
+def model_kwargs_from_env() -> dict[str, Any]:
+    import os
+
+    return dict(json.loads(os.environ["SUMMARISER_MODEL_KWARGS"]))
+
+
+def tenant_from_settings(settings: dict[str, str]) -> Any:
+    import uuid
+
+    return uuid.UUID(settings["tenant_id"])
+
+
+def render_system_prompt(template: str, **values: str) -> str:
+    import string
+
+    return string.Template(template).substitute(values)
+
+
+def installed_agents_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("summariser-agents-plugin")
+
+
+class StopSettings(pydantic_settings.BaseSettings):
+    model_config = pydantic_settings.SettingsConfigDict(env_prefix="SUMMARISER_")
+
+    stop_sequences: list[str] = []
+
+
+def read_env_tagged_yaml(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def gateway_url_from_ini(text: str) -> str:
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    return parser["llm"]["url"]
+
+
+def timeouts_from_toml(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)["timeouts"]
+
+
+async def _start_services() -> None:
+    import os
+
+    async def connect_vector_store() -> None:
+        await asyncio.sleep(0)
+        os.environ["SUMMARISER_VECTOR_STORE_URL"]
+
+    async def warm_cache() -> None:
+        await asyncio.sleep(0.01)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(connect_vector_store())
+        group.create_task(warm_cache())
+
+
+async def _anyio_fan_out(port: int) -> None:
+    import anyio
+
+    async def embed_batch() -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await client.post("/v1/embeddings", json={"input": ["a"]})
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(embed_batch)
+
+
+def _second_settings_cases() -> list[Case]:
+    from tests.corpus.sdk_errors import _closed_port
+
+    with _env(SUMMARISER_STOP_SEQUENCES="END,STOP"):
+        stop_settings = _raises(StopSettings)
+    with _env(SUMMARISER_VECTOR_STORE_URL=None):
+        startup_group = _araises(_start_services)
+    return [
+        Case(
+            "wave5.settings.codecs.unknown_encoding",
+            "configuration",
+            _raises(output_encoding, {"output_encoding": "utf8mb4"}),
+        ),
+        Case("wave5.settings.locale.unsupported", "configuration", _raises(apply_locale, {"locale": "xx_XX.UTF-8"})),
+        Case(
+            "wave5.settings.env_json.model_kwargs",
+            "configuration",
+            _with_env_json("{temperature: 0.2, 'top_p': 0.9}"),
+        ),
+        Case(
+            "wave5.settings.tenant.uuid", "configuration", _raises(tenant_from_settings, {"tenant_id": "acme-prod-01"})
+        ),
+        Case(
+            "wave5.settings.prompt_template.placeholder",
+            "configuration",
+            _raises(render_system_prompt, "You are $assistant_name, helping $customer_name.", assistant_name="Ada"),
+        ),
+        Case("wave5.settings.plugin.not_installed", "configuration", _raises(installed_agents_version)),
+        Case("wave5.settings.pydantic_env.list_not_json", "configuration", stop_settings),
+        Case(
+            "wave5.settings.yaml_tag.env",
+            "configuration",
+            _raises(read_env_tagged_yaml, "openai:\n  api_key: !env OPENAI_API_KEY\n"),
+        ),
+        Case(
+            "wave5.settings.ini_interpolation.host",
+            "configuration",
+            _raises(gateway_url_from_ini, "[llm]\nurl = https://%(host)s/v1\n"),
+        ),
+        Case(
+            "wave5.settings.toml_value.unit_suffix",
+            "configuration",
+            _raises(timeouts_from_toml, "[timeouts]\nconnect = 5\nread = 30s\n"),
+        ),
+        Case("wave5.groups.startup.env_member", "configuration", startup_group),
+        Case("wave5.groups.anyio.refused_member", "connection", _araises(lambda: _anyio_fan_out(_closed_port()))),
+    ]
+
+
+def _with_env_json(value: str) -> BaseException:
+    with _env(SUMMARISER_MODEL_KWARGS=value):
+        return _raises(model_kwargs_from_env)
+
+
+class RecordNotFoundError(LookupError):
+    """App-level: a record the request names is not in the store."""
+
+
+PROMPT_VERSIONS = {"triage": {3: "Classify the ticket.", 4: "Classify the ticket; name its product."}}
+
+
+def prompt_version(name: str, version: int) -> str:
+    versions = PROMPT_VERSIONS.get(name, {})
+    if version not in versions:
+        raise RecordNotFoundError(f"prompt {name!r} has no version {version} (known: {sorted(versions)})")
+    return versions[version]
+
+
+def rank_of_document(ranked_ids: list[str], document_id: str) -> int:
+    return ranked_ids.index(document_id)
+
+
+def median_latency(latencies: list[float]) -> float:
+    import statistics
+
+    return statistics.median(latencies)
+
+
+def cheapest_model(prices: dict[str, float]) -> str:
+    return min(prices, key=prices.__getitem__)
+
+
+def p95_score(scores: list[float]) -> float:
+    return float(numpy.percentile(numpy.asarray(scores), 95))
+
+
+def _second_missing_cases() -> list[Case]:
+    return [
+        Case("wave5.missing.prompt_version.app_lookup", "missing_data", _raises(prompt_version, "triage", 5)),
+        Case(
+            "wave5.missing.ranking.index",
+            "missing_data",
+            _raises(rank_of_document, ["doc-3", "doc-17"], "doc-9"),
+        ),
+        Case("wave5.missing.latencies.median", "missing_data", _raises(median_latency, [])),
+        Case("wave5.missing.prices.min", "missing_data", _raises(cheapest_model, {})),
+        Case("wave5.missing.scores.percentile", "missing_data", _raises(p95_score, [])),
+    ]
+
+
+def inflate_page(payload: bytes) -> bytes:
+    import zlib
+
+    return zlib.decompress(payload)
+
+
+def load_int16_samples(payload: bytes) -> Any:
+    import array
+
+    samples = array.array("h")
+    samples.frombytes(payload)
+    return samples
+
+
+def open_session_db(path: Path) -> Any:
+    import dbm
+
+    with dbm.open(str(path), "r") as store:
+        return store[b"session"]
+
+
+def decrypt_stored_secret(token: bytes, key: bytes) -> bytes:
+    from cryptography.fernet import Fernet
+
+    return Fernet(key).decrypt(token)
+
+
+def load_stored_reply(payload: bytes) -> Any:
+    return json.loads(payload)
+
+
+def read_feedback_file(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _garbage_file(name: str, data: bytes, read: Callable[[Path], Any]) -> BaseException:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / name
+        path.write_bytes(data)
+        return _raises(read, path)
+
+
+def _tampered_token() -> BaseException:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    token = bytearray(Fernet(key).encrypt(b"sk-proj-stored-for-tenant"))
+    token[40] = ord("A") if token[40] != ord("A") else ord("B")
+    return _raises(decrypt_stored_secret, bytes(token), key)
+
+
+def _second_stored_cases() -> list[Case]:
+    import zlib
+
+    page = zlib.compress(b"page text with some words " * 200)
+    return [
+        Case("wave5.stored.zlib.flipped_byte", "corrupted_data", _raises(inflate_page, _flipped(page, 30))),
+        Case("wave5.stored.samples.odd_length", "corrupted_data", _raises(load_int16_samples, b"\x01\x00\x02\x00\x03")),
+        Case(
+            "wave5.stored.dbm.unknown_format",
+            "corrupted_data",
+            _garbage_file("sessions.db", b"\x00\x01garbage that no dbm module wrote" * 8, open_session_db),
+        ),
+        Case("wave5.stored.fernet.tampered", "corrupted_data", _tampered_token()),
+        Case(
+            "wave5.stored.reply_blob.control_character",
+            "corrupted_data",
+            _raises(load_stored_reply, b'{"answer": "line one\x01\nline two"}'),
+        ),
+        Case(
+            "wave5.stored.lzma_format.png_header",
+            "corrupted_data",
+            _raises(read_cached_transcript, b"\x89PNG\r\n\x1a\n" + b"\x00" * 24),
+        ),
+        Case(
+            "wave5.stored.csv_file.windows_1252",
+            "corrupted_data",
+            _garbage_file("feedback.csv", "id,comment\n1,it\u2019s great\n".encode("cp1252"), read_feedback_file),
+        ),
+    ]
+
+
+def tool_numbers(arguments_json: str) -> list[int]:
+    return pydantic.TypeAdapter(list[int]).validate_json(arguments_json)
+
+
+def dispatch_named_tool(tool_call: dict[str, Any]) -> Any:
+    function = tool_call["function"]
+    return TOOLS[function["name"]](**json.loads(function["arguments"]))
+
+
+def _second_tool_cases() -> list[Case]:
+    return [
+        Case("wave5.tools.type_adapter.not_list", "tool_call_malformed", _raises(tool_numbers, '{"numbers": [1, 2]}')),
+        Case(
+            "wave5.tools.empty_name.registry",
+            "tool_call_malformed",
+            _raises(dispatch_named_tool, {"id": "call_9", "function": {"name": "", "arguments": '{"amount": 3}'}}),
+        ),
+    ]
+
+
+def build_wave5_second_batch() -> list[Case]:
+    return [
+        *_provider_wording_cases(),
+        *_second_transport_cases(),
+        *_second_settings_cases(),
+        *_second_missing_cases(),
+        *_second_stored_cases(),
+        *_second_tool_cases(),
+    ]
+
+
 def build_wave5_cases() -> list[Case]:
     return [
         *_gemini_cases(),
@@ -1187,4 +1872,5 @@ def build_wave5_cases() -> list[Case]:
         *_stored_cases(),
         *_tool_cases(),
         *_group_cases(),
+        *build_wave5_second_batch(),
     ]
