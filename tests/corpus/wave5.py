@@ -32,10 +32,10 @@ Baseline, rules 2026.12.01-7 and fallback lr-73e13e8557 (main at 713fa62),
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``),
 before any rule was changed for it:
 
-* development, 43 cases in 38 scenarios: 66.9 %. By form: as raised 69.8 %, masked structlog
-  67.4 %, masked text 67.4 %, from None 62.8 %. By label (cases): auth 100 % (1), bad_request
+* development, 43 cases in 38 scenarios: 64.5 %. By form: as raised 67.4 %, masked structlog
+  65.1 %, masked text 65.1 %, from None 60.5 %. By label (cases): auth 100 % (1), bad_request
   100 % (4), configuration 29.2 % (6), connection 0 % (2), content_filter 0 % (2),
-  corrupted_data 96.4 % (7), missing_data 78.6 % (7), quota_exceeded 0 % (2), refusal 100 % (1),
+  corrupted_data 96.4 % (7), missing_data 64.3 % (7), quota_exceeded 0 % (2), refusal 100 % (1),
   server_error 50.0 % (2), timeout 85.7 % (2), tool_call_malformed 85.7 % (7).
 * sealed, 33 cases in 28 scenarios: 72.0 %. By form: as raised 72.7 %, masked structlog 72.7 %,
   masked text 72.7 %, from None 69.7 %. By label (cases): auth 100 % (1), bad_request 100 % (2),
@@ -44,7 +44,10 @@ before any rule was changed for it:
   100 % (1), tool_call_malformed 100 % (2).
 * the whole sealed part (all five waves, 159 cases): 90.87 % -> 86.95 % (from None 83.0 %;
   configuration 75.0 %, missing_data 77.1 %, quota_exceeded 37.5 %); the whole development part
-  (253 cases): 93.97 %.
+  (253 cases): 93.97 %, measured with ``wave5.missing.cache.popitem``'s function still named
+  ``evict_oldest``. It was renamed ``take_batch_result`` afterwards, before any rule change, so that
+  what is absent is upstream data; this wave's development figures above are measured after the
+  rename (before it: 66.9 %, missing_data 78.6 %; its four judgements were right, now wrong).
 
 A second batch (:func:`build_wave5_second_batch`, 50 cases in 45 scenarios, 16 scenarios and 17
 cases sealed) was written after the first was committed, and split and measured the same way
@@ -71,10 +74,10 @@ a ``TypeAdapter`` tool and an empty tool name; an anyio group with a refused mem
   masked text 76.5 %, from None 64.7 %. By label (cases): auth 0 % (1), bad_request 100 % (1),
   configuration 45.8 % (6), corrupted_data 100 % (2), missing_data 87.5 % (4), not_found 100 % (1),
   out_of_memory 100 % (1), rate_limit 100 % (1).
-* with both batches: this wave's development part (76 cases) 69.1 %, its sealed part (50 cases)
+* with both batches: this wave's development part (76 cases) 67.8 %, its sealed part (50 cases)
   72.0 %; the whole sealed part (176 cases) 85.51 % (from None 81.25 %; quota_exceeded 37.5 %,
   auth 63.6 %, configuration 70.0 %, missing_data 79.7 %), the whole development part (286 cases)
-  91.43 %.
+  91.08 %.
 
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
 the three group cases' other forms count under their label, that one under ``unknown``.
@@ -888,8 +891,9 @@ def next_finished_job(results: queue.Queue[str]) -> str:
     return results.get_nowait()
 
 
-def evict_oldest(cache: dict[str, bytes]) -> tuple[str, bytes]:
-    return cache.popitem()
+def take_batch_result(results: dict[str, str]) -> tuple[str, str]:
+    """One result of a finished batch job, by custom id: a batch that produced none leaves nothing to take."""
+    return results.popitem()
 
 
 def customer_plan(customers: dict[str, dict[str, str]], customer_id: str) -> str:
@@ -926,7 +930,7 @@ def _missing_cases() -> list[Case]:
     return [
         Case("wave5.missing.few_shot.random_choice", "missing_data", _raises(pick_few_shot_example, [])),
         Case("wave5.missing.results_queue.empty", "missing_data", _raises(next_finished_job, queue.Queue())),
-        Case("wave5.missing.cache.popitem", "missing_data", _raises(evict_oldest, {})),
+        Case("wave5.missing.cache.popitem", "missing_data", _raises(take_batch_result, {})),
         Case(
             "wave5.missing.customer.none",
             "missing_data",
