@@ -3,84 +3,58 @@
 Sources, none of them public issue threads, none copied from waves 1-4:
 
 * ``wave5.gemini.*``: google.rpc statuses no wave used (``UNAUTHENTICATED``, a per-day
-  ``RESOURCE_EXHAUSTED`` with its ``QuotaFailure``), and finish reasons the application checks
-  (``MALFORMED_FUNCTION_CALL``, ``UNEXPECTED_TOOL_CALL``, ``RECITATION``, ``SPII``), through the SDK.
+  ``RESOURCE_EXHAUSTED`` with its ``QuotaFailure``, a disabled API, an expired key, a Vertex
+  per-minute quota), and finish reasons the application checks (``MALFORMED_FUNCTION_CALL``,
+  ``UNEXPECTED_TOOL_CALL``, ``RECITATION``, ``SPII``), through the SDK.
 * ``wave5.openai.*``: the OpenAI SDK against catalogue codes not used before (``billing_not_active``,
-  ``string_above_max_length``, ``invalid_image_url``, ``invalid_image_format``), strict response
-  validation, a failed Responses API run, empty embeddings, a refusal streamed in deltas, and a
-  loopback TLS server whose certificate no trusted CA signed.
+  ``string_above_max_length``, ``invalid_image_url``, ``invalid_image_format``, the ``json_object``
+  word, a function schema), strict response validation, a failed Responses API run, a refusal
+  streamed in deltas, and a loopback TLS server whose certificate no trusted CA signed.
 * ``wave5.compatible.*``: OpenAI-compatible providers' own wording through the OpenAI SDK
-  (OpenRouter's and DeepSeek's 402s, Azure's exhausted call-volume quota).
-* ``wave5.anthropic.*``, ``wave5.mistral.*``, ``wave5.bedrock.*``: Anthropic's output-limit and
-  empty-block 400s and a streamed tool input that is not JSON; Mistral's 422 ``HTTPValidationError``;
-  Bedrock's daily token quota and a streaming model error.
-* ``wave5.transport.*``: ``http.client`` and aiohttp on loopback (a short body, a garbled status
-  line, a server that hangs up), requests over TLS with an untrusted certificate, tenacity giving up.
+  (DeepSeek's and Hugging Face's 402s, the latter's text dropped by the SDK; Azure's exhausted
+  call-volume quota).
+* ``wave5.anthropic.*``, ``wave5.mistral.*``, ``wave5.bedrock.*``: Anthropic's output-limit,
+  empty-block, tool-result-ordering, image and usage-limit 400s, an empty content list and a
+  streamed tool input that is not JSON; Mistral's 422 ``HTTPValidationError``; Bedrock's daily
+  token quota, stream error, end-of-life model, on-demand throughput and extraneous key, and
+  botocore on a refused and a stalled endpoint.
+* ``wave5.transport.*``: ``http.client`` on loopback (a short body, a garbled status line),
+  requests, aiohttp and httpx over TLS with an untrusted CA or a certificate for another IP,
+  tenacity giving up on timeouts.
 * ``wave5.settings.*``: settings read at start-up (argparse, dataclasses, tiktoken's model map,
-  shlex, ipaddress, urllib.parse, strptime, logging levels, configparser, YAML, TOML, ssl, pydantic).
-* ``wave5.missing.*``, ``wave5.stored.*``: absent records and results, and unreadable stored data
-  (sqlite3, gzip, tarfile, lzma, base64, csv, UTF-8, plistlib, ast, zipfile, checksums).
+  shlex, ipaddress, urllib.parse, strptime, logging levels, configparser, YAML, TOML, ssl,
+  pydantic-settings, aiohttp and websocket URLs, codecs, locales, JSON in the environment, UUIDs,
+  ``string.Template``, ``importlib.metadata``).
+* ``wave5.missing.*``, ``wave5.stored.*``: absent records and results (queues, batch results,
+  XML, shelve, ``numpy.vstack``, an app-level lookup, ``list.index``, ``median``, percentiles), and
+  unreadable stored data (sqlite3, gzip, tarfile, csv, UTF-8, plistlib, ast, zipfile, checksums,
+  zlib, ``array``, dbm, Fernet).
 * ``wave5.tools.*``: tool calls dispatched by application code (``inspect.signature().bind``,
-  dataclass and ``pydantic.validate_call`` tools, fenced arguments).
-* ``wave5.groups.*``: exception groups (nested, ``except*`` rewrapped, a member that timed out).
+  dataclass, ``pydantic.validate_call`` and ``TypeAdapter`` tools, fenced arguments, an empty name,
+  a code tool's subprocess timeout).
+* ``wave5.groups.*``: exception groups (nested, ``except*`` rewrapped, members that timed out,
+  were refused or found a setting unset).
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json``
-before any rule was changed for them: the first batch 76 cases in 66 scenarios, 28 scenarios
-(33 cases) sealed.
+before any rule was changed for them, in two batches: the first (committed before the second was
+written) 65 cases in 57 scenarios, 26 cases in 23 scenarios sealed; the second
+(:func:`build_wave5_second_batch`) 43 cases in 39 scenarios, 15 cases in 14 scenarios sealed.
+Eighteen cases written at first were dropped after the split as repeats of earlier waves'
+(the same call and message: nine sealed, nine development), before any rule was changed.
 
 Baseline, rules 2026.12.01-7 and fallback lr-73e13e8557 (main at 713fa62),
-``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``),
-before any rule was changed for it:
+``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``):
 
-* development, 43 cases in 38 scenarios: 64.5 %. By form: as raised 67.4 %, masked structlog
-  65.1 %, masked text 65.1 %, from None 60.5 %. By label (cases): auth 100 % (1), bad_request
-  100 % (4), configuration 29.2 % (6), connection 0 % (2), content_filter 0 % (2),
-  corrupted_data 96.4 % (7), missing_data 64.3 % (7), quota_exceeded 0 % (2), refusal 100 % (1),
-  server_error 50.0 % (2), timeout 85.7 % (2), tool_call_malformed 85.7 % (7).
-* sealed, 33 cases in 28 scenarios: 72.0 %. By form: as raised 72.7 %, masked structlog 72.7 %,
-  masked text 72.7 %, from None 69.7 %. By label (cases): auth 100 % (1), bad_request 100 % (2),
-  configuration 67.5 % (10), connection 100 % (3), corrupted_data 75.0 % (5), missing_data
-  75.0 % (3), quota_exceeded 0 % (4), rate_limit 100 % (1), schema_mismatch 100 % (1), timeout
-  100 % (1), tool_call_malformed 100 % (2).
-* the whole sealed part (all five waves, 159 cases): 90.87 % -> 86.95 % (from None 83.0 %;
-  configuration 75.0 %, missing_data 77.1 %, quota_exceeded 37.5 %); the whole development part
-  (253 cases): 93.97 %, measured with ``wave5.missing.cache.popitem``'s function still named
-  ``evict_oldest``. It was renamed ``take_batch_result`` afterwards, before any rule change, so that
-  what is absent is upstream data; this wave's development figures above are measured after the
-  rename (before it: 66.9 %, missing_data 78.6 %; its four judgements were right, now wrong).
-
-A second batch (:func:`build_wave5_second_batch`, 50 cases in 45 scenarios, 16 scenarios and 17
-cases sealed) was written after the first was committed, and split and measured the same way
-before any rule was changed for it (rules 2026.12.01-7, main at 713fa62): Gemini's disabled API,
-expired key and Vertex per-minute quota; OpenAI's ``json_object`` and function-schema 400s;
-Hugging Face's monthly credits (a 402 whose text the OpenAI SDK drops); Anthropic's tool-result
-ordering, image media type and workspace usage limit, a refusal stop in a stream and an empty
-content list; Bedrock's end-of-life model, on-demand throughput, extraneous key, and botocore's
-own no-region, no-credentials, refused-endpoint and read-timeout errors; aiohttp and httpx TLS
-against an untrusted CA and an IP the certificate does not name; settings (aiohttp and websocket
-URLs, codecs, locales, JSON in the environment, UUIDs, ``string.Template`` placeholders,
-``importlib.metadata``, pydantic-settings lists, YAML tags, INI interpolation, TOML values, a
-start-up task group); a code tool's subprocess timeout and an index too big to allocate; absent
-records (an app-level lookup, ``list.index``, ``median``, ``min``, ``numpy.percentile``); stored
-zlib, ``array``, dbm, Fernet tokens, JSON control characters, a PNG read as xz and a cp1252 CSV;
-a ``TypeAdapter`` tool and an empty tool name; an anyio group with a refused member.
-
-* development, 33 cases in 29 scenarios: 72.0 %. By form: as raised 72.7 %, masked structlog
-  72.7 %, masked text 72.7 %, from None 69.7 %. By label (cases): bad_request 100 % (4),
-  configuration 62.8 % (11), connection 100 % (4), corrupted_data 75.0 % (5), missing_data
-  50.0 % (2), quota_exceeded 0 % (2), refusal 100 % (1), timeout 100 % (2), tool_call_malformed
-  50.0 % (2).
-* sealed, 17 cases in 16 scenarios: 72.1 %. By form: as raised 70.6 %, masked structlog 76.5 %,
-  masked text 76.5 %, from None 64.7 %. By label (cases): auth 0 % (1), bad_request 100 % (1),
-  configuration 45.8 % (6), corrupted_data 100 % (2), missing_data 87.5 % (4), not_found 100 % (1),
-  out_of_memory 100 % (1), rate_limit 100 % (1).
-* with both batches: this wave's development part (76 cases) 67.8 %, its sealed part (50 cases)
-  72.0 %; the whole sealed part (176 cases) 85.51 % (from None 81.25 %; quota_exceeded 37.5 %,
-  auth 63.6 %, configuration 70.0 %, missing_data 79.7 %), the whole development part (286 cases)
-  91.08 %.
+* development, 67 cases: 63.4 %. By form: as raised 65.7 %, masked structlog 64.2 %, masked
+  text 64.2 %, from None 59.7 %. First batch 60.9 % (39 cases), second 67.0 % (28).
+* sealed, 41 cases: 68.3 %. By form: as raised 68.3 %, masked structlog 70.7 %, masked text
+  70.7 %, from None 63.4 %. First batch 68.3 % (26 cases), second 68.3 % (15).
+* the whole sealed part (all five waves, 167 cases): 90.87 % -> 85.33 % (from None 80.8 %;
+  quota_exceeded 42.9 %, auth 63.6 %, configuration 69.1 %, missing_data 75.0 %, corrupted_data
+  87.0 %); the whole development part (277 cases): 90.79 %.
 
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
-the three group cases' other forms count under their label, that one under ``unknown``.
+the group cases' other forms count under their label, that one under ``unknown``.
 """
 
 from __future__ import annotations
@@ -88,7 +62,6 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
-import base64
 import configparser
 import contextlib
 import csv
@@ -101,10 +74,8 @@ import io
 import ipaddress
 import json
 import logging
-import lzma
 import plistlib
 import queue
-import random
 import shelve
 import shlex
 import socket
@@ -159,7 +130,6 @@ from tests.corpus.sdk_errors import (
     _raises,
     _read_request,
     _stalled_server,
-    _tcp_server,
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -306,10 +276,6 @@ def finished_response_text(response: Any) -> str:
     return str(response.output_text)
 
 
-def query_embedding(client: openai.OpenAI, text: str) -> list[float]:
-    return list(client.embeddings.create(model="text-embedding-3-small", input=text).data[0].embedding)
-
-
 def _strict_client(body: dict[str, Any]) -> openai.OpenAI:
     http_client = httpx.Client(transport=httpx.MockTransport(_json_handler(200, body)))
     return openai.OpenAI(
@@ -373,12 +339,6 @@ def _openai_cases() -> list[Case]:
             },
         )
     ).responses.create(model="gpt-4o", input="Summarise the quarter.")
-    no_data = _openai_client(
-        _json_handler(
-            200,
-            {"object": "list", "data": [], "model": "text-embedding-3-small", "usage": {"prompt_tokens": 0}},
-        )
-    )
     with _tls_server() as (url, _ca):
         untrusted = _raises(
             openai.OpenAI(api_key="sk-proj-test", base_url=url + "/v1", max_retries=0).chat.completions.create,
@@ -450,7 +410,6 @@ def _openai_cases() -> list[Case]:
             ),
         ),
         Case("wave5.openai.responses.failed_run", "server_error", _raises(finished_response_text, failed)),
-        Case("wave5.openai.embeddings.empty_data", "missing_data", _raises(query_embedding, no_data, "refund policy")),
         Case("wave5.openai.stream.refusal_deltas", "refusal", _refusal_stream()),
         Case("wave5.openai.tls.untrusted_ca", "connection", untrusted),
         Case("wave5.transport.requests_tls.untrusted_ca", "connection", untrusted_requests),
@@ -459,20 +418,6 @@ def _openai_cases() -> list[Case]:
 
 def _compatible_cases() -> list[Case]:
     return [
-        Case(
-            "wave5.compatible.openrouter.credits_402",
-            "quota_exceeded",
-            _openai_status(
-                402,
-                {
-                    "error": {
-                        "message": "This request requires more credits, or fewer max_tokens. You requested up to "
-                        "4096 tokens, but can only afford 1210. To increase, visit https://openrouter.ai/settings/credits",
-                        "code": 402,
-                    }
-                },
-            ),
-        ),
         Case(
             "wave5.compatible.deepseek.insufficient_balance",
             "quota_exceeded",
@@ -645,17 +590,6 @@ def _raw_answer(data: bytes) -> contextlib.AbstractContextManager[str]:
     return _answering_server(answer)
 
 
-async def aiohttp_chat(url: str) -> Any:
-    async with aiohttp.ClientSession() as session, session.post(url, json={"model": "gpt-4o"}) as response:
-        return await response.json()
-
-
-async def aiohttp_read_with_deadline(url: str) -> bytes:
-    timeout = aiohttp.ClientTimeout(sock_connect=1, sock_read=0.2)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-        return await response.read()
-
-
 @tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(0))
 def rerank(client: openai.OpenAI) -> Any:
     return client.chat.completions.create(model="gpt-4o", messages=_USER_MSG)
@@ -670,29 +604,6 @@ def _transport_cases() -> list[Case]:
         cases.append(Case("wave5.transport.urllib.incomplete_read", "connection", _raises(fetch_model_card, url)))
     with _raw_answer(b"ICY 200 OK\r\n\r\n") as url:
         cases.append(Case("wave5.transport.urllib.bad_status_line", "connection", _raises(fetch_model_card, url)))
-    with _tcp_server("close") as url:
-        cases.append(
-            Case(
-                "wave5.transport.aiohttp.server_disconnected",
-                "connection",
-                _araises(lambda: aiohttp_chat(url + "/v1/chat/completions")),
-            )
-        )
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-
-    def stall_after_head(conn: socket.socket, stop: threading.Event) -> None:
-        _read_request(conn)
-        conn.sendall(head)
-        stop.wait(1.0)
-
-    with _answering_server(stall_after_head) as url:
-        cases.append(
-            Case(
-                "wave5.transport.aiohttp.sock_read_timeout",
-                "timeout",
-                _araises(lambda: aiohttp_read_with_deadline(url + "/v1/models")),
-            )
-        )
     with _stalled_server() as url:
         client = openai.OpenAI(api_key="sk-proj-test", base_url=url + "/v1", max_retries=0, timeout=0.2)
         cases.append(Case("wave5.transport.tenacity.gave_up_on_timeouts", "timeout", _raises(rerank, client)))
@@ -867,11 +778,6 @@ def _settings_cases() -> list[Case]:
         ),
         Case("wave5.settings.tls.client_cert_not_pem", "configuration", _tls_with_wrong_file()),
         Case(
-            "wave5.settings.pydantic_url.no_scheme",
-            "configuration",
-            _gateway_settings(SUMMARISER_BASE_URL="llm-gateway.internal:8443/v1"),
-        ),
-        Case(
             "wave5.settings.pydantic_literal.model",
             "configuration",
             _gateway_settings(SUMMARISER_BASE_URL="https://llm-gateway.internal/v1", SUMMARISER_MODEL="gpt-4-0"),
@@ -883,10 +789,6 @@ def _settings_cases() -> list[Case]:
 # Absent records and results
 
 
-def pick_few_shot_example(examples: list[str]) -> str:
-    return random.choice(examples)
-
-
 def next_finished_job(results: queue.Queue[str]) -> str:
     return results.get_nowait()
 
@@ -894,11 +796,6 @@ def next_finished_job(results: queue.Queue[str]) -> str:
 def take_batch_result(results: dict[str, str]) -> tuple[str, str]:
     """One result of a finished batch job, by custom id: a batch that produced none leaves nothing to take."""
     return results.popitem()
-
-
-def customer_plan(customers: dict[str, dict[str, str]], customer_id: str) -> str:
-    customer = customers.get(customer_id)
-    return customer["plan"]  # type: ignore[index]
 
 
 def report_summary(xml_text: str) -> str:
@@ -914,10 +811,6 @@ def stack_chunk_embeddings(vectors: list[Any]) -> Any:
     return numpy.vstack(vectors)
 
 
-def best_passage(passages: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
-    return next(passage for passage in passages if passage["score"] >= threshold)
-
-
 def _missing_conversation() -> BaseException:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "conversations"
@@ -928,14 +821,8 @@ def _missing_conversation() -> BaseException:
 
 def _missing_cases() -> list[Case]:
     return [
-        Case("wave5.missing.few_shot.random_choice", "missing_data", _raises(pick_few_shot_example, [])),
         Case("wave5.missing.results_queue.empty", "missing_data", _raises(next_finished_job, queue.Queue())),
         Case("wave5.missing.cache.popitem", "missing_data", _raises(take_batch_result, {})),
-        Case(
-            "wave5.missing.customer.none",
-            "missing_data",
-            _raises(customer_plan, {"c-1": {"plan": "pro"}}, "c-404"),
-        ),
         Case(
             "wave5.missing.report_xml.no_summary",
             "missing_data",
@@ -943,11 +830,6 @@ def _missing_cases() -> list[Case]:
         ),
         Case("wave5.missing.conversation.shelve", "missing_data", _missing_conversation()),
         Case("wave5.missing.embeddings.vstack", "missing_data", _raises(stack_chunk_embeddings, [])),
-        Case(
-            "wave5.missing.passage.above_threshold",
-            "missing_data",
-            _raises(best_passage, [{"text": "a", "score": 0.41}, {"text": "b", "score": 0.38}], 0.8),
-        ),
     ]
 
 
@@ -980,10 +862,6 @@ def _overwrite_pages(data: bytearray) -> None:
         data[offset : offset + 16] = b"\xff" * 16
 
 
-def _overwrite_header(data: bytearray) -> None:
-    data[:16] = b"not a sqlite db\x00"
-
-
 def restore_report(payload: bytes) -> bytes:
     return gzip.decompress(payload)
 
@@ -991,14 +869,6 @@ def restore_report(payload: bytes) -> bytes:
 def list_archived_runs(payload: bytes) -> list[str]:
     with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as archive:
         return [member.name for member in archive.getmembers()]
-
-
-def read_cached_transcript(payload: bytes) -> str:
-    return lzma.decompress(payload).decode()
-
-
-def decode_stored_image(encoded: str) -> bytes:
-    return base64.b64decode(encoded)
 
 
 def read_feedback_rows(text: str) -> list[list[str]]:
@@ -1061,25 +931,13 @@ def _zip_with_bad_header() -> bytes:
 
 def _stored_cases() -> list[Case]:
     report = gzip.compress(b'{"quarter": "Q3", "revenue": 1200000}' * 20)
-    transcript = lzma.compress(("speaker 1: hello. " * 300).encode())
     chunk = b"chunk text " * 100
     return [
         Case("wave5.stored.sqlite.malformed_image", "corrupted_data", _sqlite_file(_overwrite_pages)),
-        Case("wave5.stored.sqlite.not_a_database", "corrupted_data", _sqlite_file(_overwrite_header)),
         Case(
             "wave5.stored.gzip.crc", "corrupted_data", _raises(restore_report, report[:-8] + b"\x00" * 4 + report[-4:])
         ),
         Case("wave5.stored.tar.truncated", "corrupted_data", _raises(list_archived_runs, _tar()[:2000])),
-        Case(
-            "wave5.stored.lzma.flipped_byte",
-            "corrupted_data",
-            _raises(read_cached_transcript, _flipped(transcript, 40)),
-        ),
-        Case(
-            "wave5.stored.base64.padding",
-            "corrupted_data",
-            _raises(decode_stored_image, "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCA"),
-        ),
         Case(
             "wave5.stored.csv.strict_quote",
             "corrupted_data",
@@ -1236,58 +1094,6 @@ def anthropic_reply_text(message: Any) -> str:
     return str(message.content[0].text)
 
 
-def streamed_reply(client: Any) -> str:
-    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=1024, messages=_USER_MSG) as stream:
-        text = "".join(stream.text_stream)
-        message = stream.get_final_message()
-    if message.stop_reason == "refusal":
-        raise RefusedError(f"Claude declined to continue (stop_reason={message.stop_reason}); partial text: {text!r}")
-    return text
-
-
-def _anthropic_events(events: list[tuple[str, dict[str, Any]]]) -> Callable[[httpx2.Request], httpx2.Response]:
-    payload = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
-
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, content=payload.encode(), headers={"content-type": "text/event-stream"})
-
-    return handler
-
-
-def _anthropic_refusal_stream() -> BaseException:
-    start = {
-        "type": "message_start",
-        "message": {
-            "id": "msg_01Rf",
-            "type": "message",
-            "role": "assistant",
-            "content": [],
-            "model": "claude-sonnet-4-6",
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": 220, "output_tokens": 1},
-        },
-    }
-    text = {"type": "text_delta", "text": "I can describe how locks work in general, but "}
-    handler = _anthropic_events(
-        [
-            ("message_start", start),
-            (
-                "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            ),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": text}),
-            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            (
-                "message_delta",
-                {"type": "message_delta", "delta": {"stop_reason": "refusal"}, "usage": {"output_tokens": 12}},
-            ),
-            ("message_stop", {"type": "message_stop"}),
-        ]
-    )
-    return _raises(streamed_reply, _anthropic_client(handler))
-
-
 def _anthropic_empty_content() -> BaseException:
     body = {
         "id": "msg_01Em",
@@ -1303,38 +1109,6 @@ def _anthropic_empty_content() -> BaseException:
         model="claude-sonnet-4-6", max_tokens=1024, messages=_USER_MSG
     )
     return _raises(anthropic_reply_text, message)
-
-
-def _bedrock_offline(**environment: str | None) -> Any:
-    """A Bedrock client built from the environment alone, with the instance-metadata lookup switched off."""
-    import botocore.session
-
-    files = {
-        "AWS_CONFIG_FILE": "/nonexistent/aws/config",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws/credentials",
-    }
-    unset = dict.fromkeys(
-        (
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_ROLE_ARN",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        ),
-        None,
-    )
-    with _env(**(unset | files | {"AWS_EC2_METADATA_DISABLED": "true"} | environment)):
-        session = botocore.session.Session()
-        return _raises(
-            lambda: session.create_client("bedrock-runtime").converse(
-                modelId="anthropic.claude-3-5-sonnet-20240620-v1:0",
-                messages=[{"role": "user", "content": [{"text": "Summarise the attached quarterly report."}]}],
-            )
-        )
 
 
 def _bedrock_at(url: str) -> BaseException:
@@ -1465,7 +1239,6 @@ def _provider_wording_cases() -> list[Case]:
                 f"{_first_of_next_month().isoformat()} at 00:00 UTC.",
             ),
         ),
-        Case("wave5.anthropic.stream.refusal_stop", "refusal", _anthropic_refusal_stream()),
         Case("wave5.anthropic.reply.no_content", "missing_data", _anthropic_empty_content()),
         Case(
             "wave5.bedrock.model.end_of_life",
@@ -1497,12 +1270,6 @@ def _provider_wording_cases() -> list[Case]:
                 400,
             ),
         ),
-        Case(
-            "wave5.bedrock.client.no_region",
-            "configuration",
-            _bedrock_offline(AWS_REGION=None, AWS_DEFAULT_REGION=None),
-        ),
-        Case("wave5.bedrock.client.no_credentials", "configuration", _bedrock_offline(AWS_DEFAULT_REGION="us-east-1")),
         Case("wave5.bedrock.endpoint.refused", "connection", _bedrock_at(f"http://127.0.0.1:{_closed_port()}")),
         Case("wave5.bedrock.endpoint.read_timeout", "timeout", bedrock_stalled),
     ]
@@ -1536,10 +1303,6 @@ def run_code_tool(source: str, timeout: float) -> str:
     ).stdout
 
 
-def allocate_embedding_index(settings: dict[str, int]) -> Any:
-    return numpy.zeros((settings["expected_documents"], settings["dimensions"]), dtype=numpy.float32)
-
-
 def _second_transport_cases() -> list[Case]:
     cases = []
     with _tls_server() as (url, _ca):
@@ -1569,12 +1332,6 @@ def _second_transport_cases() -> list[Case]:
             "wave5.tools.code_sandbox.timed_out",
             "timeout",
             _raises(run_code_tool, "import time; time.sleep(5)", 0.3),
-        ),
-        Case(
-            "wave5.memory.index.allocation",
-            "out_of_memory",
-            # 630 TB: more than a 47-bit address space, so refused even where memory is overcommitted
-            _raises(allocate_embedding_index, {"expected_documents": 51_200_000_000, "dimensions": 3072}),
         ),
     ]
     return cases
@@ -1740,10 +1497,6 @@ def median_latency(latencies: list[float]) -> float:
     return statistics.median(latencies)
 
 
-def cheapest_model(prices: dict[str, float]) -> str:
-    return min(prices, key=prices.__getitem__)
-
-
 def p95_score(scores: list[float]) -> float:
     return float(numpy.percentile(numpy.asarray(scores), 95))
 
@@ -1757,7 +1510,6 @@ def _second_missing_cases() -> list[Case]:
             _raises(rank_of_document, ["doc-3", "doc-17"], "doc-9"),
         ),
         Case("wave5.missing.latencies.median", "missing_data", _raises(median_latency, [])),
-        Case("wave5.missing.prices.min", "missing_data", _raises(cheapest_model, {})),
         Case("wave5.missing.scores.percentile", "missing_data", _raises(p95_score, [])),
     ]
 
@@ -1787,10 +1539,6 @@ def decrypt_stored_secret(token: bytes, key: bytes) -> bytes:
     from cryptography.fernet import Fernet
 
     return Fernet(key).decrypt(token)
-
-
-def load_stored_reply(payload: bytes) -> Any:
-    return json.loads(payload)
 
 
 def read_feedback_file(path: Path) -> list[list[str]]:
@@ -1827,16 +1575,6 @@ def _second_stored_cases() -> list[Case]:
             _garbage_file("sessions.db", b"\x00\x01garbage that no dbm module wrote" * 8, open_session_db),
         ),
         Case("wave5.stored.fernet.tampered", "corrupted_data", _tampered_token()),
-        Case(
-            "wave5.stored.reply_blob.control_character",
-            "corrupted_data",
-            _raises(load_stored_reply, b'{"answer": "line one\x01\nline two"}'),
-        ),
-        Case(
-            "wave5.stored.lzma_format.png_header",
-            "corrupted_data",
-            _raises(read_cached_transcript, b"\x89PNG\r\n\x1a\n" + b"\x00" * 24),
-        ),
         Case(
             "wave5.stored.csv_file.windows_1252",
             "corrupted_data",
