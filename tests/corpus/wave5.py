@@ -34,24 +34,32 @@ Sources, none of them public issue threads, none copied from waves 1-4:
   a code tool's subprocess timeout).
 * ``wave5.groups.*``: exception groups (nested, ``except*`` rewrapped, members that timed out,
   were refused or found a setting unset).
+* ``wave5.budget.*`` and a third batch: quotas in an application's words (a tenant's monthly
+  allowance, a user's daily tokens) and in Replicate's and Cohere's (through LiteLLM's class);
+  Mistral's ``ResponseValidationError``; clients built without a key or with a URL without a
+  scheme; empty vector-store, embedding, web-search and voting results; stored base32, JSON
+  escapes, a CSV field past the limit, a TOML prompt pack and an index file's magic number.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json``
 before any rule was changed for them, in two batches: the first (committed before the second was
 written) 65 cases in 57 scenarios, 26 cases in 23 scenarios sealed; the second
-(:func:`build_wave5_second_batch`) 43 cases in 39 scenarios, 15 cases in 14 scenarios sealed.
+(:func:`build_wave5_second_batch`) 43 cases in 39 scenarios, 15 cases in 14 scenarios sealed; the
+third (:func:`build_wave5_third_batch`, written after the repeats below were dropped) 16 cases in
+16 scenarios, 6 sealed.
 Eighteen cases written at first were dropped after the split as repeats of earlier waves'
 (the same call and message: nine sealed, nine development), before any rule was changed.
 
 Baseline, rules 2026.12.01-7 and fallback lr-73e13e8557 (main at 713fa62),
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``):
 
-* development, 67 cases: 63.4 %. By form: as raised 65.7 %, masked structlog 64.2 %, masked
-  text 64.2 %, from None 59.7 %. First batch 60.9 % (39 cases), second 67.0 % (28).
-* sealed, 41 cases: 68.3 %. By form: as raised 68.3 %, masked structlog 70.7 %, masked text
-  70.7 %, from None 63.4 %. First batch 68.3 % (26 cases), second 68.3 % (15).
-* the whole sealed part (all five waves, 167 cases): 90.87 % -> 85.33 % (from None 80.8 %;
-  quota_exceeded 42.9 %, auth 63.6 %, configuration 69.1 %, missing_data 75.0 %, corrupted_data
-  87.0 %); the whole development part (277 cases): 90.79 %.
+* development, 77 cases: 65.3 %. By form: as raised 67.5 %, masked structlog 66.2 %, masked
+  text 66.2 %, from None 61.0 %. First batch 60.9 % (39 cases), second 67.0 % (28), third
+  77.5 % (10).
+* sealed, 47 cases: 63.3 %. By form: as raised 63.8 %, masked structlog 66.0 %, masked text
+  66.0 %, from None 57.4 %. First batch 68.3 % (26 cases), second 68.3 % (15), third 29.2 % (6).
+* the whole sealed part (all five waves, 173 cases): 90.87 % -> 83.38 % (from None 78.6 %;
+  quota_exceeded 33.3 %, auth 63.6 %, configuration 69.1 %, missing_data 76.8 %, corrupted_data
+  80.8 %); the whole development part (287 cases): 90.33 %.
 
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
 the group cases' other forms count under their label, that one under ``unknown``.
@@ -62,6 +70,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import base64
 import configparser
 import contextlib
 import csv
@@ -1614,6 +1623,215 @@ def build_wave5_second_batch() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Third batch: quotas in providers' and applications' words, SDK client checks, absent results, stored blobs
+
+
+class AllowanceExhaustedError(RuntimeError):
+    """App-level: a tenant or user has used what its plan allows for a period."""
+
+
+def charge_tenant(spent: float, allowance: float, cost: float) -> float:
+    if spent + cost > allowance:
+        raise AllowanceExhaustedError(
+            f"tenant acme has spent ${spent:.2f} of its ${allowance:.2f} monthly allowance for model calls; "
+            f"this call (${cost:.2f}) is refused until the next billing cycle"
+        )
+    return spent + cost
+
+
+def reserve_tokens(used_today: int, daily_quota: int, requested: int) -> int:
+    if used_today + requested > daily_quota:
+        raise AllowanceExhaustedError(
+            f"daily token quota of {daily_quota:,} for user u-17 exhausted ({used_today:,} used, {requested:,} "
+            "requested); it resets at 00:00 UTC"
+        )
+    return used_today + requested
+
+
+class ProviderError(RuntimeError):
+    """App-level: a provider answered with an error the application reports in its own words."""
+
+
+def run_prediction(url: str) -> Any:
+    response = httpx.post(url + "/v1/predictions", json={"version": "a1b2c3", "input": {"prompt": "hi"}}, timeout=2)
+    try:
+        response.raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        problem = response.json()
+        raise ProviderError(f"replicate: {problem['title']}: {problem['detail']}") from exc
+    return response.json()
+
+
+def _replicate_free_time() -> BaseException:
+    body = json.dumps(
+        {
+            "title": "Free time limit reached",
+            "detail": "You have reached the free time limit. To continue using Replicate, set up billing at "
+            "https://replicate.com/account/billing#billing.",
+            "status": 402,
+        }
+    )
+    from tests.corpus.sdk_errors import _http_server
+
+    with _http_server(402, body, "application/problem+json") as url:
+        return _raises(run_prediction, url)
+
+
+def _cohere_trial_key() -> BaseException:
+    from tests.corpus.sdk_errors import _import_litellm, _litellm_raise
+
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
+        exceptions = _import_litellm().exceptions
+    body = json.dumps(
+        {
+            "message": "You are using a Trial key, which is limited to 1000 API calls / month. You can continue to "
+            "use the Trial key for free or upgrade to a Production key with higher rate limits at "
+            "'https://dashboard.cohere.com/api-keys'."
+        }
+    )
+    return _litellm_raise(
+        exceptions.RateLimitError, message=f"CohereException - {body}", llm_provider="cohere", model="command-r-plus"
+    )
+
+
+def nearest_passage(client: openai.OpenAI, query: str) -> str:
+    page = client.vector_stores.search("vs_68c1a2", query=query)
+    return str(page.data[0].content[0].text)
+
+
+def query_vector(client: Any, text: str) -> list[float]:
+    result = client.models.embed_content(model="gemini-embedding-001", contents=text)
+    return list(result.embeddings[0].values)
+
+
+def web_search_tool(url: str, query: str) -> str:
+    results = requests.get(url + "/search", params={"q": query}, timeout=2).json()["results"]
+    return str(results[0]["url"])
+
+
+def majority_answer(samples: list[str]) -> str:
+    import collections
+
+    return collections.Counter(samples).most_common(1)[0][0]
+
+
+def _empty_results_cases() -> list[Case]:
+    search_page = {
+        "object": "vector_store.search_results.page",
+        "search_query": ["refunds"],
+        "data": [],
+        "has_more": False,
+        "next_page": None,
+    }
+    vector_store = _openai_client(_json_handler(200, search_page))
+    gemini = _gemini_client(_json_handler(200, {"embeddings": []}))
+    from tests.corpus.sdk_errors import _http_server
+
+    with _http_server(200, json.dumps({"query": "refund window", "results": []})) as url:
+        no_results = _raises(web_search_tool, url, "refund window")
+    return [
+        Case(
+            "wave5.openai.vector_store.no_hits", "missing_data", _raises(nearest_passage, vector_store, "refund window")
+        ),
+        Case("wave5.gemini.embeddings.none_returned", "missing_data", _raises(query_vector, gemini, "refund window")),
+        Case("wave5.missing.search_api.no_results", "missing_data", no_results),
+        Case("wave5.missing.votes.most_common", "missing_data", _raises(majority_answer, [])),
+    ]
+
+
+def _mistral_unexpected_body() -> BaseException:
+    from tests.corpus.sdk_errors import _mistral_client
+
+    body = {"id": "cmpl-e5cc", "object": "chat.completion", "model": "mistral-large-latest", "choices": "none"}
+    return _raises(
+        _mistral_client(_json_handler(200, body)).chat.complete, model="mistral-large-latest", messages=_USER_MSG
+    )
+
+
+def _gemini_without_key() -> BaseException:
+    from google import genai
+
+    with _env(GOOGLE_API_KEY=None, GEMINI_API_KEY=None, GOOGLE_GENAI_USE_VERTEXAI=None, GOOGLE_CLOUD_PROJECT=None):
+        return _raises(genai.Client)
+
+
+def _client_cases() -> list[Case]:
+    schemeless = openai.OpenAI(api_key="sk-proj-test", base_url="api.openai.com/v1", max_retries=0)
+    return [
+        Case("wave5.budget.tenant.monthly_allowance", "quota_exceeded", _raises(charge_tenant, 49.80, 50.00, 2.30)),
+        Case("wave5.budget.user_tokens.daily", "quota_exceeded", _raises(reserve_tokens, 1_998_500, 2_000_000, 4_600)),
+        Case("wave5.compatible.replicate.free_time", "quota_exceeded", _replicate_free_time()),
+        Case("wave5.litellm.cohere_trial.monthly_calls", "quota_exceeded", _cohere_trial_key()),
+        Case("wave5.mistral.response.validation", "schema_mismatch", _mistral_unexpected_body()),
+        Case(
+            "wave5.openai.client.base_url_no_scheme",
+            "configuration",
+            _raises(schemeless.chat.completions.create, model="gpt-4o", messages=_USER_MSG),
+        ),
+        Case("wave5.gemini.client.no_key", "configuration", _gemini_without_key()),
+    ]
+
+
+def decode_share_code(code: str) -> bytes:
+    return base64.b32decode(code)
+
+
+def load_saved_reply(blob: bytes) -> Any:
+    return json.loads(blob)
+
+
+def read_transcript_export(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def load_prompt_pack(blob: bytes) -> dict[str, Any]:
+    return tomllib.loads(blob.decode())
+
+
+_INDEX_MAGIC = b"VIDX"
+
+
+class IndexFormatError(ValueError):
+    """App-level: a stored index file does not start the way this application writes them."""
+
+
+def open_vector_index(blob: bytes) -> int:
+    magic, version = blob[:4], int.from_bytes(blob[4:6], "little")
+    if magic != _INDEX_MAGIC:
+        raise IndexFormatError(f"vector index: bad magic {magic!r} (expected {_INDEX_MAGIC!r}); the file is damaged")
+    return version
+
+
+def _third_stored_cases() -> list[Case]:
+    swallowed = 'id,speaker,text\n1,agent,"Hello, how can I help?\n' + "2,customer,the rest of the file\n" * 8000
+    return [
+        Case("wave5.stored.share_code.base32", "corrupted_data", _raises(decode_share_code, "MZXW6YTB0I======")),
+        Case(
+            "wave5.stored.saved_reply.invalid_escape",
+            "corrupted_data",
+            _raises(load_saved_reply, b'{"answer": "see C:\\Users\\ada\\report.pdf"}'),
+        ),
+        Case(
+            "wave5.stored.transcript_export.field_limit", "corrupted_data", _raises(read_transcript_export, swallowed)
+        ),
+        Case(
+            "wave5.stored.prompt_pack.toml",
+            "corrupted_data",
+            _raises(load_prompt_pack, b'[prompts]\nsystem = "You are helpful."\n\x00\x00\x00\x00'),
+        ),
+        Case(
+            "wave5.stored.vector_index.magic",
+            "corrupted_data",
+            _raises(open_vector_index, b"\x00\x00\x00\x00\x02\x00rest"),
+        ),
+    ]
+
+
+def build_wave5_third_batch() -> list[Case]:
+    return [*_client_cases(), *_empty_results_cases(), *_third_stored_cases()]
+
+
 def build_wave5_cases() -> list[Case]:
     return [
         *_gemini_cases(),
@@ -1627,4 +1845,5 @@ def build_wave5_cases() -> list[Case]:
         *_tool_cases(),
         *_group_cases(),
         *build_wave5_second_batch(),
+        *build_wave5_third_batch(),
     ]
