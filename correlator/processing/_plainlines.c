@@ -567,6 +567,12 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kwargs) {
 
 /* ---- Scan ---- */
 
+static void free_texts(Texts *texts) {
+    PyMem_Free(texts->data);
+    PyMem_Free(texts->ends);
+    *texts = (Texts){NULL, 0, NULL};
+}
+
 static void Scan_dealloc(Scan *self) {
     Py_XDECREF(self->scanner);
     Py_XDECREF(self->values);
@@ -575,10 +581,8 @@ static void Scan_dealloc(Scan *self) {
     PyMem_Free(self->taken);
     PyMem_Free(self->extras);
     PyMem_Free(self->taken_of_line);
-    PyMem_Free(self->messages.data);
-    PyMem_Free(self->messages.ends);
-    PyMem_Free(self->texts.data);
-    PyMem_Free(self->texts.ends);
+    free_texts(&self->messages);
+    free_texts(&self->texts);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -689,9 +693,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
         scan->texts.ends[scan->taken_count] = (uint32_t)scan->texts.length;
         scan->taken_of_line[i] = (uint32_t)(++scan->taken_count);
     }
-    /* the buffers were sized for every line taken whole: a scan lives until its rows are stored */
-    shrink((void **)&scan->messages.data, (size_t)scan->messages.length + 1);
-    shrink((void **)&scan->texts.data, (size_t)scan->texts.length + 1);
+    /* sized for every line taken: a scan lives until its rows are stored */
     shrink((void **)&scan->taken, sizeof(Taken) * (size_t)(scan->taken_count + 1));
     Py_DECREF(offset_list);
     PyBuffer_Release(&declined);
@@ -727,6 +729,13 @@ static PyObject *Scan_texts(Scan *self, PyObject *Py_UNUSED(unused)) {
     return PyBytes_FromStringAndSize(self->texts.data, self->texts.length);
 }
 
+/* the messages and texts are read once, by the scans that decline lines: freed then, not when the rows are stored */
+static PyObject *Scan_release_texts(Scan *self, PyObject *Py_UNUSED(unused)) {
+    free_texts(&self->messages);
+    free_texts(&self->texts);
+    Py_RETURN_NONE;
+}
+
 /* the taken line (its index in taken) whose part of ``texts`` holds position ``at``, its newline included */
 static Py_ssize_t taken_at(const Scan *self, const Texts *texts, Py_ssize_t at) {
     Py_ssize_t low = 0, high = self->taken_count;
@@ -756,6 +765,11 @@ static PyObject *decline_matched(Scan *self, const Texts *texts, PyObject *args)
     Py_buffer declined;
     if (!PyArg_ParseTuple(args, "Ow*", &ends, &declined))
         return NULL;
+    if (texts->ends == NULL) {
+        PyBuffer_Release(&declined);
+        PyErr_SetString(PyExc_ValueError, "the scan's texts are released");
+        return NULL;
+    }
     PyObject *sequence = PySequence_Fast(ends, "ends: a sequence of int");
     if (sequence == NULL || declined.len != self->line_count) {
         if (sequence != NULL)
@@ -1062,6 +1076,8 @@ static PyMethodDef Scan_methods[] = {
     {"texts", (PyCFunction)Scan_texts, METH_NOARGS,
      PyDoc_STR("texts() -> bytes: each taken line's texts that redaction reads, each ended by a newline")},
     {"decline_messages", (PyCFunction)Scan_decline_messages, METH_VARARGS, Scan_decline_messages_doc},
+    {"release_texts", (PyCFunction)Scan_release_texts, METH_NOARGS,
+     PyDoc_STR("release_texts(): free messages() and texts(), once the lines they decline are declined")},
     {"decline_texts", (PyCFunction)Scan_decline_texts, METH_VARARGS, Scan_decline_texts_doc},
     {"runs", (PyCFunction)Scan_runs, METH_NOARGS, Scan_runs_doc},
     {"encode", (PyCFunction)Scan_encode, METH_O, Scan_encode_doc},

@@ -147,6 +147,7 @@ class PlainLines:
             ends = self._causes.match_ends(scan.messages())
             if ends:
                 scan.decline_messages(ends, declined)
+        scan.release_texts()
         return scan
 
 
