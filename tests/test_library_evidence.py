@@ -1,0 +1,188 @@
+"""Evidence read from the installed libraries' own exception classes and wording (rules 2026.12.01-8).
+
+Each failure is raised for real through the library that defines it, in a function whose name
+carries no evidence unless the test is about names, and judged in the four forms of
+:mod:`tests.quality`: as raised, masked as structlog dicts, masked as traceback text, and
+``LLMChatError(e) from None``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import pickle
+import tarfile
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import httpx
+import openai
+import pytest
+from botocore.stub import Stubber
+
+from correlator.formats.decode import decode
+from correlator.formats.events import LogEvent
+from correlator.processing.classify import Classifier
+from correlator.processing.rows import explain_log
+from tests.corpus.sdk_errors import Case
+from tests.quality import FORMS, HERE, log_lines
+
+ALL_FORMS = frozenset(FORMS)
+TEXT_FORM = frozenset({"masked_text"})
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_file()
+
+
+def _raised(call: Callable[[], Any]) -> BaseException:
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    raise AssertionError(f"{call!r} did not raise")
+
+
+def _labels(exc: BaseException, classifier: Classifier) -> dict[str, str]:
+    """form → error_class of this failure's log line in that form."""
+    labels = {}
+    for form, line in log_lines(Case("probe", "?", exc)):
+        event = decode(line, LogEvent, HERE)
+        assert isinstance(event, LogEvent)
+        labels[form] = explain_log(event, classifier).label.error_class
+    return labels
+
+
+def _openai_reply(status: int, body: dict[str, Any]) -> BaseException:
+    client = openai.OpenAI(
+        api_key="sk-proj-test",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(status, json=body))),
+    )
+    return _raised(lambda: client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]))
+
+
+def reset_mid_body() -> None:
+    """httpx's ReadError: structlog names it without its module, as tarfile's is named."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+
+    httpx.Client(transport=httpx.MockTransport(handler)).get("http://127.0.0.1:9/v1/models")
+
+
+def unpack_report(payload: bytes) -> None:
+    with tarfile.open(fileobj=io.BytesIO(payload)) as archive:
+        archive.getnames()
+
+
+def bedrock_service_quota() -> None:
+    client = botocore.session.get_session().create_client(
+        "bedrock-runtime", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "converse",
+            service_error_code="ServiceQuotaExceededException",
+            service_message="Your request exceeds the service quota for your account.",
+            http_status_code=400,
+        )
+        client.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[])
+
+
+def payment_required() -> None:
+    httpx.Response(402, request=httpx.Request("POST", "https://llm-gateway.internal/v1/chat")).raise_for_status()
+
+
+_REPLIES: dict[str, dict[str, Any]] = {}
+
+
+def read_cached_summary(key: str) -> str:
+    """A cache miss: ``None`` where the stored reply should be is absent data, not corrupt data."""
+    return str(_REPLIES.get(key)["text"])  # type: ignore[index]
+
+
+def upstream_limit(settings: dict[str, dict[str, str]]) -> int:
+    return int(settings["llm"]["retries"])
+
+
+def previous_run(path: Path) -> Any:
+    with path.open() as fh:
+        return json.load(fh)
+
+
+def worker_count() -> int:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    parser.add_argument("--workers", type=int)
+    return int(parser.parse_args(["--workers", "four"]).workers)
+
+
+def gateway_port() -> int | None:
+    return urllib.parse.urlsplit("http://llm-gateway.internal:eighty/v1").port
+
+
+def plugin() -> None:
+    from json import reranker  # type: ignore[attr-defined]  # noqa: F401
+
+
+def conversation_state(blob: bytes) -> Any:
+    return pickle.loads(blob)
+
+
+def _stored_json(tmp: Path) -> BaseException:
+    path = tmp / "run.json"
+    path.write_text('{"steps": [1, 2,')
+    return _raised(lambda: previous_run(path))
+
+
+CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = [
+    ("httpx ReadError is a connection in every form", lambda tmp: _raised(reset_mid_body), "connection", ALL_FORMS),
+    (
+        "tarfile's ReadError is stored data",
+        lambda tmp: _raised(lambda: unpack_report(b"not an archive " * 40)),
+        "corrupted_data",
+        ALL_FORMS,
+    ),
+    (
+        "Bedrock's ServiceQuotaExceededException",
+        lambda tmp: _raised(bedrock_service_quota),
+        "quota_exceeded",
+        ALL_FORMS,
+    ),
+    ("HTTP 402 Payment Required", lambda tmp: _raised(payment_required), "quota_exceeded", ALL_FORMS),
+    (
+        "LiteLLM proxy's ExceededBudget",
+        lambda tmp: _openai_reply(
+            400, {"error": {"message": "ExceededBudget: User=u-17 over budget. Spend=12.5, Budget=10.0", "code": "400"}}
+        ),
+        "quota_exceeded",
+        ALL_FORMS,
+    ),
+    ("None from a cache lookup", lambda tmp: _raised(lambda: read_cached_summary("k-1")), "missing_data", ALL_FORMS),
+    ("argparse's invalid value", lambda tmp: _raised(worker_count), "configuration", ALL_FORMS),
+    ("urllib.parse on a settings URL", lambda tmp: _raised(gateway_port), "configuration", ALL_FORMS),
+    ("an ImportError of a configured plugin", lambda tmp: _raised(plugin), "configuration", ALL_FORMS),
+    ("pickle's empty input", lambda tmp: _raised(lambda: conversation_state(b"")), "corrupted_data", ALL_FORMS),
+    (
+        "a settings lookup on the source line",
+        lambda tmp: _raised(lambda: upstream_limit({"llm": {"retries": "three"}})),
+        "configuration",
+        TEXT_FORM,
+    ),
+    ("json.load of a stored file on the source line", _stored_json, "corrupted_data", TEXT_FORM),
+]
+
+
+@pytest.mark.parametrize(("what", "raise_it", "expected", "forms"), CASES, ids=[case[0] for case in CASES])
+def test_library_evidence(
+    what: str, raise_it: Callable[[Path], BaseException], expected: str, forms: frozenset[str], classifier: Classifier
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        labels = _labels(raise_it(Path(tmp)), classifier)
+    assert {form: labels[form] for form in forms} == dict.fromkeys(forms, expected), labels
