@@ -23,6 +23,7 @@ import botocore.session
 import httpx
 import openai
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from correlator.formats.decode import decode
@@ -141,6 +142,20 @@ def _stored_json(tmp: Path) -> BaseException:
     return _raised(lambda: previous_run(path))
 
 
+def _in_module(filename: str, source: str, call: str) -> BaseException:
+    """Raised by code compiled as the application's ``filename``: the module's name is the evidence."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"/srv/app/{filename}", "exec"), namespace)
+    return _raised(lambda: eval(call, namespace))
+
+
+def _named(stream: io.StringIO, name: str) -> io.StringIO:
+    stream.name = name  # type: ignore[misc]  # what yaml's reader prints as the file's name
+    return stream
+
+
+_LOADS = "import json\ndef get(raw):\n    return json.loads(raw)\n"
+
 CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = [
     ("httpx ReadError is a connection in every form", lambda tmp: _raised(reset_mid_body), "connection", ALL_FORMS),
     (
@@ -176,6 +191,38 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
         TEXT_FORM,
     ),
     ("json.load of a stored file on the source line", _stored_json, "corrupted_data", TEXT_FORM),
+    (
+        "JSON read in the app's store.py",
+        lambda tmp: _in_module("store.py", _LOADS, "get('{')"),
+        "corrupted_data",
+        ALL_FORMS,
+    ),
+    (
+        "JSON read in the app's toolbox.py",
+        lambda tmp: _in_module("toolbox.py", _LOADS, "get('{')"),
+        "tool_call_malformed",
+        ALL_FORMS,
+    ),
+    (
+        "JSON read in the app's agent.py",
+        lambda tmp: _in_module("agent.py", _LOADS, "get('{')"),
+        "invalid_json",
+        ALL_FORMS,
+    ),
+    (
+        "a ValueError in the app's cli.py",
+        lambda tmp: _in_module("cli.py", "def workers(v):\n    return int(v)\n", "workers('four')"),
+        "configuration",
+        ALL_FORMS,
+    ),
+    (
+        "YAML naming its settings file",
+        lambda tmp: _raised(
+            lambda: yaml.safe_load(_named(io.StringIO("model: gpt-4o\n  retries: 3\n"), "config/llm_settings.yaml"))
+        ),
+        "configuration",
+        ALL_FORMS,
+    ),
 ]
 
 
