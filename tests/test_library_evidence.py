@@ -14,8 +14,10 @@ import json
 import pickle
 import tarfile
 import tempfile
+import urllib.error
 import urllib.parse
 from collections.abc import Callable
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,10 @@ def _stored_json(tmp: Path) -> BaseException:
     return _raised(lambda: previous_run(path))
 
 
+def service_unavailable() -> None:
+    raise urllib.error.HTTPError("https://llm-gateway.internal/v1/chat", 503, "Service Unavailable", Message(), None)
+
+
 def _in_module(filename: str, source: str, call: str) -> BaseException:
     """Raised by code compiled as the application's ``filename``: the module's name is the evidence."""
     namespace: dict[str, Any] = {}
@@ -191,6 +197,7 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
         TEXT_FORM,
     ),
     ("json.load of a stored file on the source line", _stored_json, "corrupted_data", TEXT_FORM),
+    ("urllib's HTTP Error 503", lambda tmp: _raised(service_unavailable), "server_error", ALL_FORMS),
     (
         "JSON read in the app's store.py",
         lambda tmp: _in_module("store.py", _LOADS, "get('{')"),
