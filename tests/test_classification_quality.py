@@ -42,14 +42,19 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # 84.45 % with rules 2026.12.01-5 and measures 90.87 % with rules 2026.12.01-7 and fallback
 # lr-73e13e8557 (one wave-4 scenario, seen while reading the corpus, moved to development since);
 # its weakest labels: quota_exceeded 75 %, missing_data 77.8 %, configuration 78.9 %.
+# The fifth wave (tests/corpus/wave5.py, split and measured before any rule was changed for it)
+# brought the part to 86.95 % with the same rules and model; its four sealed quota cases all
+# missed, so quota_exceeded is at 37.5 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.905
-SEALED_PER_LABEL_FLOOR = 0.75  # quota_exceeded: the fourth wave's sealed quota cases
+SEALED_OVERALL_FLOOR = 0.869
+SEALED_PER_LABEL_FLOOR = 0.375  # quota_exceeded: the fourth and fifth waves' sealed quota cases
 WAVE3_SEALED_FLOOR = 0.93
 WAVE4_SEALED_FLOOR = 0.78
-# Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7.
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR = 0.99, 0.98
+WAVE5_SEALED_FLOOR = 0.719
+# Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
+# the fifth wave's as it was split (rules 2026.12.01-7).
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.668
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +77,7 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["overall_accuracy"] >= SEALED_OVERALL_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave3"]["overall_accuracy"] >= WAVE3_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_SEALED_FLOOR, sealed["confusion"]
     assert not _weak(sealed["per_label"], SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
 
@@ -81,6 +87,7 @@ def test_development_part_holds_its_floors(broad: dict):
     correct = sum(wave["overall_accuracy"] * wave["judgements"] for wave in written_against)
     assert correct / sum(wave["judgements"] for wave in written_against) >= DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

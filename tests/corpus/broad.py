@@ -869,8 +869,10 @@ def _more_app_cases() -> list[Case]:
 
 def build_broad_cases() -> list[Case]:
     """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers),
-    the third's (:mod:`tests.corpus.wave3`) and the fourth's (:mod:`tests.corpus.wave4`)."""
+    the third's (:mod:`tests.corpus.wave3`), the fourth's (:mod:`tests.corpus.wave4`) and the fifth's
+    (:mod:`tests.corpus.wave5`, which builds on this one's helpers too)."""
     from tests.corpus.unseen import build_unseen_cases
+    from tests.corpus.wave5 import build_wave5_cases
 
     return [
         *_more_class_cases(),
@@ -885,4 +887,5 @@ def build_broad_cases() -> list[Case]:
         *build_unseen_cases(),
         *build_wave3_cases(),
         *build_wave4_cases(),
+        *build_wave5_cases(),
     ]
