@@ -9,9 +9,12 @@ carries no evidence unless the test is about names, and judged in the four forms
 from __future__ import annotations
 
 import argparse
+import http.client
 import io
 import json
 import pickle
+import shlex
+import ssl
 import tarfile
 import tempfile
 import urllib.error
@@ -20,19 +23,23 @@ from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import botocore.session
 import httpx
+import numpy
 import openai
 import pytest
+import tenacity
 import yaml
 from botocore.stub import Stubber
+from google.genai import types as genai_types
 
 from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent
 from correlator.processing.classify import Classifier
 from correlator.processing.rows import explain_log
-from tests.corpus.sdk_errors import Case
+from tests.corpus.sdk_errors import Case, _gemini_status
 from tests.quality import FORMS, HERE, log_lines
 
 ALL_FORMS = frozenset(FORMS)
@@ -148,6 +155,59 @@ def service_unavailable() -> None:
     raise urllib.error.HTTPError("https://llm-gateway.internal/v1/chat", 503, "Service Unavailable", Message(), None)
 
 
+def gemini_answer() -> None:
+    """An application's own check of the candidate's finish reason (google.genai's FinishReason)."""
+    raise RuntimeError(f"no answer: finish_reason={genai_types.FinishReason.SPII.value}")
+
+
+def bedrock_stream_error() -> None:
+    client = botocore.session.get_session().create_client(
+        "bedrock-runtime", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "converse_stream",
+            service_error_code="ModelStreamErrorException",
+            service_message="An error occurred while processing the model stream.",
+            http_status_code=424,
+        )
+        client.converse_stream(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[])
+
+
+class _Socket:
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.reply)
+
+
+def status_line() -> None:
+    http.client.HTTPResponse(_Socket(b"SSH-2.0-OpenSSH_9.6\r\n")).begin()  # type: ignore[arg-type]
+
+
+@tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_none())
+def chat_with_retries() -> None:
+    raise openai.APITimeoutError(httpx.Request("POST", "https://api.openai.com/v1/chat/completions"))
+
+
+def command_line() -> list[str]:
+    return shlex.split('python -m mcp_server --root "/srv/tools')
+
+
+def client_certificate(path: Path) -> None:
+    path.write_text("not a certificate")
+    ssl.create_default_context().load_cert_chain(path)
+
+
+def stacked(vectors: list[Any]) -> Any:
+    return numpy.vstack(vectors)
+
+
+def extract_title(xml_text: str) -> str:
+    return str(ElementTree.fromstring(xml_text).find("title").text)  # type: ignore[union-attr]
+
+
 def _in_module(filename: str, source: str, call: str) -> BaseException:
     """Raised by code compiled as the application's ``filename``: the module's name is the evidence."""
     namespace: dict[str, Any] = {}
@@ -198,6 +258,48 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
     ),
     ("json.load of a stored file on the source line", _stored_json, "corrupted_data", TEXT_FORM),
     ("urllib's HTTP Error 503", lambda tmp: _raised(service_unavailable), "server_error", ALL_FORMS),
+    ("Gemini's SPII finish reason", lambda tmp: _raised(gemini_answer), "content_filter", ALL_FORMS),
+    ("Bedrock's ModelStreamErrorException", lambda tmp: _raised(bedrock_stream_error), "server_error", ALL_FORMS),
+    ("http.client's BadStatusLine", lambda tmp: _raised(status_line), "connection", ALL_FORMS),
+    ("tenacity gave up on timeouts", lambda tmp: _raised(chat_with_retries), "timeout", ALL_FORMS),
+    ("shlex on a configured command", lambda tmp: _raised(command_line), "configuration", ALL_FORMS),
+    (
+        "a client certificate that is not PEM",
+        lambda tmp: _raised(lambda: client_certificate(tmp / "client.pem")),
+        "configuration",
+        ALL_FORMS,
+    ),
+    ("numpy stacking no vectors", lambda tmp: _raised(lambda: stacked([])), "missing_data", ALL_FORMS),
+    (
+        "an XML element not found, on the source line",
+        lambda tmp: _raised(lambda: extract_title("<report/>")),
+        "missing_data",
+        TEXT_FORM,
+    ),
+    (
+        "Google's billing disabled",
+        lambda tmp: _gemini_status(
+            403,
+            "PERMISSION_DENIED",
+            "This API method requires billing to be enabled. Please enable billing on project #1.",
+        ),
+        "quota_exceeded",
+        ALL_FORMS,
+    ),
+    (
+        "Azure's call volume quota",
+        lambda tmp: _openai_reply(
+            403,
+            {
+                "error": {
+                    "code": "403",
+                    "message": "Out of call volume quota for OpenAI API. Quota will be replenished in 2.01 days.",
+                }
+            },
+        ),
+        "quota_exceeded",
+        ALL_FORMS,
+    ),
     (
         "JSON read in the app's store.py",
         lambda tmp: _in_module("store.py", _LOADS, "get('{')"),
@@ -240,3 +342,11 @@ def test_library_evidence(
     with tempfile.TemporaryDirectory() as tmp:
         labels = _labels(raise_it(Path(tmp)), classifier)
     assert {form: labels[form] for form in forms} == dict.fromkeys(forms, expected), labels
+
+
+def test_gemini_finish_reasons_on_a_metrics_row(classifier: Classifier) -> None:
+    labels = {reason: classifier.classify_finish_reason(reason) for reason in ("RECITATION", "MALFORMED_FUNCTION_CALL")}
+    assert {reason: label and label.error_class for reason, label in labels.items()} == {
+        "RECITATION": "content_filter",
+        "MALFORMED_FUNCTION_CALL": "tool_call_malformed",
+    }
