@@ -12,6 +12,7 @@ import argparse
 import http.client
 import io
 import json
+import os
 import pickle
 import shlex
 import ssl
@@ -44,6 +45,8 @@ from tests.quality import FORMS, HERE, log_lines
 
 ALL_FORMS = frozenset(FORMS)
 TEXT_FORM = frozenset({"masked_text"})
+# the forms that keep every frame (the emitter's `from None` keeps the application's innermost only)
+RAISED_FORMS = ALL_FORMS - {"llm_chat_error_from_none"}
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +211,16 @@ def extract_title(xml_text: str) -> str:
     return str(ElementTree.fromstring(xml_text).find("title").text)  # type: ignore[union-attr]
 
 
+def pasted_api_key() -> None:
+    """A key pasted with a typographic apostrophe: httpx encodes header values as ASCII."""
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    client.get("http://127.0.0.1:9/v1/models", headers={"Authorization": "Bearer sk-proj\u2019abc"})
+
+
+def gateway_base() -> str:
+    return os.environ["correlator_test_gateway_base"]  # noqa: SIM112 - the lower-case name is the point
+
+
 def _in_module(filename: str, source: str, call: str) -> BaseException:
     """Raised by code compiled as the application's ``filename``: the module's name is the evidence."""
     namespace: dict[str, Any] = {}
@@ -300,6 +313,8 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
         "quota_exceeded",
         ALL_FORMS,
     ),
+    ("an API key that is not ASCII", lambda tmp: _raised(pasted_api_key), "configuration", ALL_FORMS),
+    ("an unset lower-case environment variable", lambda tmp: _raised(gateway_base), "configuration", RAISED_FORMS),
     (
         "JSON read in the app's store.py",
         lambda tmp: _in_module("store.py", _LOADS, "get('{')"),
