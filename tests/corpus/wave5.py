@@ -3,51 +3,66 @@
 Sources, none of them public issue threads, none copied from waves 1-4:
 
 * ``wave5.gemini.*``: google.rpc statuses no wave used (``UNAUTHENTICATED``, a per-day
-  ``RESOURCE_EXHAUSTED`` with its ``QuotaFailure``), and finish reasons the application checks
-  (``MALFORMED_FUNCTION_CALL``, ``UNEXPECTED_TOOL_CALL``, ``RECITATION``, ``SPII``), through the SDK.
+  ``RESOURCE_EXHAUSTED`` with its ``QuotaFailure``, a disabled API, an expired key, a Vertex
+  per-minute quota), and finish reasons the application checks (``MALFORMED_FUNCTION_CALL``,
+  ``UNEXPECTED_TOOL_CALL``, ``RECITATION``, ``SPII``), through the SDK.
 * ``wave5.openai.*``: the OpenAI SDK against catalogue codes not used before (``billing_not_active``,
-  ``string_above_max_length``, ``invalid_image_url``, ``invalid_image_format``), strict response
-  validation, a failed Responses API run, empty embeddings, a refusal streamed in deltas, and a
-  loopback TLS server whose certificate no trusted CA signed.
+  ``string_above_max_length``, ``invalid_image_url``, ``invalid_image_format``, the ``json_object``
+  word, a function schema), strict response validation, a failed Responses API run, a refusal
+  streamed in deltas, and a loopback TLS server whose certificate no trusted CA signed.
 * ``wave5.compatible.*``: OpenAI-compatible providers' own wording through the OpenAI SDK
-  (OpenRouter's and DeepSeek's 402s, Azure's exhausted call-volume quota).
-* ``wave5.anthropic.*``, ``wave5.mistral.*``, ``wave5.bedrock.*``: Anthropic's output-limit and
-  empty-block 400s and a streamed tool input that is not JSON; Mistral's 422 ``HTTPValidationError``;
-  Bedrock's daily token quota and a streaming model error.
-* ``wave5.transport.*``: ``http.client`` and aiohttp on loopback (a short body, a garbled status
-  line, a server that hangs up), requests over TLS with an untrusted certificate, tenacity giving up.
+  (DeepSeek's and Hugging Face's 402s, the latter's text dropped by the SDK; Azure's exhausted
+  call-volume quota).
+* ``wave5.anthropic.*``, ``wave5.mistral.*``, ``wave5.bedrock.*``: Anthropic's output-limit,
+  empty-block, tool-result-ordering, image and usage-limit 400s, an empty content list and a
+  streamed tool input that is not JSON; Mistral's 422 ``HTTPValidationError``; Bedrock's daily
+  token quota, stream error, end-of-life model, on-demand throughput and extraneous key, and
+  botocore on a refused and a stalled endpoint.
+* ``wave5.transport.*``: ``http.client`` on loopback (a short body, a garbled status line),
+  requests, aiohttp and httpx over TLS with an untrusted CA or a certificate for another IP,
+  tenacity giving up on timeouts.
 * ``wave5.settings.*``: settings read at start-up (argparse, dataclasses, tiktoken's model map,
-  shlex, ipaddress, urllib.parse, strptime, logging levels, configparser, YAML, TOML, ssl, pydantic).
-* ``wave5.missing.*``, ``wave5.stored.*``: absent records and results, and unreadable stored data
-  (sqlite3, gzip, tarfile, lzma, base64, csv, UTF-8, plistlib, ast, zipfile, checksums).
+  shlex, ipaddress, urllib.parse, strptime, logging levels, configparser, YAML, TOML, ssl,
+  pydantic-settings, aiohttp and websocket URLs, codecs, locales, JSON in the environment, UUIDs,
+  ``string.Template``, ``importlib.metadata``).
+* ``wave5.missing.*``, ``wave5.stored.*``: absent records and results (queues, batch results,
+  XML, shelve, ``numpy.vstack``, an app-level lookup, ``list.index``, ``median``, percentiles), and
+  unreadable stored data (sqlite3, gzip, tarfile, csv, UTF-8, plistlib, ast, zipfile, checksums,
+  zlib, ``array``, dbm, Fernet).
 * ``wave5.tools.*``: tool calls dispatched by application code (``inspect.signature().bind``,
-  dataclass and ``pydantic.validate_call`` tools, fenced arguments).
-* ``wave5.groups.*``: exception groups (nested, ``except*`` rewrapped, a member that timed out).
+  dataclass, ``pydantic.validate_call`` and ``TypeAdapter`` tools, fenced arguments, an empty name,
+  a code tool's subprocess timeout).
+* ``wave5.groups.*``: exception groups (nested, ``except*`` rewrapped, members that timed out,
+  were refused or found a setting unset).
+* ``wave5.budget.*`` and a third batch: quotas in an application's words (a tenant's monthly
+  allowance, a user's daily tokens) and in Replicate's and Cohere's (through LiteLLM's class);
+  Mistral's ``ResponseValidationError``; clients built without a key or with a URL without a
+  scheme; empty vector-store, embedding, web-search and voting results; stored base32, JSON
+  escapes, a CSV field past the limit, a TOML prompt pack and an index file's magic number.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json``
-before any rule was changed for them: the first batch 76 cases in 66 scenarios, 28 scenarios
-(33 cases) sealed.
+before any rule was changed for them, in two batches: the first (committed before the second was
+written) 65 cases in 57 scenarios, 26 cases in 23 scenarios sealed; the second
+(:func:`build_wave5_second_batch`) 43 cases in 39 scenarios, 15 cases in 14 scenarios sealed; the
+third (:func:`build_wave5_third_batch`, written after the repeats below were dropped) 16 cases in
+16 scenarios, 6 sealed.
+Eighteen cases written at first were dropped after the split as repeats of earlier waves'
+(the same call and message: nine sealed, nine development), before any rule was changed.
 
 Baseline, rules 2026.12.01-7 and fallback lr-73e13e8557 (main at 713fa62),
-``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``),
-before any rule was changed for it:
+``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``):
 
-* development, 43 cases in 38 scenarios: 66.9 %. By form: as raised 69.8 %, masked structlog
-  67.4 %, masked text 67.4 %, from None 62.8 %. By label (cases): auth 100 % (1), bad_request
-  100 % (4), configuration 29.2 % (6), connection 0 % (2), content_filter 0 % (2),
-  corrupted_data 96.4 % (7), missing_data 78.6 % (7), quota_exceeded 0 % (2), refusal 100 % (1),
-  server_error 50.0 % (2), timeout 85.7 % (2), tool_call_malformed 85.7 % (7).
-* sealed, 33 cases in 28 scenarios: 72.0 %. By form: as raised 72.7 %, masked structlog 72.7 %,
-  masked text 72.7 %, from None 69.7 %. By label (cases): auth 100 % (1), bad_request 100 % (2),
-  configuration 67.5 % (10), connection 100 % (3), corrupted_data 75.0 % (5), missing_data
-  75.0 % (3), quota_exceeded 0 % (4), rate_limit 100 % (1), schema_mismatch 100 % (1), timeout
-  100 % (1), tool_call_malformed 100 % (2).
-* the whole sealed part (all five waves, 159 cases): 90.87 % -> 86.95 % (from None 83.0 %;
-  configuration 75.0 %, missing_data 77.1 %, quota_exceeded 37.5 %); the whole development part
-  (253 cases): 93.97 %.
+* development, 77 cases: 65.3 %. By form: as raised 67.5 %, masked structlog 66.2 %, masked
+  text 66.2 %, from None 61.0 %. First batch 60.9 % (39 cases), second 67.0 % (28), third
+  77.5 % (10).
+* sealed, 47 cases: 63.3 %. By form: as raised 63.8 %, masked structlog 66.0 %, masked text
+  66.0 %, from None 57.4 %. First batch 68.3 % (26 cases), second 68.3 % (15), third 29.2 % (6).
+* the whole sealed part (all five waves, 173 cases): 90.87 % -> 83.38 % (from None 78.6 %;
+  quota_exceeded 33.3 %, auth 63.6 %, configuration 69.1 %, missing_data 76.8 %, corrupted_data
+  80.8 %); the whole development part (287 cases): 90.33 %.
 
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
-the three group cases' other forms count under their label, that one under ``unknown``.
+the group cases' other forms count under their label, that one under ``unknown``.
 """
 
 from __future__ import annotations
@@ -68,13 +83,12 @@ import io
 import ipaddress
 import json
 import logging
-import lzma
 import plistlib
 import queue
-import random
 import shelve
 import shlex
 import socket
+import socketserver
 import sqlite3
 import ssl
 import tarfile
@@ -125,7 +139,6 @@ from tests.corpus.sdk_errors import (
     _raises,
     _read_request,
     _stalled_server,
-    _tcp_server,
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -272,10 +285,6 @@ def finished_response_text(response: Any) -> str:
     return str(response.output_text)
 
 
-def query_embedding(client: openai.OpenAI, text: str) -> list[float]:
-    return list(client.embeddings.create(model="text-embedding-3-small", input=text).data[0].embedding)
-
-
 def _strict_client(body: dict[str, Any]) -> openai.OpenAI:
     http_client = httpx.Client(transport=httpx.MockTransport(_json_handler(200, body)))
     return openai.OpenAI(
@@ -283,14 +292,27 @@ def _strict_client(body: dict[str, Any]) -> openai.OpenAI:
     )
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    """Binds without ``HTTPServer``'s reverse lookup of its own address (a resolver query for 127.0.0.2)."""
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
 @contextlib.contextmanager
-def _untrusted_tls_server() -> Iterator[str]:
-    """An HTTPS server on loopback whose certificate a throwaway CA signed, which no client here trusts."""
+def _tls_server(host: str = "127.0.0.1") -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on ``host`` whose certificate (for 127.0.0.1 and localhost) a throwaway CA signed.
+
+    Yields the server's URL and the CA's file: a client not given the CA trusts nothing it sees.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.send_response(200)
             self.end_headers()
+
+        do_GET = do_POST
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -299,12 +321,12 @@ def _untrusted_tls_server() -> Iterator[str]:
         certificates = make_certificates(Path(directory), "gateway")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certificates.cert, certificates.key)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = _QuietHTTPServer((host, 0), Handler)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         try:
-            yield f"https://127.0.0.1:{server.server_address[1]}"
+            yield f"https://{host}:{server.server_address[1]}", certificates.ca
         finally:
             server.shutdown()
             server.server_close()
@@ -326,13 +348,7 @@ def _openai_cases() -> list[Case]:
             },
         )
     ).responses.create(model="gpt-4o", input="Summarise the quarter.")
-    no_data = _openai_client(
-        _json_handler(
-            200,
-            {"object": "list", "data": [], "model": "text-embedding-3-small", "usage": {"prompt_tokens": 0}},
-        )
-    )
-    with _untrusted_tls_server() as url:
+    with _tls_server() as (url, _ca):
         untrusted = _raises(
             openai.OpenAI(api_key="sk-proj-test", base_url=url + "/v1", max_retries=0).chat.completions.create,
             model="gpt-4o",
@@ -403,7 +419,6 @@ def _openai_cases() -> list[Case]:
             ),
         ),
         Case("wave5.openai.responses.failed_run", "server_error", _raises(finished_response_text, failed)),
-        Case("wave5.openai.embeddings.empty_data", "missing_data", _raises(query_embedding, no_data, "refund policy")),
         Case("wave5.openai.stream.refusal_deltas", "refusal", _refusal_stream()),
         Case("wave5.openai.tls.untrusted_ca", "connection", untrusted),
         Case("wave5.transport.requests_tls.untrusted_ca", "connection", untrusted_requests),
@@ -412,20 +427,6 @@ def _openai_cases() -> list[Case]:
 
 def _compatible_cases() -> list[Case]:
     return [
-        Case(
-            "wave5.compatible.openrouter.credits_402",
-            "quota_exceeded",
-            _openai_status(
-                402,
-                {
-                    "error": {
-                        "message": "This request requires more credits, or fewer max_tokens. You requested up to "
-                        "4096 tokens, but can only afford 1210. To increase, visit https://openrouter.ai/settings/credits",
-                        "code": 402,
-                    }
-                },
-            ),
-        ),
         Case(
             "wave5.compatible.deepseek.insufficient_balance",
             "quota_exceeded",
@@ -598,17 +599,6 @@ def _raw_answer(data: bytes) -> contextlib.AbstractContextManager[str]:
     return _answering_server(answer)
 
 
-async def aiohttp_chat(url: str) -> Any:
-    async with aiohttp.ClientSession() as session, session.post(url, json={"model": "gpt-4o"}) as response:
-        return await response.json()
-
-
-async def aiohttp_read_with_deadline(url: str) -> bytes:
-    timeout = aiohttp.ClientTimeout(sock_connect=1, sock_read=0.2)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-        return await response.read()
-
-
 @tenacity.retry(stop=tenacity.stop_after_attempt(2), wait=tenacity.wait_fixed(0))
 def rerank(client: openai.OpenAI) -> Any:
     return client.chat.completions.create(model="gpt-4o", messages=_USER_MSG)
@@ -623,29 +613,6 @@ def _transport_cases() -> list[Case]:
         cases.append(Case("wave5.transport.urllib.incomplete_read", "connection", _raises(fetch_model_card, url)))
     with _raw_answer(b"ICY 200 OK\r\n\r\n") as url:
         cases.append(Case("wave5.transport.urllib.bad_status_line", "connection", _raises(fetch_model_card, url)))
-    with _tcp_server("close") as url:
-        cases.append(
-            Case(
-                "wave5.transport.aiohttp.server_disconnected",
-                "connection",
-                _araises(lambda: aiohttp_chat(url + "/v1/chat/completions")),
-            )
-        )
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-
-    def stall_after_head(conn: socket.socket, stop: threading.Event) -> None:
-        _read_request(conn)
-        conn.sendall(head)
-        stop.wait(1.0)
-
-    with _answering_server(stall_after_head) as url:
-        cases.append(
-            Case(
-                "wave5.transport.aiohttp.sock_read_timeout",
-                "timeout",
-                _araises(lambda: aiohttp_read_with_deadline(url + "/v1/models")),
-            )
-        )
     with _stalled_server() as url:
         client = openai.OpenAI(api_key="sk-proj-test", base_url=url + "/v1", max_retries=0, timeout=0.2)
         cases.append(Case("wave5.transport.tenacity.gave_up_on_timeouts", "timeout", _raises(rerank, client)))
@@ -820,11 +787,6 @@ def _settings_cases() -> list[Case]:
         ),
         Case("wave5.settings.tls.client_cert_not_pem", "configuration", _tls_with_wrong_file()),
         Case(
-            "wave5.settings.pydantic_url.no_scheme",
-            "configuration",
-            _gateway_settings(SUMMARISER_BASE_URL="llm-gateway.internal:8443/v1"),
-        ),
-        Case(
             "wave5.settings.pydantic_literal.model",
             "configuration",
             _gateway_settings(SUMMARISER_BASE_URL="https://llm-gateway.internal/v1", SUMMARISER_MODEL="gpt-4-0"),
@@ -836,21 +798,13 @@ def _settings_cases() -> list[Case]:
 # Absent records and results
 
 
-def pick_few_shot_example(examples: list[str]) -> str:
-    return random.choice(examples)
-
-
 def next_finished_job(results: queue.Queue[str]) -> str:
     return results.get_nowait()
 
 
-def evict_oldest(cache: dict[str, bytes]) -> tuple[str, bytes]:
-    return cache.popitem()
-
-
-def customer_plan(customers: dict[str, dict[str, str]], customer_id: str) -> str:
-    customer = customers.get(customer_id)
-    return customer["plan"]  # type: ignore[index]
+def take_batch_result(results: dict[str, str]) -> tuple[str, str]:
+    """One result of a finished batch job, by custom id: a batch that produced none leaves nothing to take."""
+    return results.popitem()
 
 
 def report_summary(xml_text: str) -> str:
@@ -866,10 +820,6 @@ def stack_chunk_embeddings(vectors: list[Any]) -> Any:
     return numpy.vstack(vectors)
 
 
-def best_passage(passages: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
-    return next(passage for passage in passages if passage["score"] >= threshold)
-
-
 def _missing_conversation() -> BaseException:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "conversations"
@@ -880,14 +830,8 @@ def _missing_conversation() -> BaseException:
 
 def _missing_cases() -> list[Case]:
     return [
-        Case("wave5.missing.few_shot.random_choice", "missing_data", _raises(pick_few_shot_example, [])),
         Case("wave5.missing.results_queue.empty", "missing_data", _raises(next_finished_job, queue.Queue())),
-        Case("wave5.missing.cache.popitem", "missing_data", _raises(evict_oldest, {})),
-        Case(
-            "wave5.missing.customer.none",
-            "missing_data",
-            _raises(customer_plan, {"c-1": {"plan": "pro"}}, "c-404"),
-        ),
+        Case("wave5.missing.cache.popitem", "missing_data", _raises(take_batch_result, {})),
         Case(
             "wave5.missing.report_xml.no_summary",
             "missing_data",
@@ -895,11 +839,6 @@ def _missing_cases() -> list[Case]:
         ),
         Case("wave5.missing.conversation.shelve", "missing_data", _missing_conversation()),
         Case("wave5.missing.embeddings.vstack", "missing_data", _raises(stack_chunk_embeddings, [])),
-        Case(
-            "wave5.missing.passage.above_threshold",
-            "missing_data",
-            _raises(best_passage, [{"text": "a", "score": 0.41}, {"text": "b", "score": 0.38}], 0.8),
-        ),
     ]
 
 
@@ -932,10 +871,6 @@ def _overwrite_pages(data: bytearray) -> None:
         data[offset : offset + 16] = b"\xff" * 16
 
 
-def _overwrite_header(data: bytearray) -> None:
-    data[:16] = b"not a sqlite db\x00"
-
-
 def restore_report(payload: bytes) -> bytes:
     return gzip.decompress(payload)
 
@@ -943,14 +878,6 @@ def restore_report(payload: bytes) -> bytes:
 def list_archived_runs(payload: bytes) -> list[str]:
     with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as archive:
         return [member.name for member in archive.getmembers()]
-
-
-def read_cached_transcript(payload: bytes) -> str:
-    return lzma.decompress(payload).decode()
-
-
-def decode_stored_image(encoded: str) -> bytes:
-    return base64.b64decode(encoded)
 
 
 def read_feedback_rows(text: str) -> list[list[str]]:
@@ -1013,25 +940,13 @@ def _zip_with_bad_header() -> bytes:
 
 def _stored_cases() -> list[Case]:
     report = gzip.compress(b'{"quarter": "Q3", "revenue": 1200000}' * 20)
-    transcript = lzma.compress(("speaker 1: hello. " * 300).encode())
     chunk = b"chunk text " * 100
     return [
         Case("wave5.stored.sqlite.malformed_image", "corrupted_data", _sqlite_file(_overwrite_pages)),
-        Case("wave5.stored.sqlite.not_a_database", "corrupted_data", _sqlite_file(_overwrite_header)),
         Case(
             "wave5.stored.gzip.crc", "corrupted_data", _raises(restore_report, report[:-8] + b"\x00" * 4 + report[-4:])
         ),
         Case("wave5.stored.tar.truncated", "corrupted_data", _raises(list_archived_runs, _tar()[:2000])),
-        Case(
-            "wave5.stored.lzma.flipped_byte",
-            "corrupted_data",
-            _raises(read_cached_transcript, _flipped(transcript, 40)),
-        ),
-        Case(
-            "wave5.stored.base64.padding",
-            "corrupted_data",
-            _raises(decode_stored_image, "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCA"),
-        ),
         Case(
             "wave5.stored.csv.strict_quote",
             "corrupted_data",
@@ -1175,6 +1090,748 @@ def _group_cases() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Second batch: provider wording and client-side SDK errors
+
+
+def _first_of_next_month() -> datetime.date:
+    today = datetime.datetime.now(datetime.UTC).date()
+    return (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def anthropic_reply_text(message: Any) -> str:
+    return str(message.content[0].text)
+
+
+def _anthropic_empty_content() -> BaseException:
+    body = {
+        "id": "msg_01Em",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1880, "output_tokens": 0},
+    }
+    message = _anthropic_client(lambda request: httpx2.Response(200, json=body)).messages.create(
+        model="claude-sonnet-4-6", max_tokens=1024, messages=_USER_MSG
+    )
+    return _raises(anthropic_reply_text, message)
+
+
+def _bedrock_at(url: str) -> BaseException:
+    from tests.corpus.sdk_errors import _BEDROCK_MESSAGES, _BEDROCK_MODEL, _bedrock_client
+
+    return _raises(_bedrock_client(endpoint_url=url).converse, modelId=_BEDROCK_MODEL, messages=_BEDROCK_MESSAGES)
+
+
+def _provider_wording_cases() -> list[Case]:
+    bedrock = _Bedrock()
+    with _stalled_server() as url:
+        bedrock_stalled = _bedrock_at(url)
+    from tests.corpus.sdk_errors import _closed_port
+
+    return [
+        Case(
+            "wave5.gemini.project.api_disabled",
+            "configuration",
+            _gemini_status(
+                403,
+                "PERMISSION_DENIED",
+                "Generative Language API has not been used in project 480211 before or it is disabled. Enable it by "
+                "visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview"
+                "?project=480211 then retry.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "SERVICE_DISABLED",
+                        "domain": "googleapis.com",
+                        "metadata": {"service": "generativelanguage.googleapis.com", "consumer": "projects/480211"},
+                    }
+                ],
+            ),
+        ),
+        Case(
+            "wave5.gemini.key.expired",
+            "auth",
+            _gemini_status(
+                400,
+                "INVALID_ARGUMENT",
+                "API key expired. Please renew the API key.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            ),
+        ),
+        Case(
+            "wave5.gemini.vertex_quota.per_minute",
+            "rate_limit",
+            _gemini_status(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base"
+                "_model with base model: gemini-2.5-pro. Please submit a quota increase request.",
+            ),
+        ),
+        Case(
+            "wave5.openai.request.json_object_word",
+            "bad_request",
+            _openai_status(
+                400,
+                _openai_err(
+                    "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+                    "'json_object'.",
+                    "invalid_request_error",
+                    None,
+                    "messages",
+                ),
+            ),
+        ),
+        Case(
+            "wave5.openai.request.function_schema",
+            "bad_request",
+            _openai_status(
+                400,
+                _openai_err(
+                    "Invalid schema for function 'get_weather': In context=(), 'required' is required to be supplied "
+                    "and to be an array including every key in properties. Missing 'unit'.",
+                    "invalid_request_error",
+                    "invalid_function_parameters",
+                    "tools[0].function.parameters",
+                ),
+            ),
+        ),
+        Case(
+            "wave5.compatible.huggingface.monthly_credits",
+            "quota_exceeded",
+            _openai_status(
+                402,
+                {
+                    "error": "You have exceeded your monthly included credits for Inference Providers. Subscribe to "
+                    "PRO to get 20x more monthly included credits."
+                },
+            ),
+        ),
+        Case(
+            "wave5.anthropic.request.tool_result_missing",
+            "bad_request",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "messages.2: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                "toolu_01D7FLrfh4GYq7yT1ULFeyMV. Each `tool_use` block must have a corresponding `tool_result` "
+                "block in the next message.",
+            ),
+        ),
+        Case(
+            "wave5.anthropic.request.image_media_type",
+            "bad_request",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "messages.0.content.1.image.source.base64: The image was specified using the image/jpeg media type, "
+                "but does not appear to be a valid jpeg image",
+            ),
+        ),
+        Case(
+            "wave5.anthropic.usage_limit.workspace",
+            "quota_exceeded",
+            _anthropic_status(
+                400,
+                "invalid_request_error",
+                "You have reached your specified API usage limits. You will regain access on "
+                f"{_first_of_next_month().isoformat()} at 00:00 UTC.",
+            ),
+        ),
+        Case("wave5.anthropic.reply.no_content", "missing_data", _anthropic_empty_content()),
+        Case(
+            "wave5.bedrock.model.end_of_life",
+            "not_found",
+            bedrock.error(
+                "ResourceNotFoundException",
+                "This model version has reached the end of its life. Please refer to the AWS documentation for "
+                "more details.",
+                404,
+            ),
+        ),
+        Case(
+            "wave5.bedrock.model.on_demand_unsupported",
+            "configuration",
+            bedrock.error(
+                "ValidationException",
+                "Invocation of model ID anthropic.claude-3-5-sonnet-20241022-v2:0 with on-demand throughput isn't "
+                "supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+                400,
+            ),
+        ),
+        Case(
+            "wave5.bedrock.request.extraneous_key",
+            "bad_request",
+            bedrock.error(
+                "ValidationException",
+                "Malformed input request: #: extraneous key [top_k] is not permitted, please reformat your input "
+                "and try again.",
+                400,
+            ),
+        ),
+        Case("wave5.bedrock.endpoint.refused", "connection", _bedrock_at(f"http://127.0.0.1:{_closed_port()}")),
+        Case("wave5.bedrock.endpoint.read_timeout", "timeout", bedrock_stalled),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Second batch: transports, settings, records, stored data, tools, groups
+
+
+async def aiohttp_models(url: str, **kwargs: Any) -> Any:
+    async with aiohttp.ClientSession() as session, session.get(url, **kwargs) as response:
+        return await response.json()
+
+
+def realtime_url(settings: dict[str, str]) -> Any:
+    from websockets.uri import parse_uri
+
+    return parse_uri(settings["realtime_url"])
+
+
+def fetch_with_pinned_ca(url: str, ca: Path) -> Any:
+    return httpx.get(url, verify=ssl.create_default_context(cafile=str(ca)), timeout=2).status_code
+
+
+def run_code_tool(source: str, timeout: float) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, check=True
+    ).stdout
+
+
+def _second_transport_cases() -> list[Case]:
+    cases = []
+    with _tls_server() as (url, _ca):
+        cases.append(
+            Case(
+                "wave5.transport.aiohttp_tls.untrusted_ca",
+                "connection",
+                _araises(lambda: aiohttp_models(url + "/v1/models")),
+            )
+        )
+    with _tls_server("127.0.0.2") as (url, ca):
+        cases.append(
+            Case("wave5.transport.httpx_tls.ip_mismatch", "connection", _raises(fetch_with_pinned_ca, url, ca))
+        )
+    cases += [
+        Case(
+            "wave5.settings.aiohttp_url.empty_host",
+            "configuration",
+            _araises(lambda: aiohttp_models("http://:8080/v1/models")),
+        ),
+        Case(
+            "wave5.settings.websocket_url.scheme",
+            "configuration",
+            _raises(realtime_url, {"realtime_url": "https://realtime.example.com/v1/realtime"}),
+        ),
+        Case(
+            "wave5.tools.code_sandbox.timed_out",
+            "timeout",
+            _raises(run_code_tool, "import time; time.sleep(5)", 0.3),
+        ),
+    ]
+    return cases
+
+
+def output_encoding(settings: dict[str, str]) -> Any:
+    import codecs
+
+    return codecs.lookup(settings["output_encoding"])
+
+
+def apply_locale(settings: dict[str, str]) -> str:
+    import locale
+
+    return locale.setlocale(locale.LC_ALL, settings["locale"])
+
+
+def model_kwargs_from_env() -> dict[str, Any]:
+    import os
+
+    return dict(json.loads(os.environ["SUMMARISER_MODEL_KWARGS"]))
+
+
+def tenant_from_settings(settings: dict[str, str]) -> Any:
+    import uuid
+
+    return uuid.UUID(settings["tenant_id"])
+
+
+def render_system_prompt(template: str, **values: str) -> str:
+    import string
+
+    return string.Template(template).substitute(values)
+
+
+def installed_agents_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("summariser-agents-plugin")
+
+
+class StopSettings(pydantic_settings.BaseSettings):
+    model_config = pydantic_settings.SettingsConfigDict(env_prefix="SUMMARISER_")
+
+    stop_sequences: list[str] = []
+
+
+def read_env_tagged_yaml(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def gateway_url_from_ini(text: str) -> str:
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    return parser["llm"]["url"]
+
+
+def timeouts_from_toml(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)["timeouts"]
+
+
+async def _start_services() -> None:
+    import os
+
+    async def connect_vector_store() -> None:
+        await asyncio.sleep(0)
+        os.environ["SUMMARISER_VECTOR_STORE_URL"]
+
+    async def warm_cache() -> None:
+        await asyncio.sleep(0.01)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(connect_vector_store())
+        group.create_task(warm_cache())
+
+
+async def _anyio_fan_out(port: int) -> None:
+    import anyio
+
+    async def embed_batch() -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await client.post("/v1/embeddings", json={"input": ["a"]})
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(embed_batch)
+
+
+def _second_settings_cases() -> list[Case]:
+    from tests.corpus.sdk_errors import _closed_port
+
+    with _env(SUMMARISER_STOP_SEQUENCES="END,STOP"):
+        stop_settings = _raises(StopSettings)
+    with _env(SUMMARISER_VECTOR_STORE_URL=None):
+        startup_group = _araises(_start_services)
+    return [
+        Case(
+            "wave5.settings.codecs.unknown_encoding",
+            "configuration",
+            _raises(output_encoding, {"output_encoding": "utf8mb4"}),
+        ),
+        Case("wave5.settings.locale.unsupported", "configuration", _raises(apply_locale, {"locale": "xx_XX.UTF-8"})),
+        Case(
+            "wave5.settings.env_json.model_kwargs",
+            "configuration",
+            _with_env_json("{temperature: 0.2, 'top_p': 0.9}"),
+        ),
+        Case(
+            "wave5.settings.tenant.uuid", "configuration", _raises(tenant_from_settings, {"tenant_id": "acme-prod-01"})
+        ),
+        Case(
+            "wave5.settings.prompt_template.placeholder",
+            "configuration",
+            _raises(render_system_prompt, "You are $assistant_name, helping $customer_name.", assistant_name="Ada"),
+        ),
+        Case("wave5.settings.plugin.not_installed", "configuration", _raises(installed_agents_version)),
+        Case("wave5.settings.pydantic_env.list_not_json", "configuration", stop_settings),
+        Case(
+            "wave5.settings.yaml_tag.env",
+            "configuration",
+            _raises(read_env_tagged_yaml, "openai:\n  api_key: !env OPENAI_API_KEY\n"),
+        ),
+        Case(
+            "wave5.settings.ini_interpolation.host",
+            "configuration",
+            _raises(gateway_url_from_ini, "[llm]\nurl = https://%(host)s/v1\n"),
+        ),
+        Case(
+            "wave5.settings.toml_value.unit_suffix",
+            "configuration",
+            _raises(timeouts_from_toml, "[timeouts]\nconnect = 5\nread = 30s\n"),
+        ),
+        Case("wave5.groups.startup.env_member", "configuration", startup_group),
+        Case("wave5.groups.anyio.refused_member", "connection", _araises(lambda: _anyio_fan_out(_closed_port()))),
+    ]
+
+
+def _with_env_json(value: str) -> BaseException:
+    with _env(SUMMARISER_MODEL_KWARGS=value):
+        return _raises(model_kwargs_from_env)
+
+
+class RecordNotFoundError(LookupError):
+    """App-level: a record the request names is not in the store."""
+
+
+PROMPT_VERSIONS = {"triage": {3: "Classify the ticket.", 4: "Classify the ticket; name its product."}}
+
+
+def prompt_version(name: str, version: int) -> str:
+    versions = PROMPT_VERSIONS.get(name, {})
+    if version not in versions:
+        raise RecordNotFoundError(f"prompt {name!r} has no version {version} (known: {sorted(versions)})")
+    return versions[version]
+
+
+def rank_of_document(ranked_ids: list[str], document_id: str) -> int:
+    return ranked_ids.index(document_id)
+
+
+def median_latency(latencies: list[float]) -> float:
+    import statistics
+
+    return statistics.median(latencies)
+
+
+def p95_score(scores: list[float]) -> float:
+    return float(numpy.percentile(numpy.asarray(scores), 95))
+
+
+def _second_missing_cases() -> list[Case]:
+    return [
+        Case("wave5.missing.prompt_version.app_lookup", "missing_data", _raises(prompt_version, "triage", 5)),
+        Case(
+            "wave5.missing.ranking.index",
+            "missing_data",
+            _raises(rank_of_document, ["doc-3", "doc-17"], "doc-9"),
+        ),
+        Case("wave5.missing.latencies.median", "missing_data", _raises(median_latency, [])),
+        Case("wave5.missing.scores.percentile", "missing_data", _raises(p95_score, [])),
+    ]
+
+
+def inflate_page(payload: bytes) -> bytes:
+    import zlib
+
+    return zlib.decompress(payload)
+
+
+def load_int16_samples(payload: bytes) -> Any:
+    import array
+
+    samples = array.array("h")
+    samples.frombytes(payload)
+    return samples
+
+
+def open_session_db(path: Path) -> Any:
+    import dbm
+
+    with dbm.open(str(path), "r") as store:
+        return store[b"session"]
+
+
+def decrypt_stored_secret(token: bytes, key: bytes) -> bytes:
+    from cryptography.fernet import Fernet
+
+    return Fernet(key).decrypt(token)
+
+
+def read_feedback_file(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _garbage_file(name: str, data: bytes, read: Callable[[Path], Any]) -> BaseException:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / name
+        path.write_bytes(data)
+        return _raises(read, path)
+
+
+def _tampered_token() -> BaseException:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    token = bytearray(Fernet(key).encrypt(b"sk-proj-stored-for-tenant"))
+    token[40] = ord("A") if token[40] != ord("A") else ord("B")
+    return _raises(decrypt_stored_secret, bytes(token), key)
+
+
+def _second_stored_cases() -> list[Case]:
+    import zlib
+
+    page = zlib.compress(b"page text with some words " * 200)
+    return [
+        Case("wave5.stored.zlib.flipped_byte", "corrupted_data", _raises(inflate_page, _flipped(page, 30))),
+        Case("wave5.stored.samples.odd_length", "corrupted_data", _raises(load_int16_samples, b"\x01\x00\x02\x00\x03")),
+        Case(
+            "wave5.stored.dbm.unknown_format",
+            "corrupted_data",
+            _garbage_file("sessions.db", b"\x00\x01garbage that no dbm module wrote" * 8, open_session_db),
+        ),
+        Case("wave5.stored.fernet.tampered", "corrupted_data", _tampered_token()),
+        Case(
+            "wave5.stored.csv_file.windows_1252",
+            "corrupted_data",
+            _garbage_file("feedback.csv", "id,comment\n1,it\u2019s great\n".encode("cp1252"), read_feedback_file),
+        ),
+    ]
+
+
+def tool_numbers(arguments_json: str) -> list[int]:
+    return pydantic.TypeAdapter(list[int]).validate_json(arguments_json)
+
+
+def dispatch_named_tool(tool_call: dict[str, Any]) -> Any:
+    function = tool_call["function"]
+    return TOOLS[function["name"]](**json.loads(function["arguments"]))
+
+
+def _second_tool_cases() -> list[Case]:
+    return [
+        Case("wave5.tools.type_adapter.not_list", "tool_call_malformed", _raises(tool_numbers, '{"numbers": [1, 2]}')),
+        Case(
+            "wave5.tools.empty_name.registry",
+            "tool_call_malformed",
+            _raises(dispatch_named_tool, {"id": "call_9", "function": {"name": "", "arguments": '{"amount": 3}'}}),
+        ),
+    ]
+
+
+def build_wave5_second_batch() -> list[Case]:
+    return [
+        *_provider_wording_cases(),
+        *_second_transport_cases(),
+        *_second_settings_cases(),
+        *_second_missing_cases(),
+        *_second_stored_cases(),
+        *_second_tool_cases(),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Third batch: quotas in providers' and applications' words, SDK client checks, absent results, stored blobs
+
+
+class AllowanceExhaustedError(RuntimeError):
+    """App-level: a tenant or user has used what its plan allows for a period."""
+
+
+def charge_tenant(spent: float, allowance: float, cost: float) -> float:
+    if spent + cost > allowance:
+        raise AllowanceExhaustedError(
+            f"tenant acme has spent ${spent:.2f} of its ${allowance:.2f} monthly allowance for model calls; "
+            f"this call (${cost:.2f}) is refused until the next billing cycle"
+        )
+    return spent + cost
+
+
+def reserve_tokens(used_today: int, daily_quota: int, requested: int) -> int:
+    if used_today + requested > daily_quota:
+        raise AllowanceExhaustedError(
+            f"daily token quota of {daily_quota:,} for user u-17 exhausted ({used_today:,} used, {requested:,} "
+            "requested); it resets at 00:00 UTC"
+        )
+    return used_today + requested
+
+
+class ProviderError(RuntimeError):
+    """App-level: a provider answered with an error the application reports in its own words."""
+
+
+def run_prediction(url: str) -> Any:
+    response = httpx.post(url + "/v1/predictions", json={"version": "a1b2c3", "input": {"prompt": "hi"}}, timeout=2)
+    try:
+        response.raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        problem = response.json()
+        raise ProviderError(f"replicate: {problem['title']}: {problem['detail']}") from exc
+    return response.json()
+
+
+def _replicate_free_time() -> BaseException:
+    body = json.dumps(
+        {
+            "title": "Free time limit reached",
+            "detail": "You have reached the free time limit. To continue using Replicate, set up billing at "
+            "https://replicate.com/account/billing#billing.",
+            "status": 402,
+        }
+    )
+    from tests.corpus.sdk_errors import _http_server
+
+    with _http_server(402, body, "application/problem+json") as url:
+        return _raises(run_prediction, url)
+
+
+def _cohere_trial_key() -> BaseException:
+    from tests.corpus.sdk_errors import _import_litellm, _litellm_raise
+
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
+        exceptions = _import_litellm().exceptions
+    body = json.dumps(
+        {
+            "message": "You are using a Trial key, which is limited to 1000 API calls / month. You can continue to "
+            "use the Trial key for free or upgrade to a Production key with higher rate limits at "
+            "'https://dashboard.cohere.com/api-keys'."
+        }
+    )
+    return _litellm_raise(
+        exceptions.RateLimitError, message=f"CohereException - {body}", llm_provider="cohere", model="command-r-plus"
+    )
+
+
+def nearest_passage(client: openai.OpenAI, query: str) -> str:
+    page = client.vector_stores.search("vs_68c1a2", query=query)
+    return str(page.data[0].content[0].text)
+
+
+def query_vector(client: Any, text: str) -> list[float]:
+    result = client.models.embed_content(model="gemini-embedding-001", contents=text)
+    return list(result.embeddings[0].values)
+
+
+def web_search_tool(url: str, query: str) -> str:
+    results = requests.get(url + "/search", params={"q": query}, timeout=2).json()["results"]
+    return str(results[0]["url"])
+
+
+def majority_answer(samples: list[str]) -> str:
+    import collections
+
+    return collections.Counter(samples).most_common(1)[0][0]
+
+
+def _empty_results_cases() -> list[Case]:
+    search_page = {
+        "object": "vector_store.search_results.page",
+        "search_query": ["refunds"],
+        "data": [],
+        "has_more": False,
+        "next_page": None,
+    }
+    vector_store = _openai_client(_json_handler(200, search_page))
+    gemini = _gemini_client(_json_handler(200, {"embeddings": []}))
+    from tests.corpus.sdk_errors import _http_server
+
+    with _http_server(200, json.dumps({"query": "refund window", "results": []})) as url:
+        no_results = _raises(web_search_tool, url, "refund window")
+    return [
+        Case(
+            "wave5.openai.vector_store.no_hits", "missing_data", _raises(nearest_passage, vector_store, "refund window")
+        ),
+        Case("wave5.gemini.embeddings.none_returned", "missing_data", _raises(query_vector, gemini, "refund window")),
+        Case("wave5.missing.search_api.no_results", "missing_data", no_results),
+        Case("wave5.missing.votes.most_common", "missing_data", _raises(majority_answer, [])),
+    ]
+
+
+def _mistral_unexpected_body() -> BaseException:
+    from tests.corpus.sdk_errors import _mistral_client
+
+    body = {"id": "cmpl-e5cc", "object": "chat.completion", "model": "mistral-large-latest", "choices": "none"}
+    return _raises(
+        _mistral_client(_json_handler(200, body)).chat.complete, model="mistral-large-latest", messages=_USER_MSG
+    )
+
+
+def _gemini_without_key() -> BaseException:
+    from google import genai
+
+    with _env(GOOGLE_API_KEY=None, GEMINI_API_KEY=None, GOOGLE_GENAI_USE_VERTEXAI=None, GOOGLE_CLOUD_PROJECT=None):
+        return _raises(genai.Client)
+
+
+def _client_cases() -> list[Case]:
+    schemeless = openai.OpenAI(api_key="sk-proj-test", base_url="api.openai.com/v1", max_retries=0)
+    return [
+        Case("wave5.budget.tenant.monthly_allowance", "quota_exceeded", _raises(charge_tenant, 49.80, 50.00, 2.30)),
+        Case("wave5.budget.user_tokens.daily", "quota_exceeded", _raises(reserve_tokens, 1_998_500, 2_000_000, 4_600)),
+        Case("wave5.compatible.replicate.free_time", "quota_exceeded", _replicate_free_time()),
+        Case("wave5.litellm.cohere_trial.monthly_calls", "quota_exceeded", _cohere_trial_key()),
+        Case("wave5.mistral.response.validation", "schema_mismatch", _mistral_unexpected_body()),
+        Case(
+            "wave5.openai.client.base_url_no_scheme",
+            "configuration",
+            _raises(schemeless.chat.completions.create, model="gpt-4o", messages=_USER_MSG),
+        ),
+        Case("wave5.gemini.client.no_key", "configuration", _gemini_without_key()),
+    ]
+
+
+def decode_share_code(code: str) -> bytes:
+    return base64.b32decode(code)
+
+
+def load_saved_reply(blob: bytes) -> Any:
+    return json.loads(blob)
+
+
+def read_transcript_export(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def load_prompt_pack(blob: bytes) -> dict[str, Any]:
+    return tomllib.loads(blob.decode())
+
+
+_INDEX_MAGIC = b"VIDX"
+
+
+class IndexFormatError(ValueError):
+    """App-level: a stored index file does not start the way this application writes them."""
+
+
+def open_vector_index(blob: bytes) -> int:
+    magic, version = blob[:4], int.from_bytes(blob[4:6], "little")
+    if magic != _INDEX_MAGIC:
+        raise IndexFormatError(f"vector index: bad magic {magic!r} (expected {_INDEX_MAGIC!r}); the file is damaged")
+    return version
+
+
+def _third_stored_cases() -> list[Case]:
+    swallowed = 'id,speaker,text\n1,agent,"Hello, how can I help?\n' + "2,customer,the rest of the file\n" * 8000
+    return [
+        Case("wave5.stored.share_code.base32", "corrupted_data", _raises(decode_share_code, "MZXW6YTB0I======")),
+        Case(
+            "wave5.stored.saved_reply.invalid_escape",
+            "corrupted_data",
+            _raises(load_saved_reply, b'{"answer": "see C:\\Users\\ada\\report.pdf"}'),
+        ),
+        Case(
+            "wave5.stored.transcript_export.field_limit", "corrupted_data", _raises(read_transcript_export, swallowed)
+        ),
+        Case(
+            "wave5.stored.prompt_pack.toml",
+            "corrupted_data",
+            _raises(load_prompt_pack, b'[prompts]\nsystem = "You are helpful."\n\x00\x00\x00\x00'),
+        ),
+        Case(
+            "wave5.stored.vector_index.magic",
+            "corrupted_data",
+            _raises(open_vector_index, b"\x00\x00\x00\x00\x02\x00rest"),
+        ),
+    ]
+
+
+def build_wave5_third_batch() -> list[Case]:
+    return [*_client_cases(), *_empty_results_cases(), *_third_stored_cases()]
+
+
 def build_wave5_cases() -> list[Case]:
     return [
         *_gemini_cases(),
@@ -1187,4 +1844,6 @@ def build_wave5_cases() -> list[Case]:
         *_stored_cases(),
         *_tool_cases(),
         *_group_cases(),
+        *build_wave5_second_batch(),
+        *build_wave5_third_batch(),
     ]
