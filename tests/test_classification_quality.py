@@ -45,16 +45,19 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # The fifth wave (tests/corpus/wave5.py, its three batches each split and measured before any rule
 # was changed for them) brings the part to 83.38 % with the same rules and model; its five sealed
 # quota cases all miss, so quota_exceeded is at 33.3 %.
+# Rules 2026.12.01-8 (written before the fifth wave landed) and -9 (after, from its development misses),
+# fallback lr-73e13e8557 (retrained with waves 4 and 5 it lowered the part): 91.76 %; wave 5's part
+# 79.3 %; the weakest labels auth 63.6 % (four judgements read as a bad request), quota_exceeded 77.8 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.833
-SEALED_PER_LABEL_FLOOR = 0.333  # quota_exceeded: the fourth and fifth waves' sealed quota cases
+SEALED_OVERALL_FLOOR = 0.917
+SEALED_PER_LABEL_FLOOR = 0.636  # auth: judgements of the fifth wave read as a bad request
 WAVE3_SEALED_FLOOR = 0.93
-WAVE4_SEALED_FLOOR = 0.78
-WAVE5_SEALED_FLOOR = 0.633
+WAVE4_SEALED_FLOOR = 0.956
+WAVE5_SEALED_FLOOR = 0.792
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
-# the fifth wave's as its batches were split (rules 2026.12.01-7).
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.652
+# the fifth wave's since rules 2026.12.01-9.
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
 
 
 @pytest.fixture(scope="module")

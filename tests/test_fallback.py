@@ -15,8 +15,8 @@ from correlator.processing.rows import explain_log
 from tests.quality import HERE
 from tests.train_fallback import MODEL_PATH, model_bytes, train, training_set
 
-# A setting converted at start-up, logged with only the wrapper's text left: no rule has evidence.
-UNRULED = (ChainLink("ValueError", "could not convert string to float: 'warm'"),)
+# A model's tool argument converted by the tool, logged with only the wrapper's text left: no rule has evidence.
+UNRULED = (ChainLink("ValueError", "invalid literal for int() with base 10: 'four'"),)
 
 
 def _rules(**fallback: object) -> dict:
@@ -31,7 +31,7 @@ def test_a_chain_no_rule_explains_gets_the_models_class_with_its_version_and_con
     assert Classifier(without).classify_chain(UNRULED).error_class == "unknown"
     label = Classifier.from_file().classify_chain(UNRULED)
     model = orjson.loads(MODEL_PATH.read_bytes())
-    assert label.error_class == "configuration"
+    assert label.error_class == "tool_call_malformed"
     prefix = f"learned.{model['version']}@"
     assert label.rule.startswith(prefix)
     assert 0.6 <= float(label.rule.removeprefix(prefix)) <= 1.0
