@@ -221,6 +221,15 @@ def gateway_base() -> str:
     return os.environ["correlator_test_gateway_base"]  # noqa: SIM112 - the lower-case name is the point
 
 
+def proxy_refused() -> None:
+    """A proxy's 407 is the way to the provider failing, not the provider refusing a key."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ProxyError("407 Proxy Authentication Required", request=request)
+
+    httpx.Client(transport=httpx.MockTransport(handler)).get("https://api.openai.com/v1/models")
+
+
 def _in_module(filename: str, source: str, call: str) -> BaseException:
     """Raised by code compiled as the application's ``filename``: the module's name is the evidence."""
     namespace: dict[str, Any] = {}
@@ -315,6 +324,21 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
     ),
     ("an API key that is not ASCII", lambda tmp: _raised(pasted_api_key), "configuration", ALL_FORMS),
     ("an unset lower-case environment variable", lambda tmp: _raised(gateway_base), "configuration", RAISED_FORMS),
+    (
+        "Gemini's expired API key",
+        lambda tmp: _gemini_status(400, "INVALID_ARGUMENT", "API key expired. Please renew the API key."),
+        "auth",
+        ALL_FORMS,
+    ),
+    ("a proxy's 407", lambda tmp: _raised(proxy_refused), "connection", ALL_FORMS),
+    (
+        "out of free credits",
+        lambda tmp: _openai_reply(
+            429, {"error": {"message": "You are out of free credits for this month.", "code": "429"}}
+        ),
+        "quota_exceeded",
+        ALL_FORMS,
+    ),
     (
         "JSON read in the app's store.py",
         lambda tmp: _in_module("store.py", _LOADS, "get('{')"),
