@@ -81,6 +81,10 @@ def _openai_reply(status: int, body: dict[str, Any]) -> BaseException:
     return _raised(lambda: client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]))
 
 
+def _openai_message(status: int, message: str) -> BaseException:
+    return _openai_reply(status, {"error": {"message": message, "code": str(status)}})
+
+
 def reset_mid_body() -> None:
     """httpx's ReadError: structlog names it without its module, as tarfile's is named."""
 
@@ -95,18 +99,14 @@ def unpack_report(payload: bytes) -> None:
         archive.getnames()
 
 
-def bedrock_service_quota() -> None:
+def bedrock_error(operation: str, code: str, message: str, status: int) -> None:
+    """Bedrock runtime answering ``operation`` with one of its service model's errors (botocore's Stubber)."""
     client = botocore.session.get_session().create_client(
         "bedrock-runtime", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
     )
     with Stubber(client) as stubber:
-        stubber.add_client_error(
-            "converse",
-            service_error_code="ServiceQuotaExceededException",
-            service_message="Your request exceeds the service quota for your account.",
-            http_status_code=400,
-        )
-        client.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[])
+        stubber.add_client_error(operation, service_error_code=code, service_message=message, http_status_code=status)
+        getattr(client, operation)(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[])
 
 
 def payment_required() -> None:
@@ -161,20 +161,6 @@ def service_unavailable() -> None:
 def gemini_answer() -> None:
     """An application's own check of the candidate's finish reason (google.genai's FinishReason)."""
     raise RuntimeError(f"no answer: finish_reason={genai_types.FinishReason.SPII.value}")
-
-
-def bedrock_stream_error() -> None:
-    client = botocore.session.get_session().create_client(
-        "bedrock-runtime", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        stubber.add_client_error(
-            "converse_stream",
-            service_error_code="ModelStreamErrorException",
-            service_message="An error occurred while processing the model stream.",
-            http_status_code=424,
-        )
-        client.converse_stream(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[])
 
 
 class _Socket:
@@ -254,16 +240,21 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
     ),
     (
         "Bedrock's ServiceQuotaExceededException",
-        lambda tmp: _raised(bedrock_service_quota),
+        lambda tmp: _raised(
+            lambda: bedrock_error(
+                "converse",
+                "ServiceQuotaExceededException",
+                "Your request exceeds the service quota for your account.",
+                400,
+            )
+        ),
         "quota_exceeded",
         ALL_FORMS,
     ),
     ("HTTP 402 Payment Required", lambda tmp: _raised(payment_required), "quota_exceeded", ALL_FORMS),
     (
         "LiteLLM proxy's ExceededBudget",
-        lambda tmp: _openai_reply(
-            400, {"error": {"message": "ExceededBudget: User=u-17 over budget. Spend=12.5, Budget=10.0", "code": "400"}}
-        ),
+        lambda tmp: _openai_message(400, "ExceededBudget: User=u-17 over budget. Spend=12.5, Budget=10.0"),
         "quota_exceeded",
         ALL_FORMS,
     ),
@@ -281,7 +272,19 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
     ("json.load of a stored file on the source line", _stored_json, "corrupted_data", TEXT_FORM),
     ("urllib's HTTP Error 503", lambda tmp: _raised(service_unavailable), "server_error", ALL_FORMS),
     ("Gemini's SPII finish reason", lambda tmp: _raised(gemini_answer), "content_filter", ALL_FORMS),
-    ("Bedrock's ModelStreamErrorException", lambda tmp: _raised(bedrock_stream_error), "server_error", ALL_FORMS),
+    (
+        "Bedrock's ModelStreamErrorException",
+        lambda tmp: _raised(
+            lambda: bedrock_error(
+                "converse_stream",
+                "ModelStreamErrorException",
+                "An error occurred while processing the model stream.",
+                424,
+            )
+        ),
+        "server_error",
+        ALL_FORMS,
+    ),
     ("http.client's BadStatusLine", lambda tmp: _raised(status_line), "connection", ALL_FORMS),
     ("tenacity gave up on timeouts", lambda tmp: _raised(chat_with_retries), "timeout", ALL_FORMS),
     ("shlex on a configured command", lambda tmp: _raised(command_line), "configuration", ALL_FORMS),
@@ -333,9 +336,7 @@ CASES: list[tuple[str, Callable[[Path], BaseException], str, frozenset[str]]] = 
     ("a proxy's 407", lambda tmp: _raised(proxy_refused), "connection", ALL_FORMS),
     (
         "out of free credits",
-        lambda tmp: _openai_reply(
-            429, {"error": {"message": "You are out of free credits for this month.", "code": "429"}}
-        ),
+        lambda tmp: _openai_message(429, "You are out of free credits for this month."),
         "quota_exceeded",
         ALL_FORMS,
     ),
