@@ -36,30 +36,31 @@ Sources, none of them public issue threads, none copied from waves 1-4:
   were refused or found a setting unset).
 * ``wave5.budget.*`` and a third batch: quotas in an application's words (a tenant's monthly
   allowance, a user's daily tokens) and in Replicate's and Cohere's (through LiteLLM's class);
-  Mistral's ``ResponseValidationError``; clients built without a key or with a URL without a
-  scheme; empty vector-store, embedding, web-search and voting results; stored base32, JSON
-  escapes, a CSV field past the limit, a TOML prompt pack and an index file's magic number.
+  Mistral's ``ResponseValidationError``; an OpenAI client whose base URL has no scheme; empty
+  vector-store, embedding, web-search and voting results; stored base32, JSON escapes, a CSV
+  field past the limit, a TOML prompt pack and an index file's magic number.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json``
 before any rule was changed for them, in two batches: the first (committed before the second was
 written) 65 cases in 57 scenarios, 26 cases in 23 scenarios sealed; the second
 (:func:`build_wave5_second_batch`) 43 cases in 39 scenarios, 15 cases in 14 scenarios sealed; the
-third (:func:`build_wave5_third_batch`, written after the repeats below were dropped) 16 cases in
-16 scenarios, 6 sealed.
-Eighteen cases written at first were dropped after the split as repeats of earlier waves'
-(the same call and message: nine sealed, nine development), before any rule was changed.
+third (:func:`build_wave5_third_batch`, written after the repeats below were dropped) 15 cases in
+15 scenarios, 6 sealed.
+Nineteen cases were dropped after the split as repeats of earlier waves' (the same call and
+message: nine sealed, ten development; one of the third batch's among them), before any rule was
+changed.
 
 Baseline, rules 2026.12.01-7 and fallback lr-73e13e8557 (main at 713fa62),
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave5``):
 
-* development, 77 cases: 65.3 %. By form: as raised 67.5 %, masked structlog 66.2 %, masked
-  text 66.2 %, from None 61.0 %. First batch 60.9 % (39 cases), second 67.0 % (28), third
-  77.5 % (10).
+* development, 76 cases: 64.8 %. By form: as raised 67.1 %, masked structlog 65.8 %, masked
+  text 65.8 %, from None 60.5 %. First batch 60.9 % (39 cases), second 67.0 % (28), third
+  75.0 % (9).
 * sealed, 47 cases: 63.3 %. By form: as raised 63.8 %, masked structlog 66.0 %, masked text
   66.0 %, from None 57.4 %. First batch 68.3 % (26 cases), second 68.3 % (15), third 29.2 % (6).
 * the whole sealed part (all five waves, 173 cases): 90.87 % -> 83.38 % (from None 78.6 %;
   quota_exceeded 33.3 %, auth 63.6 %, configuration 69.1 %, missing_data 76.8 %, corrupted_data
-  80.8 %); the whole development part (287 cases): 90.33 %.
+  80.8 %); the whole development part (286 cases): 90.30 %.
 
 An exception group's ``from None`` form is expected ``unknown`` (:func:`tests.quality.expected_in`):
 the group cases' other forms count under their label, that one under ``unknown``.
@@ -1749,13 +1750,6 @@ def _mistral_unexpected_body() -> BaseException:
     )
 
 
-def _gemini_without_key() -> BaseException:
-    from google import genai
-
-    with _env(GOOGLE_API_KEY=None, GEMINI_API_KEY=None, GOOGLE_GENAI_USE_VERTEXAI=None, GOOGLE_CLOUD_PROJECT=None):
-        return _raises(genai.Client)
-
-
 def _client_cases() -> list[Case]:
     schemeless = openai.OpenAI(api_key="sk-proj-test", base_url="api.openai.com/v1", max_retries=0)
     return [
@@ -1769,7 +1763,6 @@ def _client_cases() -> list[Case]:
             "configuration",
             _raises(schemeless.chat.completions.create, model="gpt-4o", messages=_USER_MSG),
         ),
-        Case("wave5.gemini.client.no_key", "configuration", _gemini_without_key()),
     ]
 
 
