@@ -69,21 +69,28 @@ the group cases' other forms count under their label, that one under ``unknown``
 from __future__ import annotations
 
 import argparse
+import array
 import ast
 import asyncio
 import base64
+import codecs
+import collections
 import configparser
 import contextlib
 import csv
 import dataclasses
 import datetime
+import dbm
 import gzip
 import hashlib
+import importlib.metadata
 import inspect
 import io
 import ipaddress
 import json
+import locale
 import logging
+import os
 import plistlib
 import queue
 import shelve
@@ -92,13 +99,19 @@ import socket
 import socketserver
 import sqlite3
 import ssl
+import statistics
+import string
+import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
 import tomllib
 import urllib.parse
 import urllib.request
+import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -106,6 +119,7 @@ from typing import Any, Literal
 from xml.etree import ElementTree
 
 import aiohttp
+import anyio
 import httpx
 import httpx2
 import numpy
@@ -116,11 +130,15 @@ import requests
 import tenacity
 import tiktoken
 import yaml
+from cryptography.fernet import Fernet
 from google.genai import types as genai_types
+from websockets.uri import parse_uri
 
 from tests.certs import make_certificates
 from tests.corpus.broad import _group
 from tests.corpus.sdk_errors import (
+    _BEDROCK_MESSAGES,
+    _BEDROCK_MODEL,
     _GEMINI,
     _USER_MSG,
     Case,
@@ -129,10 +147,16 @@ from tests.corpus.sdk_errors import (
     _anthropic_status,
     _araises,
     _Bedrock,
+    _bedrock_client,
+    _closed_port,
     _env,
     _gemini_client,
     _gemini_status,
+    _http_server,
+    _import_litellm,
     _json_handler,
+    _litellm_raise,
+    _mistral_client,
     _mistral_status,
     _openai_client,
     _openai_err,
@@ -1122,8 +1146,6 @@ def _anthropic_empty_content() -> BaseException:
 
 
 def _bedrock_at(url: str) -> BaseException:
-    from tests.corpus.sdk_errors import _BEDROCK_MESSAGES, _BEDROCK_MODEL, _bedrock_client
-
     return _raises(_bedrock_client(endpoint_url=url).converse, modelId=_BEDROCK_MODEL, messages=_BEDROCK_MESSAGES)
 
 
@@ -1131,7 +1153,6 @@ def _provider_wording_cases() -> list[Case]:
     bedrock = _Bedrock()
     with _stalled_server() as url:
         bedrock_stalled = _bedrock_at(url)
-    from tests.corpus.sdk_errors import _closed_port
 
     return [
         Case(
@@ -1295,8 +1316,6 @@ async def aiohttp_models(url: str, **kwargs: Any) -> Any:
 
 
 def realtime_url(settings: dict[str, str]) -> Any:
-    from websockets.uri import parse_uri
-
     return parse_uri(settings["realtime_url"])
 
 
@@ -1305,9 +1324,6 @@ def fetch_with_pinned_ca(url: str, ca: Path) -> Any:
 
 
 def run_code_tool(source: str, timeout: float) -> str:
-    import subprocess
-    import sys
-
     return subprocess.run(
         [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, check=True
     ).stdout
@@ -1348,38 +1364,26 @@ def _second_transport_cases() -> list[Case]:
 
 
 def output_encoding(settings: dict[str, str]) -> Any:
-    import codecs
-
     return codecs.lookup(settings["output_encoding"])
 
 
 def apply_locale(settings: dict[str, str]) -> str:
-    import locale
-
     return locale.setlocale(locale.LC_ALL, settings["locale"])
 
 
 def model_kwargs_from_env() -> dict[str, Any]:
-    import os
-
     return dict(json.loads(os.environ["SUMMARISER_MODEL_KWARGS"]))
 
 
 def tenant_from_settings(settings: dict[str, str]) -> Any:
-    import uuid
-
     return uuid.UUID(settings["tenant_id"])
 
 
 def render_system_prompt(template: str, **values: str) -> str:
-    import string
-
     return string.Template(template).substitute(values)
 
 
 def installed_agents_version() -> str:
-    import importlib.metadata
-
     return importlib.metadata.version("summariser-agents-plugin")
 
 
@@ -1404,8 +1408,6 @@ def timeouts_from_toml(text: str) -> dict[str, Any]:
 
 
 async def _start_services() -> None:
-    import os
-
     async def connect_vector_store() -> None:
         await asyncio.sleep(0)
         os.environ["SUMMARISER_VECTOR_STORE_URL"]
@@ -1419,8 +1421,6 @@ async def _start_services() -> None:
 
 
 async def _anyio_fan_out(port: int) -> None:
-    import anyio
-
     async def embed_batch() -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await client.post("/v1/embeddings", json={"input": ["a"]})
@@ -1430,8 +1430,6 @@ async def _anyio_fan_out(port: int) -> None:
 
 
 def _second_settings_cases() -> list[Case]:
-    from tests.corpus.sdk_errors import _closed_port
-
     with _env(SUMMARISER_STOP_SEQUENCES="END,STOP"):
         stop_settings = _raises(StopSettings)
     with _env(SUMMARISER_VECTOR_STORE_URL=None):
@@ -1502,8 +1500,6 @@ def rank_of_document(ranked_ids: list[str], document_id: str) -> int:
 
 
 def median_latency(latencies: list[float]) -> float:
-    import statistics
-
     return statistics.median(latencies)
 
 
@@ -1525,29 +1521,21 @@ def _second_missing_cases() -> list[Case]:
 
 
 def inflate_page(payload: bytes) -> bytes:
-    import zlib
-
     return zlib.decompress(payload)
 
 
 def load_int16_samples(payload: bytes) -> Any:
-    import array
-
     samples = array.array("h")
     samples.frombytes(payload)
     return samples
 
 
 def open_session_db(path: Path) -> Any:
-    import dbm
-
     with dbm.open(str(path), "r") as store:
         return store[b"session"]
 
 
 def decrypt_stored_secret(token: bytes, key: bytes) -> bytes:
-    from cryptography.fernet import Fernet
-
     return Fernet(key).decrypt(token)
 
 
@@ -1564,8 +1552,6 @@ def _garbage_file(name: str, data: bytes, read: Callable[[Path], Any]) -> BaseEx
 
 
 def _tampered_token() -> BaseException:
-    from cryptography.fernet import Fernet
-
     key = Fernet.generate_key()
     token = bytearray(Fernet(key).encrypt(b"sk-proj-stored-for-tenant"))
     token[40] = ord("A") if token[40] != ord("A") else ord("B")
@@ -1573,8 +1559,6 @@ def _tampered_token() -> BaseException:
 
 
 def _second_stored_cases() -> list[Case]:
-    import zlib
-
     page = zlib.compress(b"page text with some words " * 200)
     return [
         Case("wave5.stored.zlib.flipped_byte", "corrupted_data", _raises(inflate_page, _flipped(page, 30))),
@@ -1673,15 +1657,12 @@ def _replicate_free_time() -> BaseException:
             "status": 402,
         }
     )
-    from tests.corpus.sdk_errors import _http_server
 
     with _http_server(402, body, "application/problem+json") as url:
         return _raises(run_prediction, url)
 
 
 def _cohere_trial_key() -> BaseException:
-    from tests.corpus.sdk_errors import _import_litellm, _litellm_raise
-
     with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
         exceptions = _import_litellm().exceptions
     body = json.dumps(
@@ -1712,8 +1693,6 @@ def web_search_tool(url: str, query: str) -> str:
 
 
 def majority_answer(samples: list[str]) -> str:
-    import collections
-
     return collections.Counter(samples).most_common(1)[0][0]
 
 
@@ -1727,7 +1706,6 @@ def _empty_results_cases() -> list[Case]:
     }
     vector_store = _openai_client(_json_handler(200, search_page))
     gemini = _gemini_client(_json_handler(200, {"embeddings": []}))
-    from tests.corpus.sdk_errors import _http_server
 
     with _http_server(200, json.dumps({"query": "refund window", "results": []})) as url:
         no_results = _raises(web_search_tool, url, "refund window")
@@ -1742,8 +1720,6 @@ def _empty_results_cases() -> list[Case]:
 
 
 def _mistral_unexpected_body() -> BaseException:
-    from tests.corpus.sdk_errors import _mistral_client
-
     body = {"id": "cmpl-e5cc", "object": "chat.completion", "model": "mistral-large-latest", "choices": "none"}
     return _raises(
         _mistral_client(_json_handler(200, body)).chat.complete, model="mistral-large-latest", messages=_USER_MSG
