@@ -93,8 +93,10 @@ async def _watch_commits(
     process: subprocess.Popen[bytes],
     log: Path,
     timeout: float = 1800,
+    first_only: bool = False,
 ) -> Commits:
-    """Poll ``group``'s committed offsets every 20 ms until they cover ``ends``; ``process`` commits them."""
+    """Poll ``group``'s committed offsets every 20 ms until they cover ``ends`` (or first move, with
+    ``first_only``); ``process`` commits them."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     first: tuple[float, int, float] | None = None
@@ -110,7 +112,7 @@ async def _watch_commits(
             memory.append((covered, _resident_mb(process.pid)))
             if first is None and covered:
                 first = (at, covered, _cpu_seconds(process.pid))
-            if first is not None and all(committed[tp] >= end for tp, end in ends.items()):
+            if first is not None and (first_only or all(committed[tp] >= end for tp, end in ends.items())):
                 return Commits(*first, at, _cpu_seconds(process.pid), samples, memory)
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args} exited with {process.returncode}: {log.read_text()[-2000:]}")

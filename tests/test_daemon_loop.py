@@ -95,6 +95,10 @@ async def _run_until(daemon: Daemon, done: Callable[[], bool], timeout: float = 
     await task
 
 
+def _daemon(settings: Settings, warehouse: Client, source: MemorySource) -> Daemon:
+    return Daemon(settings, Warehouse(warehouse, settings.database), Classifier.from_file(), source=lambda _: source)
+
+
 def _count(client: Client, database: str, table: str) -> int:
     return int(client.query(f"SELECT count() FROM {database}.{table}").result_rows[0][0])
 
@@ -107,7 +111,7 @@ def test_the_loop_stores_rows_and_commits_offsets_on_an_in_memory_source(
     logs, metrics = TopicPartition(settings.logs_topic, 0), TopicPartition(settings.metrics_topic, 0)
     messages = {logs: [*workload.logs, POISON_MESSAGES["not_json"]], metrics: workload.metrics}
     source = MemorySource(messages, committed={})
-    daemon = Daemon(settings, Warehouse(warehouse, database), Classifier.from_file(), source=lambda _: source)
+    daemon = _daemon(settings, warehouse, source)
 
     ends = {logs: len(workload.logs) + 1, metrics: len(workload.metrics)}
     asyncio.run(_run_until(daemon, lambda: source.commits == ends))
@@ -122,8 +126,47 @@ def test_the_loop_stores_rows_and_commits_offsets_on_an_in_memory_source(
 
     # the commit was lost: a new owner resumes after the rows already stored instead of storing them again
     restarted = MemorySource(messages, committed={})
-    again = Daemon(settings, Warehouse(warehouse, database), Classifier.from_file(), source=lambda _: restarted)
+    again = _daemon(settings, warehouse, restarted)
     asyncio.run(_run_until(again, lambda: restarted.fetched_to == ends))
     assert again.counters.rows == 0 and again.counters.dead_letters == 0
+    assert _count(warehouse, database, "log_events") == len(workload.logs)
+    assert _count(warehouse, database, "usage_metrics") == len(workload.metrics)
+
+
+class TrickleSource(MemorySource):
+    """At most ``per_fetch`` records a partition a fetch: a backlog read fetch by fetch."""
+
+    def __init__(self, messages: dict[TopicPartition, list[bytes]], per_fetch: int) -> None:
+        super().__init__(messages, committed={})
+        self.per_fetch = per_fetch
+        self.first_fetch: dict[TopicPartition, int] = {}
+
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]:
+        fetched = await super().fetch(timeout_ms, min(max_records, self.per_fetch))
+        self.first_fetch = self.first_fetch or dict(self.fetched_to)
+        return fetched
+
+
+def test_a_starts_first_fetch_is_stored_and_committed_without_waiting_for_the_linger(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    # an hour's linger: only the start's first store may come before the stop
+    settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path, batch_max_seconds=3600)
+    workload = mixed_workload(60)
+    logs, metrics = TopicPartition(settings.logs_topic, 0), TopicPartition(settings.metrics_topic, 0)
+    source = TrickleSource({logs: workload.logs, metrics: workload.metrics}, per_fetch=25)
+    daemon = _daemon(settings, warehouse, source)
+    ends = {logs: len(workload.logs), metrics: len(workload.metrics)}
+    first_commit: dict[TopicPartition, int] = {}
+
+    def everything_fetched_after_a_commit() -> bool:
+        first_commit.update(first_commit or source.commits)
+        return bool(first_commit) and source.fetched_to == ends
+
+    asyncio.run(_run_until(daemon, everything_fetched_after_a_commit))
+
+    assert first_commit == source.first_fetch == {logs: 25, metrics: 25}
+    # the rest was stored and committed at the stop, once
+    assert source.commits == ends
     assert _count(warehouse, database, "log_events") == len(workload.logs)
     assert _count(warehouse, database, "usage_metrics") == len(workload.metrics)

@@ -115,3 +115,27 @@ def test_other_settings_or_a_dropped_view_take_the_whole_path(
     warehouse.command(f"DROP VIEW {fresh_database}.unknown_errors")
     restored = migrate(warehouse, fresh_database, retention_days=7, thresholds=Thresholds(spike_jump_factor=9.0))
     assert not restored.up_to_date and "unknown_errors" in _modified(warehouse, fresh_database)
+
+
+def test_a_migration_failing_partway_leaves_those_before_it_recorded_and_the_next_run_applies_the_rest(
+    warehouse: Client, schemas: Path, fresh_database: str
+) -> None:
+    """A run records its migrations' rows together after them, and on its way out when one fails."""
+    broken = schemas / "migrations" / "0007_broken.sql"
+    broken.write_text("CREATE TABLE IF NOT EXISTS ${database}.half (id UInt64) ENGINE = MergeTree ORDER BY id;\n"
+                      "SELECT no_such_column FROM ${database}.half;\n")  # fmt: skip
+    with pytest.raises(Exception, match="no_such_column"):
+        migrate(warehouse, fresh_database, retention_days=30)
+    every = [path.stem for path in sorted((schemas / "migrations").glob("*.sql"))]
+    before = every[: every.index("0007_broken")]
+    recorded = rows(warehouse, f"SELECT version FROM {fresh_database}.schema_migrations ORDER BY version")
+    assert [version for (version,) in recorded] == before
+    assert pending_migrations(warehouse, fresh_database) == every[len(before) :]
+
+    broken.write_text("CREATE TABLE IF NOT EXISTS ${database}.half (id UInt64) ENGINE = MergeTree ORDER BY id;\n")
+    sql._template.cache_clear()
+    report = migrate(warehouse, fresh_database, retention_days=30)
+    assert report.applied == every[len(before) :] and report.already_applied == before
+    assert pending_migrations(warehouse, fresh_database) == []
+    versions = rows(warehouse, f"SELECT version, count() FROM {fresh_database}.schema_migrations GROUP BY version")
+    assert sorted(versions) == [(version, 1) for version in every]  # each recorded once

@@ -211,14 +211,14 @@ def test_the_shipped_scorers_file_is_valid_against_its_schema():
 @pytest.mark.parametrize(
     ("document", "refused"),
     [
-        ({"scorers": {}}, "at the top level: 'version' is a required property"),
+        ({"scorers": {}}, 'at the top level: "version" is a required property'),
         ({"version": "1", "scorers": {"groundedness": {"flor": 0.8}}}, "at scorers/groundedness: Additional"),
         ({"version": "1", "scorers": {"groundedness": {"floor": "0.8"}}}, "at scorers/groundedness/floor"),
         ({"version": "1", "scorers": {"it's": {"floor": 0.8}}}, "does not match"),
         ({"version": "1", "scorers": {"relevance": {}}}, "at scorers/relevance"),
         ({"version": "1", "scorers": {"toxicity": {"direction": "down"}}}, "at scorers/toxicity/direction"),
         # the default threshold is a higher-is-better bar: a lower-is-better scorer names its own
-        ({"version": "1", "scorers": {"toxicity": {"direction": "lower"}}}, "'pass_threshold' is a required"),
+        ({"version": "1", "scorers": {"toxicity": {"direction": "lower"}}}, '"pass_threshold" is a required'),
     ],
 )
 def test_a_scorers_file_off_its_schema_is_refused_at_load_saying_where(document: Any, refused: str):

@@ -48,6 +48,10 @@ async def _committed(settings: Settings, partitions: int) -> Offsets:
     }
 
 
+async def _any_committed(settings: Settings) -> bool:
+    return any(offset for by_partition in (await _committed(settings, 2)).values() for offset in by_partition.values())
+
+
 async def _produce_workload(settings: Settings, calls: int, seed: int) -> Offsets:
     workload = mixed_workload(calls, failure_share=0.3, seed=seed)
     return {
@@ -73,22 +77,34 @@ def _every_offset(ends: Offsets, partitions: int) -> set[tuple[str, int, int]]:
 def test_sigterm_stores_and_commits_in_flight_batches_and_exits_0(
     settings: Settings, subprocess_warehouse: str, tmp_path: Path
 ):
-    # batches that never close on their own: whatever was fetched is in flight until the stop
+    # after the start's first store (its first fetch, stored at once), batches that never close on their own:
+    # whatever was fetched is in flight until the stop
     holding = replace(settings, batch_max_records=1_000_000, batch_max_seconds=3_600, shutdown_grace_seconds=15)
     daemon = DaemonProcess(holding, subprocess_warehouse, tmp_path / "daemon.log").start()
     daemon.wait_for_log("partitions assigned", occurrences=1)
-    ends = asyncio.run(_produce_workload(settings, 800, seed=3))
+    first = asyncio.run(_produce_workload(settings, 5, seed=2))
+
+    async def first_store_committed() -> bool:
+        daemon.check_alive()
+        return await _any_committed(settings)
+
+    asyncio.run(wait_until(first_store_committed, timeout=60, what="the first fetch stored and committed"))
+    committed_first = asyncio.run(_committed(settings, 2))
+    second = asyncio.run(_produce_workload(settings, 800, seed=3))
+    ends = {t: {p: max(first[t].get(p, 0), second[t].get(p, 0)) for p in range(2)} for t in first}
     produced = sum(sum(by_partition.values()) for by_partition in ends.values())
 
-    async def all_fetched_none_stored() -> bool:
+    async def all_fetched() -> bool:
         daemon.check_alive()
         scraped = samples((await get(daemon.base_url + "/metrics"))[1])
         return total(scraped, "correlator_messages_consumed_total") == produced
 
-    asyncio.run(wait_until(all_fetched_none_stored, timeout=60, what="every message fetched"))
+    asyncio.run(wait_until(all_fetched, timeout=60, what="every message fetched"))
     scraped = samples(asyncio.run(get(daemon.base_url + "/metrics"))[1])
-    assert total(scraped, "correlator_rows_stored_total") == 0
-    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
+    # nothing but the first store: no batch closed, and nothing more committed
+    stored_first = sum(sum(by_partition.values()) for by_partition in committed_first.values())
+    assert total(scraped, "correlator_rows_stored_total") == stored_first < produced
+    assert asyncio.run(_committed(settings, 2)) == committed_first
 
     assert daemon.terminate(timeout=holding.shutdown_grace_seconds + 10) == 0
     assert asyncio.run(_committed(settings, 2)) == {t: {p: e.get(p, 0) for p in range(2)} for t, e in ends.items()}
@@ -215,10 +231,14 @@ def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_
     holding = replace(settings, batch_max_records=1_000_000, batch_max_seconds=3_600, shutdown_grace_seconds=2)
     daemon = Daemon(holding, Warehouse(warehouse, settings.database), Classifier.from_file())
 
-    async def stop_with_the_warehouse_gone() -> Offsets:
+    async def stop_with_the_warehouse_gone() -> tuple[Offsets, Offsets]:
         stop = asyncio.Event()
         task = asyncio.create_task(daemon.run(stop))
-        ends = await _produce_workload(settings, 300, seed=4)
+        first = await _produce_workload(settings, 5, seed=3)
+        await wait_until(lambda: _any_committed(settings), timeout=60, what="the first fetch stored and committed")
+        first_store = await _committed(settings, 2)  # the start's first fetch, stored at once; the rest in flight
+        second = await _produce_workload(settings, 300, seed=4)
+        ends = {t: {p: max(first[t].get(p, 0), second[t].get(p, 0)) for p in range(2)} for t in first}
         produced = sum(sum(by_partition.values()) for by_partition in ends.values())
 
         async def fetched() -> bool:
@@ -232,13 +252,15 @@ def test_a_stop_while_clickhouse_is_unreachable_ends_after_the_grace_period_and_
                 await task
         finally:
             warehouse.command(f"ATTACH DATABASE {settings.database}")
-        return ends
+        return ends, first_store
 
-    ends = asyncio.run(stop_with_the_warehouse_gone())
-    assert asyncio.run(_committed(settings, 2)) == {topic: {0: 0, 1: 0} for topic in ends}
-    # the next owner reads it all again and stores every message once
+    ends, first_store = asyncio.run(stop_with_the_warehouse_gone())
+    assert asyncio.run(_committed(settings, 2)) == first_store  # nothing in flight was committed
+    # the next owner reads the rest again and stores every message once
     produced = sum(sum(by_partition.values()) for by_partition in ends.values())
-    asyncio.run(run_daemon(settings, warehouse, stored_at_least(produced)))
+    stored_first = sum(sum(by_partition.values()) for by_partition in first_store.values())
+    assert stored_first < produced
+    asyncio.run(run_daemon(settings, warehouse, stored_at_least(produced - stored_first)))
     db = settings.database
     stored = [
         (topic, partition, offset)

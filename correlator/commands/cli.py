@@ -302,15 +302,16 @@ def migrate(**values: Any) -> None:
 def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     """The daemon: migrate, then consume both topics until SIGTERM/SIGINT."""
     stop_asked = _stop_signals_noted()
-    from clickhouse_connect.driver.exceptions import DatabaseError
-
-    from correlator.warehouse.connection import connect
-
     settings = _settings(**values)
 
     def open_warehouse() -> Client:
         """Connect and migrate, on a thread of its own from the command's start, while the rest is made
-        ready and the group joined: the engine's work runs mostly outside the interpreter lock."""
+        ready and the group joined: the engine's work runs mostly outside the interpreter lock. The
+        client library is imported here too, so the command goes on to its own imports at once."""
+        from clickhouse_connect.driver.exceptions import DatabaseError
+
+        from correlator.warehouse.connection import connect
+
         try:
             client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
             if apply_migrations:

@@ -236,6 +236,9 @@ class Daemon:
         linger = self.settings.batch_max_seconds
         wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
         storing: asyncio.Task[None] | None = None
+        # a start's first fetch is stored at once, and alone: its commit waits neither for the linger nor
+        # for the next fetch's decoding, which would share the interpreter with the store
+        first_store = True
         try:
             while not stop.is_set():
                 self._heartbeat = time.monotonic()  # a turn of the loop: it fetches only while stores succeed
@@ -252,9 +255,14 @@ class Daemon:
                     if not self._storage.batches.started(tp):
                         self._storage.batches.begin(tp, self._kinds[tp.topic])
                     self._storage.batches.add(tp, messages)
-                if storing is None and (self._storage.batches.any_due(linger) or self._passed_records_only()):
+                lingered = 0.0 if first_store else linger
+                if storing is None and (self._storage.batches.any_due(lingered) or self._passed_records_only()):
                     # whenever anything is stored, every open batch shares the inserts
                     storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
+                    if first_store:
+                        first_store = False
+                        await storing
+                        storing = None
                 lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
                 if storing is None:

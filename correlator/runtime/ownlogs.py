@@ -1,6 +1,6 @@
 """correlator's own logs: structlog, one JSON object per line on stderr.
 
-Libraries (aiokafka, aiohttp, clickhouse-connect) log through the standard library;
+Libraries (aiokafka, clickhouse-connect) log through the standard library;
 their warnings go through the same JSON renderer, so a log shipper never meets a plain
 text line in the stream.
 """

@@ -10,6 +10,7 @@ the whole path, exactly as without the fingerprint.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,21 +70,19 @@ def migrate(
         return MigrationReport([], [path.stem for path in _migration_files()], False, [], up_to_date=True)
     _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days, cluster)
     done = applied_versions(client, database)
-    applied, skipped = [], []
-    for path in _migration_files():
-        version = path.stem
-        if version in done:
-            skipped.append(version)
-            continue
-        sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days, cluster)
-        client.insert(
-            f"{database}.{BOOKKEEPING_TABLE}",
-            [[version, hashlib.sha256(sql.encode()).hexdigest()]],
-            column_names=["version", "checksum"],
-            # through a Distributed table: stored on its shard before the next read
-            settings={"insert_distributed_sync": 1} if cluster else None,
-        )
-        applied.append(version)
+    skipped = [path.stem for path in _migration_files() if path.stem in done]
+    recorded: list[list[str]] = []  # (version, checksum) of each migration applied by this run
+    try:
+        for path in _migration_files():
+            if path.stem not in done:
+                sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days, cluster)
+                recorded.append([path.stem, hashlib.sha256(sql.encode()).hexdigest()])
+    except BaseException:
+        with contextlib.suppress(Exception):  # the migrations that did apply are still recorded, if the engine can
+            _record_applied(client, database, recorded, cluster)
+        raise
+    _record_applied(client, database, recorded, cluster)
+    applied = [version for version, _ in recorded]
     if cluster:
         for table in (*CLUSTER_TABLES, *RETENTION_TABLES):
             _run(client, distributed_table(database, table, cluster))
@@ -95,6 +94,20 @@ def migrate(
         # our own hex digest, and a database name render() has checked: nothing to quote
         client.command(f"ALTER TABLE {database}.{BOOKKEEPING_TABLE} MODIFY COMMENT '{_fingerprint(planned, names)}'")
     return MigrationReport(applied, skipped, retention_changed, [name for name, _ in views])
+
+
+def _record_applied(client: Client, database: str, recorded: list[list[str]], cluster: str | None) -> None:
+    """The bookkeeping rows of a run's migrations, in one insert after them (one insert each cost a new
+    database a dozen parts). Every migration is idempotent (``IF NOT EXISTS`` throughout), as it already had
+    to be between its DDL and its row, so one that a crash leaves unrecorded is simply applied again."""
+    if recorded:
+        client.insert(
+            f"{database}.{BOOKKEEPING_TABLE}",
+            recorded,
+            column_names=["version", "checksum"],
+            # through a Distributed table: stored on its shard before the next read
+            settings={"insert_distributed_sync": 1} if cluster else None,
+        )
 
 
 def view_values(thresholds: Thresholds, scorers: Scorers) -> dict[str, str]:
