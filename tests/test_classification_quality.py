@@ -42,19 +42,22 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # 84.45 % with rules 2026.12.01-5 and measures 90.87 % with rules 2026.12.01-7 and fallback
 # lr-73e13e8557 (one wave-4 scenario, seen while reading the corpus, moved to development since);
 # its weakest labels: quota_exceeded 75 %, missing_data 77.8 %, configuration 78.9 %.
-# The fifth wave (tests/corpus/wave5.py, its three batches each split and measured before any rule
-# was changed for them) brings the part to 83.38 % with the same rules and model; its five sealed
+# The fifth wave (tests/corpus/wave5.py, its four batches each split and measured before any rule
+# was changed for them) brings the part to 83.76 % with the same rules and model; its five sealed
 # quota cases all miss, so quota_exceeded is at 33.3 %.
+# Rules 2026.12.01-8 (written before the fifth wave landed) and -9 (after, from its development misses),
+# fallback lr-73e13e8557 (retrained with waves 4 and 5 it lowered the part): 92.51 %; wave 5's part
+# 82.8 %; the weakest labels quota_exceeded 77.8 %, corrupted_data 84.2 %, configuration 86.8 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.833
-SEALED_PER_LABEL_FLOOR = 0.333  # quota_exceeded: the fourth and fifth waves' sealed quota cases
+SEALED_OVERALL_FLOOR = 0.925
+SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
 WAVE3_SEALED_FLOOR = 0.93
-WAVE4_SEALED_FLOOR = 0.78
-WAVE5_SEALED_FLOOR = 0.633
+WAVE4_SEALED_FLOOR = 0.956
+WAVE5_SEALED_FLOOR = 0.828
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
-# the fifth wave's as its batches were split (rules 2026.12.01-7).
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.652
+# the fifth wave's since rules 2026.12.01-9.
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,19 @@ def test_traceback_text_with_direct_cause_and_implicit_context():
     assert [link.type for link in chain] == ["json.decoder.JSONDecodeError", "KeyError", "ValueError"]
 
 
+def test_a_frame_without_a_source_line_keeps_the_frame_after_it():
+    """Code run by exec (like ``<frozen os>`` or a deployment without sources) prints no source line."""
+    namespace: dict[str, object] = {}
+    exec(compile("def workers(value):\n    return int(value)\n", "/srv/app/settings.py", "exec"), namespace)
+    try:
+        eval("workers('four')", namespace)
+    except ValueError as exc:
+        text = _formatted(exc)
+    (root,) = chain_from_traceback_text(text)
+    assert [frame.split(":", 1)[0] for frame in root.frames][-2:] == ["<string>", "/srv/app/settings.py"]
+    assert root.sources[-2:] == ("", "")
+
+
 def test_multiline_exception_message_is_kept_whole():
     import pydantic
 

@@ -25,8 +25,10 @@ _TOP_LEVEL_SEPARATOR = re.compile(
     re.MULTILINE,
 )
 _MEMBER_START = re.compile(r" (?:\d+|\.\.\.) -+$")
-# filename, function and the indented line after it: the frame's source line, when Python found one
-_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)(?:\n[ \t]+(?!File ")([^\n]*))?')
+# filename, function and the indented line after it: the frame's source line, when Python found one. A frame
+# with none (``<frozen os>``, code run by exec, a deployment without sources) is followed by the next header,
+# whose indentation the lookahead must see whole, or the next frame would be read as this one's source
+_FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)(?:\n[ \t]+(?![ \t]|File ")([^\n]*))?')
 # what follows a frame's header without being its code: column markers, and capture_locals' ``name = value``
 # where the value is a literal or a repr (an assignment of a call, ``args = json.loads(raw)``, is code)
 _NOT_SOURCE = re.compile(r"""[\s^~]*$|[A-Za-z_]\w* = (?:['"<\[{(\d-]|[bfru]{1,2}['"]|None$|True$|False$|\.\.\.$)""")
