@@ -259,6 +259,9 @@ class Daemon:
                 if storing is None and (self._storage.batches.any_due(lingered) or self._passed_records_only()):
                     # whenever anything is stored, every open batch shares the inserts
                     storing = asyncio.create_task(self._store_and_commit(*self._take(self._owned())))
+                    # let the store begin (hand its insert to the worker thread) before the next fetch is decoded:
+                    # a fetch answered from aiokafka's buffer gives the loop no turn of its own
+                    await asyncio.sleep(0)
                     if first_store:
                         first_store = False
                         await storing
