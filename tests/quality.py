@@ -20,6 +20,7 @@ import orjson
 
 from correlator.devkit.workload import WRAPPER_MESSAGE, render_log
 from correlator.emit import LLMChatError
+from correlator.emit.errors import causes_beneath
 from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent
 from correlator.processing.classify import Classifier
@@ -75,16 +76,10 @@ def log_lines(case: Case) -> Iterator[tuple[str, bytes]]:
 
 
 def expected_in(form: str, case: Case) -> str:
-    """``from None`` keeps only the exception's own text: over a bare wrapper, nothing is left.
-
-    An exception group's own text is as bare ("unhandled errors in a TaskGroup (1 sub-exception)"):
-    its members' types and messages go with its traceback.
-    """
-    if form == "llm_chat_error_from_none" and (
-        str(case.exception).strip() in WRAPPER_ONLY_MESSAGES or isinstance(case.exception, BaseExceptionGroup)
-    ):
-        return "unknown"
-    return case.expected
+    """``from None`` keeps only the exception's own text and those it was raised from (an
+    exception group's members): over a bare wrapper with no cause, nothing is left."""
+    bare = str(case.exception).strip() in WRAPPER_ONLY_MESSAGES and not causes_beneath(case.exception)
+    return "unknown" if form == "llm_chat_error_from_none" and bare else case.expected
 
 
 def judge(cases: list[Case], classifier: Classifier) -> list[Judged]:

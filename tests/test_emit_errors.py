@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
+import httpx
+
 from correlator.emit import LLMChatError
+from correlator.emit.errors import causes_beneath
 from correlator.processing.classify import Classifier
 from correlator.processing.rootcause import ChainLink, extend_with_embedded_causes
 
@@ -67,3 +71,61 @@ def test_a_wrapper_raised_from_none_over_a_bare_wrapper_is_still_no_evidence():
     classifier = Classifier.from_file()
     chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), classifier.embedded_cause)
     assert classifier.classify_chain(chain).error_class == "unknown"
+
+
+def _connection_error_over_a_bad_url() -> LLMChatError:
+    try:
+        try:
+            raise httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol.")
+        except httpx.UnsupportedProtocol as exc:
+            raise ConnectionError("Connection error.") from exc
+    except ConnectionError as exc:
+        try:
+            raise LLMChatError(exc, error_id="4c2a64973bcd") from None
+        except LLMChatError as wrapped:
+            return wrapped
+
+
+def test_from_none_the_exceptions_the_cause_was_raised_from_are_named_and_become_its_roots():
+    """An SDK's "Connection error." over a URL without a scheme is a configuration error, even from None."""
+    error = _connection_error_over_a_bad_url()
+    assert str(error).startswith(
+        "LLM chat interaction failed [4c2a64973bcd]: ConnectionError: Connection error. [root: UnsupportedProtocol: "
+    )
+    classifier = Classifier.from_file()
+    chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), classifier.embedded_cause)
+    assert [link.type for link in chain] == ["UnsupportedProtocol", "ConnectionError", "LLMChatError"]
+    assert chain[0].message.startswith("Request URL is missing") and chain[1].message == "Connection error."
+    assert classifier.classify_chain(chain).error_class == "configuration"
+
+
+def test_from_none_a_task_groups_members_are_named_innermost_first():
+    async def timed_out() -> None:
+        async with asyncio.timeout(0):
+            await asyncio.sleep(1)
+
+    async def main() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(timed_out())
+
+    try:
+        asyncio.run(main())
+    except BaseExceptionGroup as exc:
+        assert causes_beneath(exc)[-1] is exc.exceptions[0]
+        error = LLMChatError(exc)
+    chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), Classifier.from_file().embedded_cause)
+    assert [link.type for link in chain[:3]] == ["CancelledError", "TimeoutError", "ExceptionGroup"]
+    assert Classifier.from_file().classify_chain(chain).error_class == "timeout"
+
+
+def test_a_bare_wrapper_over_a_cause_keeps_that_cause_from_none():
+    try:
+        try:
+            json.loads("{'reply': ")
+        except ValueError as exc:
+            raise ValueError("LLM chat interaction failed.") from exc
+    except ValueError as masked:
+        error = LLMChatError(masked)
+    chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), Classifier.from_file().embedded_cause)
+    assert chain[0].type == "JSONDecodeError"
+    assert Classifier.from_file().classify_chain(chain).error_class == "invalid_json"

@@ -34,6 +34,8 @@ _FRAME_LINE = re.compile(r'File "([^"]*)", line \d+, in ([^\n]+)(?:\n[ \t]+(?![ 
 _NOT_SOURCE = re.compile(r"""[\s^~]*$|[A-Za-z_]\w* = (?:['"<\[{(\d-]|[bfru]{1,2}['"]|None$|True$|False$|\.\.\.$)""")
 # correlator.emit.LLMChatError's ending: where the application raised the cause it embeds
 _RAISED_IN = re.compile(r" \(raised in ([^\s():]+:[\w<>.-]+)\)$")
+# and before it, each exception that cause was raised from, innermost first: ``Type: message``
+_ROOT = " [root: "
 _UNINDENTED = re.compile(r"[^\s+]")
 _UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
 
@@ -154,14 +156,22 @@ def chain_from_message(message: str, embedded_cause: re.Pattern[str]) -> Chain:
 
     ``correlator.emit.LLMChatError`` ends it with where the cause was raised, ``(raised in
     cache.py:load_cached_reply)``: that is the cause's one frame, and neither link's text.
+    A cause raised from others names them, innermost first, ``[root: Type: message]`` each
+    (an exception group's members too): they go beneath the cause, as in the traceback
+    they came from.
     """
     match = embedded_cause.match(message.strip())
     if match is None:
         return ()
     cause, where = _without_raised_in(match.group("cause").strip())
+    cause, *roots = cause.split(_ROOT) if cause.endswith("]") else (cause,)
     exception_type, text = _type_and_message(cause)
     wrapper = _without_raised_in(message.strip())[0]
-    return (ChainLink(exception_type, text, (where,) if where else ()), ChainLink("", wrapper))
+    return (
+        *[ChainLink(*_type_and_message(root.removesuffix("]"))) for root in roots],
+        ChainLink(exception_type, text, (where,) if where else ()),
+        ChainLink("", wrapper),
+    )
 
 
 def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -> Chain:
@@ -175,7 +185,7 @@ def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -
     if not deeper:
         return chain
     wrapper = chain[0]
-    return (deeper[0], ChainLink(wrapper.type, deeper[1].message, wrapper.frames, wrapper.sources), *chain[1:])
+    return (*deeper[:-1], ChainLink(wrapper.type, deeper[-1].message, wrapper.frames, wrapper.sources), *chain[1:])
 
 
 def _without_raised_in(cause: str) -> tuple[str, str]:
