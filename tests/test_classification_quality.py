@@ -48,16 +48,20 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # Rules 2026.12.01-8 (written before the fifth wave landed) and -9 (after, from its development misses),
 # fallback lr-73e13e8557 (retrained with waves 4 and 5 it lowered the part): 92.51 %; wave 5's part
 # 82.8 %; the weakest labels quota_exceeded 77.8 %, corrupted_data 84.2 %, configuration 86.8 %.
+# The sixth wave (tests/corpus/wave6.py, each batch split and measured before any rule was changed for
+# it), same rules and model: its first batch brings the part to 90.53 % (wave 6's part 73.8 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.925
+SEALED_OVERALL_FLOOR = 0.905
 SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
 WAVE3_SEALED_FLOOR = 0.93
 WAVE4_SEALED_FLOOR = 0.956
 WAVE5_SEALED_FLOOR = 0.828
+WAVE6_SEALED_FLOOR = 0.738  # the baseline, rules 2026.12.01-9
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
-# the fifth wave's since rules 2026.12.01-9.
+# the fifth wave's since rules 2026.12.01-9; the sixth wave's baseline (rules 2026.12.01-9).
 DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
+WAVE6_DEVELOPMENT_FLOOR = 0.741
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +85,7 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["by_wave"]["wave3"]["overall_accuracy"] >= WAVE3_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_SEALED_FLOOR, sealed["confusion"]
     assert not _weak(sealed["per_label"], SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
 
@@ -91,6 +96,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert correct / sum(wave["judgements"] for wave in written_against) >= DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():
