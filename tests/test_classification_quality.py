@@ -49,22 +49,22 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # fallback lr-73e13e8557 (retrained with waves 4 and 5 it lowered the part): 92.51 %; wave 5's part
 # 82.8 %; the weakest labels quota_exceeded 77.8 %, corrupted_data 84.2 %, configuration 86.8 %.
 # The sixth wave (tests/corpus/wave6.py, each batch split and measured before any rule was changed for
-# it), same rules and model: its first batch brought the part to 90.53 %, its second to 87.91 % (wave 6's
-# part 65.3 %). Its sealed out_of_memory and refusal cases (one each) miss in every form, so the
-# per-label floor holds for the first five waves' sealed judgements, where it held before.
+# it), same rules and model: its first batch brought the part to 90.53 %, its second to 87.91 %, its
+# third to 87.04 % (wave 6's part 63.4 %). Its sealed out_of_memory and refusal cases (one each) miss in
+# every form, so the per-label floor holds for the first five waves' sealed judgements, where it held.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.879
+SEALED_OVERALL_FLOOR = 0.87
 SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.93
 WAVE4_SEALED_FLOOR = 0.956
 WAVE5_SEALED_FLOOR = 0.828
-WAVE6_SEALED_FLOOR = 0.652  # the baseline, rules 2026.12.01-9
+WAVE6_SEALED_FLOOR = 0.634  # the baseline, rules 2026.12.01-9
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9; the sixth wave's baseline (rules 2026.12.01-9).
 DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
-WAVE6_DEVELOPMENT_FLOOR = 0.76
+WAVE6_DEVELOPMENT_FLOOR = 0.732
 
 
 @pytest.fixture(scope="module")

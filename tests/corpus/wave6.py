@@ -34,12 +34,19 @@ Sources, none of them public issue threads, none repeating waves 1-5's calls and
   ``cadata``, a CA bundle that is absent, pydantic-settings reading a misspelt ``.env`` key, Arrow
   failing to allocate; DynamoDB's missing ``Item``, S3's ``HeadObject`` 404, a Bedrock ``toolUse``
   and Mistral and Gemini tool calls and replies read by application code, Gemini blocking a prompt.
+* a third batch (:func:`build_wave6_third_batch`): Gemini's ``BILLING_DISABLED``, Cerebras's
+  ``token_quota_reached`` as LiteLLM maps it; LZ4 blocks, zstd, a Parquet page whose Snappy bytes
+  are damaged; a time of day, a partial ``httpx.Timeout``, an answer schema in settings; an empty
+  vote (``statistics.mode``), fewer Gemini embeddings than chunks; vLLM's context limit, OpenAI's
+  moderation flag, Mistral answers cut at ``length`` or refusing, a queue worker cancelled at
+  SIGTERM.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json``
 before any rule was changed for them. The first batch: 49 cases in 45 scenarios, 21 cases in 18
 scenarios sealed. The second (committed after the first, split and measured the same way): 35
 cases, 30 new scenarios (three cases join the first batch's sealed ``wave6.huggingface.inference``),
-15 cases sealed in 12 scenarios.
+15 cases sealed in 12 scenarios. The third (committed after the second, the same way): 15 cases in
+14 scenarios, 5 cases in 5 scenarios sealed.
 No case repeats an earlier wave's call and message: where an innermost exception's text matches an
 earlier case's (a refused connection, a read timeout, ``Expecting value``), the call differs.
 
@@ -74,13 +81,34 @@ Baseline, rules 2026.12.01-9 and fallback lr-73e13e8557 (main at 1922f0c),
   63.9 %); the whole sealed part (213 cases) 87.91 % (from None 83.1 %; out_of_memory 0 % of one
   case, refusal 50.0 %, context_length_exceeded 66.7 %, quota_exceeded 73.3 %, configuration
   78.1 %, corrupted_data 80.6 %); the whole development part (336 cases) 95.83 %.
+* third batch, development, 10 cases: 60.0 %. By form: as raised 60.0 %, masked structlog 60.0 %,
+  masked text 70.0 %, from None 50.0 %. By label (cases): cancelled 100 % (1), configuration
+  12.5 % (2), content_filter 0 % (1), corrupted_data 87.5 % (2), quota_exceeded 50.0 % (2),
+  refusal 100 % (1), truncation 100 % (1).
+* third batch, sealed, 5 cases: 50.0 %. By form: as raised 40.0 %, masked structlog 60.0 %, masked
+  text 60.0 %, from None 40.0 %. By label (cases): configuration 100 % (1), context_length_exceeded
+  100 % (1), corrupted_data 0 % (1), missing_data 25.0 % (2).
+* all three batches: this wave's development part (58 cases) 73.3 % (as raised 74.1 %, masked
+  structlog 74.1 %, masked text 77.6 %, from None 67.2 %), its sealed part (41 cases) 63.4 % (as
+  raised 63.4 %, masked structlog 65.9 %, masked text 63.4 %, from None 61.0 %); by label, sealed:
+  configuration 39.3 % (7 cases), corrupted_data 53.6 % (7), missing_data 37.5 % (4),
+  quota_exceeded 66.7 % (6), context_length_exceeded 66.7 % (3), out_of_memory 0 % (1), refusal
+  0 % (1), the eleven other labels 100 % (12 cases); development: quota_exceeded 57.1 % (14),
+  corrupted_data 68.8 % (12), configuration 50.0 % (7), file_not_found 66.7 % (3), content_filter
+  50.0 % (2), tool_call_malformed 91.7 % (3), the twelve other labels 100 % (17 cases).
+* the whole sealed part (all six waves, 218 cases): 92.51 % before this wave -> 87.04 % (from None
+  82.1 %; out_of_memory 0 % (one case), refusal 50.0 %, quota_exceeded 73.3 %, context_length_exceeded
+  75.0 %, corrupted_data 78.4 %, configuration 78.7 %, missing_data 83.3 %); the whole development
+  part (346 cases): 99.13 % -> 94.80 %.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import datetime
 import hashlib
 import hmac
 import io
@@ -88,6 +116,7 @@ import json
 import os
 import sqlite3
 import ssl
+import statistics
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +129,7 @@ import httpx
 import httpx2
 import jinja2
 import jsonschema_rs
+import lz4.block
 import lz4.frame
 import numpy
 import orjson
@@ -131,9 +161,12 @@ from tests.corpus.sdk_errors import (
     _gemini_client,
     _gemini_status,
     _http_server,
+    _import_litellm,
     _json_handler,
+    _litellm_raise,
     _mistral_client,
     _mistral_status,
+    _openai_client,
     _openai_err,
     _openai_status,
     _raises,
@@ -1266,6 +1299,213 @@ def build_wave6_second_batch() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Third batch: billing, daily token quotas, more stored formats, settings, empty results, other labels
+
+
+def _cerebras_daily_tokens() -> BaseException:
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
+        exceptions = _import_litellm().exceptions
+    body = json.dumps(
+        {
+            "message": "Tokens per day limit exceeded - too many tokens processed.",
+            "type": "too_many_tokens_error",
+            "param": "quota",
+            "code": "token_quota_reached",
+        }
+    )
+    return _litellm_raise(
+        exceptions.RateLimitError,
+        message=f"CerebrasException: Rate Limit Errror - {body}",
+        llm_provider="cerebras",
+        model="llama3.1-8b",
+    )
+
+
+def restore_lz4_block(payload: bytes) -> bytes:
+    return bytes(lz4.block.decompress(payload))
+
+
+def restore_zstd_chunk(payload: bytes) -> bytes:
+    return bytes(cramjam.zstd.decompress(payload))
+
+
+def read_corpus_shard(payload: bytes) -> int:
+    return int(pyarrow.parquet.read_table(pyarrow.BufferReader(payload)).num_rows)
+
+
+def _damaged_shard() -> bytes:
+    table = pyarrow.table({"doc_id": [f"doc-{n}" for n in range(2000)], "text": ["refund policy text " * 5] * 2000})
+    sink = io.BytesIO()
+    pyarrow.parquet.write_table(table, sink, compression="snappy")
+    data = bytearray(sink.getvalue())
+    for offset in range(200, 2000, 7):  # the first data page's compressed bytes
+        data[offset] ^= 0x5A
+    return bytes(data)
+
+
+def quiet_hours_start(settings: dict[str, str]) -> datetime.time:
+    return datetime.time.fromisoformat(settings["quiet_hours_start"])
+
+
+def client_timeouts(settings: dict[str, float]) -> httpx.Timeout:
+    return httpx.Timeout(**settings)
+
+
+def answer_validator(settings: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for(settings["answer_schema"])
+
+
+def most_voted_label(votes: list[str]) -> str:
+    return statistics.mode(votes)
+
+
+def embed_all(client: Any, chunks: list[str]) -> dict[str, list[float]]:
+    result = client.models.embed_content(model="gemini-embedding-001", contents=chunks)
+    return {chunk: list(e.values) for chunk, e in zip(chunks, result.embeddings, strict=True)}
+
+
+class FlaggedInputError(RuntimeError):
+    """App-level: the provider's moderation endpoint flagged the user's input, so it is not sent on."""
+
+
+def moderated_input(client: Any, text: str) -> str:
+    result = client.moderations.create(model="omni-moderation-latest", input=text).results[0]
+    if result.flagged:
+        categories = sorted(name for name, hit in result.categories.model_dump().items() if hit)
+        raise FlaggedInputError(f"input flagged by moderation: categories={categories}")
+    return text
+
+
+def _moderation_flagged() -> BaseException:
+    names = ("harassment", "hate", "self_harm", "sexual", "violence", "illicit")
+    categories = {name: name == "violence" for name in names}
+    body = {
+        "id": "modr-5f1c",
+        "model": "omni-moderation-latest",
+        "results": [
+            {
+                "flagged": True,
+                "categories": categories,
+                "category_scores": {name: 0.91 if hit else 0.001 for name, hit in categories.items()},
+            }
+        ],
+    }
+    return _raises(moderated_input, _openai_client(_json_handler(200, body)), "…")
+
+
+def mistral_answer(response: Any) -> str:
+    choice = response.choices[0]
+    if choice.finish_reason == "length":
+        raise TruncatedAnswerError(f"mistral answer cut short: finish_reason={choice.finish_reason}")
+    text = str(choice.message.content)
+    if text.lower().startswith(_REFUSAL_OPENINGS):
+        raise RefusedAnswerError(f"model declined: {text!r}")
+    return text
+
+
+def _mistral_finished(content: str, finish_reason: str) -> BaseException:
+    body = {
+        "id": "cmpl-8a2d",
+        "object": "chat.completion",
+        "created": 1764633600,
+        "model": "mistral-large-latest",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": 210, "completion_tokens": 512, "total_tokens": 722},
+    }
+    response = _mistral_client(_json_handler(200, body)).chat.complete(model="mistral-large-latest", messages=_USER_MSG)
+    return _raises(mistral_answer, response)
+
+
+async def consume_jobs(jobs: asyncio.Queue[str]) -> None:
+    while True:
+        await jobs.get()
+
+
+async def stop_worker() -> None:
+    worker = asyncio.create_task(consume_jobs(asyncio.Queue()))
+    await asyncio.sleep(0.01)
+    worker.cancel("worker stopping: SIGTERM received")
+    await worker
+
+
+_ONE_EMBEDDING = {"embeddings": [{"values": [0.01, -0.2, 0.33]}]}  # for two chunks sent
+
+
+def build_wave6_third_batch() -> list[Case]:
+    return [
+        Case(
+            "wave6.gemini.billing.disabled",
+            "quota_exceeded",
+            _gemini_status(
+                403,
+                "PERMISSION_DENIED",
+                "This API method requires billing to be enabled. Please enable billing on project #480211 by "
+                "visiting https://console.developers.google.com/billing/enable?project=480211 then retry.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "BILLING_DISABLED",
+                        "domain": "googleapis.com",
+                        "metadata": {"consumer": "projects/480211", "service": "generativelanguage.googleapis.com"},
+                    }
+                ],
+            ),
+        ),
+        Case("wave6.litellm.cerebras.token_quota_reached", "quota_exceeded", _cerebras_daily_tokens()),
+        Case(
+            "wave6.stored.lz4_block.corrupt",
+            "corrupted_data",
+            _raises(restore_lz4_block, b"\x10\x00\x00\x00garbage-garbage"),
+        ),
+        Case("wave6.stored.zstd.dictionary", "corrupted_data", _raises(restore_zstd_chunk, b"\x28\xb5\x2f\xfdgarbage")),
+        Case("wave6.stored.parquet_page.snappy", "corrupted_data", _raises(read_corpus_shard, _damaged_shard())),
+        Case(
+            "wave6.settings.quiet_hours.time",
+            "configuration",
+            _raises(quiet_hours_start, {"quiet_hours_start": "25:00"}),
+        ),
+        Case("wave6.settings.httpx_timeout.partial", "configuration", _raises(client_timeouts, {"connect": 5.0})),
+        Case(
+            "wave6.settings.answer_schema.type",
+            "configuration",
+            _raises(answer_validator, {"answer_schema": {"type": "object", "properties": {"id": {"type": "strng"}}}}),
+        ),
+        Case("wave6.missing.votes.mode", "missing_data", _raises(most_voted_label, [])),
+        Case(
+            "wave6.missing.gemini_embeddings.fewer",
+            "missing_data",
+            _raises(embed_all, _gemini_client(_json_handler(200, _ONE_EMBEDDING)), ["refund window", "shipping times"]),
+        ),
+        Case(
+            "wave6.vllm.context.max_tokens",
+            "context_length_exceeded",
+            _compatible(
+                400,
+                {
+                    "message": "'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
+                    "context length is 32768 tokens and your request has 30000 input tokens (4096 > 32768 - 30000).",
+                    "type": "BadRequestError",
+                    "param": None,
+                    "code": 400,
+                },
+            ),
+        ),
+        Case("wave6.openai.moderation.flagged", "content_filter", _moderation_flagged()),
+        Case(
+            "wave6.mistral.answer.length",
+            "truncation",
+            _mistral_finished("The refund policy has three parts. First, any order placed", "length"),
+        ),
+        Case(
+            "wave6.mistral.answer.refusal",
+            "refusal",
+            _mistral_finished("I cannot assist with generating fake invoices.", "stop"),
+        ),
+        Case("wave6.cancelled.queue_worker.sigterm", "cancelled", _araises(stop_worker)),
+    ]
+
+
 def build_wave6_cases() -> list[Case]:
     return [
         *_quota_cases(),
@@ -1275,4 +1515,5 @@ def build_wave6_cases() -> list[Case]:
         *_other_cases(),
         *_missing_cases(),
         *build_wave6_second_batch(),
+        *build_wave6_third_batch(),
     ]
