@@ -129,3 +129,12 @@ def test_a_bare_wrapper_over_a_cause_keeps_that_cause_from_none():
     chain = extend_with_embedded_causes((ChainLink("LLMChatError", str(error)),), Classifier.from_file().embedded_cause)
     assert chain[0].type == "JSONDecodeError"
     assert Classifier.from_file().classify_chain(chain).error_class == "invalid_json"
+
+
+def run_tool_calls(arguments: list[str]) -> list[object]:
+    return [json.loads(text) for text in arguments]
+
+
+def test_a_comprehension_is_not_where_the_cause_was_raised_its_function_is():
+    error = _from_none(run_tool_calls, ["{'city': 'Oslo'}"])
+    assert str(error).endswith("(raised in test_emit_errors.py:run_tool_calls)")

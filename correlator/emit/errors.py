@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+_COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _NAMED = 8  # exceptions beneath the cause named in the text: it stays a line, not a report
 
 
@@ -65,12 +66,15 @@ def _collect_beneath(exc: BaseException, found: list[BaseException], seen: set[i
 
 
 def raised_in(cause: BaseException) -> str:
-    """``file.py:function`` of the innermost frame of the cause's traceback in the application's own code, or ""."""
+    """``file.py:function`` of the innermost frame of the cause's traceback in the application's own code, or "".
+
+    A comprehension's frame names nothing (Python 3.12 inlines it): the function around it is named instead.
+    """
     where = ""
     traceback = cause.__traceback__
     while traceback is not None:
         code = traceback.tb_frame.f_code
-        if not _is_library(code.co_filename):
+        if not _is_library(code.co_filename) and code.co_name not in _COMPREHENSIONS:
             where = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_name}"
         traceback = traceback.tb_next
     return where
