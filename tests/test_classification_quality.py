@@ -52,19 +52,23 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # it), same rules and model: its first batch brought the part to 90.53 %, its second to 87.91 %, its
 # third to 87.04 % (wave 6's part 63.4 %). A label with one sealed case of this wave that misses in every
 # form would hold a per-label floor of 0 %: the floor holds for the first five waves' sealed judgements.
+# Rules 2026.12.02-5 (from the development misses, wave 6's too) with LLMChatError's [root: …] names and
+# fallback lr-4c05360d98 (the same waves' training on the new forms; with every wave's development part
+# it gave 87.73 %): 88.19 %; the first five waves' part 93.22 %, wave 5's 84.31 %, wave 6's 66.46 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.87
+SEALED_OVERALL_FLOOR = 0.881
 SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
-WAVE3_SEALED_FLOOR = 0.93
-WAVE4_SEALED_FLOOR = 0.956
-WAVE5_SEALED_FLOOR = 0.828
-WAVE6_SEALED_FLOOR = 0.634  # the baseline, rules 2026.12.01-9
+WAVE3_SEALED_FLOOR = 0.94
+WAVE4_SEALED_FLOOR = 0.962
+WAVE5_SEALED_FLOOR = 0.843
+WAVE6_SEALED_FLOOR = 0.664  # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.634)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
-# the fifth wave's since rules 2026.12.01-9; the sixth wave's baseline (rules 2026.12.01-9).
-DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
-WAVE6_DEVELOPMENT_FLOOR = 0.732
+# the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
+# rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732).
+DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.99, 0.99
+WAVE6_DEVELOPMENT_FLOOR = 0.952
 
 
 @pytest.fixture(scope="module")
