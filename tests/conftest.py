@@ -27,7 +27,10 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.config import Settings
 from correlator.devkit.broker import LocalBroker
+from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.sources.kafka import ensure_topics
+from correlator.warehouse import migrate as migrations
+from correlator.warehouse import sql
 from correlator.warehouse.connection import connect
 from tests.apache_kafka import ApacheKafka
 from tests.database_template import DatabaseTemplate
@@ -191,6 +194,42 @@ def subprocess_warehouse(warehouse_url: str, tmp_path: Path) -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
     else:
         yield warehouse_url
+
+
+@pytest.fixture
+def schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An editable copy of the shipped schemas, read instead of them (templates re-read from it)."""
+    copy = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, copy)
+    monkeypatch.setattr(migrations, "SCHEMAS_DIR", copy)
+    monkeypatch.setattr(sql, "SCHEMAS_DIR", copy)
+    sql._template.cache_clear()
+    yield copy
+    sql._template.cache_clear()
+
+
+@pytest.fixture
+def fresh_database(warehouse: Client) -> Iterator[str]:
+    name = f"f_{secrets.token_hex(4)}"
+    yield name
+    warehouse.command(f"DROP DATABASE IF EXISTS {name}")
+
+
+def database_schema(warehouse: Client, database: str) -> list[tuple[Any, ...]]:
+    """Every table's and view's definition, every column, and the migrations recorded as applied."""
+    tables = rows(
+        warehouse,
+        "SELECT name, engine, create_table_query FROM system.tables WHERE database = {db:String} ORDER BY name",
+        db=database,
+    )
+    columns = rows(
+        warehouse,
+        "SELECT table, name, position, type, default_kind, default_expression, compression_codec, is_in_sorting_key "
+        "FROM system.columns WHERE database = {db:String} ORDER BY table, position",
+        db=database,
+    )
+    applied = rows(warehouse, f"SELECT version, checksum FROM {database}.schema_migrations ORDER BY version")
+    return tables + columns + applied
 
 
 def rows(client: Client, sql: str, **parameters: Any) -> list[tuple[Any, ...]]:

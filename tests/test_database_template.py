@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
 from correlator.warehouse.migrate import migrate, pending_migrations
-from tests.conftest import rows
+from tests.conftest import database_schema
 from tests.database_template import RETENTION_DAYS, DatabaseTemplate
-
-
-def _everything(warehouse: Client, database: str) -> list[tuple[Any, ...]]:
-    """Every table's and view's definition, every column, and the migrations recorded as applied."""
-    tables = rows(
-        warehouse,
-        "SELECT name, engine, create_table_query FROM system.tables WHERE database = {db:String} ORDER BY name",
-        db=database,
-    )
-    columns = rows(
-        warehouse,
-        "SELECT table, name, position, type, default_kind, default_expression, compression_codec, is_in_sorting_key "
-        "FROM system.columns WHERE database = {db:String} ORDER BY table, position",
-        db=database,
-    )
-    applied = rows(warehouse, f"SELECT version, checksum FROM {database}.schema_migrations ORDER BY version")
-    return tables + columns + applied
 
 
 def test_a_copied_database_is_the_same_as_a_freshly_migrated_one(
@@ -34,11 +16,11 @@ def test_a_copied_database_is_the_same_as_a_freshly_migrated_one(
 ):
     name = f"t_{secrets.token_hex(4)}"
     report = migrate(warehouse, name, retention_days=RETENTION_DAYS)
-    migrated = _everything(warehouse, name)
+    migrated = database_schema(warehouse, name)
     warehouse.command(f"DROP DATABASE {name} SYNC")
     database_template.copy(name)
     try:
-        assert len(migrated) > 100 and _everything(warehouse, name) == migrated
+        assert len(migrated) > 100 and database_schema(warehouse, name) == migrated
         assert pending_migrations(warehouse, name) == []
         # migrating the copy again applies nothing, as on a migrated database
         again = migrate(warehouse, name, retention_days=RETENTION_DAYS)

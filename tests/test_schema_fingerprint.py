@@ -5,39 +5,15 @@ Each test works on a copy of ``schemas/`` it may edit, in a database of its own.
 
 from __future__ import annotations
 
-import secrets
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
-from correlator.schemas_dir import SCHEMAS_DIR
-from correlator.warehouse import migrate as migrations
 from correlator.warehouse import sql
 from correlator.warehouse.migrate import migrate, pending_migrations
 from tests.conftest import rows
-
-
-@pytest.fixture
-def schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An editable copy of the shipped schemas, read instead of them (templates re-read from it)."""
-    copy = tmp_path / "schemas"
-    shutil.copytree(SCHEMAS_DIR, copy)
-    monkeypatch.setattr(migrations, "SCHEMAS_DIR", copy)
-    monkeypatch.setattr(sql, "SCHEMAS_DIR", copy)
-    sql._template.cache_clear()
-    yield copy
-    sql._template.cache_clear()
-
-
-@pytest.fixture
-def fresh_database(warehouse: Client) -> Iterator[str]:
-    name = f"f_{secrets.token_hex(4)}"
-    yield name
-    warehouse.command(f"DROP DATABASE IF EXISTS {name}")
 
 
 def _modified(client: Client, database: str) -> dict[str, object]:

@@ -6,6 +6,10 @@ The next run on a single server compares it in one query and, when nothing diffe
 DDL at all: a daemon's start on an unchanged schema costs one round trip, not some thirty
 statements. Any difference (a new or edited file, other settings, a dropped object) takes
 the whole path, exactly as without the fingerprint.
+
+A database with no tables yet is made from the snapshot (``correlator.warehouse.snapshot``:
+each table as the migrations leave it, in one statement) for the migrations it covers, which
+are recorded as applied with the checksums they would have; later ones are applied after it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from correlator.processing.scorers import Scorers
 from correlator.processing.scores import CONTENT_CHECKS_VERSION
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
+from correlator.warehouse.snapshot import covered_versions, snapshot_statements
 from correlator.warehouse.sql import render, statements
 
 MIGRATIONS = "migrations"
@@ -50,6 +55,7 @@ def migrate(
     thresholds: Thresholds | None = None,
     cluster: str | None = None,
     scorers: Scorers | None = None,
+    from_snapshot: bool = True,
 ) -> MigrationReport:
     """Bring ``database`` to the newest table version and retention, and re-create every view.
 
@@ -57,7 +63,8 @@ def migrate(
     settings (thresholds, and the scorers file: the shipped one unless ``scorers`` is given), so
     they are re-created, idempotently, on every run that finds a difference (the module's
     fingerprint; ``up_to_date`` when it found none). With a ``cluster``, every statement runs
-    ON CLUSTER on Replicated tables behind Distributed ones, on every run.
+    ON CLUSTER on Replicated tables behind Distributed ones, on every run. ``from_snapshot=False``
+    applies every migration in turn to a new database too: what the snapshot is generated from.
     """
     if retention_days < 1:
         raise ConfigurationError("retention must be at least one day")
@@ -66,17 +73,20 @@ def migrate(
     values = view_values(thresholds, scorers)
     views = [(path.stem, render(f"{VIEWS}/{path.name}", database, **values)) for path in _view_files()]
     planned = _planned_schema(database, retention_days, views)
-    if cluster is None and _fingerprint_matches(client, database, planned):
-        return MigrationReport([], [path.stem for path in _migration_files()], False, [], up_to_date=True)
+    objects, fingerprint = _catalog(client, database) if cluster is None else ([], None)
+    if fingerprint is not None and fingerprint == _fingerprint(planned, objects):
+        return MigrationReport([], [path.stem for path in migration_files()], False, [], up_to_date=True)
     _apply(client, f"{MIGRATIONS}/{BOOKKEEPING}.sql", database, retention_days, cluster)
     done = applied_versions(client, database)
-    skipped = [path.stem for path in _migration_files() if path.stem in done]
+    skipped = [path.stem for path in migration_files() if path.stem in done]
     recorded: list[list[str]] = []  # (version, checksum) of each migration applied by this run
     try:
-        for path in _migration_files():
-            if path.stem not in done:
+        if from_snapshot and cluster is None and not objects:
+            recorded += _apply_snapshot(client, database, retention_days)
+        for path in migration_files():
+            if path.stem not in done and path.stem not in {version for version, _ in recorded}:
                 sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days, cluster)
-                recorded.append([path.stem, hashlib.sha256(sql.encode()).hexdigest()])
+                recorded.append([path.stem, _checksum(sql)])
     except BaseException:
         with contextlib.suppress(Exception):  # the migrations that did apply are still recorded, if the engine can
             _record_applied(client, database, recorded, cluster)
@@ -124,10 +134,26 @@ def applied_versions(client: Client, database: str) -> set[str]:
 def pending_migrations(client: Client, database: str) -> list[str]:
     """Versions in ``schemas/migrations`` not applied to ``database`` yet; raises when ClickHouse does not answer."""
     done = applied_versions(client, database)
-    return [path.stem for path in _migration_files() if path.stem not in done]
+    return [path.stem for path in migration_files() if path.stem not in done]
 
 
-def _migration_files() -> list[Path]:
+def _apply_snapshot(client: Client, database: str, retention_days: int) -> list[list[str]]:
+    """A new database's tables from the snapshot; the (version, checksum) of each migration it stands for."""
+    covered = covered_versions(migration_files())
+    if covered:
+        _run(client, snapshot_statements(database, retention_days))
+    return [
+        [version, _checksum(render(f"{MIGRATIONS}/{version}.sql", database, retention_days=retention_days))]
+        for version in covered
+    ]
+
+
+def _checksum(sql: str) -> str:
+    """What ``schema_migrations`` records of a migration: the hash of its text as rendered for the database."""
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+def migration_files() -> list[Path]:
     return sorted((SCHEMAS_DIR / MIGRATIONS).glob("*.sql"))
 
 
@@ -139,7 +165,7 @@ def _planned_schema(database: str, retention_days: int, views: list[tuple[str, s
     """Everything a complete run would build, as text: each migration and view rendered, and the retention."""
     parts = [f"retention {retention_days}"]
     parts += [f"{path.stem}\n{render(f'{MIGRATIONS}/{path.name}', database, retention_days=retention_days)}"
-              for path in _migration_files()]  # fmt: skip
+              for path in migration_files()]  # fmt: skip
     parts += [f"{name}\n{sql}" for name, sql in views]
     return "\n\0".join(parts).encode()
 
@@ -157,11 +183,6 @@ def _catalog(client: Client, database: str) -> tuple[list[str], str | None]:
     ).result_rows
     recorded = [str(comment) for name, comment in rows if name == BOOKKEEPING_TABLE]
     return [str(name) for name, _ in rows], recorded[0] if recorded else None
-
-
-def _fingerprint_matches(client: Client, database: str, planned: bytes) -> bool:
-    names, recorded = _catalog(client, database)
-    return recorded is not None and recorded == _fingerprint(planned, names)
 
 
 def _apply(client: Client, relative_path: str, database: str, retention_days: int, cluster: str | None) -> str:
