@@ -48,16 +48,23 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # Rules 2026.12.01-8 (written before the fifth wave landed) and -9 (after, from its development misses),
 # fallback lr-73e13e8557 (retrained with waves 4 and 5 it lowered the part): 92.51 %; wave 5's part
 # 82.8 %; the weakest labels quota_exceeded 77.8 %, corrupted_data 84.2 %, configuration 86.8 %.
+# The sixth wave (tests/corpus/wave6.py, each batch split and measured before any rule was changed for
+# it), same rules and model: its first batch brought the part to 90.53 %, its second to 87.91 %, its
+# third to 87.04 % (wave 6's part 63.4 %). A label with one sealed case of this wave that misses in every
+# form would hold a per-label floor of 0 %: the floor holds for the first five waves' sealed judgements.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.925
+SEALED_OVERALL_FLOOR = 0.87
 SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
+PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.93
 WAVE4_SEALED_FLOOR = 0.956
 WAVE5_SEALED_FLOOR = 0.828
+WAVE6_SEALED_FLOOR = 0.634  # the baseline, rules 2026.12.01-9
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
-# the fifth wave's since rules 2026.12.01-9.
+# the fifth wave's since rules 2026.12.01-9; the sixth wave's baseline (rules 2026.12.01-9).
 DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.98, 0.977
+WAVE6_DEVELOPMENT_FLOOR = 0.732
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +74,17 @@ def broad() -> dict:
 
 def _weak(per_label: dict, floor: float) -> dict:
     return {label: stats for label, stats in per_label.items() if stats["accuracy"] < floor}
+
+
+def _per_label_over(by_wave: dict, waves: tuple[str, ...]) -> dict:
+    """Accuracy per label over some waves' judgements (each wave's summary weighted by its judgements)."""
+    judgements: dict[str, int] = {}
+    correct: dict[str, float] = {}
+    for wave in waves:
+        for label, stats in by_wave[wave]["per_label"].items():
+            judgements[label] = judgements.get(label, 0) + stats["judgements"]
+            correct[label] = correct.get(label, 0.0) + stats["accuracy"] * stats["judgements"]
+    return {label: {"judgements": n, "accuracy": correct[label] / n} for label, n in judgements.items()}
 
 
 def test_the_first_two_waves_sealed_part_meets_the_target_overall_and_per_label(broad: dict):
@@ -81,7 +99,9 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["by_wave"]["wave3"]["overall_accuracy"] >= WAVE3_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_SEALED_FLOOR, sealed["confusion"]
-    assert not _weak(sealed["per_label"], SEALED_PER_LABEL_FLOOR), sealed["confusion"]
+    assert sealed["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_SEALED_FLOOR, sealed["confusion"]
+    floored = _per_label_over(sealed["by_wave"], PER_LABEL_FLOORED_WAVES)
+    assert not _weak(floored, SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
 
 def test_development_part_holds_its_floors(broad: dict):
@@ -91,6 +111,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert correct / sum(wave["judgements"] for wave in written_against) >= DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave4"]["overall_accuracy"] >= WAVE4_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave5"]["overall_accuracy"] >= WAVE5_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -286,21 +286,25 @@ def _tcp_server(behaviour: str) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
-def _http_server(status: int, body: str, content_type: str = "application/json") -> Iterator[str]:
-    """A real HTTP server on loopback that answers every request with ``status`` and ``body``."""
+def _http_server(
+    status: int, body: str, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A real HTTP server on loopback that answers every request with ``status``, ``body`` and ``headers``."""
 
     class Handler(BaseHTTPRequestHandler):
         def _reply(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             data = body.encode()
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            for name, value in {"Content-Type": content_type, **(headers or {})}.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        do_GET = do_POST = _reply
+        do_GET = do_POST = do_HEAD = _reply
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
