@@ -7,7 +7,10 @@ with the C scanner (``processing.plainlines``) and the lean path, with the lean 
 (what a build without the extension does), and with neither; the three stored tables must
 be identical. Random mutations of valid lines go through the scanner and the lean path:
 each line is taken with the same row or declined, never stored differently. Batches of
-many rows also exercise the one-scan redaction against the row-by-row one.
+many rows also exercise the one-scan redaction against the row-by-row one. A varied corpus of
+usage-metrics rows (aliases, numbers of every JSON type and sign in each measurement, nulls,
+finish reasons, failures with and without a detail text, keys the content checks read,
+secrets) goes through the batcher with the lean path and without; both tables must be identical.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.devkit.workload import mixed_workload
 from correlator.formats.decode import parse
-from correlator.formats.events import LogEvent, input_keys
+from correlator.formats.events import LogEvent, UsageMetric, input_keys
 from correlator.processing import plainlines
-from correlator.processing.batching import LOGS, PartitionBatcher, PartitionBatches
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, PartitionBatches
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import plain_log_row
+from correlator.processing.lean import plain_log_row, plain_metric_row
 from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.redact import row_redactor, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW
@@ -37,6 +40,7 @@ from correlator.warehouse.migrate import migrate
 from correlator.warehouse.writer import Warehouse
 
 GENERAL = replace(LOGS, lean_row=None)
+GENERAL_METRICS = replace(METRICS, lean_row=None)
 BROKER_MS = int(time.time() * 1000) - 60_000
 
 # yesterday: the stored rows stay within the tables' TTL whatever day the suite runs
@@ -212,17 +216,19 @@ def _scanner() -> PlainLines:
     return scanner
 
 
-def _store_and_compare(warehouse: Client, database: str, ways: dict[str, list[Batch]]) -> None:
-    """Store each way's batches in a database of its own; every table must be the same in all of them."""
+def _store_and_compare(
+    warehouse: Client, database: str, ways: dict[str, list[Batch]], table: str = LOG_TABLE.name
+) -> None:
+    """Store each way's batches in a database of its own; ``table`` and the dead letters must be the same in all."""
     databases = {name: f"{database}_{name}" for name in ways}
     try:
         for name, batches in ways.items():
             migrate(warehouse, databases[name], retention_days=30)
             # the corpus's 1970 and 2023 times are past the TTL: merges would drop them
-            warehouse.command(f"SYSTEM STOP TTL MERGES {databases[name]}.log_events")
+            warehouse.command(f"SYSTEM STOP TTL MERGES {databases[name]}.{table}")
             Warehouse(warehouse, databases[name]).store(batches)
-        for table, stored_at in (("log_events", "ingested_at"), ("dead_letter_log", "received_at")):
-            query = f"SELECT * EXCEPT {stored_at} FROM {{db:Identifier}}.{table} ORDER BY offset"
+        for name_of_table, stored_at in ((table, "ingested_at"), ("dead_letter_log", "received_at")):
+            query = f"SELECT * EXCEPT {stored_at} FROM {{db:Identifier}}.{name_of_table} ORDER BY offset"
             tables = {name: warehouse.query(query, parameters={"db": db}).result_rows for name, db in databases.items()}
             reference = tables.pop("general")
             assert len(reference) > 0
@@ -336,3 +342,92 @@ def test_the_scanner_takes_a_string_byte_exactly_when_it_is_printable_ascii_and_
     fetched = Fetched("app-logs", 0, list(lines), list(range(len(lines))), [None] * len(lines), [""] * len(lines))
     runs = _scanner().scan(fetched, datetime.now(UTC) + CLOCK_SKEW).runs()
     assert {n for start, stop, _ in runs for n in range(start, stop)} == expected
+
+
+METRIC_ALIASES = {field: keys for field, keys in input_keys(UsageMetric).items() if field not in ("success",)}
+MEASUREMENTS = ("duration_seconds", "input_tokens", "output_tokens", "cost_usd", "ttft_ms")
+NUMBERS: list[Any] = [0, 3, -1, 0.0, -0.0, 2.5, -2.5, 1e20, 2**32 - 1, 2**32, 2**53, 2**53 + 1, 2**63 - 1, 2**64 - 1,
+                      3.0, "12", "1.5", "", None, True, False, [], {}]  # fmt: skip
+FINISH_REASONS: list[Any] = ["stop", "STOP", "length", "content_filter", "tool_calls", "", None, 5, "end_turn"]
+ERRORS: list[Any] = ["unknown", "rate_limit", "RateLimit", "timeout", "", None, 429, "  Auth "]
+CONTENT_KEYS: dict[str, list[Any]] = {
+    "refusal": [None, "", "I cannot help with that", False],
+    "output": ['{"answer": "Paris"}', "not json", {"a": 1}],
+    "response_format": ["json", {"type": "json_object"}, "text"],
+    "tool_calls": [[{"name": "search", "arguments": "{}"}], "[]", []],
+    "tools": [[{"name": "search"}], []],
+}
+METRIC_EXTRAS = ["tenant", "prompt", "region", "attempt", "content_checks", "rejected_timestamp", "latency"]
+
+
+def _metric(rng: random.Random) -> bytes:
+    """One usage row built from the corpus's parts, most of them a returned call's usual keys, many not."""
+    document: dict[str, Any] = {}
+    if rng.random() < 0.98:
+        document["success"] = rng.choice([True, False]) if rng.random() < 0.95 else rng.choice(["true", 1, 0, None])
+    for field, aliases in METRIC_ALIASES.items():
+        if rng.random() < (0.8 if field in ("timestamp", "model", "trace_id", "service", *MEASUREMENTS) else 0.25):
+            document[rng.choice(aliases)] = _metric_value(field, rng)
+        if rng.random() < 0.02:  # a second alias of the same field
+            document[rng.choice(aliases)] = _metric_value(field, rng)
+    for key in rng.sample(METRIC_EXTRAS, rng.randint(0, 2)):
+        document[key] = rng.choice(VALUES) if rng.random() < 0.5 else f"{key}-{rng.randrange(100)}"
+    if rng.random() < 0.1:
+        key = rng.choice(list(CONTENT_KEYS))
+        document[key] = rng.choice(CONTENT_KEYS[key])
+    items = list(document.items())
+    rng.shuffle(items)
+    return orjson.dumps(dict(items))
+
+
+def _metric_value(field: str, rng: random.Random) -> Any:
+    if field == "timestamp":
+        return rng.choice(TIMESTAMPS) if rng.random() < 0.2 else f"{DAY}T10:00:00.123456+00:00"
+    if field in MEASUREMENTS:
+        if rng.random() < 0.15:
+            return rng.choice(NUMBERS)
+        return rng.randint(0, 4000) if field.endswith("_tokens") or rng.random() < 0.3 else round(rng.random() * 9, 3)
+    if field == "finish_reason":
+        return rng.choice(FINISH_REASONS)
+    if field == "error":
+        return rng.choice(ERRORS)
+    if field == "error_detail":
+        return rng.choice(["", "Error code: 429 - rate limited", "TimeoutError: timed out", None, 7])
+    if rng.random() < 0.03:
+        return rng.choice([12, 1.5, None, True, rng.choice(SECRETS)])
+    return f"{field}-{rng.randrange(1000)}"
+
+
+def metric_corpus() -> list[bytes]:
+    rng = random.Random(18)
+    workload = mixed_workload(300, failure_share=0.2, seed=9)
+    return [*workload.metrics, *BAD, *(_metric(rng) for _ in range(4000))]
+
+
+def test_the_metric_corpus_takes_both_paths():
+    lines, classifier, latest = metric_corpus(), Classifier.from_file(), datetime.now(UTC) + CLOCK_SKEW
+    here = Provenance("t", 0, 0, BROKER_MS)
+    documents = [parse(line, here) for line in lines]
+    lean = [None if isinstance(d, DeadLetter) else plain_metric_row(d, here, classifier, latest) for d in documents]
+    assert all(row is not None for row in lean[:300])  # every call of the realistic workload
+    assert 0.2 * len(lines) < sum(row is not None for row in lean) < 0.8 * len(lines)
+
+
+def test_lean_and_general_paths_build_the_same_usage_batches():
+    lines = metric_corpus()
+    lean, general = _batches(METRICS, lines, 500), _batches(GENERAL_METRICS, lines, 137)
+    assert [(b.first_offset, b.last_offset, b.day) for b in lean] == [
+        (b.first_offset, b.last_offset, b.day) for b in general
+    ]
+    for ours, theirs in zip(lean, general, strict=True):
+        assert ours.dead_letters == theirs.dead_letters
+        for mine, reference in zip(ours.rows, theirs.rows, strict=True):
+            assert mine == reference
+            assert [type(value) for value in mine] == [type(value) for value in reference]
+            assert mine[0].utcoffset() == reference[0].utcoffset()
+
+
+def test_lean_and_general_paths_store_the_same_usage_tables(warehouse: Client, database: str):
+    lines = metric_corpus()
+    ways = {"lean": _batches(METRICS, lines, 500), "general": _batches(GENERAL_METRICS, lines, 500)}
+    _store_and_compare(warehouse, database, ways, METRICS.table.name)

@@ -17,7 +17,7 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import LeanRow, plain_log_row
+from correlator.processing.lean import LeanRow, plain_log_row, plain_metric_row
 from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
 from correlator.processing.plainlines import PlainLines, Scan, day_of, plain_lines
 from correlator.processing.redact import redact_bytes, rows_redactor
@@ -80,15 +80,17 @@ class StreamKind:
     build_row: RowBuilder
     #: the same row for the common message without validation, or None when unsure
     lean_row: LeanRow | None = None
+    #: the C scanner reads its plain lines (:mod:`correlator.processing.plainlines`: a log stream's)
+    scanned: bool = False
     #: for a stream whose messages each hold many records (OTLP): all of a message's rows, or its dead letter
     message_rows: MessageRows | None = None
     #: the boolean setting that switches the stream on, when it can be off
     enabled_setting: str | None = None
 
 
-LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row)
+LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row, scanned=True)
 # a call's content checks become code scores in the engine, from its stored row (migration 0012)
-METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row)
+METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row, plain_metric_row)
 SCORES = StreamKind(SCORE_STREAM, "scores_topic", SCORE_TABLE, Score, score_row)
 
 
@@ -160,7 +162,7 @@ class PartitionBatcher:
         self._redact_dead_letters = redact
         self._redact_rows = rows_redactor(kind.table.columns, redact, hash_prompts)
         self._redact_scores = rows_redactor(OTLP_SCORE_TABLE.columns, redact, hash_prompts)
-        self._plain = plain if kind.lean_row is not None else None
+        self._plain = plain if kind.scanned else None
         self.open: Batch | None = None
 
     def add(self, messages: Iterable[Message]) -> list[Batch]:

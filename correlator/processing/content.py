@@ -22,6 +22,8 @@ CHECKS = ("truncation", "content_filter", "refusal", "invalid_json", "schema_mis
 FINISH_CHECKS = ("truncation", "content_filter")
 _NOT_JSON = object()
 _JSON_ONLY = ("json", "json_object")
+#: the keys of a call the checks read besides its finish reason: a call with none of them is checked by that alone
+CHECKED_KEYS = frozenset({"refusal", "output", "response_format", "tool_calls", "tools"})
 
 
 class CheckOutcome(NamedTuple):

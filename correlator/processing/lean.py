@@ -1,19 +1,22 @@
-"""A lean path from bytes to row for the common log line: info level, no exception, nothing to classify.
+r"""Lean paths from a parsed message to its row for the common messages: nothing to validate field by field.
 
-Most of a log topic is such lines. Validating them through the pydantic model and building
-the row through :func:`correlator.processing.rows.log_row` costs tens of microseconds a line, almost
-all of it per-field machinery with nothing to decide. This path reads the decoded object
-directly and builds the very row the general path would, or answers None for anything it
-is not sure about (an exception field, an error level, an ``error_category``, a message
-embedding a cause, two aliases of one field, a value that is not a string, a timestamp in
-another shape or out of range, input that is not a JSON object): those lines take the
-general path, which also makes the dead letters. The line is parsed once, by the batcher
-(:func:`correlator.formats.decode.parse`): a line declined here is validated from the same
+Most of a log topic is info lines with no exception and nothing to classify, and most of a
+usage-metrics topic is calls that returned, with the same few keys. Validating them through
+the pydantic model and building the row through :mod:`correlator.processing.rows` costs
+tens of microseconds a message, almost all of it per-field machinery with nothing to decide.
+These paths read the decoded object directly and build the very row the general path would,
+or answer None for anything they are not sure about (for a log line: an exception field, an
+error level, an ``error_category``, a message embedding a cause; for a usage row: a number
+pydantic would coerce or reject, a failure with a detail text, a key a content check reads,
+a failed check; for both: two aliases of one field, a value that is not a string, a
+timestamp in another shape or out of range, input that is not a JSON object): those take the
+general path, which also makes the dead letters. A message is parsed once, by the batcher
+(:func:`correlator.formats.decode.parse`): one declined here is validated from the same
 object. The keys each field is read from are the event contract's own aliases
-(:class:`~correlator.formats.events.LogEvent`). ``tests/test_lean_path.py`` stores a
-varied corpus both ways and compares the tables.
+(:mod:`correlator.formats.events`). ``tests/test_lean_path.py`` stores varied corpora both
+ways and compares the tables.
 
-Lines of one stream mostly share their keys in the same order, so where each field sits
+Messages of one stream mostly share their keys in the same order, so where each field sits
 is worked out once per key order (a :class:`_Plan`) and the values are picked in C.
 """
 
@@ -26,28 +29,35 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from correlator.formats.events import LogEvent, input_keys
-from correlator.processing.classify import Classifier
+from pydantic import BaseModel
+
+from correlator.formats.events import LogEvent, UsageMetric, input_keys
+from correlator.processing.classify import Classifier, Label
+from correlator.processing.content import CHECKED_KEYS, first_failure
 from correlator.processing.rootcause import chain_from_message
-from correlator.processing.rows import EARLIEST_EVENT, ERROR_LEVELS, NO_LABEL, attribute_value, event_time
-from correlator.records import LOG_TABLE, Provenance
+from correlator.processing.rows import (
+    EARLIEST_EVENT,
+    ERROR_LEVELS,
+    NO_LABEL,
+    attribute_value,
+    content_checks,
+    event_time,
+    label_metric,
+    stored_checks,
+)
+from correlator.records import LOG_TABLE, METRIC_TABLE, Provenance
 
 LeanRow = Callable[[dict[str, Any], Provenance, Classifier, datetime], tuple[Any, ...] | None]
 
 # the string fields taken here, in the order the row holds them; LogEvent's other fields are the general path's
 STRING_FIELDS = ("service", "level", "logger", "message", "trace_id", "span_id", "error_id", "model",
                   "parent_span_id", "step", "tool_name", "tool_status")  # fmt: skip
-# LogEvent's fields by input key (its aliases); a key of None: only the general path reads that field
-FIELD_OF_KEY: dict[str, str | None] = {
-    key: field if field in STRING_FIELDS or field == "timestamp" else None
-    for field, keys in input_keys(LogEvent).items()
-    for key in keys
-}
 # the one timestamp shape taken here: what both pydantic and datetime.fromisoformat read alike
 _ISO_TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 _MAX_PLANS = 1024
+_ABSENT = object()  # the value of a non-string field the message lacks
 
 # What a plain line's row holds where it has nothing to explain (no chain, no label): the empty tuple
 # as each array, "" each, the evidence of no label and no duration. Empty lists would be three
@@ -69,21 +79,80 @@ if LOG_TABLE.columns != _ROW_COLUMNS:
     raise TypeError(f"the lean path builds {_ROW_COLUMNS}, not LOG_TABLE's {LOG_TABLE.columns}")
 _NO_EVIDENCE = NO_LABEL.evidence
 
+# a usage row's string fields, in the order the row holds them, and the fields read otherwise
+METRIC_STRINGS = ("model", "provider", "service", "error_id", "error_detail", "trace_id", "span_id", "request_id",
+                  "prompt_version", "user_id", "session_id")  # fmt: skip
+METRIC_OTHERS = ("timestamp", "success", "duration_seconds", "input_tokens", "output_tokens", "cost_usd", "ttft_ms",
+                 "error", "finish_reason")  # fmt: skip
+_METRIC_COLUMNS = ("ts", *METRIC_STRINGS[:3], "success", "duration_seconds", "error", *METRIC_STRINGS[3:8],
+                   "input_tokens", "output_tokens", "cost_usd", "finish_reason", *METRIC_STRINGS[8:],
+                   "category", "error_class", "rule", "evidence", "rules_version", "attributes", "ttft_ms",
+                   "topic", "partition", "offset")  # fmt: skip
+if METRIC_TABLE.columns != _METRIC_COLUMNS:
+    raise TypeError(f"the lean path builds {_METRIC_COLUMNS}, not METRIC_TABLE's {METRIC_TABLE.columns}")
+_TOKENS_MAX = 4_294_967_295  # UsageMetric's bound on a token count
+_EXACT_FLOAT = 2**53  # an integer up to here is the same number as a float, whichever way it is converted
+
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """Where, in the values of a line with these keys in this order, each field and extra sits.
+    """Where, in the values of a message with these keys in this order, each field and extra sits.
 
-    The values are given with one "" appended: the place of a field the line lacks.
+    The values are given with "" and :data:`_ABSENT` appended: the places of a string field and
+    of another field the message lacks.
     """
 
     strings: Callable[[tuple[Any, ...]], tuple[Any, ...]]
-    timestamp: int | None
+    others: Callable[[tuple[Any, ...]], tuple[Any, ...]]
     extra_keys: tuple[str, ...]
     extras: Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
 
-_PLANS: dict[tuple[str, ...], _Plan | None] = {}
+class _Layout:
+    """A model's fields as a lean path reads them: its strings, its other fields, and a plan per key order."""
+
+    def __init__(self, model: type[BaseModel], strings: tuple[str, ...], others: tuple[str, ...]) -> None:
+        self.strings, self.others = strings, others
+        #: the model's fields by input key (its aliases); a key of None: only the general path reads that field
+        self.field_of_key: dict[str, str | None] = {
+            key: field if field in strings or field in others else None
+            for field, keys in input_keys(model).items()
+            for key in keys
+        }
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+
+    def plan(self, keys: tuple[str, ...]) -> _Plan | None:
+        """The plan for messages with these keys, remembered; None: such messages take the general path."""
+        plan = self._plans.get(keys, _NO_PLAN_YET)
+        if plan is not _NO_PLAN_YET:
+            return plan
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        places: dict[str, int] = {}
+        extras: list[int] = []
+        for index, key in enumerate(keys):
+            if key not in self.field_of_key:
+                extras.append(index)
+                continue
+            field = self.field_of_key[key]
+            if field is None or field in places:  # a field for the general path, or two aliases of one field
+                self._plans[keys] = None
+                return None
+            places[field] = index
+        absent_string, absent = len(keys), len(keys) + 1
+        plan = self._plans[keys] = _Plan(
+            _picker([places.get(field, absent_string) for field in self.strings]),
+            _picker([places.get(field, absent) for field in self.others]),
+            tuple(keys[index] for index in extras),
+            _picker(extras),
+        )
+        return plan
+
+
+_NO_PLAN_YET = _Plan(tuple, tuple, (), tuple)
+_LOG_LAYOUT = _Layout(LogEvent, STRING_FIELDS, ("timestamp",))
+FIELD_OF_KEY = _LOG_LAYOUT.field_of_key
+_METRIC_LAYOUT = _Layout(UsageMetric, METRIC_STRINGS, METRIC_OTHERS)
 
 
 def plain_log_row(
@@ -96,33 +165,17 @@ def plain_log_row(
     than the general path's own (it takes the clock per line), so a line accepted here
     is accepted there. Such a line has no chain and no label: nothing in it is a failure.
     """
-    keys = tuple(document)
-    plan = _PLANS.get(keys, _NO_PLAN_YET)
-    if plan is _NO_PLAN_YET:
-        plan = _plan(keys)
-    if plan is None:
+    picked = _picked(_LOG_LAYOUT, document)
+    if picked is None:
         return None
-    values = (*document.values(), "")
-    strings = plan.strings(values)
-    try:
-        "".join(strings)  # every field a string (a number or null needs the general path)
-    except TypeError:
-        return None
+    strings, (timestamp,), attributes = picked
     service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
     level = level.lower()
     if level in ERROR_LEVELS or chain_from_message(message, classifier.embedded_cause):
         return None
-    try:
-        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
-    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+    ts = _event_time(timestamp, provenance, latest)
+    if ts is None:
         return None
-    if plan.timestamp is None:
-        ts, _ = event_time(None, provenance)
-    else:
-        parsed = _timestamp(values[plan.timestamp])
-        if parsed is None or not EARLIEST_EVENT <= parsed <= latest:
-            return None
-        ts = parsed
     # in _ROW_COLUMNS' order (tests/test_lean_path.py stores both paths' rows and compares the tables)
     return (
         ts, service, level, logger, message, trace_id, span_id, error_id, model, (), (), (),
@@ -132,33 +185,76 @@ def plain_log_row(
     )  # fmt: skip
 
 
-_NO_PLAN_YET = _Plan(tuple, None, (), tuple)
+def plain_metric_row(
+    document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
+) -> tuple[Any, ...] | None:
+    """The row :func:`correlator.processing.rows.metric_row` would build for this parsed usage row, or None
+    to take the general path (``latest`` as for :func:`plain_log_row`).
+
+    Taken: a call that returned and passes its checks (it carries no key a content check
+    reads but its finish reason), and a failed call without a detail text, whose label is
+    its finish reason's and its short ``error`` label's alone.
+    """
+    picked = _picked(_METRIC_LAYOUT, document)
+    if picked is None:
+        return None
+    strings, others, attributes = picked
+    timestamp, success, duration, input_tokens, output_tokens, cost, ttft, error, finish_reason = others
+    model, provider, service, error_id, error_detail, trace_id, span_id, request_id, prompt, user, session = strings
+    if type(success) is not bool or (not success and error_detail) or not CHECKED_KEYS.isdisjoint(attributes):
+        return None
+    error, finish_reason = _text_or_null(error), _text_or_null(finish_reason)
+    duration, cost, ttft = _measure(duration, 0.0), _measure(cost, 0.0), _measure(ttft, None)
+    input_tokens, output_tokens = _token_count(input_tokens), _token_count(output_tokens)
+    if error is None or finish_reason is None or None in (duration, cost, input_tokens, output_tokens):
+        return None
+    if ttft is _DECLINED:
+        return None
+    verdict = _verdict(classifier, success, finish_reason, error)
+    ts = _event_time(timestamp, provenance, latest)
+    if verdict is None or ts is None:
+        return None
+    label, checks = verdict
+    if checks is not None:
+        attributes["content_checks"] = checks
+    # in _METRIC_COLUMNS' order (tests/test_lean_path.py stores both paths' rows and compares the tables)
+    return (
+        ts, model, provider, service, success, duration, error, error_id, error_detail, trace_id, span_id,
+        request_id, input_tokens, output_tokens, cost, finish_reason, prompt, user, session,
+        label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
+        attributes, ttft, provenance.topic, provenance.partition, provenance.offset,
+    )  # fmt: skip
 
 
-def _plan(keys: tuple[str, ...]) -> _Plan | None:
-    """The plan for lines with these keys, remembered; None: such lines take the general path."""
-    if len(_PLANS) >= _MAX_PLANS:
-        _PLANS.clear()
-    places: dict[str, int] = {}
-    extras: list[int] = []
-    plan: _Plan | None = None
-    for index, key in enumerate(keys):
-        if key not in FIELD_OF_KEY:
-            extras.append(index)
-            continue
-        field = FIELD_OF_KEY[key]
-        if field is None or field in places:  # a field for the general path, or two aliases of one field
-            break
-        places[field] = index
-    else:
-        plan = _Plan(
-            _picker([places.get(field, len(keys)) for field in STRING_FIELDS]),
-            places.get("timestamp"),
-            tuple(keys[index] for index in extras),
-            _picker(extras),
-        )
-    _PLANS[keys] = plan
-    return plan
+_Picked = tuple[tuple[str, ...], tuple[Any, ...], dict[str, str]]
+
+
+def _picked(layout: _Layout, document: dict[str, Any]) -> _Picked | None:
+    """The message's string fields, its other fields (:data:`_ABSENT` where missing) and its extras as
+    attributes; None when a string field holds anything else or an extra cannot be stored as one."""
+    keys = tuple(document)
+    plan = layout.plan(keys)
+    if plan is None:
+        return None
+    values = (*document.values(), "", _ABSENT)
+    strings = plan.strings(values)
+    try:
+        "".join(strings)  # every field a string (a number or null needs the general path)
+    except TypeError:
+        return None
+    try:
+        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
+    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+        return None
+    return strings, plan.others(values), attributes
+
+
+def _event_time(timestamp: Any, provenance: Provenance, latest: datetime) -> datetime | None:
+    """The event's time as the general path takes it, or None when unsure (another shape, out of range)."""
+    if timestamp is _ABSENT:
+        return event_time(None, provenance)[0]
+    parsed = _timestamp(timestamp)
+    return parsed if parsed is not None and EARLIEST_EVENT <= parsed <= latest else None
 
 
 def _picker(indices: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -179,3 +275,58 @@ def _timestamp(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+_DECLINED = object()
+
+
+def _text_or_null(value: Any) -> str | None:
+    """A text field that takes null as "" (``error``, ``finish_reason``); None for anything pydantic would coerce."""
+    if value is _ABSENT or value is None:
+        return ""
+    return value if type(value) is str else None
+
+
+def _measure(value: Any, default: float | None) -> Any:
+    """A non-negative measurement as the float pydantic makes of it, ``default`` when absent (and null for a
+    nullable one); :data:`_DECLINED` for ``ttft_ms`` and None for the others when the general path must decide."""
+    if value is _ABSENT or (value is None and default is None):
+        return default
+    kind = type(value)
+    if (kind is float or (kind is int and value <= _EXACT_FLOAT)) and value >= 0:
+        return float(value)
+    return None if default is not None else _DECLINED
+
+
+def _token_count(value: Any) -> int | None:
+    if value is _ABSENT:
+        return 0
+    return value if type(value) is int and 0 <= value <= _TOKENS_MAX else None
+
+
+_MAX_VERDICTS = 256
+_VERDICTS: dict[tuple[Classifier, bool, str, str], tuple[Label, str | None] | None] = {}
+
+
+def _verdict(classifier: Classifier, success: bool, finish_reason: str, error: str) -> tuple[Label, str | None] | None:
+    """A usage row's label and its ``content_checks`` attribute, for a call with nothing else to read; None
+    when a check fails (the general path gives it an error id of its own).
+
+    Remembered per classifier, outcome, finish reason and ``error`` label: a stream carries a handful.
+    """
+    key = (classifier, success, finish_reason, "" if success else error)
+    try:
+        return _VERDICTS[key]
+    except KeyError:
+        pass
+    verdict: tuple[Label, str | None] | None
+    if success:
+        checks = content_checks({}, finish_reason, classifier)
+        stored = stored_checks(checks)
+        verdict = None if first_failure(checks) else (NO_LABEL, None if stored is None else attribute_value(stored))
+    else:
+        verdict = (label_metric((), finish_reason, error, classifier), None)
+    if len(_VERDICTS) >= _MAX_VERDICTS:
+        _VERDICTS.clear()
+    _VERDICTS[key] = verdict
+    return verdict

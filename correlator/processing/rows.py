@@ -67,7 +67,9 @@ def explain_metric(
     already run), so a truncation on HTTP 200 is a truncation like one that raised.
     """
     if metric.success:
-        failed = first_failure(content_checks(metric, classifier) if checks is None else checks)
+        if checks is None:
+            checks = content_checks(metric.extras(), metric.finish_reason, classifier)
+        failed = first_failure(checks)
         return NOTHING_TO_EXPLAIN if failed is None else Explanation((), content_label(failed, metric, classifier))
     chain = chain_of_text(metric.error_detail, classifier) if metric.error_detail else ()
     return Explanation(chain, label_metric(chain, metric.finish_reason, metric.error, classifier))
@@ -120,7 +122,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
 def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A ``usage_metrics`` row; a call that returned but failed a content check is stored as the failure it is
     (not successful, an ``error_id`` of its own when it had none, the checks in ``content_checks``)."""
-    checks = content_checks(metric, classifier) if metric.success else []
+    checks = content_checks(metric.extras(), metric.finish_reason, classifier) if metric.success else []
     label = explain_metric(metric, classifier, checks).label
     ts, rejected = event_time(metric.timestamp, provenance)
     content_failure = label.rule if metric.success and label.rule else None
@@ -133,14 +135,20 @@ def metric_row(metric: UsageMetric, provenance: Provenance, classifier: Classifi
         metric.prompt_version, metric.user_id, metric.session_id,
         label.category, label.error_class, label.rule, label.evidence, classifier.version if label.rule else "",
         attributes_of(metric.extras(), rejected_timestamp=rejected, content_failure=content_failure,
-                      content_checks=[list(check) for check in checks] or None),
+                      content_checks=stored_checks(checks)),
         metric.ttft_ms, provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
 
 
-def content_checks(metric: UsageMetric, classifier: Classifier) -> list[CheckOutcome]:
-    finish = classifier.classify_finish_reason(metric.finish_reason) if metric.finish_reason else None
-    return check_content(metric.extras(), metric.finish_reason, finish.error_class if finish else "")
+def content_checks(extras: Mapping[str, Any], finish_reason: str, classifier: Classifier) -> list[CheckOutcome]:
+    """The checks that apply to a call that returned, its finish reason read as the classifier reads it."""
+    finish = classifier.classify_finish_reason(finish_reason) if finish_reason else None
+    return check_content(extras, finish_reason, finish.error_class if finish else "")
+
+
+def stored_checks(checks: Sequence[CheckOutcome]) -> list[list[Any]] | None:
+    """The checks as the ``content_checks`` attribute holds them (as JSON), None when none applied."""
+    return [list(check) for check in checks] or None
 
 
 def content_label(failed: CheckOutcome, metric: UsageMetric, classifier: Classifier) -> Label:
