@@ -188,9 +188,8 @@ def test_the_corpus_takes_both_paths():
     assert 0.2 * len(lines) < taken < 0.8 * len(lines)
 
 
-def test_lean_and_general_paths_build_the_same_batches():
-    lines = corpus()
-    lean, general = _batches(LOGS, lines, 500), _batches(GENERAL, lines, 137)
+def _assert_same_batches(lean: list[Batch], general: list[Batch]) -> None:
+    """The same batch bounds, dead letters and rows, each value of the same type and offset."""
     assert [(b.first_offset, b.last_offset, b.day) for b in lean] == [
         (b.first_offset, b.last_offset, b.day) for b in general
     ]
@@ -198,7 +197,13 @@ def test_lean_and_general_paths_build_the_same_batches():
         assert ours.dead_letters == theirs.dead_letters
         for mine, reference in zip(ours.rows, theirs.rows, strict=True):
             assert mine == reference
+            assert [type(value) for value in mine] == [type(value) for value in reference]
             assert mine[0].utcoffset() == reference[0].utcoffset()
+
+
+def test_lean_and_general_paths_build_the_same_batches():
+    lines = corpus()
+    _assert_same_batches(_batches(LOGS, lines, 500), _batches(GENERAL, lines, 137))
 
 
 def test_one_scan_redaction_masks_exactly_what_row_by_row_redaction_masks():
@@ -415,16 +420,7 @@ def test_the_metric_corpus_takes_both_paths():
 
 def test_lean_and_general_paths_build_the_same_usage_batches():
     lines = metric_corpus()
-    lean, general = _batches(METRICS, lines, 500), _batches(GENERAL_METRICS, lines, 137)
-    assert [(b.first_offset, b.last_offset, b.day) for b in lean] == [
-        (b.first_offset, b.last_offset, b.day) for b in general
-    ]
-    for ours, theirs in zip(lean, general, strict=True):
-        assert ours.dead_letters == theirs.dead_letters
-        for mine, reference in zip(ours.rows, theirs.rows, strict=True):
-            assert mine == reference
-            assert [type(value) for value in mine] == [type(value) for value in reference]
-            assert mine[0].utcoffset() == reference[0].utcoffset()
+    _assert_same_batches(_batches(METRICS, lines, 500), _batches(GENERAL_METRICS, lines, 137))
 
 
 def test_lean_and_general_paths_store_the_same_usage_tables(warehouse: Client, database: str):
