@@ -248,6 +248,10 @@ class Daemon:
                 fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
                 positions = await self.source.positions(self.assigned)
                 self._fetched_to.update(positions)
+                # set before anything is stored: a start's first store is awaited here, and a scrape meanwhile
+                # would find no lag series at all
+                lag = self.source.lag(positions)
+                self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
                 for tp, messages in fetched.items():
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
@@ -266,8 +270,6 @@ class Daemon:
                         first_store = False
                         await storing
                         storing = None
-                lag = self.source.lag(positions)
-                self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
                 if storing is None:
                     await self._check_sessions()
         finally:
