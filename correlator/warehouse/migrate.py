@@ -83,8 +83,9 @@ def migrate(
     try:
         if from_snapshot and cluster is None and not objects:
             recorded += _apply_snapshot(client, database, retention_days)
+            done |= {version for version, _ in recorded}
         for path in migration_files():
-            if path.stem not in done and path.stem not in {version for version, _ in recorded}:
+            if path.stem not in done:
                 sql = _apply(client, f"{MIGRATIONS}/{path.name}", database, retention_days, cluster)
                 recorded.append([path.stem, _checksum(sql)])
     except BaseException:
