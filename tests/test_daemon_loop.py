@@ -147,16 +147,24 @@ class TrickleSource(MemorySource):
         return fetched
 
 
-def test_a_starts_first_fetch_is_stored_and_committed_without_waiting_for_the_linger(
-    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
-) -> None:
-    # an hour's linger: only the start's first store may come before the stop
+def _a_lingering_start(
+    warehouse_url: str, database: str, tmp_path: Path
+) -> tuple[Settings, TrickleSource, dict[TopicPartition, int]]:
+    """An hour's linger (only the start's first store may come before the stop), 25 records a fetch: the settings,
+    the source and each partition's end."""
     settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path, batch_max_seconds=3600)
     workload = mixed_workload(60)
     logs, metrics = TopicPartition(settings.logs_topic, 0), TopicPartition(settings.metrics_topic, 0)
     source = TrickleSource({logs: workload.logs, metrics: workload.metrics}, per_fetch=25)
+    return settings, source, {logs: len(workload.logs), metrics: len(workload.metrics)}
+
+
+def test_a_starts_first_fetch_is_stored_and_committed_without_waiting_for_the_linger(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    settings, source, ends = _a_lingering_start(warehouse_url, database, tmp_path)
+    logs, metrics = ends  # in that order
     daemon = _daemon(settings, warehouse, source)
-    ends = {logs: len(workload.logs), metrics: len(workload.metrics)}
     first_commit: dict[TopicPartition, int] = {}
 
     def everything_fetched_after_a_commit() -> bool:
@@ -168,5 +176,25 @@ def test_a_starts_first_fetch_is_stored_and_committed_without_waiting_for_the_li
     assert first_commit == source.first_fetch == {logs: 25, metrics: 25}
     # the rest was stored and committed at the stop, once
     assert source.commits == ends
-    assert _count(warehouse, database, "log_events") == len(workload.logs)
-    assert _count(warehouse, database, "usage_metrics") == len(workload.metrics)
+    assert _count(warehouse, database, "log_events") == ends[logs]
+    assert _count(warehouse, database, "usage_metrics") == ends[metrics]
+
+
+def test_what_the_opener_left_of_the_schema_is_made_once_after_the_first_commit(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    settings, source, ends = _a_lingering_start(warehouse_url, database, tmp_path)
+    logs, metrics = ends  # in that order
+    commits_when_made: list[dict[TopicPartition, int]] = []
+
+    def opener() -> tuple[Client, Callable[[], None]]:
+        return warehouse, lambda: commits_when_made.append(dict(source.commits))
+
+    store = Warehouse.opened_by(opener, settings.database)
+    daemon = Daemon(settings, store, Classifier.from_file(), source=lambda _: source)
+    assert not store.schema_finished  # readiness: not ready while anything of the schema is left
+
+    asyncio.run(_run_until(daemon, lambda: source.fetched_to == ends))
+
+    assert commits_when_made == [{logs: 25, metrics: 25}]  # the first fetch committed before, once only
+    assert store.schema_finished and source.commits == ends

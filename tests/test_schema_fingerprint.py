@@ -115,3 +115,27 @@ def test_a_migration_failing_partway_leaves_those_before_it_recorded_and_the_nex
     assert pending_migrations(warehouse, fresh_database) == []
     versions = rows(warehouse, f"SELECT version, count() FROM {fresh_database}.schema_migrations GROUP BY version")
     assert sorted(versions) == [(version, 1) for version in every]  # each recorded once
+
+
+def test_views_left_for_later_are_made_by_finish_and_only_then_is_the_schema_up_to_date(
+    warehouse: Client, fresh_database: str
+) -> None:
+    report = migrate(warehouse, fresh_database, retention_days=30, views_later=True)
+    assert report.finish is not None and "0001_correlation" in report.views
+    made = _modified(warehouse, fresh_database)
+    # what an insert writes through is there before any row; a query view is not yet
+    assert "content_checks_from_calls" in made and "errors" not in made and "session_costs" not in made
+    assert pending_migrations(warehouse, fresh_database) == []
+    report.finish()
+    made = _modified(warehouse, fresh_database)
+    assert {"errors", "session_costs", "content_checks_from_calls"} <= made.keys()
+    assert migrate(warehouse, fresh_database, retention_days=30).up_to_date
+
+
+def test_a_run_stopped_before_its_views_were_made_makes_them_next_time(warehouse: Client, fresh_database: str) -> None:
+    left = migrate(warehouse, fresh_database, retention_days=30, views_later=True)
+    assert left.finish is not None  # never called: the process stopped after its first store
+    again = migrate(warehouse, fresh_database, retention_days=30)
+    assert not again.up_to_date and again.finish is None
+    assert "errors" in _modified(warehouse, fresh_database)
+    assert migrate(warehouse, fresh_database, retention_days=30, views_later=True).finish is None

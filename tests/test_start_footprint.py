@@ -75,6 +75,13 @@ def test_a_daemon_that_stored_and_committed_rows_has_loaded_no_dataframe_library
         assert daemon.terminate() == 0
     logs, metrics, _ = _stored(subprocess_warehouse, settings.database)
     assert (logs, metrics) == (sum(ends[settings.logs_topic].values()), sum(ends[settings.metrics_topic].values()))
+    # the views no row is stored through, left for after the first store, were made then
+    [[errors, sessions]] = query_warehouse(
+        subprocess_warehouse,
+        f"SELECT countIf(name = 'errors'), countIf(name = 'session_costs') FROM system.tables "
+        f"WHERE database = '{settings.database}' AND engine = 'View'",
+    )
+    assert (errors, sessions) == (1, 1)
 
 
 def test_a_migration_failing_at_start_stores_and_commits_nothing_and_the_next_start_loses_nothing(

@@ -247,13 +247,14 @@ def _settings(**values: Any) -> Settings:
         raise click.BadParameter(str(exc)) from None
 
 
-def _apply_schema(client: Any, settings: Settings) -> Any:
+def _apply_schema(client: Any, settings: Settings, views_later: bool = False) -> Any:
     """``correlator migrate``'s work, with the settings' thresholds and scorers file."""
     from correlator.processing.scorers import Scorers
     from correlator.warehouse.migrate import migrate as apply_schema
 
     return apply_schema(client, settings.database, settings.retention_days, settings.thresholds,
-                        settings.clickhouse_cluster or None, Scorers.for_settings(settings))  # fmt: skip
+                        settings.clickhouse_cluster or None, Scorers.for_settings(settings),
+                        views_later=views_later)  # fmt: skip
 
 
 class _Commands(click.Group):
@@ -304,21 +305,26 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
     stop_asked = _stop_signals_noted()
     settings = _settings(**values)
 
-    def open_warehouse() -> Client:
+    def open_warehouse() -> tuple[Client, Callable[[], None] | None]:
         """Connect and migrate, on a thread of its own from the command's start, while the rest is made
         ready and the group joined: the engine's work runs mostly outside the interpreter lock. The
-        client library is imported here too, so the command goes on to its own imports at once."""
+        client library is imported here too, so the command goes on to its own imports at once. The
+        views no row is stored through are left for after the first store (``migrate``'s ``views_later``)."""
         from clickhouse_connect.driver.exceptions import DatabaseError
 
         from correlator.warehouse.connection import connect
 
-        try:
+        with _as_warehouse_error(DatabaseError):
             client = connect(settings.clickhouse_url, settings.clickhouse_user, settings.clickhouse_password)
-            if apply_migrations:
-                _apply_schema(client, settings)
-        except DatabaseError as exc:
-            raise WarehouseError(str(exc)) from None
-        return client
+            finish = _apply_schema(client, settings, views_later=True).finish if apply_migrations else None
+        if finish is None:
+            return client, None
+
+        def finish_schema() -> None:
+            with _as_warehouse_error(DatabaseError):
+                finish()
+
+        return client, finish_schema
 
     # the daemon's first warehouse call waits for this (and gets its error, if any); nothing is fetched before
     opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse-open")
@@ -350,6 +356,15 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
         asyncio.run(serve())
     except CorrelatorError as exc:
         _daemon_failed(settings.mask_secrets(str(exc)))
+
+
+@contextlib.contextmanager
+def _as_warehouse_error(database_error: type[Exception]) -> Iterator[None]:
+    """The engine's refusal as the daemon's failure: its message, exit code 1."""
+    try:
+        yield
+    except database_error as exc:
+        raise WarehouseError(str(exc)) from None
 
 
 def _stop_signals_noted() -> threading.Event:

@@ -271,6 +271,8 @@ class Daemon:
                         await storing
                         storing = None
                 if storing is None:
+                    if not self.warehouse.schema_finished:  # after a start's first store, or a fetch of nothing
+                        await asyncio.get_running_loop().run_in_executor(self._executor, self.warehouse.finish_schema)
                     await self._check_sessions()
         finally:
             if storing is not None:
@@ -353,7 +355,11 @@ class Daemon:
                 READINESS_TIMEOUT_SECONDS,
             )
             checks["clickhouse"] = (True, "reachable")
-            checks["schema"] = (not pending, f"pending migrations: {', '.join(pending)}" if pending else "migrated")
+            finished = self.warehouse.schema_finished
+            checks["schema"] = (
+                not pending and finished,
+                f"pending migrations: {', '.join(pending)}" if pending else "migrated" if finished else "views pending",
+            )
         except Exception as exc:
             checks["clickhouse"] = (False, self.settings.mask_secrets(f"{type(exc).__name__}: {exc}")[:500])
             checks["schema"] = (False, "unknown: ClickHouse did not answer")

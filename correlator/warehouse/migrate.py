@@ -10,12 +10,19 @@ the whole path, exactly as without the fingerprint.
 A database with no tables yet is made from the snapshot (``correlator.warehouse.snapshot``:
 each table as the migrations leave it, in one statement) for the migrations it covers, which
 are recorded as applied with the checksums they would have; later ones are applied after it.
+
+``views_later=True`` (the daemon's start) makes only the views rows are stored through (the
+materialized ones) and leaves the others and the fingerprint to the report's ``finish``: no
+row depends on them, so they need not hold up a start's first commit. Until ``finish`` runs
+the fingerprint is not recorded, so a run stopped before it takes the whole path next time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +43,7 @@ BOOKKEEPING = "0000_bookkeeping"
 BOOKKEEPING_TABLE = "schema_migrations"
 RETENTION_TABLES = ("log_events", "usage_metrics", "dead_letter_log", "spans", "scores", "content_checks")
 CLUSTER_TABLES = ("schema_migrations", "backfill_checkpoints")
+_MATERIALIZED = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?MATERIALIZED\s+VIEW\b", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,8 @@ class MigrationReport:
     #: the views re-created; none when the fingerprint showed the schema as the last run left it
     views: list[str]
     up_to_date: bool = False
+    #: with ``views_later``: makes the views no row is stored through, then records the fingerprint
+    finish: Callable[[], None] | None = None
 
 
 def migrate(
@@ -56,6 +66,7 @@ def migrate(
     cluster: str | None = None,
     scorers: Scorers | None = None,
     from_snapshot: bool = True,
+    views_later: bool = False,
 ) -> MigrationReport:
     """Bring ``database`` to the newest table version and retention, and re-create every view.
 
@@ -98,13 +109,30 @@ def migrate(
         for table in (*CLUSTER_TABLES, *RETENTION_TABLES):
             _run(client, distributed_table(database, table, cluster))
     retention_changed = _ensure_retention(client, database, retention_days, cluster)
+    later = [sql for _, sql in views if views_later and not _stores_rows(sql)]
     for _, sql in views:
-        _run(client, _ddl(sql, database, cluster))
-    if cluster is None:
-        names, _ = _catalog(client, database)
-        # our own hex digest, and a database name render() has checked: nothing to quote
-        client.command(f"ALTER TABLE {database}.{BOOKKEEPING_TABLE} MODIFY COMMENT '{_fingerprint(planned, names)}'")
-    return MigrationReport(applied, skipped, retention_changed, [name for name, _ in views])
+        if sql not in later:
+            _run(client, _ddl(sql, database, cluster))
+
+    def finish() -> None:
+        for sql in later:
+            _run(client, _ddl(sql, database, cluster))
+        if cluster is None:
+            names, _ = _catalog(client, database)
+            # our own hex digest, and a database name render() has checked: nothing to quote
+            client.command(
+                f"ALTER TABLE {database}.{BOOKKEEPING_TABLE} MODIFY COMMENT '{_fingerprint(planned, names)}'"
+            )
+
+    if not views_later:
+        finish()
+    return MigrationReport(applied, skipped, retention_changed, [name for name, _ in views],
+                           finish=finish if views_later else None)  # fmt: skip
+
+
+def _stores_rows(view_sql: str) -> bool:
+    """A view file that makes a materialized view: an insert writes through it, so it must exist before rows do."""
+    return _MATERIALIZED.search(view_sql) is not None
 
 
 def _record_applied(client: Client, database: str, recorded: list[list[str]], cluster: str | None) -> None:

@@ -22,6 +22,9 @@ from correlator.warehouse.failures import is_permanent
 from correlator.warehouse.migrate import pending_migrations
 from correlator.warehouse.sql import render
 
+#: makes the client (connects, migrates) and gives what it left of the schema to make later, or None
+Opener = Callable[[], tuple[Client, Callable[[], None] | None]]
+
 # the server's message kept with a refused row (it quotes the expression and the values)
 REFUSAL_DETAIL_CHARS = 2_000
 
@@ -34,17 +37,20 @@ class Warehouse:
     joins the consumer group, so the broker's join and the engine's start overlap.
     """
 
-    def __init__(self, client: Client | None, database: str, opener: Callable[[], Client] | None = None) -> None:
+    def __init__(self, client: Client | None, database: str, opener: Opener | None = None) -> None:
         self._client = client
         self._opener = opener
+        #: what the opener left of the schema (the views no row is stored through), for :meth:`finish_schema`
+        self._schema_left: Callable[[], None] | None = None
         self._opening = threading.Lock()
         self._failure: Exception | None = None
         self.database = check_identifier(database)
         self._insert_contexts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
 
     @classmethod
-    def opened_by(cls, opener: Callable[[], Client], database: str) -> Warehouse:
-        """A warehouse whose client ``opener`` makes (connects, migrates) when it is first needed."""
+    def opened_by(cls, opener: Opener, database: str) -> Warehouse:
+        """A warehouse whose client ``opener`` makes (connects, migrates) when it is first needed; the opener
+        also gives what it left of the schema for :meth:`finish_schema`, or None."""
         return cls(None, database, opener)
 
     @property
@@ -59,11 +65,23 @@ class Warehouse:
                     raise self._failure
                 assert self._opener is not None, "a Warehouse needs a client or an opener"
                 try:
-                    self._client = self._opener()
+                    self._client, self._schema_left = self._opener()
                 except Exception as exc:
                     self._failure = exc
                     raise
             return self._client
+
+    @property
+    def schema_finished(self) -> bool:
+        """Open, and nothing of the schema left for :meth:`finish_schema`: readiness."""
+        return self._client is not None and self._schema_left is None
+
+    def finish_schema(self) -> None:
+        """Make what the opener left of the schema, once: the daemon calls it after a start's first store."""
+        self.open()
+        left, self._schema_left = self._schema_left, None
+        if left is not None:
+            left()
 
     def store(self, batches: Sequence[Batch]) -> None:
         """Store batches together: one insert of dead letters, then one of rows per table and day.
