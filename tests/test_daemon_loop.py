@@ -198,3 +198,19 @@ def test_what_the_opener_left_of_the_schema_is_made_once_after_the_first_commit(
 
     assert commits_when_made == [{logs: 25, metrics: 25}]  # the first fetch committed before, once only
     assert store.schema_finished and source.commits == ends
+
+
+def test_with_nothing_to_store_what_the_opener_left_of_the_schema_is_made_all_the_same(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path)
+    source = MemorySource(
+        {TopicPartition(settings.logs_topic, 0): [], TopicPartition(settings.metrics_topic, 0): []}, {}
+    )
+    made: list[bool] = []
+    store = Warehouse.opened_by(lambda: (warehouse, lambda: made.append(True)), settings.database)
+    daemon = Daemon(settings, store, Classifier.from_file(), source=lambda _: source)
+
+    asyncio.run(_run_until(daemon, lambda: store.schema_finished))
+
+    assert made == [True] and source.commits == {} and daemon.counters.messages == 0

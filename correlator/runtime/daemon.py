@@ -252,6 +252,7 @@ class Daemon:
                 # would find no lag series at all
                 lag = self.source.lag(positions)
                 self.metrics.set_lag({(tp.topic, tp.partition): value for tp, value in lag.items()})
+                caught_up = len(lag) == len(self.assigned) and not any(lag.values())
                 for tp, messages in fetched.items():
                     self.counters.messages += len(messages)
                     self.counters.by_topic[tp.topic] = self.counters.by_topic.get(tp.topic, 0) + len(messages)
@@ -271,9 +272,11 @@ class Daemon:
                         await storing
                         storing = None
                 if storing is None:
-                    if not self.warehouse.schema_finished:  # after a start's first store, or a fetch of nothing
+                    # after a start's first store, or once nothing is there to store: it must not delay the first
+                    if not self.warehouse.schema_finished and (not first_store or caught_up):
                         await asyncio.get_running_loop().run_in_executor(self._executor, self.warehouse.finish_schema)
-                    await self._check_sessions()
+                    if self.warehouse.schema_finished:  # the count reads a view
+                        await self._check_sessions()
         finally:
             if storing is not None:
                 await storing
