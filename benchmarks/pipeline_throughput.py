@@ -220,6 +220,7 @@ class Daemons:
             os.kill(pid, number)
 
     def stop(self) -> None:
+        self.signal(signal.SIGCONT)  # a stopped process would not act on the SIGTERM (an error while it was stopped)
         for daemon in self.processes:
             daemon.terminate(timeout=60)
 
@@ -348,6 +349,8 @@ async def _daemon_run(
             "peak_rss_mb": daemons.peak_rss_mb(),
             **cpu.report(seconds),
         }
+        if backlog:  # past its session timeout a stopped member is dropped, and the figure holds a rejoin
+            result["stopped_within_session_timeout"] = producing_seconds < session_timeout_ms / 1000
         if rate:  # unpaced, everything is sent at once: "latency" would be the time to work through it
             result["latency_seconds"] = _quantiles(_latencies(sent, polls))
     finally:
