@@ -32,8 +32,21 @@ corrupted and missing data):
   argument, a Gemini function call to a tool that is not registered, a Gemini JSON answer that is a
   list of strings where objects were expected.
 
+* a second batch (:func:`build_wave7_second_batch`): torch's MPS allocator (its wording, torch not
+  installed), a cgroup's ``memory.events`` read by the application, a KV cache the application cannot
+  reserve, Ollama's ``cudaMalloc``; an agent loop stopped by ``stop_reason=refusal``, DeepSeek's canned
+  decline and another one; Bedrock ``InvokeModel``'s ``prompt is too long``, Ollama's embedding input
+  length, DeepInfra's requested token count, a ``TaskGroup`` of chunk summaries over the context limit;
+  TLS ciphers, a ``str.format`` prompt, a metrics port, a ``regex`` pattern, a tenant UUID, a base64
+  signing key, a Fernet key, botocore's retry mode and an AWS profile, all from settings; Jina Reader's
+  balance, Deepgram's credits, Google Custom Search's daily queries; JSON lines and CSV read by Arrow, a
+  tiktoken BPE file, a vector block of the wrong size, Ascii85; an OpenAI batch output without a
+  request's ``custom_id``, a median of no sample, a customer row that is absent, an embeddings answer
+  with no data; chat tool arguments that are a JSON list.
+
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before
-any rule was changed for them. The first batch: 47 cases in 47 scenarios, 12 of them sealed.
+any rule was changed for them. The first batch: 47 cases in 47 scenarios, 12 of them sealed. The second
+(committed after the first was measured, split and measured the same way): 33 cases in 33 scenarios, 9 sealed.
 
 Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no rule changed,
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave7``):
@@ -54,6 +67,7 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
 from __future__ import annotations
 
 import asyncio
+import base64
 import codecs
 import enum
 import functools
@@ -64,6 +78,10 @@ import json
 import logging
 import mmap
 import multiprocessing
+import sqlite3
+import ssl
+import statistics
+import uuid
 import xml.dom.minidom
 from pathlib import Path
 from typing import Any
@@ -80,9 +98,18 @@ import hyperscan
 import jiter
 import jmespath
 import numpy
+import openai
+import prometheus_client
+import pyarrow
+import pyarrow.csv
+import pyarrow.json
+import regex
 import requests
+import tiktoken.load
+from botocore.config import Config as BotoConfig
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from cryptography.fernet import Fernet
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.corpus.sdk_errors import (
@@ -879,6 +906,555 @@ def _tool_cases() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Second batch: memory, refusals, context limits, settings, plans, stored data, empty results
+
+
+def move_embedder_to_device(device: str, parameters_gib: float) -> None:
+    """The local embedder as torch reports a failed move to Apple's GPU (torch is not installed here)."""
+    if device == "mps":
+        raise RuntimeError(
+            f"MPS backend out of memory (MPS allocated: 17.52 GB, other allocations: 1.21 GB, max allowed: "
+            f"18.13 GB). Tried to allocate {parameters_gib:.2f} GB on private pool. Use "
+            "PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 to disable upper limit for memory allocations (may cause "
+            "system failure)."
+        )
+
+
+class WorkerLostError(RuntimeError):
+    """App-level: a batch worker stopped before it reported back."""
+
+
+def check_batch_worker(name: str, memory_events: str) -> None:
+    events = dict(line.split() for line in memory_events.splitlines())
+    if int(events.get("oom_kill", "0")) > 0:
+        raise WorkerLostError(
+            f"batch worker {name} was killed by the kernel OOM killer "
+            f"(memory.events: oom={events['oom']} oom_kill={events['oom_kill']})"
+        )
+
+
+def reserve_kv_cache(free_gib: float, needed_gib: float) -> None:
+    if needed_gib > free_gib:
+        raise MemoryError(f"cannot reserve {needed_gib:.1f} GiB for the KV cache: {free_gib:.1f} GiB free on cuda:0")
+
+
+class AgentTurnError(RuntimeError):
+    """App-level: an agent turn ended in a state the loop cannot continue from."""
+
+
+def run_agent_turns(client: Any, goal: str, max_turns: int = 4) -> str:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": goal}]
+    for turn in range(1, max_turns + 1):
+        message = client.messages.create(model=_CLAUDE, max_tokens=1024, messages=messages)
+        if message.stop_reason == "end_turn":
+            return "".join(block.text for block in message.content if block.type == "text")
+        if message.stop_reason != "tool_use":
+            raise AgentTurnError(f"turn {turn}: stop_reason={message.stop_reason}, no tool call and no answer")
+        messages.append({"role": "assistant", "content": message.content})
+    return ""
+
+
+def _agent_refused() -> BaseException:
+    client = _anthropic_client(_json_handler2(200, _claude_body([], "refusal")))
+    return _raises(run_agent_turns, client, "Find the home address of the customer who left this review.")
+
+
+_CANNED_DECLINES = ("sorry, that's beyond my current scope", "i won't be able to help with")
+
+
+def deepseek_reply(client: Any, question: str) -> str:
+    response = client.chat.completions.create(model="deepseek-chat", messages=[{"role": "user", "content": question}])
+    text = str(response.choices[0].message.content)
+    if text.lower().startswith(_CANNED_DECLINES):
+        raise AnswerUnusableError(f"deepseek-chat answered with a canned decline: {text!r}")
+    return text
+
+
+def _chat_answer(text: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-7b1e",
+        "object": "chat.completion",
+        "created": 1764633600,
+        "model": "deepseek-chat",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
+        ],
+        "usage": {"prompt_tokens": 22, "completion_tokens": 14, "total_tokens": 36},
+    }
+
+
+def _deepseek_declined(text: str) -> BaseException:
+    client = _openai_client(_json_handler(200, _chat_answer(text)))
+    return _raises(deepseek_reply, client, "Which of our employees is most likely to quit?")
+
+
+def _memory_refusal_second() -> list[Case]:
+    return [
+        Case("wave7.mps.embedder.move", "out_of_memory", _raises(move_embedder_to_device, "mps", 2.5)),
+        Case(
+            "wave7.cgroup.batch_worker.oom_kill",
+            "out_of_memory",
+            _raises(check_batch_worker, "embed-batch-3", "low 0\nhigh 0\nmax 14\noom 2\noom_kill 1\noom_group_kill 0"),
+        ),
+        Case("wave7.local_model.kv_cache.reserve", "out_of_memory", _raises(reserve_kv_cache, 3.1, 12.0)),
+        Case(
+            "wave7.ollama.gpu_runner.cudamalloc",
+            "out_of_memory",
+            _compatible(
+                500,
+                {
+                    "message": "llama runner process has terminated: cudaMalloc failed: out of memory",
+                    "type": "api_error",
+                    "param": None,
+                    "code": None,
+                },
+            ),
+        ),
+        Case("wave7.agent_loop.turn.stop_reason", "refusal", _agent_refused()),
+        Case(
+            "wave7.deepseek.reply.beyond_scope",
+            "refusal",
+            _deepseek_declined("Sorry, that's beyond my current scope. Let's talk about something else."),
+        ),
+        Case(
+            "wave7.compatible.reply.wont_help",
+            "refusal",
+            _deepseek_declined("I won't be able to help with ranking employees by how likely they are to resign."),
+        ),
+    ]
+
+
+def draft_from_bedrock(client: Any, prompt: str) -> str:
+    request = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": prompt}],
+    }
+    response = client.invoke_model(modelId="anthropic.claude-sonnet-4-5-v1:0", body=json.dumps(request))
+    return str(json.loads(response["body"].read())["content"][0]["text"])
+
+
+def _bedrock_invoke_too_long() -> BaseException:
+    client = _bedrock_client()
+    stubber = Stubber(client)
+    stubber.add_client_error(
+        "invoke_model",
+        service_error_code="ValidationException",
+        service_message="prompt is too long: 205213 tokens > 200000 maximum",
+        http_status_code=400,
+    )
+    with stubber:
+        return _raises(draft_from_bedrock, client, "Summarise these 40 contracts: ...")
+
+
+def embed_with_ollama(client: Any, chunks: list[str]) -> list[list[float]]:
+    response = client.embeddings.create(model="nomic-embed-text", input=chunks)
+    return [item.embedding for item in response.data]
+
+
+class RerankError(RuntimeError):
+    """App-level: the reranking service refused the candidates."""
+
+
+def rerank_with_cohere(base_url: str, query: str, documents: list[str]) -> list[int]:
+    response = httpx.post(
+        base_url + "/v2/chat", json={"model": "command-r-plus", "messages": [{"role": "user", "content": query}]}
+    )
+    if response.is_error:
+        raise RerankError(f"cohere chat {response.status_code}: {response.json()['message']}")
+    return []
+
+
+def _context_second() -> list[Case]:
+    ollama_400 = {
+        "error": {
+            "message": "the input length exceeds the context length",
+            "type": "api_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    return [
+        Case("wave7.bedrock.invoke_validation.prompt_too_long", "context_length_exceeded", _bedrock_invoke_too_long()),
+        Case(
+            "wave7.ollama.embed.input_length",
+            "context_length_exceeded",
+            _raises(embed_with_ollama, _openai_client(_json_handler(400, ollama_400)), ["chapter one " * 4000]),
+        ),
+        Case(
+            "wave7.deepinfra.context.requested_tokens",
+            "context_length_exceeded",
+            _compatible(
+                400,
+                {
+                    "message": "Requested token count exceeds the model's maximum context length of 8192 tokens. You "
+                    "requested a total of 9231 tokens: 8207 tokens from the input messages and 1024 tokens for the "
+                    "completion. Please reduce the number of tokens in the input messages or the completion to fit "
+                    "within the limit.",
+                    "type": "invalid_request_error",
+                },
+            ),
+        ),
+    ]
+
+
+def gateway_tls_context(settings: dict[str, str]) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.set_ciphers(settings["tls_ciphers"])
+    return context
+
+
+def system_prompt(settings: dict[str, str], **values: str) -> str:
+    return settings["system_prompt"].format(**values)
+
+
+def start_metrics_endpoint(settings: dict[str, str]) -> None:
+    prometheus_client.start_http_server(int(settings["metrics_port"]))
+
+
+def card_number_filter(settings: dict[str, str]) -> Any:
+    return regex.compile(settings["card_pattern"])
+
+
+def tenant_id(environ: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(environ["TENANT_ID"])
+
+
+def webhook_signing_key(environ: dict[str, str]) -> bytes:
+    return base64.b64decode(environ["WEBHOOK_SIGNING_KEY"], validate=True)
+
+
+def secrets_box(environ: dict[str, str]) -> Fernet:
+    return Fernet(environ["TRANSCRIPT_ENCRYPTION_KEY"])
+
+
+def archive_client(settings: dict[str, str]) -> Any:
+    config = BotoConfig(retries={"mode": settings["retry_mode"], "total_max_attempts": 3})  # type: ignore[typeddict-item]
+    return botocore.session.Session().create_client(
+        "s3",
+        region_name="eu-west-1",
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="x",
+        config=config,
+    )
+
+
+def bedrock_for_profile(profile: str) -> Any:
+    with _env(AWS_PROFILE=None, AWS_DEFAULT_PROFILE=None, AWS_CONFIG_FILE="/nonexistent/aws-config"):
+        return botocore.session.Session(profile=profile).create_client("bedrock-runtime", region_name="us-east-1")
+
+
+def _settings_second() -> list[Case]:
+    return [
+        Case(
+            "wave7.settings.tls_ciphers.none",
+            "configuration",
+            _raises(gateway_tls_context, {"tls_ciphers": "TLS_CHACHA20_FAST:!aNULL"}),
+        ),
+        Case(
+            "wave7.settings.system_prompt.format",
+            "configuration",
+            _raises(
+                system_prompt, {"system_prompt": "Answer in {language}. Context: {context"}, language="en", context=""
+            ),
+        ),
+        Case(
+            "wave7.settings.metrics_port.range",
+            "configuration",
+            _raises(start_metrics_endpoint, {"metrics_port": "91090"}),
+        ),
+        Case(
+            "wave7.settings.card_pattern.regex",
+            "configuration",
+            _raises(card_number_filter, {"card_pattern": r"(?P<card>\d{4}[- ]?\d{4}"}),
+        ),
+        Case("wave7.settings.tenant_id.uuid", "configuration", _raises(tenant_id, {"TENANT_ID": "tenant-acme-prod"})),
+        Case(
+            "wave7.settings.signing_key.base64",
+            "configuration",
+            _raises(webhook_signing_key, {"WEBHOOK_SIGNING_KEY": "c2stc2lnbmluZy1rZXk"}),
+        ),
+        Case(
+            "wave7.settings.encryption_key.fernet",
+            "configuration",
+            _raises(secrets_box, {"TRANSCRIPT_ENCRYPTION_KEY": "change-me-in-production"}),
+        ),
+        Case(
+            "wave7.settings.boto_retry_mode.invalid", "configuration", _raises(archive_client, {"retry_mode": "fast"})
+        ),
+        Case("wave7.settings.aws_profile.not_found", "configuration", _raises(bedrock_for_profile, "prod-llm")),
+    ]
+
+
+class ProviderBalanceError(RuntimeError):
+    """App-level: a paid API the pipeline calls refused for the account's balance or plan."""
+
+
+def read_page_with_jina(base_url: str, url: str) -> str:
+    response = requests.get(f"{base_url}/{url}", headers={"Accept": "application/json"}, timeout=2)
+    if response.status_code >= 400:
+        body = response.json()
+        raise ProviderBalanceError(f"jina reader {body['code']} {body['name']}: {body['message']}")
+    return str(response.json()["data"]["content"])
+
+
+def transcribe_call(base_url: str, audio_url: str) -> str:
+    response = requests.post(base_url + "/v1/listen", json={"url": audio_url}, timeout=2)
+    if not response.ok:
+        body = response.json()
+        raise ProviderBalanceError(f"deepgram {body['err_code']}: {body['err_msg']}")
+    return str(response.json()["results"]["channels"][0]["alternatives"][0]["transcript"])
+
+
+def google_search(base_url: str, query: str) -> list[dict[str, Any]]:
+    response = requests.get(
+        base_url + "/customsearch/v1", params={"q": query, "cx": "017576662512468239146:omuauf_lfve"}, timeout=2
+    )
+    payload = response.json()
+    if "error" in payload:
+        raise WebSearchError(f"google custom search {payload['error']['code']}: {payload['error']['message']}")
+    return list(payload.get("items", []))
+
+
+def _quota_second() -> list[Case]:
+    google_429 = {
+        "error": {
+            "code": 429,
+            "message": "Quota exceeded for quota metric 'Queries' and limit 'Queries per day' of service "
+            "'customsearch.googleapis.com' for consumer 'project_number:480211'.",
+            "errors": [{"message": "Quota exceeded", "domain": "global", "reason": "rateLimitExceeded"}],
+            "status": "RESOURCE_EXHAUSTED",
+        }
+    }
+    return [
+        Case(
+            "wave7.jina.reader.insufficient_balance",
+            "quota_exceeded",
+            _served(
+                402,
+                {
+                    "data": None,
+                    "code": 402,
+                    "name": "InsufficientBalanceError",
+                    "status": 40203,
+                    "message": "Account balance not enough to run this query, please recharge.",
+                },
+                read_page_with_jina,
+                "https://example.com/returns",
+            ),
+        ),
+        Case(
+            "wave7.deepgram.listen.payment_required",
+            "quota_exceeded",
+            _served(
+                402,
+                {
+                    "err_code": "ASR_PAYMENT_REQUIRED",
+                    "err_msg": "Project does not have enough credits for an ASR request and does not have an overage "
+                    "agreement.",
+                    "request_id": "5c2e9a1f-0b7d-4f0e-9d53-1f1b8c6a2e44",
+                },
+                transcribe_call,
+                "https://calls.example.com/rec-8812.wav",
+            ),
+        ),
+        Case(
+            "wave7.google_search.daily.queries",
+            "quota_exceeded",
+            _served(429, google_429, google_search, "acme warranty terms"),
+        ),
+    ]
+
+
+def replay_records(path: Path) -> Any:
+    return pyarrow.json.read_json(path)
+
+
+def load_bpe_ranks(path: Path) -> dict[bytes, int]:
+    return tiktoken.load.load_tiktoken_bpe(str(path))
+
+
+def load_vector_block(blob: bytes, rows: int, dims: int) -> Any:
+    return numpy.frombuffer(blob, dtype=numpy.float32).reshape(rows, dims)
+
+
+def read_signed_export(blob: bytes) -> bytes:
+    return base64.a85decode(blob)
+
+
+def read_feedback_export(payload: bytes) -> Any:
+    return pyarrow.csv.read_csv(pyarrow.BufferReader(payload))
+
+
+def _stored_second() -> list[Case]:
+    return [
+        Case(
+            "wave7.stored.records_jsonl.arrow",
+            "corrupted_data",
+            _garbage_file("records-2026-11.jsonl", b'{"id": 1, "text": "hi"}\n{"id": 2, "text": "he\n', replay_records),
+        ),
+        Case(
+            "wave7.stored.bpe_ranks.tiktoken",
+            "corrupted_data",
+            _garbage_file("cl100k_base.tiktoken", b"IQ== 0\nIg== 1\nIw 2\n", load_bpe_ranks),
+        ),
+        Case(
+            "wave7.stored.vector_block.reshape",
+            "corrupted_data",
+            _raises(load_vector_block, b"\x00" * 4000, 64, 384),
+        ),
+        Case(
+            "wave7.stored.signed_export.ascii85",
+            "corrupted_data",
+            _raises(read_signed_export, b"87cURD]i,\x7fEbo80"),
+        ),
+        Case(
+            "wave7.stored.feedback_csv.arrow",
+            "corrupted_data",
+            _raises(read_feedback_export, b"id,rating,comment\n1,5,great\n2,1,slow, and wrong\n"),
+        ),
+    ]
+
+
+def batch_answers(client: Any, output_file_id: str, custom_ids: list[str]) -> dict[str, str]:
+    lines = client.files.content(output_file_id).text.splitlines()
+    by_id = {row["custom_id"]: row["response"]["body"] for row in map(json.loads, lines)}
+    return {custom_id: by_id[custom_id]["choices"][0]["message"]["content"] for custom_id in custom_ids}
+
+
+def _batch_output_short() -> BaseException:
+    row = {
+        "id": "batch_req_1",
+        "custom_id": "ticket-1",
+        "response": {"status_code": 200, "body": _chat_answer("Refund issued.")},
+        "error": None,
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=(json.dumps(row) + "\n").encode())
+
+    return _raises(batch_answers, _openai_client(handler), "file-8Xc2", ["ticket-1", "ticket-2"])
+
+
+def typical_latency(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def customer_profile(connection: sqlite3.Connection, customer_id: str) -> tuple[Any, ...]:
+    rows = connection.execute("SELECT name, tier FROM customers WHERE id = ?", (customer_id,)).fetchall()
+    (profile,) = rows
+    return tuple(profile)
+
+
+def _profile_absent() -> BaseException:
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, tier TEXT)")
+    connection.execute("INSERT INTO customers VALUES ('c-1', 'Ada', 'gold')")
+    try:
+        return _raises(customer_profile, connection, "c-404")
+    finally:
+        connection.close()
+
+
+def _missing_second() -> list[Case]:
+    empty_embeddings = {
+        "object": "list",
+        "data": [],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 0, "total_tokens": 0},
+    }
+    return [
+        Case("wave7.missing.batch_output.custom_id", "missing_data", _batch_output_short()),
+        Case("wave7.missing.latency.median_empty", "missing_data", _raises(typical_latency, [])),
+        Case("wave7.missing.customer_profile.unpack", "missing_data", _profile_absent()),
+        Case(
+            "wave7.missing.openai_embeddings.empty_data",
+            "missing_data",
+            _raises(embed_documents, _openai_client(_json_handler(200, empty_embeddings)), ["warranty"]),
+        ),
+    ]
+
+
+def run_chat_tool_calls(response: Any) -> list[Any]:
+    results = []
+    for call in response.choices[0].message.tool_calls or []:
+        arguments = json.loads(call.function.arguments)
+        results.append(TOOL_REGISTRY[call.function.name](**arguments))
+    return results
+
+
+def _chat_tool_call_list() -> BaseException:
+    completion = _chat_answer("") | {
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_9f2",
+                            "type": "function",
+                            "function": {"name": "get_forecast", "arguments": '["Bergen", 3]'},
+                        }
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ]
+    }
+    response = _openai_client(_json_handler(200, completion)).chat.completions.create(
+        model="gpt-4o", messages=_USER_MSG
+    )
+    return _raises(run_chat_tool_calls, response)
+
+
+async def summarise_chunks(client: Any, chunks: list[str]) -> list[str]:
+    async def one(chunk: str) -> str:
+        response = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": f"Summarise:\n{chunk}"}]
+        )
+        return str(response.choices[0].message.content)
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(chunk)) for chunk in chunks]
+    return [task.result() for task in tasks]
+
+
+def _chunk_group_too_long() -> BaseException:
+    body = {
+        "error": {
+            "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in "
+            "131954 tokens. Please reduce the length of the messages.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    }
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=body)
+
+    client = openai.AsyncOpenAI(
+        api_key="sk-proj-test", max_retries=0, http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    )
+    return _araises(lambda: summarise_chunks(client, ["contract A " * 50_000]))
+
+
+def build_wave7_second_batch() -> list[Case]:
+    return [
+        *_memory_refusal_second(),
+        *_context_second(),
+        Case("wave7.groups.chunk_summaries.context", "context_length_exceeded", _chunk_group_too_long()),
+        *_settings_second(),
+        *_quota_second(),
+        *_stored_second(),
+        *_missing_second(),
+        Case("wave7.tools.chat_arguments.list_not_object", "tool_call_malformed", _chat_tool_call_list()),
+    ]
+
+
 def build_wave7_cases() -> list[Case]:
     return [
         *_memory_cases(),
@@ -889,4 +1465,5 @@ def build_wave7_cases() -> list[Case]:
         *_stored_cases(),
         *_missing_cases(),
         *_tool_cases(),
+        *build_wave7_second_batch(),
     ]
