@@ -62,6 +62,18 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
 * the whole sealed part (all seven waves, 230 cases): 88.19 % -> 87.28 % (as raised 87.4 %, masked
   structlog 88.3 %, masked text 90.0 %, from None 83.5 %); the whole development part (381 cases):
   99.21 % -> 96.85 %.
+* second batch, development, 24 cases: 39.6 %. By form: as raised 33.3 %, masked structlog 37.5 %,
+  masked text 50.0 %, from None 37.5 %. By label (cases): configuration 28.6 % (7),
+  context_length_exceeded 50.0 % (2), corrupted_data 0 % (2), missing_data 50.0 % (3), out_of_memory
+  75.0 % (4), quota_exceeded 50.0 % (2), refusal 0 % (3), tool_call_malformed 100 % (1).
+* second batch, sealed, 9 cases: 80.6 %. By form: as raised 77.8 %, masked structlog 77.8 %, masked
+  text 88.9 %, from None 77.8 %. Cases by label: corrupted_data 3, configuration 2,
+  context_length_exceeded 2, missing_data 1, quota_exceeded 1.
+* with both batches: this wave's development part (59 cases) 59.7 % (as raised 55.9 %, masked
+  structlog 57.6 %, masked text 67.8 %, from None 57.6 %), its sealed part (21 cases) 75.0 % (as raised
+  71.4 %, masked structlog 71.4 %, masked text 85.7 %, from None 71.4 %); the whole sealed part (239
+  cases) 87.03 % (as raised 87.0 %, masked structlog 87.9 %, masked text 90.0 %, from None 83.3 %); the
+  whole development part (405 cases) 93.46 %.
 """
 
 from __future__ import annotations
