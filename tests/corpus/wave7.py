@@ -43,10 +43,18 @@ corrupted and missing data):
   tiktoken BPE file, a vector block of the wrong size, Ascii85; an OpenAI batch output without a
   request's ``custom_id``, a median of no sample, a customer row that is absent, an embeddings answer
   with no data; chat tool arguments that are a JSON list.
+* a third batch (:func:`build_wave7_third_batch`): a text extractor's child process dying of a Java heap
+  (Tika's wording), numpy's generator, an anyio task group whose members raise empty ``MemoryError``s;
+  an extraction the model declines through its own ``declined`` flag; LiteLLM's context-window mapping
+  for AI21 and Aleph Alpha (``litellm_core_utils/exception_mapping_utils.py`` as installed); DashScope's
+  ``Arrearage`` and SiliconFlow's code 30001; a bind address, a worker count and a semaphore from
+  settings; a SQLite memory store whose pages are damaged, a zip archive's header, a gzip CRC; a
+  few-shot pool and a list of prompt variants that are empty.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before
 any rule was changed for them. The first batch: 47 cases in 47 scenarios, 12 of them sealed. The second
 (committed after the first was measured, split and measured the same way): 33 cases in 33 scenarios, 9 sealed.
+The third (after the second, the same way): 16 cases in 16 scenarios, 6 sealed.
 
 Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no rule changed,
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave7``):
@@ -81,23 +89,33 @@ from __future__ import annotations
 import asyncio
 import base64
 import codecs
+import concurrent.futures
+import contextlib
 import enum
 import functools
 import graphlib
+import gzip
 import hashlib
 import io
 import json
 import logging
 import mmap
 import multiprocessing
+import socket
 import sqlite3
 import ssl
 import statistics
+import subprocess
+import sys
+import tempfile
 import uuid
 import xml.dom.minidom
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import backports.zstd
 import botocore.session
 import cramjam
@@ -111,6 +129,7 @@ import jiter
 import jmespath
 import numpy
 import openai
+import pandas
 import prometheus_client
 import pyarrow
 import pyarrow.csv
@@ -134,8 +153,10 @@ from tests.corpus.sdk_errors import (
     _env,
     _gemini_client,
     _http_server,
+    _import_litellm,
     _json_handler,
     _json_handler2,
+    _litellm_raise,
     _mistral_client,
     _openai_client,
     _raises,
@@ -1467,6 +1488,231 @@ def build_wave7_second_batch() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Third batch: memory, a declined extraction, LiteLLM's context mapping, balances, settings, stored data
+
+
+class DocumentParseError(RuntimeError):
+    """App-level: the text extractor could not turn an upload into text."""
+
+
+_TIKA_STUB = (
+    'import sys; sys.stderr.write(\'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\\n'
+    "\\tat org.apache.tika.parser.pdf.PDFParser.parse(PDFParser.java:180)\\n'); sys.exit(1)"
+)
+
+
+def extract_upload_text(path: str) -> str:
+    """Runs the extractor as a child process (a stand-in for ``java -jar tika-app.jar`` that fails as it does)."""
+    result = subprocess.run([sys.executable, "-c", _TIKA_STUB, path], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        first_line = result.stderr.strip().splitlines()[0]
+        raise DocumentParseError(f"text extractor exited {result.returncode} on {path}: {first_line}")
+    return result.stdout
+
+
+def rerank_feature_noise(candidates: int, features: int) -> Any:
+    return numpy.random.default_rng(7).random((candidates, features))
+
+
+def count_tokens(text: str) -> int:
+    return len(" ".join([text] * 2**40).split())
+
+
+async def tokenise_batches(batches: list[str]) -> None:
+    async with anyio.create_task_group() as group:
+        for batch in batches:
+            group.start_soon(anyio.to_thread.run_sync, count_tokens, batch)
+
+
+class ExtractionDeclinedError(RuntimeError):
+    """App-level: the extraction prompt lets the model decline, and it did."""
+
+
+def extract_invoice_fields(client: Any, document: str) -> dict[str, Any]:
+    response = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": document}], response_format={"type": "json_object"}
+    )
+    fields = json.loads(response.choices[0].message.content)
+    if fields.get("declined"):
+        raise ExtractionDeclinedError(f"model declined to extract the invoice: {fields.get('reason')}")
+    return dict(fields)
+
+
+def _extraction_declined() -> BaseException:
+    answer = json.dumps(
+        {"declined": True, "reason": "The document appears to be a forged invoice; I can't help fill it in."}
+    )
+    client = _openai_client(_json_handler(200, _chat_answer(answer)))
+    return _raises(extract_invoice_fields, client, "Fill in the fields of this invoice: ...")
+
+
+def _litellm_context(provider: str, model: str, message: str) -> BaseException:
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
+        exceptions = _import_litellm().exceptions
+    return _litellm_raise(exceptions.ContextWindowExceededError, message=message, model=model, llm_provider=provider)
+
+
+def _memory_context_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.tika.extract.java_heap", "out_of_memory", _raises(extract_upload_text, "/uploads/contract-2291.pdf")
+        ),
+        Case(
+            "wave7.memory.rerank_features.random", "out_of_memory", _raises(rerank_feature_noise, 1_000_000, 1_000_000)
+        ),
+        Case(
+            "wave7.groups.tokenise_batches.memory",
+            "out_of_memory",
+            _araises(lambda: tokenise_batches(["chapter one", "chapter two"])),
+        ),
+        Case("wave7.extraction.invoice.declined_flag", "refusal", _extraction_declined()),
+        Case(
+            "wave7.litellm.ai21.too_many_tokens",
+            "context_length_exceeded",
+            _litellm_context(
+                "ai21",
+                "jamba-1.5-large",
+                "AI21Exception - Prompt has too many tokens. The prompt has 262417 tokens, the maximum is 256000.",
+            ),
+        ),
+        Case(
+            "wave7.litellm.aleph_alpha.longer_than_context",
+            "context_length_exceeded",
+            _litellm_context(
+                "aleph_alpha",
+                "luminous-supreme",
+                "AlephAlphaException - This is longer than the model's maximum context length of 2048 tokens.",
+            ),
+        ),
+    ]
+
+
+def _quota_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.dashscope.account.arrearage",
+            "quota_exceeded",
+            _compatible(
+                400,
+                {
+                    "code": "Arrearage",
+                    "message": "Access denied, please make sure your account is in good standing.",
+                    "type": "Arrearage",
+                    "param": None,
+                },
+            ),
+        ),
+        Case(
+            "wave7.siliconflow.balance.code_30001",
+            "quota_exceeded",
+            _compatible(403, {"code": 30001, "message": "Sorry, your account balance is insufficient", "data": None}),
+        ),
+    ]
+
+
+def metrics_bind_address(settings: dict[str, str]) -> bytes:
+    return socket.inet_aton(settings["metrics_bind"])
+
+
+def embedding_pool(settings: dict[str, str]) -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=int(settings["embedding_workers"]))
+
+
+def provider_slots(settings: dict[str, str]) -> asyncio.Semaphore:
+    return asyncio.Semaphore(int(settings["max_inflight_requests"]))
+
+
+def count_memories(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return int(connection.execute("SELECT count(*), max(length(text)) FROM memories").fetchone()[0])
+
+
+def _damaged_memory_db(directory: Path) -> Path:
+    path = directory / "memories.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE memories (id INTEGER PRIMARY KEY, text TEXT)")
+        connection.executemany("INSERT INTO memories (text) VALUES (?)", [("remembered fact " * 12,)] * 500)
+        connection.commit()
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 + 100, 4096 * 3, 3):
+        data[offset] ^= 0x55
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _memory_db_case() -> BaseException:
+    with tempfile.TemporaryDirectory() as directory:
+        return _raises(count_memories, _damaged_memory_db(Path(directory)))
+
+
+def read_chunk_archive(blob: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        return archive.read("chunks.jsonl")
+
+
+def restore_prompt_cache(blob: bytes) -> bytes:
+    return gzip.decompress(blob)
+
+
+def _flipped(data: bytes, offset: int) -> bytes:
+    damaged = bytearray(data)
+    damaged[offset] ^= 0x01
+    return bytes(damaged)
+
+
+def _chunk_archive() -> bytes:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        archive.writestr("chunks.jsonl", '{"chunk": 1, "text": "refund policy"}\n' * 30)
+    return _flipped(sink.getvalue(), 40)
+
+
+def few_shot_examples(examples: Any, count: int) -> Any:
+    return examples.sample(n=count, random_state=7)
+
+
+def explore_prompt_variant(variants: list[str]) -> str:
+    return str(numpy.random.default_rng(7).choice(variants))
+
+
+def _settings_stored_missing_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.settings.metrics_bind.inet_aton",
+            "configuration",
+            _raises(metrics_bind_address, {"metrics_bind": "0.0.0.0.0"}),
+        ),
+        Case(
+            "wave7.settings.embedding_workers.zero",
+            "configuration",
+            _raises(embedding_pool, {"embedding_workers": "0"}),
+        ),
+        Case(
+            "wave7.settings.inflight_requests.negative",
+            "configuration",
+            _raises(provider_slots, {"max_inflight_requests": "-4"}),
+        ),
+        Case("wave7.stored.memory_db.malformed", "corrupted_data", _memory_db_case()),
+        Case("wave7.stored.chunk_archive.zip_header", "corrupted_data", _raises(read_chunk_archive, _chunk_archive())),
+        Case(
+            "wave7.stored.prompt_cache.gzip_crc",
+            "corrupted_data",
+            _raises(restore_prompt_cache, _flipped(gzip.compress(b"You are a support assistant. " * 40), -6)),
+        ),
+        Case(
+            "wave7.missing.few_shot.sample_empty",
+            "missing_data",
+            _raises(few_shot_examples, pandas.DataFrame({"question": [], "answer": []}), 3),
+        ),
+        Case("wave7.missing.prompt_variants.choice_empty", "missing_data", _raises(explore_prompt_variant, [])),
+    ]
+
+
+def build_wave7_third_batch() -> list[Case]:
+    return [*_memory_context_third(), *_quota_third(), *_settings_stored_missing_third()]
+
+
 def build_wave7_cases() -> list[Case]:
     return [
         *_memory_cases(),
@@ -1478,4 +1724,5 @@ def build_wave7_cases() -> list[Case]:
         *_missing_cases(),
         *_tool_cases(),
         *build_wave7_second_batch(),
+        *build_wave7_third_batch(),
     ]
