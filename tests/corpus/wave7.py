@@ -82,6 +82,24 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
   71.4 %, masked structlog 71.4 %, masked text 85.7 %, from None 71.4 %); the whole sealed part (239
   cases) 87.03 % (as raised 87.0 %, masked structlog 87.9 %, masked text 90.0 %, from None 83.3 %); the
   whole development part (405 cases) 93.46 %.
+* third batch, development, 10 cases: 55.0 %. By form: as raised 50.0 %, masked structlog 50.0 %,
+  masked text 70.0 %, from None 50.0 %. By label (cases): configuration 25.0 % (2),
+  context_length_exceeded 100 % (2), corrupted_data 100 % (2), out_of_memory 0 % (1), quota_exceeded
+  50.0 % (2), refusal 0 % (1).
+* third batch, sealed, 6 cases: 66.7 % in every form. Cases by label: missing_data 2, out_of_memory 2,
+  configuration 1, corrupted_data 1.
+* all three batches: this wave's development part (69 cases) 59.1 % (as raised 55.1 %, masked
+  structlog 56.5 %, masked text 68.1 %, from None 56.5 %), by label (cases): configuration 33.3 % (18),
+  refusal 16.7 % (6), context_length_exceeded 57.1 % (7), corrupted_data 69.4 % (9), missing_data
+  78.6 % (7), out_of_memory 77.8 % (9), quota_exceeded 80.0 % (10), schema_mismatch and
+  tool_call_malformed 100 % (3); its sealed part (27 cases) 73.1 % (as raised 70.4 %, masked structlog
+  70.4 %, masked text 81.5 %, from None 70.4 %), cases by label: configuration 5, corrupted_data 5,
+  context_length_exceeded 4, missing_data 4, out_of_memory 4, quota_exceeded 2, refusal 2,
+  tool_call_malformed 1.
+* the whole sealed part (all seven waves, 245 cases): 88.19 % before this wave -> 86.53 % (as raised
+  86.5 %, masked structlog 87.4 %, masked text 89.4 %, from None 82.9 %; by label out_of_memory 60.0 %,
+  quota_exceeded 70.6 %, configuration 75.0 %, refusal 75.0 %, missing_data 81.8 %, corrupted_data
+  82.7 %, context_length_exceeded 87.5 %); the whole development part (415 cases): 99.21 % -> 92.53 %.
 """
 
 from __future__ import annotations
