@@ -50,11 +50,17 @@ corrupted and missing data):
   ``Arrearage`` and SiliconFlow's code 30001; a bind address, a worker count and a semaphore from
   settings; a SQLite memory store whose pages are damaged, a zip archive's header, a gzip CRC; a
   few-shot pool and a list of prompt variants that are empty.
+* a fourth batch (:func:`build_wave7_fourth_batch`): a SageMaker endpoint's ``ModelError`` carrying the
+  container's CUDA allocator failure, an empty ``MemoryError`` from ``array``; Cohere's chat size limit;
+  Serper's credits, MiniMax's ``status_code`` 1008 and Qianfan's ``error_code`` 17 read by the
+  application; a refusal in an Anthropic message batch's results, a triage answer that declines; an
+  unknown Mistral server name and a TLS version name from settings.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before
 any rule was changed for them. The first batch: 47 cases in 47 scenarios, 12 of them sealed. The second
 (committed after the first was measured, split and measured the same way): 33 cases in 33 scenarios, 9 sealed.
-The third (after the second, the same way): 16 cases in 16 scenarios, 6 sealed.
+The third (after the second, the same way): 16 cases in 16 scenarios, 6 sealed. The fourth (after the
+third, the same way): 10 cases in 10 scenarios, 4 sealed.
 
 Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no rule changed,
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave7``):
@@ -104,6 +110,7 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
 
 from __future__ import annotations
 
+import array
 import asyncio
 import base64
 import codecs
@@ -159,6 +166,7 @@ from botocore.config import Config as BotoConfig
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from cryptography.fernet import Fernet
+from mistralai.client import Mistral
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.corpus.sdk_errors import (
@@ -1104,19 +1112,6 @@ def embed_with_ollama(client: Any, chunks: list[str]) -> list[list[float]]:
     return [item.embedding for item in response.data]
 
 
-class RerankError(RuntimeError):
-    """App-level: the reranking service refused the candidates."""
-
-
-def rerank_with_cohere(base_url: str, query: str, documents: list[str]) -> list[int]:
-    response = httpx.post(
-        base_url + "/v2/chat", json={"model": "command-r-plus", "messages": [{"role": "user", "content": query}]}
-    )
-    if response.is_error:
-        raise RerankError(f"cohere chat {response.status_code}: {response.json()['message']}")
-    return []
-
-
 def _context_second() -> list[Case]:
     ollama_400 = {
         "error": {
@@ -1731,6 +1726,205 @@ def build_wave7_third_batch() -> list[Case]:
     return [*_memory_context_third(), *_quota_third(), *_settings_stored_missing_third()]
 
 
+# --------------------------------------------------------------------------------------------------
+# Fourth batch: memory behind endpoints, more plans and balances, refusals in batch results, settings
+
+
+def score_with_endpoint(client: Any, payload: dict[str, Any]) -> Any:
+    response = client.invoke_endpoint(
+        EndpointName="support-reranker-prod", ContentType="application/json", Body=json.dumps(payload)
+    )
+    return json.loads(response["Body"].read())
+
+
+def _sagemaker_model_error() -> BaseException:
+    with _env(AWS_PROFILE=None, AWS_DEFAULT_PROFILE=None):
+        client = botocore.session.Session().create_client(
+            "sagemaker-runtime",
+            region_name="us-east-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+    stubber = Stubber(client)
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message='Received server error (500) from primary with message "{"error": "CUDA out of memory. '
+        'Tried to allocate 3.50 GiB. GPU 0 has a total capacity of 22.06 GiB of which 1.91 GiB is free."}". See '
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:group="
+        "/aws/sagemaker/Endpoints/support-reranker-prod in account 123456789012 for more information.",
+        http_status_code=424,
+    )
+    with stubber:
+        return _raises(score_with_endpoint, client, {"query": "refund", "documents": ["a", "b"]})
+
+
+def feature_buffer(rows: int, columns: int) -> array.array[float]:
+    return array.array("d", [0.0]) * (rows * columns)
+
+
+class CohereChatError(RuntimeError):
+    """App-level: Cohere's chat endpoint refused the request."""
+
+
+def ask_cohere(base_url: str, question: str) -> str:
+    response = httpx.post(
+        base_url + "/v2/chat", json={"model": "command-r-plus", "messages": [{"role": "user", "content": question}]}
+    )
+    if response.is_error:
+        raise CohereChatError(f"cohere chat {response.status_code}: {response.json()['message']}")
+    return str(response.json()["message"]["content"][0]["text"])
+
+
+def serper_search(base_url: str, query: str) -> list[dict[str, Any]]:
+    response = requests.post(base_url + "/search", json={"q": query}, timeout=2)
+    if not response.ok:
+        raise WebSearchError(f"serper {response.status_code}: {response.json()['message']}")
+    return list(response.json()["organic"])
+
+
+def minimax_reply(base_url: str, question: str) -> str:
+    response = requests.post(
+        base_url + "/v1/text/chatcompletion_v2", json={"messages": [{"role": "user", "content": question}]}, timeout=2
+    )
+    status = response.json()["base_resp"]
+    if status["status_code"] != 0:
+        raise ProviderBalanceError(f"minimax status {status['status_code']}: {status['status_msg']}")
+    return str(response.json()["choices"][0]["message"]["content"])
+
+
+def ernie_reply(base_url: str, question: str) -> str:
+    response = requests.post(
+        base_url + "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/ernie-4.0-8k",
+        json={"messages": [{"role": "user", "content": question}]},
+        timeout=2,
+    )
+    payload = response.json()
+    if "error_code" in payload:
+        raise ProviderBalanceError(f"qianfan error_code={payload['error_code']}: {payload['error_msg']}")
+    return str(payload["result"])
+
+
+def batch_summaries(client: Any, batch_id: str) -> dict[str, str]:
+    summaries = {}
+    for entry in client.messages.batches.results(batch_id):
+        message = entry.result.message
+        if message.stop_reason not in ("end_turn", "max_tokens"):
+            raise AnswerUnusableError(f"batch {batch_id} request {entry.custom_id}: stop_reason={message.stop_reason}")
+        summaries[entry.custom_id] = "".join(block.text for block in message.content if block.type == "text")
+    return summaries
+
+
+def _anthropic_batch_refusal() -> BaseException:
+    batch = {
+        "id": "msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d",
+        "type": "message_batch",
+        "processing_status": "ended",
+        "request_counts": {"processing": 0, "succeeded": 2, "errored": 0, "canceled": 0, "expired": 0},
+        "ended_at": "2026-12-02T03:10:00Z",
+        "created_at": "2026-12-02T02:58:00Z",
+        "expires_at": "2026-12-03T02:58:00Z",
+        "cancel_initiated_at": None,
+        "archived_at": None,
+        "results_url": "https://api.anthropic.com/v1/messages/batches/msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d/results",
+    }
+    done = _claude_body([{"type": "text", "text": "Customer asks for a refund of order 1182."}], "end_turn")
+    entries = [
+        {"custom_id": "ticket-1182", "result": {"type": "succeeded", "message": done}},
+        {"custom_id": "ticket-1183", "result": {"type": "succeeded", "message": _claude_body([], "refusal")}},
+    ]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/results"):
+            lines = "".join(json.dumps(entry) + "\n" for entry in entries)
+            return httpx2.Response(200, content=lines.encode(), headers={"content-type": "application/binary"})
+        return httpx2.Response(200, json=batch)
+
+    return _raises(batch_summaries, _anthropic_client(handler), batch["id"])
+
+
+_DECLINE_MARKERS = ("as an ai", "i'm not able to provide")
+
+
+def triage_reply(text: str) -> str:
+    if any(marker in text.lower()[:80] for marker in _DECLINE_MARKERS):
+        raise AnswerUnusableError(f"assistant declined the triage question: {text[:120]!r}")
+    return text
+
+
+def mistral_for(settings: dict[str, str]) -> Mistral:
+    return Mistral(api_key=settings["mistral_api_key"], server=settings["mistral_server"])
+
+
+def minimum_tls(settings: dict[str, str]) -> ssl.TLSVersion:
+    return ssl.TLSVersion[settings["min_tls_version"]]
+
+
+def build_wave7_fourth_batch() -> list[Case]:
+    return [
+        Case("wave7.sagemaker.endpoint.model_error", "out_of_memory", _sagemaker_model_error()),
+        Case("wave7.memory.feature_buffer.array", "out_of_memory", _raises(feature_buffer, 2**40, 2**20)),
+        Case(
+            "wave7.cohere.chat.too_many_tokens",
+            "context_length_exceeded",
+            _served(
+                400,
+                {
+                    "id": "5d1c0c4e-7b9a-4d2f-9a43-0c7e1e1d8f10",
+                    "message": "too many tokens: size limit exceeded by 1183 tokens. Try using shorter or fewer "
+                    "inputs, or setting prompt_truncation='AUTO'.",
+                },
+                ask_cohere,
+                "Summarise the attached 300-page manual.",
+            ),
+        ),
+        Case(
+            "wave7.serper.search.not_enough_credits",
+            "quota_exceeded",
+            _served(400, {"message": "Not enough credits", "statusCode": 400}, serper_search, "acme refund policy"),
+        ),
+        Case(
+            "wave7.minimax.balance.status_1008",
+            "quota_exceeded",
+            _served(
+                200,
+                {"id": "", "choices": None, "base_resp": {"status_code": 1008, "status_msg": "insufficient balance"}},
+                minimax_reply,
+                "Where is my parcel?",
+            ),
+        ),
+        Case(
+            "wave7.qianfan.daily_limit.code_17",
+            "quota_exceeded",
+            _served(
+                200,
+                {"error_code": 17, "error_msg": "Open api daily request limit reached"},
+                ernie_reply,
+                "退货政策是什么?",
+            ),
+        ),
+        Case("wave7.anthropic.batch_results.refusal", "refusal", _anthropic_batch_refusal()),
+        Case(
+            "wave7.triage.reply.as_an_ai",
+            "refusal",
+            _raises(
+                triage_reply,
+                "As an AI, I'm not able to provide a diagnosis for your symptoms. Please contact a doctor.",
+            ),
+        ),
+        Case(
+            "wave7.settings.mistral_server.unknown",
+            "configuration",
+            _raises(mistral_for, {"mistral_api_key": "mistral-test", "mistral_server": "eu-west"}),
+        ),
+        Case(
+            "wave7.settings.min_tls.version_name",
+            "configuration",
+            _raises(minimum_tls, {"min_tls_version": "TLSv1_4"}),
+        ),
+    ]
+
+
 def build_wave7_cases() -> list[Case]:
     return [
         *_memory_cases(),
@@ -1743,4 +1937,5 @@ def build_wave7_cases() -> list[Case]:
         *_tool_cases(),
         *build_wave7_second_batch(),
         *build_wave7_third_batch(),
+        *build_wave7_fourth_batch(),
     ]
