@@ -106,6 +106,17 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
   86.5 %, masked structlog 87.4 %, masked text 89.4 %, from None 82.9 %; by label out_of_memory 60.0 %,
   quota_exceeded 70.6 %, configuration 75.0 %, refusal 75.0 %, missing_data 81.8 %, corrupted_data
   82.7 %, context_length_exceeded 87.5 %); the whole development part (415 cases): 99.21 % -> 92.53 %.
+* fourth batch, development, 6 cases: 50.0 % in every form. By label (cases): configuration 100 % (1),
+  context_length_exceeded 0 % (1), quota_exceeded 50.0 % (2), refusal 50.0 % (2).
+* fourth batch, sealed, 4 cases: 81.3 % (as raised 75.0 %, masked structlog 75.0 %, masked text 100 %,
+  from None 75.0 %). Cases by label: out_of_memory 2, configuration 1, quota_exceeded 1.
+* all four batches: this wave's development part (75 cases) 58.3 % (as raised 54.7 %, masked structlog
+  56.0 %, masked text 66.7 %, from None 56.0 %), its sealed part (31 cases) 74.2 % (as raised 71.0 %,
+  masked structlog 71.0 %, masked text 83.9 %, from None 71.0 %); the whole sealed part (249 cases)
+  86.45 % (as raised 86.4 %, masked structlog 87.2 %, masked text 89.6 %, from None 82.7 %; by label
+  out_of_memory 71.4 %, quota_exceeded 72.2 %, configuration 73.9 %, refusal 75.0 %, missing_data
+  81.8 %, corrupted_data 82.7 %, context_length_exceeded 87.5 %); the whole development part (421
+  cases) 91.92 %.
 """
 
 from __future__ import annotations
