@@ -57,23 +57,24 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # it gave 87.73 %): 88.19 %; the first five waves' part 93.22 %, wave 5's 84.31 %, wave 6's 66.46 %.
 # The seventh wave (tests/corpus/wave7.py, each batch split and measured before any rule was changed for
 # it), rules 2026.12.02-5 and fallback lr-4c05360d98: its first batch brings the part to 87.28 % (wave 7's
-# part 70.8 %), its second to 87.03 % (wave 7's part 75.0 %).
+# part 70.8 %), its second to 87.03 % (wave 7's part 75.0 %), its third to 86.53 % (wave 7's part 73.1 %),
+# its fourth to 86.45 % (wave 7's part 74.2 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.87
+SEALED_OVERALL_FLOOR = 0.864
 SEALED_PER_LABEL_FLOOR = 0.777  # quota_exceeded: the fifth wave's sealed quota judgements
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
 WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.843
 WAVE6_SEALED_FLOOR = 0.664  # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.634)
-WAVE7_SEALED_FLOOR = 0.75  # its baseline with two batches, rules 2026.12.02-5
+WAVE7_SEALED_FLOOR = 0.741  # its baseline (four batches), rules 2026.12.02-5
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732).
 DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.99, 0.99
 WAVE6_DEVELOPMENT_FLOOR = 0.952
-WAVE7_DEVELOPMENT_FLOOR = 0.597  # its baseline with two batches, rules 2026.12.02-5
+WAVE7_DEVELOPMENT_FLOOR = 0.583  # its baseline (four batches), rules 2026.12.02-5
 
 
 @pytest.fixture(scope="module")

@@ -43,10 +43,24 @@ corrupted and missing data):
   tiktoken BPE file, a vector block of the wrong size, Ascii85; an OpenAI batch output without a
   request's ``custom_id``, a median of no sample, a customer row that is absent, an embeddings answer
   with no data; chat tool arguments that are a JSON list.
+* a third batch (:func:`build_wave7_third_batch`): a text extractor's child process dying of a Java heap
+  (Tika's wording), numpy's generator, an anyio task group whose members raise empty ``MemoryError``s;
+  an extraction the model declines through its own ``declined`` flag; LiteLLM's context-window mapping
+  for AI21 and Aleph Alpha (``litellm_core_utils/exception_mapping_utils.py`` as installed); DashScope's
+  ``Arrearage`` and SiliconFlow's code 30001; a bind address, a worker count and a semaphore from
+  settings; a SQLite memory store whose pages are damaged, a zip archive's header, a gzip CRC; a
+  few-shot pool and a list of prompt variants that are empty.
+* a fourth batch (:func:`build_wave7_fourth_batch`): a SageMaker endpoint's ``ModelError`` carrying the
+  container's CUDA allocator failure, an empty ``MemoryError`` from ``array``; Cohere's chat size limit;
+  Serper's credits, MiniMax's ``status_code`` 1008 and Qianfan's ``error_code`` 17 read by the
+  application; a refusal in an Anthropic message batch's results, a triage answer that declines; an
+  unknown Mistral server name and a TLS version name from settings.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before
 any rule was changed for them. The first batch: 47 cases in 47 scenarios, 12 of them sealed. The second
 (committed after the first was measured, split and measured the same way): 33 cases in 33 scenarios, 9 sealed.
+The third (after the second, the same way): 16 cases in 16 scenarios, 6 sealed. The fourth (after the
+third, the same way): 10 cases in 10 scenarios, 4 sealed.
 
 Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no rule changed,
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave7``):
@@ -74,30 +88,70 @@ Baseline, rules 2026.12.02-5 and fallback lr-4c05360d98 (main at 20c9800), no ru
   71.4 %, masked structlog 71.4 %, masked text 85.7 %, from None 71.4 %); the whole sealed part (239
   cases) 87.03 % (as raised 87.0 %, masked structlog 87.9 %, masked text 90.0 %, from None 83.3 %); the
   whole development part (405 cases) 93.46 %.
+* third batch, development, 10 cases: 55.0 %. By form: as raised 50.0 %, masked structlog 50.0 %,
+  masked text 70.0 %, from None 50.0 %. By label (cases): configuration 25.0 % (2),
+  context_length_exceeded 100 % (2), corrupted_data 100 % (2), out_of_memory 0 % (1), quota_exceeded
+  50.0 % (2), refusal 0 % (1).
+* third batch, sealed, 6 cases: 66.7 % in every form. Cases by label: missing_data 2, out_of_memory 2,
+  configuration 1, corrupted_data 1.
+* all three batches: this wave's development part (69 cases) 59.1 % (as raised 55.1 %, masked
+  structlog 56.5 %, masked text 68.1 %, from None 56.5 %), by label (cases): configuration 33.3 % (18),
+  refusal 16.7 % (6), context_length_exceeded 57.1 % (7), corrupted_data 69.4 % (9), missing_data
+  78.6 % (7), out_of_memory 77.8 % (9), quota_exceeded 80.0 % (10), schema_mismatch and
+  tool_call_malformed 100 % (3); its sealed part (27 cases) 73.1 % (as raised 70.4 %, masked structlog
+  70.4 %, masked text 81.5 %, from None 70.4 %), cases by label: configuration 5, corrupted_data 5,
+  context_length_exceeded 4, missing_data 4, out_of_memory 4, quota_exceeded 2, refusal 2,
+  tool_call_malformed 1.
+* the whole sealed part (all seven waves, 245 cases): 88.19 % before this wave -> 86.53 % (as raised
+  86.5 %, masked structlog 87.4 %, masked text 89.4 %, from None 82.9 %; by label out_of_memory 60.0 %,
+  quota_exceeded 70.6 %, configuration 75.0 %, refusal 75.0 %, missing_data 81.8 %, corrupted_data
+  82.7 %, context_length_exceeded 87.5 %); the whole development part (415 cases): 99.21 % -> 92.53 %.
+* fourth batch, development, 6 cases: 50.0 % in every form. By label (cases): configuration 100 % (1),
+  context_length_exceeded 0 % (1), quota_exceeded 50.0 % (2), refusal 50.0 % (2).
+* fourth batch, sealed, 4 cases: 81.3 % (as raised 75.0 %, masked structlog 75.0 %, masked text 100 %,
+  from None 75.0 %). Cases by label: out_of_memory 2, configuration 1, quota_exceeded 1.
+* all four batches: this wave's development part (75 cases) 58.3 % (as raised 54.7 %, masked structlog
+  56.0 %, masked text 66.7 %, from None 56.0 %), its sealed part (31 cases) 74.2 % (as raised 71.0 %,
+  masked structlog 71.0 %, masked text 83.9 %, from None 71.0 %); the whole sealed part (249 cases)
+  86.45 % (as raised 86.4 %, masked structlog 87.2 %, masked text 89.6 %, from None 82.7 %; by label
+  out_of_memory 71.4 %, quota_exceeded 72.2 %, configuration 73.9 %, refusal 75.0 %, missing_data
+  81.8 %, corrupted_data 82.7 %, context_length_exceeded 87.5 %); the whole development part (421
+  cases) 91.92 %.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import base64
 import codecs
+import concurrent.futures
+import contextlib
 import enum
 import functools
 import graphlib
+import gzip
 import hashlib
 import io
 import json
 import logging
 import mmap
 import multiprocessing
+import socket
 import sqlite3
 import ssl
 import statistics
+import subprocess
+import sys
+import tempfile
 import uuid
 import xml.dom.minidom
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import backports.zstd
 import botocore.session
 import cramjam
@@ -111,6 +165,7 @@ import jiter
 import jmespath
 import numpy
 import openai
+import pandas
 import prometheus_client
 import pyarrow
 import pyarrow.csv
@@ -122,6 +177,7 @@ from botocore.config import Config as BotoConfig
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from cryptography.fernet import Fernet
+from mistralai.client import Mistral
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.corpus.sdk_errors import (
@@ -134,8 +190,10 @@ from tests.corpus.sdk_errors import (
     _env,
     _gemini_client,
     _http_server,
+    _import_litellm,
     _json_handler,
     _json_handler2,
+    _litellm_raise,
     _mistral_client,
     _openai_client,
     _raises,
@@ -1065,19 +1123,6 @@ def embed_with_ollama(client: Any, chunks: list[str]) -> list[list[float]]:
     return [item.embedding for item in response.data]
 
 
-class RerankError(RuntimeError):
-    """App-level: the reranking service refused the candidates."""
-
-
-def rerank_with_cohere(base_url: str, query: str, documents: list[str]) -> list[int]:
-    response = httpx.post(
-        base_url + "/v2/chat", json={"model": "command-r-plus", "messages": [{"role": "user", "content": query}]}
-    )
-    if response.is_error:
-        raise RerankError(f"cohere chat {response.status_code}: {response.json()['message']}")
-    return []
-
-
 def _context_second() -> list[Case]:
     ollama_400 = {
         "error": {
@@ -1467,6 +1512,430 @@ def build_wave7_second_batch() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Third batch: memory, a declined extraction, LiteLLM's context mapping, balances, settings, stored data
+
+
+class DocumentParseError(RuntimeError):
+    """App-level: the text extractor could not turn an upload into text."""
+
+
+_TIKA_STUB = (
+    'import sys; sys.stderr.write(\'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\\n'
+    "\\tat org.apache.tika.parser.pdf.PDFParser.parse(PDFParser.java:180)\\n'); sys.exit(1)"
+)
+
+
+def extract_upload_text(path: str) -> str:
+    """Runs the extractor as a child process (a stand-in for ``java -jar tika-app.jar`` that fails as it does)."""
+    result = subprocess.run([sys.executable, "-c", _TIKA_STUB, path], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        first_line = result.stderr.strip().splitlines()[0]
+        raise DocumentParseError(f"text extractor exited {result.returncode} on {path}: {first_line}")
+    return result.stdout
+
+
+def rerank_feature_noise(candidates: int, features: int) -> Any:
+    return numpy.random.default_rng(7).random((candidates, features))
+
+
+def count_tokens(text: str) -> int:
+    return len(" ".join([text] * 2**40).split())
+
+
+async def tokenise_batches(batches: list[str]) -> None:
+    async with anyio.create_task_group() as group:
+        for batch in batches:
+            group.start_soon(anyio.to_thread.run_sync, count_tokens, batch)
+
+
+class ExtractionDeclinedError(RuntimeError):
+    """App-level: the extraction prompt lets the model decline, and it did."""
+
+
+def extract_invoice_fields(client: Any, document: str) -> dict[str, Any]:
+    response = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": document}], response_format={"type": "json_object"}
+    )
+    fields = json.loads(response.choices[0].message.content)
+    if fields.get("declined"):
+        raise ExtractionDeclinedError(f"model declined to extract the invoice: {fields.get('reason')}")
+    return dict(fields)
+
+
+def _extraction_declined() -> BaseException:
+    answer = json.dumps(
+        {"declined": True, "reason": "The document appears to be a forged invoice; I can't help fill it in."}
+    )
+    client = _openai_client(_json_handler(200, _chat_answer(answer)))
+    return _raises(extract_invoice_fields, client, "Fill in the fields of this invoice: ...")
+
+
+def _litellm_context(provider: str, model: str, message: str) -> BaseException:
+    with _env(LITELLM_LOCAL_MODEL_COST_MAP="True"):
+        exceptions = _import_litellm().exceptions
+    return _litellm_raise(exceptions.ContextWindowExceededError, message=message, model=model, llm_provider=provider)
+
+
+def _memory_context_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.tika.extract.java_heap", "out_of_memory", _raises(extract_upload_text, "/uploads/contract-2291.pdf")
+        ),
+        Case(
+            "wave7.memory.rerank_features.random", "out_of_memory", _raises(rerank_feature_noise, 1_000_000, 1_000_000)
+        ),
+        Case(
+            "wave7.groups.tokenise_batches.memory",
+            "out_of_memory",
+            _araises(lambda: tokenise_batches(["chapter one", "chapter two"])),
+        ),
+        Case("wave7.extraction.invoice.declined_flag", "refusal", _extraction_declined()),
+        Case(
+            "wave7.litellm.ai21.too_many_tokens",
+            "context_length_exceeded",
+            _litellm_context(
+                "ai21",
+                "jamba-1.5-large",
+                "AI21Exception - Prompt has too many tokens. The prompt has 262417 tokens, the maximum is 256000.",
+            ),
+        ),
+        Case(
+            "wave7.litellm.aleph_alpha.longer_than_context",
+            "context_length_exceeded",
+            _litellm_context(
+                "aleph_alpha",
+                "luminous-supreme",
+                "AlephAlphaException - This is longer than the model's maximum context length of 2048 tokens.",
+            ),
+        ),
+    ]
+
+
+def _quota_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.dashscope.account.arrearage",
+            "quota_exceeded",
+            _compatible(
+                400,
+                {
+                    "code": "Arrearage",
+                    "message": "Access denied, please make sure your account is in good standing.",
+                    "type": "Arrearage",
+                    "param": None,
+                },
+            ),
+        ),
+        Case(
+            "wave7.siliconflow.balance.code_30001",
+            "quota_exceeded",
+            _compatible(403, {"code": 30001, "message": "Sorry, your account balance is insufficient", "data": None}),
+        ),
+    ]
+
+
+def metrics_bind_address(settings: dict[str, str]) -> bytes:
+    return socket.inet_aton(settings["metrics_bind"])
+
+
+def embedding_pool(settings: dict[str, str]) -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=int(settings["embedding_workers"]))
+
+
+def provider_slots(settings: dict[str, str]) -> asyncio.Semaphore:
+    return asyncio.Semaphore(int(settings["max_inflight_requests"]))
+
+
+def count_memories(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return int(connection.execute("SELECT count(*), max(length(text)) FROM memories").fetchone()[0])
+
+
+def _damaged_memory_db(directory: Path) -> Path:
+    path = directory / "memories.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE memories (id INTEGER PRIMARY KEY, text TEXT)")
+        connection.executemany("INSERT INTO memories (text) VALUES (?)", [("remembered fact " * 12,)] * 500)
+        connection.commit()
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 + 100, 4096 * 3, 3):
+        data[offset] ^= 0x55
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _memory_db_case() -> BaseException:
+    with tempfile.TemporaryDirectory() as directory:
+        return _raises(count_memories, _damaged_memory_db(Path(directory)))
+
+
+def read_chunk_archive(blob: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        return archive.read("chunks.jsonl")
+
+
+def restore_prompt_cache(blob: bytes) -> bytes:
+    return gzip.decompress(blob)
+
+
+def _flipped(data: bytes, offset: int) -> bytes:
+    damaged = bytearray(data)
+    damaged[offset] ^= 0x01
+    return bytes(damaged)
+
+
+def _chunk_archive() -> bytes:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        archive.writestr("chunks.jsonl", '{"chunk": 1, "text": "refund policy"}\n' * 30)
+    return _flipped(sink.getvalue(), 40)
+
+
+def few_shot_examples(examples: Any, count: int) -> Any:
+    return examples.sample(n=count, random_state=7)
+
+
+def explore_prompt_variant(variants: list[str]) -> str:
+    return str(numpy.random.default_rng(7).choice(variants))
+
+
+def _settings_stored_missing_third() -> list[Case]:
+    return [
+        Case(
+            "wave7.settings.metrics_bind.inet_aton",
+            "configuration",
+            _raises(metrics_bind_address, {"metrics_bind": "0.0.0.0.0"}),
+        ),
+        Case(
+            "wave7.settings.embedding_workers.zero",
+            "configuration",
+            _raises(embedding_pool, {"embedding_workers": "0"}),
+        ),
+        Case(
+            "wave7.settings.inflight_requests.negative",
+            "configuration",
+            _raises(provider_slots, {"max_inflight_requests": "-4"}),
+        ),
+        Case("wave7.stored.memory_db.malformed", "corrupted_data", _memory_db_case()),
+        Case("wave7.stored.chunk_archive.zip_header", "corrupted_data", _raises(read_chunk_archive, _chunk_archive())),
+        Case(
+            "wave7.stored.prompt_cache.gzip_crc",
+            "corrupted_data",
+            _raises(restore_prompt_cache, _flipped(gzip.compress(b"You are a support assistant. " * 40), -6)),
+        ),
+        Case(
+            "wave7.missing.few_shot.sample_empty",
+            "missing_data",
+            _raises(few_shot_examples, pandas.DataFrame({"question": [], "answer": []}), 3),
+        ),
+        Case("wave7.missing.prompt_variants.choice_empty", "missing_data", _raises(explore_prompt_variant, [])),
+    ]
+
+
+def build_wave7_third_batch() -> list[Case]:
+    return [*_memory_context_third(), *_quota_third(), *_settings_stored_missing_third()]
+
+
+# --------------------------------------------------------------------------------------------------
+# Fourth batch: memory behind endpoints, more plans and balances, refusals in batch results, settings
+
+
+def score_with_endpoint(client: Any, payload: dict[str, Any]) -> Any:
+    response = client.invoke_endpoint(
+        EndpointName="support-reranker-prod", ContentType="application/json", Body=json.dumps(payload)
+    )
+    return json.loads(response["Body"].read())
+
+
+def _sagemaker_model_error() -> BaseException:
+    with _env(AWS_PROFILE=None, AWS_DEFAULT_PROFILE=None):
+        client = botocore.session.Session().create_client(
+            "sagemaker-runtime",
+            region_name="us-east-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+    stubber = Stubber(client)
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message='Received server error (500) from primary with message "{"error": "CUDA out of memory. '
+        'Tried to allocate 3.50 GiB. GPU 0 has a total capacity of 22.06 GiB of which 1.91 GiB is free."}". See '
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:group="
+        "/aws/sagemaker/Endpoints/support-reranker-prod in account 123456789012 for more information.",
+        http_status_code=424,
+    )
+    with stubber:
+        return _raises(score_with_endpoint, client, {"query": "refund", "documents": ["a", "b"]})
+
+
+def feature_buffer(rows: int, columns: int) -> array.array[float]:
+    return array.array("d", [0.0]) * (rows * columns)
+
+
+class CohereChatError(RuntimeError):
+    """App-level: Cohere's chat endpoint refused the request."""
+
+
+def ask_cohere(base_url: str, question: str) -> str:
+    response = httpx.post(
+        base_url + "/v2/chat", json={"model": "command-r-plus", "messages": [{"role": "user", "content": question}]}
+    )
+    if response.is_error:
+        raise CohereChatError(f"cohere chat {response.status_code}: {response.json()['message']}")
+    return str(response.json()["message"]["content"][0]["text"])
+
+
+def serper_search(base_url: str, query: str) -> list[dict[str, Any]]:
+    response = requests.post(base_url + "/search", json={"q": query}, timeout=2)
+    if not response.ok:
+        raise WebSearchError(f"serper {response.status_code}: {response.json()['message']}")
+    return list(response.json()["organic"])
+
+
+def minimax_reply(base_url: str, question: str) -> str:
+    response = requests.post(
+        base_url + "/v1/text/chatcompletion_v2", json={"messages": [{"role": "user", "content": question}]}, timeout=2
+    )
+    status = response.json()["base_resp"]
+    if status["status_code"] != 0:
+        raise ProviderBalanceError(f"minimax status {status['status_code']}: {status['status_msg']}")
+    return str(response.json()["choices"][0]["message"]["content"])
+
+
+def ernie_reply(base_url: str, question: str) -> str:
+    response = requests.post(
+        base_url + "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/ernie-4.0-8k",
+        json={"messages": [{"role": "user", "content": question}]},
+        timeout=2,
+    )
+    payload = response.json()
+    if "error_code" in payload:
+        raise ProviderBalanceError(f"qianfan error_code={payload['error_code']}: {payload['error_msg']}")
+    return str(payload["result"])
+
+
+def batch_summaries(client: Any, batch_id: str) -> dict[str, str]:
+    summaries = {}
+    for entry in client.messages.batches.results(batch_id):
+        message = entry.result.message
+        if message.stop_reason not in ("end_turn", "max_tokens"):
+            raise AnswerUnusableError(f"batch {batch_id} request {entry.custom_id}: stop_reason={message.stop_reason}")
+        summaries[entry.custom_id] = "".join(block.text for block in message.content if block.type == "text")
+    return summaries
+
+
+def _anthropic_batch_refusal() -> BaseException:
+    batch = {
+        "id": "msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d",
+        "type": "message_batch",
+        "processing_status": "ended",
+        "request_counts": {"processing": 0, "succeeded": 2, "errored": 0, "canceled": 0, "expired": 0},
+        "ended_at": "2026-12-02T03:10:00Z",
+        "created_at": "2026-12-02T02:58:00Z",
+        "expires_at": "2026-12-03T02:58:00Z",
+        "cancel_initiated_at": None,
+        "archived_at": None,
+        "results_url": "https://api.anthropic.com/v1/messages/batches/msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d/results",
+    }
+    done = _claude_body([{"type": "text", "text": "Customer asks for a refund of order 1182."}], "end_turn")
+    entries = [
+        {"custom_id": "ticket-1182", "result": {"type": "succeeded", "message": done}},
+        {"custom_id": "ticket-1183", "result": {"type": "succeeded", "message": _claude_body([], "refusal")}},
+    ]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/results"):
+            lines = "".join(json.dumps(entry) + "\n" for entry in entries)
+            return httpx2.Response(200, content=lines.encode(), headers={"content-type": "application/binary"})
+        return httpx2.Response(200, json=batch)
+
+    return _raises(batch_summaries, _anthropic_client(handler), batch["id"])
+
+
+_DECLINE_MARKERS = ("as an ai", "i'm not able to provide")
+
+
+def triage_reply(text: str) -> str:
+    if any(marker in text.lower()[:80] for marker in _DECLINE_MARKERS):
+        raise AnswerUnusableError(f"assistant declined the triage question: {text[:120]!r}")
+    return text
+
+
+def mistral_for(settings: dict[str, str]) -> Mistral:
+    return Mistral(api_key=settings["mistral_api_key"], server=settings["mistral_server"])
+
+
+def minimum_tls(settings: dict[str, str]) -> ssl.TLSVersion:
+    return ssl.TLSVersion[settings["min_tls_version"]]
+
+
+def build_wave7_fourth_batch() -> list[Case]:
+    return [
+        Case("wave7.sagemaker.endpoint.model_error", "out_of_memory", _sagemaker_model_error()),
+        Case("wave7.memory.feature_buffer.array", "out_of_memory", _raises(feature_buffer, 2**40, 2**20)),
+        Case(
+            "wave7.cohere.chat.too_many_tokens",
+            "context_length_exceeded",
+            _served(
+                400,
+                {
+                    "id": "5d1c0c4e-7b9a-4d2f-9a43-0c7e1e1d8f10",
+                    "message": "too many tokens: size limit exceeded by 1183 tokens. Try using shorter or fewer "
+                    "inputs, or setting prompt_truncation='AUTO'.",
+                },
+                ask_cohere,
+                "Summarise the attached 300-page manual.",
+            ),
+        ),
+        Case(
+            "wave7.serper.search.not_enough_credits",
+            "quota_exceeded",
+            _served(400, {"message": "Not enough credits", "statusCode": 400}, serper_search, "acme refund policy"),
+        ),
+        Case(
+            "wave7.minimax.balance.status_1008",
+            "quota_exceeded",
+            _served(
+                200,
+                {"id": "", "choices": None, "base_resp": {"status_code": 1008, "status_msg": "insufficient balance"}},
+                minimax_reply,
+                "Where is my parcel?",
+            ),
+        ),
+        Case(
+            "wave7.qianfan.daily_limit.code_17",
+            "quota_exceeded",
+            _served(
+                200,
+                {"error_code": 17, "error_msg": "Open api daily request limit reached"},
+                ernie_reply,
+                "退货政策是什么?",
+            ),
+        ),
+        Case("wave7.anthropic.batch_results.refusal", "refusal", _anthropic_batch_refusal()),
+        Case(
+            "wave7.triage.reply.as_an_ai",
+            "refusal",
+            _raises(
+                triage_reply,
+                "As an AI, I'm not able to provide a diagnosis for your symptoms. Please contact a doctor.",
+            ),
+        ),
+        Case(
+            "wave7.settings.mistral_server.unknown",
+            "configuration",
+            _raises(mistral_for, {"mistral_api_key": "mistral-test", "mistral_server": "eu-west"}),
+        ),
+        Case(
+            "wave7.settings.min_tls.version_name",
+            "configuration",
+            _raises(minimum_tls, {"min_tls_version": "TLSv1_4"}),
+        ),
+    ]
+
+
 def build_wave7_cases() -> list[Case]:
     return [
         *_memory_cases(),
@@ -1478,4 +1947,6 @@ def build_wave7_cases() -> list[Case]:
         *_missing_cases(),
         *_tool_cases(),
         *build_wave7_second_batch(),
+        *build_wave7_third_batch(),
+        *build_wave7_fourth_batch(),
     ]
