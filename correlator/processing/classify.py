@@ -237,7 +237,7 @@ class Classifier:
         """No rule had evidence: the learned fallback's class above its confidence, else ``unknown``."""
         if self._fallback is None:
             return self.unknown()
-        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
+        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only, self._fallback.kinds))
         if guess is None:
             return self.unknown()
         rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
