@@ -51,12 +51,29 @@ def _none() -> Any:
     return None
 
 
+def read_export(payload: bytes) -> Any:
+    return pyarrow.csv.read_csv(pyarrow.BufferReader(payload))
+
+
 def _fail(exc: BaseException) -> Callable[[], Any]:
     def raise_it() -> Any:
         raise exc
 
     return raise_it
 
+
+# wording no installed library raises: the text the library or provider writes, raised as a ValueError
+WORDING: list[tuple[str, str]] = [
+    ("max_retries must be a non-negative integer", "configuration"),
+    ("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 8589934592 bytes.", "out_of_memory"),
+    ("std::bad_alloc", "out_of_memory"),
+    ("stop_reason=refusal, no tool call and no answer", "refusal"),
+    ('the model answered: "I\'m unable to help with that request."', "refusal"),
+    ("Error code: 400 - the request exceeds the available context size", "context_length_exceeded"),
+    ("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", "context_length_exceeded"),
+    ("Error code: 429 - Daily request limit reached for your tier", "quota_exceeded"),
+    ("402 InsufficientBalanceError: balance not enough, please recharge", "quota_exceeded"),
+]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a time of day out of range", lambda: datetime.time.fromisoformat("25:00"), "configuration"),
@@ -68,55 +85,15 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a hash name OpenSSL does not know", lambda: hashlib.new("sha257"), "configuration"),
     ("a struct format", lambda: struct.calcsize("Qz"), "configuration"),
     ("a broken format template", lambda: PROMPT.format(persona="x"), "configuration"),
-    (
-        "a bound named like a parameter",
-        _fail(ValueError("max_retries must be a non-negative integer")),
-        "configuration",
-    ),
     ("LZ4 data that is not a frame", lambda: lz4.frame.decompress(b"not an lz4 frame"), "corrupted_data"),
     ("base85 data", lambda: base64.b85decode(b"~~~~~"), "corrupted_data"),
-    (
-        "a CSV row with more columns",
-        lambda: pyarrow.csv.read_csv(pyarrow.BufferReader(b"a,b\n1,2,3\n")),
-        "corrupted_data",
-    ),
+    ("a CSV row with more columns", lambda: read_export(b"a,b\n1,2,3\n"), "corrupted_data"),
     ("None where a list should be", lambda: list(_none()), "missing_data"),
     ("None in arithmetic", lambda: _none() + 1, "missing_data"),
     ("a median of nothing", lambda: statistics.median([]), "missing_data"),
     ("an item not in the list", lambda: ["doc-1"].index("doc-2"), "missing_data"),
     ("a record id missing from a dict", lambda: {"ticket-1": {}}["ticket-2"], "missing_data"),
-    (
-        "XLA out of memory",
-        _fail(RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 8589934592 bytes.")),
-        "out_of_memory",
-    ),
-    ("a C++ allocation", _fail(RuntimeError("std::bad_alloc")), "out_of_memory"),
-    (
-        "an app's refusal check with no tool call",
-        _fail(RuntimeError("stop_reason=refusal, no tool call and no answer")),
-        "refusal",
-    ),
-    ("a canned decline", _fail(ValueError('the model answered: "I\'m unable to help with that request."')), "refusal"),
-    (
-        "llama.cpp's context size",
-        _fail(ValueError("Error code: 400 - the request exceeds the available context size")),
-        "context_length_exceeded",
-    ),
-    (
-        "TGI's input validation",
-        _fail(ValueError("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096")),
-        "context_length_exceeded",
-    ),
-    (
-        "a daily limit",
-        _fail(ValueError("Error code: 429 - Daily request limit reached for your tier")),
-        "quota_exceeded",
-    ),
-    (
-        "a balance to recharge",
-        _fail(ValueError("402 InsufficientBalanceError: balance not enough, please recharge")),
-        "quota_exceeded",
-    ),
+    *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
 ]
 
 
@@ -124,10 +101,6 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
 def test_neutral_code(what: str, call: Callable[[], Any], expected: str, classifier: Classifier) -> None:
     labels = _labels(_raised(lambda: step(call)), classifier)
     assert labels == dict.fromkeys(ALL_FORMS, expected), labels
-
-
-def read_export(payload: bytes) -> Any:
-    return pyarrow.csv.read_csv(pyarrow.BufferReader(payload))
 
 
 def test_a_cython_frame_is_a_library_frame_so_from_none_names_the_apps() -> None:
