@@ -10,13 +10,14 @@ import pytest
 from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent
 from correlator.processing.classify import RULES_PATH, Classifier, RulesError
+from correlator.processing.fallback import KINDS, LearnedFallback, chain_features
 from correlator.processing.rootcause import ChainLink
 from correlator.processing.rows import explain_log
 from tests.quality import HERE
-from tests.train_fallback import MODEL_PATH, model_bytes, train, training_set
+from tests.train_fallback import MODEL_PATH, WAVES, Example, cross_validate, model_bytes, train, training_set
 
-# A model's tool argument converted by the tool, logged with only the wrapper's text left: no rule has evidence.
-UNRULED = (ChainLink("ValueError", "invalid literal for int() with base 10: 'four'"),)
+# A setting converted at start-up, with no frames or source line left to say so: no rule has evidence.
+UNRULED = (ChainLink("ValueError", "could not convert string to float: 'warm'"),)
 
 
 def _rules(**fallback: object) -> dict:
@@ -31,7 +32,7 @@ def test_a_chain_no_rule_explains_gets_the_models_class_with_its_version_and_con
     assert Classifier(without).classify_chain(UNRULED).error_class == "unknown"
     label = Classifier.from_file().classify_chain(UNRULED)
     model = orjson.loads(MODEL_PATH.read_bytes())
-    assert label.error_class == "tool_call_malformed"
+    assert label.error_class == "configuration"
     prefix = f"learned.{model['version']}@"
     assert label.rule.startswith(prefix)
     assert 0.6 <= float(label.rule.removeprefix(prefix)) <= 1.0
@@ -71,3 +72,63 @@ def test_a_missing_model_file_is_refused_at_load(tmp_path):
 def test_retraining_the_corpus_gives_the_shipped_model_byte_for_byte():
     """The fit and the corpus are deterministic: the shipped file is exactly what its corpus trains."""
     assert model_bytes(train(training_set(Classifier.from_file()))) == MODEL_PATH.read_bytes()
+
+
+# A tool's argument conversion failing in the application's own tool module, under a library frame.
+FRAMED = ChainLink(
+    "ValueError",
+    "Error code: 422 - {'error': {'code': 'bad_argument'}} could not convert",
+    ("/usr/lib/python3.11/site-packages/httpx/_client.py:send", "/srv/app/tool_dispatch.py:call_tool"),
+)
+
+
+def test_each_feature_kind_reads_its_part_of_the_chain():
+    def features(*kinds: str) -> set[str]:
+        return set(chain_features((FRAMED,), Classifier.from_file().is_wrapper_only, kinds))
+
+    assert features("type") == {"type:valueerror"}
+    assert features("frame") == {"frame:call", "frame:tool"}
+    assert features("file") == {"file:tool", "file:dispatch"}
+    assert features("library") == {"library:httpx"}
+    assert features("status") == {"status:422", "status:bad_argument"}
+    assert "bigram:could_not" in features("bigram")
+    assert {"gram:<va", "gram:rror>"} <= features("gram")
+    assert features(*KINDS) >= features("type") | features("file") | features("status")
+
+
+def test_a_wrapper_alone_has_no_features_of_any_kind():
+    """Its type is kept, but with no words of a text or of an in-app function there is no guess."""
+    wrapper = ChainLink("ValueError", "LLM chat interaction failed.", ("/usr/lib/python3.11/asyncio/tasks.py:run",))
+    assert chain_features((wrapper,), Classifier.from_file().is_wrapper_only, KINDS) == []
+
+
+def test_a_model_reads_only_the_kinds_it_names():
+    weights = {"file:dispatch": [0.0, 3.0], "status:422": [5.0, 0.0]}
+    model = {"version": "lr-test", "classes": ["connection", "timeout"], "bias": [0.0, 0.0],
+             "features": ["type", "word", "file"], "weights": weights}  # fmt: skip
+    fallback = LearnedFallback(model, 0.6)
+    guess = fallback.guess(chain_features((FRAMED,), Classifier.from_file().is_wrapper_only, fallback.kinds))
+    assert guess is not None and guess.error_class == "timeout"  # the status weight is never read
+    with pytest.raises(ValueError, match="unknown feature kinds"):
+        LearnedFallback({**model, "features": ["type", "colour"]}, 0.6)
+
+
+def _example(group: str, expected: str, by_rules: str, *features: str) -> Example:
+    return Example(f"{group}.{expected}.{by_rules}", group, expected, by_rules, by_rules == "unknown", features)
+
+
+def test_cross_validation_holds_each_wave_out_and_never_lets_the_model_override_the_rules():
+    """A wave's misses are guessed from the other waves only; a case the rules got right stays right."""
+    examples = [
+        *(_example(wave, "timeout", "timeout", "type:timeouterror", "word:deadline") for wave in WAVES),
+        *(_example(wave, "rate_limit", "rate_limit", "type:ratelimit", "word:slow") for wave in WAVES),
+        _example("wave6", "timeout", "unknown", "type:wrapped", "word:deadline"),
+        _example("wave5", "rate_limit", "timeout", "type:ratelimit", "word:slow"),
+    ]
+    wrappers = [_example("wrapper", "unknown", "unknown")]
+    report = cross_validate(examples, wrappers, ["type", "word"], 2, 1e-3, [0.3])["min_confidence 0.3"]
+    assert report["by_wave"]["wave6"]["fallback_correct"] == 1
+    assert report["by_wave"]["wave6"]["end_to_end"] == 1.0
+    assert report["by_wave"]["wave5"]["fallback_answers"] == 0  # the rules had evidence, though wrong
+    assert report["pooled"]["rules_right_made_wrong"] == 0
+    assert report["wrapper_only_answered"] == 0

@@ -1,12 +1,17 @@
 """Train the learned fallback (schemas/rules/fallback.json) from the labelled corpora, never the sealed part.
 
 python -m tests.train_fallback [--check]
+python -m tests.train_fallback --cross-validate [--kinds ...] [--l2 ...] [--min-count ...]
 
 Training chains are the labelled SDK corpus and the broad corpus's development part of the
 waves in :data:`TRAINED_WAVES`, in all four log forms, as
 :func:`correlator.processing.rows.explain_log` reads them. The fit is deterministic
 (full-batch gradient descent from zeros, sorted features and classes, weights rounded to
 four places), so the same corpus gives the same bytes and ``--check`` compares them exactly.
+
+``--cross-validate`` prints, as JSON, how a fallback trained without one wave's development
+part does on it (leave one wave out, development parts only): on the chains the rules leave
+``unknown`` and end to end, rules first.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import argparse
 import hashlib
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,67 +31,143 @@ import orjson
 from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent
 from correlator.processing.classify import RULES_PATH, Classifier
-from correlator.processing.fallback import chain_features
+from correlator.processing.fallback import KINDS, chain_features
 from correlator.processing.rows import explain_log
 from tests.corpus.broad import build_broad_cases, scenario_of, split_of
-from tests.corpus.sdk_errors import build_cases
-from tests.quality import HERE, expected_in, log_lines, wave_of
+from tests.corpus.sdk_errors import Case, build_cases
+from tests.quality import HERE, expected_in, log_lines, wave_of, wrapper_only_cases
 
 MODEL_PATH = RULES_PATH.with_name("fallback.json")
-# Which development parts to train on is chosen by the sealed figure. Rules 2026.12.01-5: adding
-# wave 3's lowered it (91.57 % -> 91.28 %). Rules 2026.12.01-7, with wave 4 in the sealed part:
-# the first two waves' gave 89.37 %, with wave 3's 90.16 %, with waves 3 and 4's 89.76 %. Rules 2026.12.01-9,
-# with wave 5's three batches in the sealed part: the first three waves' gave 91.76 %, with wave 5's 91.33 %,
-# with waves 4 and 5's 90.75 %. Rules 2026.12.02-5, with LLMChatError's [root: …] names and wave 6 in the sealed
-# part: the first three waves' gave 88.19 % (lr-4c05360d98), every wave's development part 87.73 %.
-TRAINED_WAVES = ("earlier", "wave3")
-_MIN_COUNT = 2  # a feature of one case only is more likely that case than its class
-_EPOCHS, _RATE, _L2 = 400, 2.0, 1e-3
+WAVES = ("earlier", "wave3", "wave4", "wave5", "wave6")
+# Chosen by leave-one-wave-out on the development part only (``--cross-validate``), never by the sealed
+# figure: every wave's development part, the original three kinds, every feature kept, light L2. Before
+# (rules 2026.12.01-5 to 2026.12.02-5) the trained waves were picked by repeated sealed measurements
+# ("earlier" and "wave3"), a weak form of tuning on the sealed part, given up here.
+TRAINED_WAVES = WAVES
+FEATURE_KINDS = ("type", "word", "frame")
+_MIN_COUNT = 1
+_EPOCHS, _RATE, _L2 = 400, 2.0, 1e-4
 
 
-def training_set(classifier: Classifier, waves: tuple[str, ...] = TRAINED_WAVES) -> list[tuple[str, list[str], str]]:
-    """(case name, features, label) for every case in every form that leaves a feature."""
-    part_of = split_of()
-    development = [c for c in build_broad_cases() if part_of[scenario_of(c.name)] == "development"]
-    cases = [*build_cases(), *[c for c in development if wave_of(c.name) in waves]]
+@dataclass(frozen=True)
+class Example:
+    """One case in one form: what the rules alone said, and every feature the fallback could read."""
+
+    case: str
+    group: str  # ``sdk`` or the broad corpus's wave
+    expected: str
+    by_rules: str
+    no_evidence: bool
+    features: tuple[str, ...]
+
+    def of_kinds(self, kinds: Iterable[str]) -> list[str]:
+        prefixes = tuple(kind + ":" for kind in kinds)
+        return [feature for feature in self.features if feature.startswith(prefixes)]
+
+
+def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier) -> list[Example]:
+    """Every case in every form, read by ``classifier`` (its own fallback, if any, left out of ``by_rules``)."""
+    rules_only = _rules_only()
     examples = []
     for case in cases:
         for form, line in log_lines(case):
             event = decode(line, LogEvent, HERE)
             assert isinstance(event, LogEvent)
-            features = chain_features(explain_log(event, classifier).chain, classifier.is_wrapper_only)
-            if features:
-                examples.append((case.name, features, expected_in(form, case)))
+            explained = explain_log(event, rules_only)
+            features = chain_features(explained.chain, classifier.is_wrapper_only, KINDS)
+            examples.append(
+                Example(
+                    case.name,
+                    group or wave_of(case.name),
+                    expected_in(form, case),
+                    explained.label.error_class,
+                    explained.label.rule == "no-evidence",
+                    tuple(features),
+                )
+            )
     return examples
 
 
-def train(examples: list[tuple[str, list[str], str]]) -> dict[str, Any]:
-    """Fit over the features seen in at least ``_MIN_COUNT`` cases (a case's four forms count once)."""
+def _rules_only() -> Classifier:
+    """The shipped rules without their learned fallback: what the rules alone say."""
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    del rules["learned_fallback"]
+    return Classifier(rules)
+
+
+def development_examples(classifier: Classifier) -> list[Example]:
+    """The SDK corpus (group ``sdk``) and the broad corpus's development part (grouped by wave)."""
+    part_of = split_of()
+    development = [c for c in build_broad_cases() if part_of[scenario_of(c.name)] == "development"]
+    return [*examples_of(build_cases(), "sdk", classifier), *examples_of(development, None, classifier)]
+
+
+def training_set(
+    classifier: Classifier, waves: Sequence[str] = TRAINED_WAVES, kinds: Sequence[str] = FEATURE_KINDS
+) -> list[tuple[str, list[str], str]]:
+    """(case name, features, label) for every case in every form that leaves a feature."""
+    return _trainable(development_examples(classifier), {"sdk", *waves}, kinds)
+
+
+def _trainable(examples: list[Example], groups: set[str], kinds: Sequence[str]) -> list[tuple[str, list[str], str]]:
+    chosen = [(e.case, e.of_kinds(kinds), e.expected) for e in examples if e.group in groups]
+    return [(case, features, label) for case, features, label in chosen if features]
+
+
+def train(
+    examples: list[tuple[str, list[str], str]],
+    kinds: Sequence[str] = FEATURE_KINDS,
+    min_count: int = _MIN_COUNT,
+    l2: float = _L2,
+) -> dict[str, Any]:
+    """Fit over the features seen in at least ``min_count`` cases (a case's four forms count once)."""
     seen_in = {(name, feature) for name, features, _ in examples for feature in features}
     counts = Counter(feature for _, feature in seen_in)
-    vocabulary = sorted(feature for feature, count in counts.items() if count >= _MIN_COUNT)
+    vocabulary = sorted(feature for feature, count in counts.items() if count >= min_count)
     index = {feature: position for position, feature in enumerate(vocabulary)}
     classes = sorted({label for _, _, label in examples})
-    x = numpy.zeros((len(examples), len(vocabulary)))
+    rows = [sorted(index[f] for f in features if f in index) or [len(vocabulary)] for _, features, _ in examples]
+    x = _Sparse(rows, len(vocabulary) + 1)  # a row with no known feature reads an always-zero column
     y = numpy.zeros((len(examples), len(classes)))
-    for row, (_, features, label) in enumerate(examples):
-        for feature in features:
-            if feature in index:
-                x[row, index[feature]] = 1.0
+    for row, (_, _, label) in enumerate(examples):
         y[row, classes.index(label)] = 1.0
-    weights, bias = numpy.zeros((len(vocabulary), len(classes))), numpy.zeros(len(classes))
+    weights, bias = numpy.zeros((len(vocabulary) + 1, len(classes))), numpy.zeros(len(classes))
     for _ in range(_EPOCHS):
-        scores = x @ weights + bias
+        scores = x.times(weights) + bias
         scores -= scores.max(axis=1, keepdims=True)
         probabilities = numpy.exp(scores)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         error = (probabilities - y) / len(examples)
-        weights -= _RATE * (x.T @ error + _L2 * weights)
+        weights -= _RATE * (x.transposed_times(error) + l2 * weights)
+        weights[-1] = 0.0
         bias -= _RATE * error.sum(axis=0)
     rounded = {feature: [round(float(w), 4) for w in weights[position]] for feature, position in index.items()}
-    body = orjson.dumps({"classes": classes, "bias": [round(float(b), 4) for b in bias], "weights": rounded},
-                        option=orjson.OPT_SORT_KEYS)  # fmt: skip
+    body = orjson.dumps(
+        {"classes": classes, "bias": [round(float(b), 4) for b in bias], "features": list(kinds), "weights": rounded},
+        option=orjson.OPT_SORT_KEYS,
+    )
     return {"version": "lr-" + hashlib.sha256(body).hexdigest()[:10], **orjson.loads(body)}
+
+
+class _Sparse:
+    """A 0/1 matrix by its rows' column lists: the products the fit needs, in a fixed order (deterministic)."""
+
+    def __init__(self, rows: list[list[int]], width: int) -> None:
+        self._columns = numpy.array([c for row in rows for c in row], dtype=numpy.int64)
+        self._row_starts = numpy.cumsum([0, *(len(row) for row in rows[:-1])])
+        row_of = numpy.repeat(numpy.arange(len(rows)), [len(row) for row in rows])
+        order = numpy.argsort(self._columns, kind="stable")
+        self._rows_by_column = row_of[order]
+        present, starts = numpy.unique(self._columns[order], return_index=True)
+        self._present, self._column_starts, self._width = present, starts, width
+
+    def times(self, matrix: numpy.ndarray) -> numpy.ndarray:
+        return numpy.add.reduceat(matrix[self._columns], self._row_starts, axis=0)
+
+    def transposed_times(self, matrix: numpy.ndarray) -> numpy.ndarray:
+        out = numpy.zeros((self._width, matrix.shape[1]))
+        out[self._present] = numpy.add.reduceat(matrix[self._rows_by_column], self._column_starts, axis=0)
+        return out
 
 
 def model_bytes(model: dict[str, Any]) -> bytes:
@@ -92,13 +175,120 @@ def model_bytes(model: dict[str, Any]) -> bytes:
     return orjson.dumps(model, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
+def _guesses(model: dict[str, Any], examples: list[Example]) -> list[tuple[str, float] | None]:
+    """The model's class and probability for each example's features, None where it knows none of them."""
+    weights, bias = model["weights"], numpy.array(model["bias"])
+    guesses: list[tuple[str, float] | None] = []
+    for example in examples:
+        rows = [weights[f] for f in example.of_kinds(model["features"]) if f in weights]
+        if not rows:
+            guesses.append(None)
+            continue
+        scores = bias + numpy.sum(rows, axis=0)
+        probabilities = numpy.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        best = int(numpy.argmax(probabilities))
+        guesses.append((model["classes"][best], float(probabilities[best])))
+    return guesses
+
+
+def _scores(judged: list[tuple[Example, tuple[str, float] | None]], threshold: float) -> dict[str, Any]:
+    """End to end (rules first, the fallback where they found nothing) and the fallback's own answers."""
+    answered = correct = right_end_to_end = overridden = 0
+    for example, guess in judged:
+        spoke = example.no_evidence and guess is not None and guess[1] >= threshold
+        got = guess[0] if spoke and guess is not None else example.by_rules
+        answered += spoke
+        correct += spoke and got == example.expected
+        right_end_to_end += got == example.expected
+        overridden += example.by_rules == example.expected and got != example.expected
+    left_unknown = sum(1 for example, _ in judged if example.no_evidence and example.expected != "unknown")
+    return {
+        "judgements": len(judged),
+        "rules_only": round(sum(e.by_rules == e.expected for e, _ in judged) / max(len(judged), 1), 4),
+        "end_to_end": round(right_end_to_end / max(len(judged), 1), 4),
+        "left_unknown_by_rules": left_unknown,
+        "fallback_answers": answered,
+        "fallback_correct": correct,
+        "fallback_wrong": answered - correct,
+        "fallback_precision": round(correct / answered, 4) if answered else None,
+        "fallback_recall": round(correct / left_unknown, 4) if left_unknown else None,
+        "rules_right_made_wrong": overridden,
+    }
+
+
+def _alone(judged: list[tuple[Example, tuple[str, float] | None]], threshold: float) -> dict[str, Any]:
+    """The fallback asked on every held-out chain, as if no rule had evidence: a larger sample of unseen text."""
+    labelled = [(e, g) for e, g in judged if e.expected != "unknown"]
+    answers = [(e, g) for e, g in labelled if g is not None and g[1] >= threshold]
+    correct = sum(1 for e, g in answers if g is not None and g[0] == e.expected)
+    return {
+        "judgements": len(labelled),
+        "answers": len(answers),
+        "correct": correct,
+        "precision": round(correct / len(answers), 4) if answers else None,
+        "recall": round(correct / len(labelled), 4) if labelled else None,
+    }
+
+
+def cross_validate(
+    examples: list[Example],
+    wrappers: list[Example],
+    kinds: Sequence[str],
+    min_count: int,
+    l2: float,
+    thresholds: Sequence[float],
+) -> dict[str, Any]:
+    """Leave one wave out: train on the SDK corpus and the other waves' development parts, judge the one left."""
+    per_wave: dict[str, list[tuple[Example, tuple[str, float] | None]]] = {}
+    sizes = {}
+    for wave in WAVES:
+        model = train(_trainable(examples, {"sdk", *WAVES} - {wave}, kinds), kinds, min_count, l2)
+        sizes[wave] = len(model["weights"])
+        held_out = [e for e in examples if e.group == wave] + wrappers
+        per_wave[wave] = list(zip(held_out, _guesses(model, held_out), strict=True))
+    report: dict[str, Any] = {"kinds": list(kinds), "min_count": min_count, "l2": l2, "features_per_model": sizes}
+    for threshold in thresholds:
+        pooled = [j for judged in per_wave.values() for j in judged if j[0].group != "wrapper"]
+        wrapper_wrong = sum(
+            1
+            for judged in per_wave.values()
+            for e, g in judged
+            if e.group == "wrapper" and e.no_evidence and g is not None and g[1] >= threshold
+        )
+        report[f"min_confidence {threshold}"] = {
+            "pooled": _scores(pooled, threshold),
+            "fallback_alone": _alone(pooled, threshold),
+            "wrapper_only_answered": wrapper_wrong,
+            "by_wave": {
+                w: _scores([j for j in judged if j[0].group != "wrapper"], threshold) for w, judged in per_wave.items()
+            },
+        }
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if the shipped model is not what training gives")
     parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model (a candidate)")
     parser.add_argument("--waves", nargs="+", default=list(TRAINED_WAVES), help="the broad corpus's waves to train on")
+    parser.add_argument("--cross-validate", action="store_true", help="print leave-one-wave-out figures as JSON")
+    parser.add_argument("--kinds", nargs="+", default=list(FEATURE_KINDS), choices=KINDS)
+    parser.add_argument("--min-count", type=int, default=_MIN_COUNT)
+    parser.add_argument("--l2", type=float, default=_L2)
+    parser.add_argument("--thresholds", nargs="+", type=float, default=[0.5, 0.6, 0.7, 0.8])
     args = parser.parse_args()
-    trained = model_bytes(train(training_set(Classifier.from_file(), tuple(args.waves))))
+    classifier = Classifier.from_file()
+    if args.cross_validate:
+        wrappers = examples_of(wrapper_only_cases(), "wrapper", classifier)
+        report = cross_validate(
+            development_examples(classifier), wrappers, args.kinds, args.min_count, args.l2, args.thresholds
+        )
+        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    model = train(_trainable(development_examples(classifier), {"sdk", *args.waves}, args.kinds), args.kinds,
+                  args.min_count, args.l2)  # fmt: skip
+    trained = model_bytes(model)
     if args.check:
         sys.exit(0 if MODEL_PATH.read_bytes() == trained else 1)
     args.output.write_bytes(trained)

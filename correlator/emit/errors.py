@@ -82,4 +82,9 @@ def raised_in(cause: BaseException) -> str:
 
 def _is_library(filename: str) -> bool:
     # correlator.processing.rootcause.is_library_frame's test: the emitter is installed without that package
-    return "-packages/" in filename or "/lib/python3" in filename or filename.startswith("<")
+    return (
+        "-packages/" in filename
+        or "/lib/python3" in filename
+        or filename.startswith("<")
+        or filename.endswith((".pyx", ".pxi", ".pxd"))
+    )

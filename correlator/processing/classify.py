@@ -85,6 +85,7 @@ class _Rule:
 
 _LIBRARY_FRAME = _TEXT >> 1  # a frame pattern matched in a library's frame: weaker than in the app's own
 _NO_EVIDENCE = _TIER * 1024
+_TYPE_TIER = "exception_type"
 _TYPE_MEMO_SIZE = 4096
 _FRAME_MEMO_SIZE = 1024  # frames are longer than a type's name: fewer kept
 
@@ -108,6 +109,9 @@ class Classifier:
             self._metric_labels: dict[str, str] = dict(rules["metric_labels"])
             self._finish_reasons: dict[str, str] = dict(rules["finish_reasons"])
             self._build_rules(rules["rules"], list(rules["status_patterns"]))
+            # where a frame rule reads a link, text of the tiers placed before the exception types still counts
+            types_at = self._precedence.index(_TYPE_TIER) if _TYPE_TIER in self._precedence else 1
+            self._frame_read_floor = types_at * _TIER
             self._fallback = _load_fallback(rules.get("learned_fallback"), directory)
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise RulesError(f"invalid rules file: {exc!r}") from exc
@@ -200,7 +204,8 @@ class Classifier:
 
         A frame rule that speaks for a link's type reads that link instead of its type and
         its own text (a ``JSONDecodeError`` in tool dispatch is a malformed tool call, not
-        invalid JSON); only evidence of the first tier still counts in that link.
+        invalid JSON); only text of the tiers placed before ``exception_type`` still counts in that
+        link (a library's own wording, "Protocol not known: s4", outweighs the app's function name).
         """
         if finish_reason:
             by_finish = self.classify_finish_reason(finish_reason)
@@ -222,7 +227,7 @@ class Classifier:
         # a wrapper's text is no evidence, but its type still is
         messages = [b"" if self.is_wrapper_only(link.message) else link.message.encode() for link in chain]
         best_key, best = _strongest_text(
-            self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames
+            self._message_rules, self._message_scanner, messages, best_key, best, read_by_frames, self._frame_read_floor
         )
         if best is not None:
             return best.label
@@ -232,7 +237,7 @@ class Classifier:
         """No rule had evidence: the learned fallback's class above its confidence, else ``unknown``."""
         if self._fallback is None:
             return self.unknown()
-        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only))
+        guess = self._fallback.guess(chain_features(chain, self.is_wrapper_only, self._fallback.kinds))
         if guess is None:
             return self.unknown()
         rule = f"learned.{self._fallback.version}@{guess.confidence:.2f}"
@@ -377,12 +382,13 @@ def _strongest_text(
     best_key: int,
     best: _Rule | None,
     read_by_frames: set[int],
+    read_floor: int,
 ) -> tuple[int, _Rule | None]:
     """The strongest of ``best`` and the rules the links' texts satisfy, in one scan.
 
     Texts are joined root first by newlines and each match is credited to the link it ends
     in, so a pattern's first match lies in the innermost link that has it. In a link in
-    ``read_by_frames`` only the first tier's patterns count.
+    ``read_by_frames`` only patterns keyed below ``read_floor`` count (the tiers before the exception types).
     """
     found = scanner.first_matches(b"\n".join(texts))
     if not found:
@@ -395,7 +401,7 @@ def _strongest_text(
     for pattern_id, end in found.items():
         rule = rules[pattern_id]
         link_index = min(bisect_left(ends, end), last_link)
-        if link_index in read_by_frames and rule.text_key >= _TIER:
+        if link_index in read_by_frames and rule.text_key >= read_floor:
             continue
         key = rule.text_key + link_index * _LINK
         if key < best_key:

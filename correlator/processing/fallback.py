@@ -1,17 +1,19 @@
 """A learned fallback for chains no rule has evidence for: a linear model shipped as data.
 
 The model (``schemas/rules/fallback.json``, written by ``python -m tests.train_fallback``)
-scores each class from the features of a chain: every link's exception type, the words of
-its own text and the words of its in-app frames' function names. It only ever speaks where
-the rules found nothing, and only above the rules file's ``min_confidence``; its version
-and confidence go into the stored ``rule`` (``learned.<version>@0.87``).
+scores each class from the features of a chain (:func:`chain_features`) of the kinds it
+names: every link's exception type, the words of its own text and the words of its in-app
+frames' function names, and optionally more (:data:`KINDS`). It only ever speaks where the
+rules found nothing, and only above the rules file's ``min_confidence``; its version and
+confidence go into the stored ``rule`` (``learned.<version>@0.87``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,23 @@ from correlator.processing.rootcause import ChainLink, is_library_frame
 
 _TOKEN = re.compile(r"[^\s'\"`()\[\]{},:;=<>]+")
 _WORD = re.compile(r"[a-z]{3,}")
+_STATUS = re.compile(r"(?<![\w.])[45]\d\d(?![\w.])")
+_FIELD = re.compile(r"""['"](?:code|type|status|reason)['"]\s*:\s*['"]([A-Za-z][\w.-]{2,})['"]""")
+_PACKAGE = re.compile(r"(?:-packages/|/lib/python3[.\d]*/(?!\w+-packages/))([A-Za-z_]\w*)")
 _LINKS_READ = 4  # root first: the innermost links carry the cause, the outer ones wrap it
+
+#: the feature kinds a model may read; a model names its own in its ``features``
+KINDS = (
+    "type",  # the link's exception type, its last dotted name
+    "word",  # the words of its text (not a wrapper's)
+    "frame",  # the words of its in-app frames' function names
+    "file",  # the words of its in-app frames' file names
+    "library",  # the packages of its library frames
+    "status",  # 4xx/5xx numbers and the ``code``/``type`` fields quoted in its text
+    "bigram",  # pairs of consecutive words of its text
+    "gram",  # 3 to 5 letter pieces of its type's name
+)
+ORIGINAL_KINDS = ("type", "word", "frame")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,26 +46,46 @@ class Guess:
     confidence: float
 
 
-def chain_features(chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], bool]) -> list[str]:
-    """Type, text words and in-app frame words of the innermost links; no words at all means no guess.
+def chain_features(
+    chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], bool], kinds: Collection[str] = ORIGINAL_KINDS
+) -> list[str]:
+    """The features of the innermost links of the given kinds; no words at all means no guess.
 
-    A wrapper's own text is no evidence here either, so a wrapper alone has no features.
+    Words are those of a text that is not a wrapper's or of in-app frames' function names,
+    whatever the kinds read, so a wrapper alone has no features.
     """
     features: set[str] = set()
     words = False
     for link in chain[:_LINKS_READ]:
         if link.type:
-            features.add("type:" + link.type.rsplit(".", 1)[-1].lower())
+            name = link.type.rsplit(".", 1)[-1].lower()
+            if "type" in kinds:
+                features.add("type:" + name)
+            if "gram" in kinds:
+                features.update(_grams(name))
         if link.message and not is_wrapper_only(link.message):
             found = _words(link.message)
-            features.update("word:" + word for word in found)
             words = words or bool(found)
+            if "word" in kinds:
+                features.update("word:" + word for word in found)
+            if "bigram" in kinds:
+                features.update(f"bigram:{a}_{b}" for a, b in itertools.pairwise(found))
+            if "status" in kinds:
+                features.update("status:" + status for status in _STATUS.findall(link.message))
+                features.update("status:" + field.lower() for field in _FIELD.findall(link.message))
         for frame in link.frames:
+            path, _, function = frame.rpartition(":")
             if is_library_frame(frame):
+                if "library" in kinds:
+                    features.update("library:" + package.lower() for package in _PACKAGE.findall(path))
                 continue
-            found = _WORD.findall(frame.rsplit(":", 1)[-1].lower().replace("_", " "))
-            features.update("frame:" + word for word in found)
+            found = _WORD.findall(function.lower().replace("_", " "))
             words = words or bool(found)
+            if "frame" in kinds:
+                features.update("frame:" + word for word in found)
+            if "file" in kinds:
+                stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+                features.update("file:" + word for word in _WORD.findall(stem.lower().replace("_", " ")))
     return sorted(features) if words else []
 
 
@@ -61,12 +99,22 @@ def _words(text: str) -> list[str]:
     ]
 
 
+def _grams(name: str) -> list[str]:
+    """3 to 5 letter pieces of a type's name, its ends marked: ``DecodeError``'s kin share ``ode``, ``rror>``."""
+    marked = "<" + name + ">"
+    return ["gram:" + marked[start : start + size] for size in (3, 4, 5) for start in range(len(marked) - size + 1)]
+
+
 class LearnedFallback:
     """Multinomial logistic regression over :func:`chain_features`, read from its JSON."""
 
     def __init__(self, model: Mapping[str, Any], min_confidence: float) -> None:
         self.version: str = str(model["version"])
         self.min_confidence = min_confidence
+        self.kinds: frozenset[str] = frozenset(model.get("features", ORIGINAL_KINDS))
+        unknown_kinds = sorted(self.kinds - set(KINDS))
+        if unknown_kinds:
+            raise ValueError(f"fallback model: unknown feature kinds {unknown_kinds}")
         self._classes: list[str] = list(model["classes"])
         self._bias: list[float] = [float(value) for value in model["bias"]]
         self._weights: dict[str, list[float]] = {

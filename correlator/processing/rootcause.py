@@ -244,9 +244,18 @@ def _text(value: Any) -> str:
 def is_library_frame(frame: str) -> bool:
     """A frame (``path:function``) in an installed library or the standard library, not the application's code.
 
-    ``correlator.emit.errors`` keeps its own copy: the emitter is installed without this package.
+    A Cython source (``pyarrow/error.pxi``, ``pandas/_libs/parsers.pyx``) is a compiled library's, whose
+    frames carry a path relative to the package. ``correlator.emit.errors`` keeps its own copy: the
+    emitter is installed without this package.
     """
-    return "-packages/" in frame or "/lib/python3" in frame or frame.startswith("<")
+    return (
+        "-packages/" in frame
+        or "/lib/python3" in frame
+        or frame.startswith("<")
+        or ".pyx:" in frame
+        or ".pxi:" in frame
+        or ".pxd:" in frame
+    )
 
 
 def root_cause(chain: Iterable[ChainLink]) -> ChainLink | None:

@@ -1,0 +1,122 @@
+"""Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6).
+
+Each is raised for real (or, for wording no installed library raises, with the text the library
+or provider writes) inside a function named ``step``, and judged in the four forms of
+:mod:`tests.quality`, as :mod:`tests.test_library_evidence` does.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import enum
+import hashlib
+import ipaddress
+import statistics
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+import lz4.frame
+import pandas
+import pyarrow
+import pyarrow.csv
+import pytest
+import tiktoken
+
+from correlator.emit.errors import raised_in
+from correlator.processing.classify import Classifier
+from tests.test_library_evidence import ALL_FORMS, _labels, _raised
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_file()
+
+
+class Tier(enum.Enum):
+    FREE = "free"
+
+
+PROMPT = "Answer as {persona"  # a prompt template from settings with its brace unclosed
+
+
+def step(call: Callable[[], Any]) -> Any:
+    """The application's neutral frame around each failure."""
+    return call()
+
+
+def _none() -> Any:
+    return None
+
+
+def read_export(payload: bytes) -> Any:
+    return pyarrow.csv.read_csv(pyarrow.BufferReader(payload))
+
+
+def _fail(exc: BaseException) -> Callable[[], Any]:
+    def raise_it() -> Any:
+        raise exc
+
+    return raise_it
+
+
+# wording no installed library raises: the text the library or provider writes, raised as a ValueError
+WORDING: list[tuple[str, str]] = [
+    ("max_retries must be a non-negative integer", "configuration"),
+    ("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 8589934592 bytes.", "out_of_memory"),
+    ("std::bad_alloc", "out_of_memory"),
+    ("stop_reason=refusal, no tool call and no answer", "refusal"),
+    ('the model answered: "I\'m unable to help with that request."', "refusal"),
+    ("Error code: 400 - the request exceeds the available context size", "context_length_exceeded"),
+    ("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", "context_length_exceeded"),
+    ("Error code: 429 - Daily request limit reached for your tier", "quota_exceeded"),
+    ("402 InsufficientBalanceError: balance not enough, please recharge", "quota_exceeded"),
+]
+
+CASES: list[tuple[str, Callable[[], Any], str]] = [
+    ("a time of day out of range", lambda: datetime.time.fromisoformat("25:00"), "configuration"),
+    ("an enum member that does not exist", lambda: Tier("enterprise"), "configuration"),
+    ("an IP network with a bad prefix", lambda: ipaddress.ip_network("10.0.0.0/33"), "configuration"),
+    ("tiktoken's model map", lambda: tiktoken.encoding_for_model("acme-chat-large"), "configuration"),
+    ("a pandas frequency", lambda: pandas.date_range("2026-01-01", periods=2, freq="fortnight"), "configuration"),
+    ("a jinja2 template that does not parse", lambda: jinja2.Template("{% if persona %}"), "configuration"),
+    ("a hash name OpenSSL does not know", lambda: hashlib.new("sha257"), "configuration"),
+    ("a struct format", lambda: struct.calcsize("Qz"), "configuration"),
+    ("a broken format template", lambda: PROMPT.format(persona="x"), "configuration"),
+    ("LZ4 data that is not a frame", lambda: lz4.frame.decompress(b"not an lz4 frame"), "corrupted_data"),
+    ("base85 data", lambda: base64.b85decode(b"~~~~~"), "corrupted_data"),
+    ("a CSV row with more columns", lambda: read_export(b"a,b\n1,2,3\n"), "corrupted_data"),
+    ("None where a list should be", lambda: list(_none()), "missing_data"),
+    ("None in arithmetic", lambda: _none() + 1, "missing_data"),
+    ("a median of nothing", lambda: statistics.median([]), "missing_data"),
+    ("an item not in the list", lambda: ["doc-1"].index("doc-2"), "missing_data"),
+    ("a record id missing from a dict", lambda: {"ticket-1": {}}["ticket-2"], "missing_data"),
+    *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
+]
+
+
+@pytest.mark.parametrize(("what", "call", "expected"), CASES, ids=[case[0] for case in CASES])
+def test_neutral_code(what: str, call: Callable[[], Any], expected: str, classifier: Classifier) -> None:
+    labels = _labels(_raised(lambda: step(call)), classifier)
+    assert labels == dict.fromkeys(ALL_FORMS, expected), labels
+
+
+def test_a_cython_frame_is_a_library_frame_so_from_none_names_the_apps() -> None:
+    exc = _raised(lambda: read_export(b"a,b\n1,2,3\n"))
+    assert raised_in(exc) == "test_neutral_evidence.py:read_export"
+
+
+def archive_filesystem(message: str) -> Any:
+    raise ValueError(message)
+
+
+def test_a_librarys_own_wording_outweighs_the_apps_function_name(classifier: Classifier) -> None:
+    """``archive_filesystem`` is a stored-data name (frame.stored_data speaks for a ValueError): its words
+    alone leave it corrupted data, but a setting fsspec rejected is said in the specific tier, which still
+    counts in a link a frame rule reads."""
+    rejected = _labels(_raised(lambda: archive_filesystem("Protocol not known: s4")), classifier)
+    assert rejected == dict.fromkeys(ALL_FORMS, "configuration"), rejected
+    unreadable = _labels(_raised(lambda: archive_filesystem("Expecting value: line 1 column 1 (char 0)")), classifier)
+    assert unreadable == dict.fromkeys(ALL_FORMS, "corrupted_data"), unreadable
