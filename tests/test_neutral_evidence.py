@@ -1,4 +1,5 @@
-"""Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6).
+"""Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6,
+broadened in -7).
 
 Each is raised for real (or, for wording no installed library raises, with the text the library
 or provider writes) inside a function named ``step``, and judged in the four forms of
@@ -12,6 +13,8 @@ import datetime
 import enum
 import hashlib
 import ipaddress
+import sqlite3
+import ssl
 import statistics
 import struct
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from typing import Any
 
 import jinja2
 import lz4.frame
+import numpy
 import pandas
 import pyarrow
 import pyarrow.csv
@@ -73,6 +77,65 @@ WORDING: list[tuple[str, str]] = [
     ("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", "context_length_exceeded"),
     ("Error code: 429 - Daily request limit reached for your tier", "quota_exceeded"),
     ("402 InsufficientBalanceError: balance not enough, please recharge", "quota_exceeded"),
+    # rules 2026.12.02-7: each family broadened from the providers' and libraries' words
+    ("insufficient VRAM to load the model", "out_of_memory"),
+    ("CUDA failure 2: CUDA_ERROR_OUT_OF_MEMORY", "out_of_memory"),
+    ("CUDNN_STATUS_NOT_ENOUGH_MEMORY", "out_of_memory"),
+    ("Memory limit of 512 MB exceeded", "out_of_memory"),
+    ("Container killed for exceeding memory limits", "out_of_memory"),
+    ("GPU memory exhausted", "out_of_memory"),
+    ("the model's memory requirement exceeds the available memory on the instance", "out_of_memory"),
+    ("OOM while generating the batch", "out_of_memory"),
+    ("Killed process 4121 (python3) total-vm:8123412kB", "out_of_memory"),
+    ("llama runner process has terminated: signal: killed", "out_of_memory"),
+    ("RESOURCE_EXHAUSTED: Failed to allocate request for 1.5GiB", "out_of_memory"),
+    ("You have exhausted your credits", "quota_exceeded"),
+    ("monthly token budget of 2000000 exhausted for tenant acme", "quota_exceeded"),
+    ("You have used up your plan's request allowance", "quota_exceeded"),
+    ("No quota remaining for this project", "quota_exceeded"),
+    ("credits remaining: 0", "quota_exceeded"),
+    ("This request exceeds your quota of 10000", "quota_exceeded"),
+    ("Your free trial has ended", "quota_exceeded"),
+    ("Request limit exceeded for your plan", "quota_exceeded"),
+    ("You have hit your limit for this billing period", "quota_exceeded"),
+    ("Open api total request limit reached", "quota_exceeded"),
+    ("usage cap reached", "quota_exceeded"),
+    ("insufficient_credits", "quota_exceeded"),
+    ("credit_limit_exceeded", "quota_exceeded"),
+    ("Not enough balance to perform this request", "quota_exceeded"),
+    ("Quota limit reached for project demo", "quota_exceeded"),
+    ("Account suspended for non-payment", "quota_exceeded"),
+    ("document doc-7 has no content", "missing_data"),
+    ("expected at least one passage, got none", "missing_data"),
+    ("empty response from retriever", "missing_data"),
+    ("collection not found: kb_docs", "missing_data"),
+    ("Could not decompress data", "corrupted_data"),
+    ("record is damaged", "corrupted_data"),
+    ("premature end of data", "corrupted_data"),
+    ("checksum failed", "corrupted_data"),
+    ("stream did not contain valid UTF-8", "corrupted_data"),
+    ("Could not deserialize key data.", "configuration"),
+    ("unknown config option 'temprature'", "configuration"),
+    ("Repo id must be in the form 'repo_name' or 'namespace/repo_name'", "configuration"),
+]
+
+# text near a family that must not take its label (rules 2026.12.02-7)
+NOT_THE_FAMILY: list[tuple[str, str]] = [
+    ("Rate limit exceeded for your plan: 60 requests per minute", "quota_exceeded"),
+    ("Quota exceeded for quota metric 'Generate Content API requests per minute'", "quota_exceeded"),
+    ("the agent exhausted its retry budget", "quota_exceeded"),
+    ("connection pool exhausted", "quota_exceeded"),
+    ("connection pool exhausted", "out_of_memory"),
+    ("memory usage is 40% of the limit", "out_of_memory"),
+    ("the room was zoomed out", "out_of_memory"),
+    ("ram_mb must be between 256 and 65536", "out_of_memory"),
+    ("'Settings' object has no attribute 'model'", "missing_data"),
+    ("model gpt-5 has no access to tools", "missing_data"),
+    ("model not found", "missing_data"),
+    ("response is truncated", "corrupted_data"),
+    ("the output was truncated at 4096 tokens", "corrupted_data"),
+    ("[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol", "corrupted_data"),
+    ("unknown tool 'search_web'", "configuration"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -93,6 +156,10 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a median of nothing", lambda: statistics.median([]), "missing_data"),
     ("an item not in the list", lambda: ["doc-1"].index("doc-2"), "missing_data"),
     ("a record id missing from a dict", lambda: {"ticket-1": {}}["ticket-2"], "missing_data"),
+    ("pandas concatenating no frame", lambda: pandas.concat([]), "missing_data"),
+    ("a stored vector of the wrong size", lambda: numpy.zeros(3, numpy.float32).reshape(384), "corrupted_data"),
+    ("a CA bundle that is no certificate", lambda: ssl.create_default_context(cadata="x"), "configuration"),
+    ("an SQLite URI's access mode", lambda: sqlite3.connect("file:a.db?mode=rwx", uri=True), "configuration"),
     *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
 ]
 
@@ -101,6 +168,12 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
 def test_neutral_code(what: str, call: Callable[[], Any], expected: str, classifier: Classifier) -> None:
     labels = _labels(_raised(lambda: step(call)), classifier)
     assert labels == dict.fromkeys(ALL_FORMS, expected), labels
+
+
+@pytest.mark.parametrize(("text", "not_expected"), NOT_THE_FAMILY, ids=[f"{t} not {n}" for t, n in NOT_THE_FAMILY])
+def test_text_near_a_family_does_not_take_its_label(text: str, not_expected: str, classifier: Classifier) -> None:
+    labels = _labels(_raised(lambda: step(_fail(ValueError(text)))), classifier)
+    assert not_expected not in labels.values(), labels
 
 
 def test_a_cython_frame_is_a_library_frame_so_from_none_names_the_apps() -> None:

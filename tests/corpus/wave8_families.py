@@ -1,0 +1,162 @@
+"""Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8).
+
+Written by the rule writer, not by the corpus wave (:mod:`tests.corpus.wave8`): each case illustrates a family
+broadened from the providers' and libraries' own wording for the labels weakest in the sealed part's aggregate
+figures (quota, configuration, out of memory, missing and corrupted data), so every scenario is recorded in the
+development part of ``broad_split.json`` by hand, never by :func:`tests.corpus.broad.assign`. None comes from a
+sealed case or a public issue thread. Real raises where a library raises the wording (subprocess, numpy, pandas,
+ssl, sqlite3, huggingface_hub, confluent_kafka), else application code or an OpenAI-compatible server's body.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import ssl
+import subprocess
+import sys
+import zlib
+from typing import Any
+
+import confluent_kafka
+import huggingface_hub
+import numpy
+import pandas
+import requests
+
+from tests.corpus.sdk_errors import Case, _http_server, _raises
+from tests.corpus.wave6 import _compatible
+
+
+class ExtractionError(RuntimeError):
+    """App-level: a document extraction step that failed."""
+
+
+class ToolQuotaError(RuntimeError):
+    """App-level: a tool's provider refused a call for the account's plan."""
+
+
+def run_extractor(path: str) -> None:
+    """A text extractor in a child process; the kernel's OOM killer ends it with SIGKILL."""
+    script = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    subprocess.run([sys.executable, "-c", script, path], check=True)
+
+
+def encode_locally(batch: int) -> None:
+    raise ExtractionError(
+        f"XLA encoder failed: RESOURCE_EXHAUSTED: Failed to allocate request for {batch * 96} MiB on device ordinal 0"
+    )
+
+
+def await_dask_result(worker: str) -> None:
+    raise ExtractionError(f"Worker {worker} (pid=4711) exceeded 95% memory budget. Restarting...")
+
+
+def search_tool(url: str, query: str) -> Any:
+    """A search tool whose provider answers 200 with an error in the body."""
+    reply = requests.get(url + "/search", params={"q": query}, timeout=2).json()
+    if "error" in reply:
+        raise ToolQuotaError(f"search provider refused the call: {reply['error']}")
+    return reply["results"]
+
+
+def _search_refused(message: str) -> BaseException:
+    with _http_server(200, json.dumps({"error": message})) as url:
+        return _raises(search_tool, url, "flights to Oslo")
+
+
+def top_passages(hits: list[dict[str, Any]], k: int) -> list[str]:
+    passages = [hit["text"] for hit in hits[:k] if hit.get("text")]
+    if not passages:
+        raise ValueError(f"expected at least one passage for the answer, got none (k={k})")
+    return passages
+
+
+def merge_shards(shards: list[Any]) -> Any:
+    return pandas.concat(shards)
+
+
+def load_vector(blob: bytes, dimensions: int) -> Any:
+    return numpy.frombuffer(blob, dtype=numpy.float32).reshape(dimensions)
+
+
+def read_chunk(blob: bytes, expected_crc: int) -> bytes:
+    if zlib.crc32(blob) != expected_crc:
+        raise ValueError(f"checksum failed for chunk 3 ({len(blob)} bytes)")
+    return blob
+
+
+def tls_context(ca_bundle: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cadata=ca_bundle)
+
+
+def open_memory_db(mode: str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:memory.db?mode={mode}", uri=True)
+
+
+def download_tokenizer(repo: str) -> str:
+    return huggingface_hub.hf_hub_download(repo, "tokenizer.json")
+
+
+def event_producer(settings: dict[str, str]) -> Any:
+    return confluent_kafka.Producer(settings)
+
+
+def build_wave8_family_cases() -> list[Case]:
+    compatible = {"type": "api_error", "param": None}
+    return [
+        Case("wave8.families.oom.extractor_sigkill", "out_of_memory", _raises(run_extractor, "/tmp/report.pdf")),
+        Case("wave8.families.oom.xla_allocate", "out_of_memory", _raises(encode_locally, 32)),
+        Case("wave8.families.oom.dask_budget", "out_of_memory", _raises(await_dask_result, "tcp://10.0.0.7:4321")),
+        Case(
+            "wave8.families.oom.server_vram",
+            "out_of_memory",
+            _compatible(500, {**compatible, "message": "insufficient VRAM to load model qwen2.5:72b", "code": None}),
+        ),
+        Case(
+            "wave8.families.quota.credits_exhausted",
+            "quota_exceeded",
+            _compatible(429, {**compatible, "message": "You have exhausted your credits.", "code": None}),
+        ),
+        Case(
+            "wave8.families.quota.zero_credits",
+            "quota_exceeded",
+            _compatible(403, {**compatible, "message": "0 credits remaining on this key", "code": "forbidden"}),
+        ),
+        Case(
+            "wave8.families.quota.trial_expired",
+            "quota_exceeded",
+            _compatible(403, {**compatible, "message": "Your trial has expired.", "code": None}),
+        ),
+        Case(
+            "wave8.families.quota.billing_period",
+            "quota_exceeded",
+            _search_refused("You have hit your search limit for this billing period."),
+        ),
+        Case("wave8.families.quota.lifetime", "quota_exceeded", _search_refused("Lifetime request limit reached")),
+        Case(
+            "wave8.families.quota.balance",
+            "quota_exceeded",
+            _compatible(400, {**compatible, "message": "Not enough balance to run this request.", "code": None}),
+        ),
+        Case(
+            "wave8.families.missing.no_passage",
+            "missing_data",
+            _raises(top_passages, [{"text": ""}, {"id": "doc-3"}], 4),
+        ),
+        Case("wave8.families.missing.no_shards", "missing_data", _raises(merge_shards, [])),
+        Case(
+            "wave8.families.corrupted.vector_size",
+            "corrupted_data",
+            _raises(load_vector, b"\x00" * 12, 384),
+        ),
+        Case("wave8.families.corrupted.chunk_crc", "corrupted_data", _raises(read_chunk, b"partial", 0x1C291CA3)),
+        Case("wave8.families.settings.ca_bundle", "configuration", _raises(tls_context, "not a certificate")),
+        Case("wave8.families.settings.sqlite_mode", "configuration", _raises(open_memory_db, "rwx")),
+        Case("wave8.families.settings.tokenizer_repo", "configuration", _raises(download_tokenizer, "acme/tok/v2")),
+        Case(
+            "wave8.families.settings.kafka_property",
+            "configuration",
+            _raises(event_producer, {"bootstrap.server": "kafka:9092"}),
+        ),
+    ]
