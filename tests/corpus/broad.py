@@ -870,12 +870,13 @@ def _more_app_cases() -> list[Case]:
 def build_broad_cases() -> list[Case]:
     """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers),
     the third's (:mod:`tests.corpus.wave3`), the fourth's (:mod:`tests.corpus.wave4`), the fifth's
-    (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`)
-    and the seventh's (:mod:`tests.corpus.wave7`)."""
+    (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
+    the seventh's (:mod:`tests.corpus.wave7`) and the eighth's (:mod:`tests.corpus.wave8`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
     from tests.corpus.wave7 import build_wave7_cases
+    from tests.corpus.wave8 import build_wave8_cases
 
     return [
         *_more_class_cases(),
@@ -893,4 +894,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave5_cases(),
         *build_wave6_cases(),
         *build_wave7_cases(),
+        *build_wave8_cases(),
     ]
