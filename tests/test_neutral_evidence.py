@@ -108,7 +108,7 @@ WORDING: list[tuple[str, str]] = [
     ("document doc-7 has no content", "missing_data"),
     ("expected at least one passage, got none", "missing_data"),
     ("empty response from retriever", "missing_data"),
-    ("collection not found: kb_docs", "missing_data"),
+    ("collection not found: kb_docs", "not_found"),
     ("Could not decompress data", "corrupted_data"),
     ("record is damaged", "corrupted_data"),
     ("premature end of data", "corrupted_data"),
@@ -117,6 +117,15 @@ WORDING: list[tuple[str, str]] = [
     ("Could not deserialize key data.", "configuration"),
     ("unknown config option 'temprature'", "configuration"),
     ("Repo id must be in the form 'repo_name' or 'namespace/repo_name'", "configuration"),
+    # after wave 8's first batch
+    ('Invalid value for configuration property "request.required.acks"', "configuration"),
+    ("Invalid specifier: '<2 beta'", "configuration"),
+    ("no lexer for alias 'pyhton' found", "configuration"),
+    ("unclosed left parenthesis", "configuration"),
+    ("label empty or too long", "configuration"),
+    ("Frame incomplete. LZ4F_decompress returned: 11", "corrupted_data"),
+    ("Your request exceeded model token limit: 8192", "context_length_exceeded"),
+    ("Namespace 'tenant-4' does not exist", "not_found"),
 ]
 
 # text near a family that must not take its label (rules 2026.12.02-7)
@@ -136,6 +145,9 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("the output was truncated at 4096 tokens", "corrupted_data"),
     ("[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol", "corrupted_data"),
     ("unknown tool 'search_web'", "configuration"),
+    ("Document doc-1 not found in collection kb", "not_found"),
+    ("exceeded token rate limit of your current pricing tier", "context_length_exceeded"),
+    ("no documents found for the query", "configuration"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
