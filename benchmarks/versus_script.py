@@ -41,7 +41,15 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from benchmarks.pipeline_throughput import PARTITIONS, CpuMeter, Topics, _cpu_seconds, _interleaved, _produce_batched
+from benchmarks.pipeline_throughput import (
+    PARTITIONS,
+    CommittedOffsets,
+    CpuMeter,
+    Topics,
+    _cpu_seconds,
+    _interleaved,
+    _produce_batched,
+)
 from correlator.config import Settings
 from correlator.devkit.broker import LocalBroker
 from correlator.devkit.workload import mixed_workload
@@ -97,16 +105,14 @@ async def _watch_commits(
 ) -> Commits:
     """Poll ``group``'s committed offsets every 20 ms until they cover ``ends`` (or first move, with
     ``first_only``); ``process`` commits them."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
     first: tuple[float, int, float] | None = None
     samples: list[tuple[float, float]] = []
     memory: list[tuple[int, float]] = []
     deadline = time.time() + timeout
-    try:
+    async with CommittedOffsets(bootstrap, group, list(ends)) as offsets:
         while time.time() < deadline:
             samples.append((time.time(), _cpu_seconds(process.pid)))
-            committed = {tp: (await consumer.committed(tp)) or 0 for tp in ends}
+            committed = await offsets.read()
             at = time.time()
             covered = sum(committed.values())
             memory.append((covered, _resident_mb(process.pid)))
@@ -117,9 +123,7 @@ async def _watch_commits(
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args} exited with {process.returncode}: {log.read_text()[-2000:]}")
             await asyncio.sleep(POLL_SECONDS)
-        raise TimeoutError(f"{group} did not commit the backlog within {timeout}s")
-    finally:
-        await consumer.stop()
+    raise TimeoutError(f"{group} did not commit the backlog within {timeout}s")
 
 
 def _rates(started: float, commits: Commits, total: int) -> dict[str, Any]:
