@@ -308,9 +308,9 @@ def run(rules_path: Path, apply_migrations: bool, **values: Any) -> None:
 
     def open_warehouse() -> tuple[Client, Callable[[], None] | None]:
         """Connect and migrate, on a thread of its own from the command's start, while the rest is made
-        ready and the group joined: the engine's work runs mostly outside the interpreter lock. The
-        client library is imported here too, so the command goes on to its own imports at once. The
-        views no row is stored through are left for after the first store (``migrate``'s ``views_later``)."""
+        ready and the group joined: the engine's work runs mostly outside the interpreter lock. Its
+        libraries are imported before (``load_libraries``), that being interpreter work. The views no
+        row is stored through are left for after the first store (``migrate``'s ``views_later``)."""
         from clickhouse_connect.driver.exceptions import DatabaseError
 
         from correlator.warehouse.connection import connect
