@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -18,7 +18,6 @@ from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
 from correlator.processing.lean import LeanRow, plain_log_row, plain_metric_row
-from correlator.processing.otlp_rows import RecordRows, log_rows, span_rows
 from correlator.processing.plainlines import PlainLines, Scan, day_of, plain_lines
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
@@ -44,8 +43,11 @@ from correlator.records import (
     Table,
 )
 
+if TYPE_CHECKING:
+    from correlator.processing.otlp_rows import RecordRows
+
 RowBuilder = Callable[[Any, Provenance, Classifier], tuple[Any, ...]]
-MessageRows = Callable[[bytes | None, Provenance, Classifier], RecordRows | DeadLetter]
+MessageRows = Callable[[bytes | None, Provenance, Classifier], "RecordRows | DeadLetter"]
 PartitionKey = TypeVar("PartitionKey")
 # Rows between fetch and store (hundreds of thousands of tuples and dicts of strings) hold
 # no reference cycles, yet at Python's default thresholds (700, 10, 10) the cycle collector
@@ -98,13 +100,27 @@ def _rows_per_message(event: Any, provenance: Provenance, classifier: Classifier
     raise TypeError("an OTLP stream's rows are made from whole messages (message_rows), not per event")
 
 
+# The OTLP decoder (protobuf's runtime and the generated messages, 25-30 ms of CPU) is imported at
+# an OTLP stream's first message: a start whose topics carry none does without it.
+def _span_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> RecordRows | DeadLetter:
+    from correlator.processing.otlp_rows import span_rows
+
+    return span_rows(raw, provenance, classifier)
+
+
+def _log_rows(raw: bytes | None, provenance: Provenance, classifier: Classifier) -> RecordRows | DeadLetter:
+    from correlator.processing.otlp_rows import log_rows
+
+    return log_rows(raw, provenance, classifier)
+
+
 OTLP_SPANS = StreamKind(
     OTLP_SPAN_STREAM,
     "otlp_spans_topic",
     SPAN_TABLE,
     BaseModel,
     _rows_per_message,
-    message_rows=span_rows,
+    message_rows=_span_rows,
     enabled_setting="otlp",
 )
 OTLP_LOGS = StreamKind(
@@ -113,7 +129,7 @@ OTLP_LOGS = StreamKind(
     OTLP_LOG_TABLE,
     BaseModel,
     _rows_per_message,
-    message_rows=log_rows,
+    message_rows=_log_rows,
     enabled_setting="otlp",
 )
 STREAMS = {stream.name: stream for stream in (LOGS, METRICS, SCORES, OTLP_SPANS, OTLP_LOGS)}

@@ -14,7 +14,7 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import redact_url
 from correlator.errors import WarehouseError, WarehouseTransientError
 
-__all__ = ["WarehouseError", "connect"]
+__all__ = ["WarehouseError", "connect", "load_libraries"]
 
 
 def connect(url: str, user: str = "", password: str = "") -> Client:
@@ -26,7 +26,7 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
     embedded_dir = Path(url.removeprefix("chdb://")) if url.startswith("chdb://") and url != "chdb://" else None
     if embedded_dir is not None:
         embedded_dir.mkdir(parents=True, exist_ok=True)
-    _without_dataframe_libraries()
+    load_libraries(url)
     options: dict[str, Any] = {}
     if embedded_dir is None and not url.startswith("chdb:"):
         # clickhouse-connect reads TLS from the port (443, 8443), not the scheme: say it
@@ -45,8 +45,13 @@ def connect(url: str, user: str = "", password: str = "") -> Client:
         raise WarehouseTransientError(f"cannot open ClickHouse at {redact_url(url)}: {reason}") from None
 
 
-def _without_dataframe_libraries() -> None:
-    """Keep pandas, pyarrow and numpy out of the process: nothing here reads or writes DataFrames.
+def load_libraries(url: str) -> None:
+    """Import what :func:`connect` needs for ``url`` (the embedded engine's library only for ``chdb:``),
+    without pandas, pyarrow and numpy: nothing here reads or writes DataFrames.
+
+    The daemon calls it before it opens the engine on a thread of its own: this is nearly all
+    interpreter work, the engine's start and migrations are not, so done first the engine's
+    start overlaps the command's other imports rather than sharing the interpreter with them.
 
     clickhouse-connect imports pandas and numpy on the first insert, only to ask whether the
     rows are a DataFrame, and chdb's Python module imports pyarrow for its Arrow outputs.
@@ -56,7 +61,7 @@ def _without_dataframe_libraries() -> None:
     for attribute, library in (("pd", "pandas"), ("pd_time_test", "pandas"), ("np", "numpy")):
         if library not in sys.modules:
             setattr(driver_options, attribute, None)
-    if "chdb.state.sqlitelike" in sys.modules or "pyarrow" in sys.modules:
+    if not url.startswith("chdb:") or "chdb.state.sqlitelike" in sys.modules or "pyarrow" in sys.modules:
         return
     sys.modules["pyarrow"] = None  # type: ignore[assignment]  # the import in chdb finds no pyarrow
     try:
