@@ -47,6 +47,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from correlator.config import Settings
 from correlator.devkit.broker import LocalBroker
@@ -64,6 +65,7 @@ PARTITIONS = 4
 STEPS_PER_CALL = 6  # info lines per call besides "llm call started": ~8 events per call
 INSERT_BATCH = 50_000
 BACKLOG_SESSION_TIMEOUT_MS = 30_000
+COORDINATOR_WAIT_SECONDS = 30  # a loaded machine's new broker takes seconds to lead its offsets topic
 TARGET_EVENTS_PER_SECOND = 100_000  # issue 9's end-to-end target for one process
 
 
@@ -270,8 +272,16 @@ class CommittedOffsets:
 
     async def __aenter__(self) -> CommittedOffsets:
         await self._admin.start()
-        self._coordinator = await self._admin.find_coordinator(self.group)
-        return self
+        # a new broker creates its offsets topic at the first group's ask: no coordinator until it has leaders
+        deadline = time.perf_counter() + COORDINATOR_WAIT_SECONDS
+        while True:
+            try:
+                self._coordinator = await self._admin.find_coordinator(self.group)
+                return self
+            except GroupCoordinatorNotAvailableError:
+                if time.perf_counter() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._admin.close()
