@@ -19,8 +19,8 @@ from correlator.commands.incidents import Record, query
 from correlator.config import Settings
 from correlator.errors import InputError
 from correlator.errors import KafkaError as BrokerError
+from correlator.processing.content import CONTENT_CHECKS_VERSION
 from correlator.processing.scorers import Scorers
-from correlator.processing.scores import CONTENT_CHECKS_VERSION
 
 REASONS = ("safety", "content_failure", "low_score", "sampled")
 VERDICTS = ("pass", "fail")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 # the checks, in the order their failures win; each is named after the class it finds
 CHECKS = ("truncation", "content_filter", "refusal", "invalid_json", "schema_mismatch", "tool_call_malformed")
 FINISH_CHECKS = ("truncation", "content_filter")
+# the scorer_version of the content checks' scores, which the engine's view stamps on each (the migration's
+# literal): raise both when a check changes what it finds
+CONTENT_CHECKS_VERSION = "content-checks-1"
 _NOT_JSON = object()
 _JSON_ONLY = ("json", "json_object")
 #: the keys of a call the checks read besides its finish reason: a call with none of them is checked by that alone

@@ -14,10 +14,6 @@ from correlator.processing.classify import Classifier
 from correlator.processing.rows import EARLIEST_EVENT, attributes_of, event_time
 from correlator.records import Provenance
 
-# the scorer_version of the content checks' scores (the migration's literal): raise both when a check changes what
-# it finds
-CONTENT_CHECKS_VERSION = "content-checks-1"
-
 
 def score_row(score: Score, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A score needs no explaining (the classifier is the row builders' common signature)."""

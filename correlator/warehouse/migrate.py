@@ -30,8 +30,8 @@ from clickhouse_connect.driver.client import Client
 
 from correlator.config import Thresholds
 from correlator.errors import ConfigurationError
+from correlator.processing.content import CONTENT_CHECKS_VERSION
 from correlator.processing.scorers import Scorers
-from correlator.processing.scores import CONTENT_CHECKS_VERSION
 from correlator.schemas_dir import SCHEMAS_DIR
 from correlator.warehouse.cluster import cluster_ddl, distributed_table, local_name
 from correlator.warehouse.snapshot import covered_versions, snapshot_statements
