@@ -3,7 +3,7 @@
 -- [check, passed, detail]) and this view copies them, with the call's keys, into content_checks
 -- (migration 0015), in the same insert. A retried insert with the same deduplication token is dropped
 -- before the view runs. A view, not a migration: scorer_version is rendered by `correlator migrate`
--- from correlator.processing.scores.CONTENT_CHECKS_VERSION (${content_checks_version}), so a new
+-- from correlator.processing.content.CONTENT_CHECKS_VERSION (${content_checks_version}), so a new
 -- version of the checks replaces it with no SQL edited (OR REPLACE swaps it in one step).
 CREATE OR REPLACE MATERIALIZED VIEW ${database}.content_checks_from_calls TO ${database}.content_checks AS
 SELECT
