@@ -49,11 +49,11 @@ first were dropped before the split as repeats of earlier waves' call and messag
 ``argmax`` of no rerank score, ``pandas.concat`` of no frame); two more replaced for the same reason (a few-shot
 sample and a percentile of no score). The second (committed after the first was measured, split and measured the
 same way): 55 cases, 50 new scenarios, 23 of them sealed (23 cases; two more cases join the first batch's sealed
-``wave9.deepl.translate``, so 25 sealed cases); three cases written at first were replaced before the split as near repeats of earlier waves'
-(a Hugging Face inference client's decline, a tool's ``**`` over a JSON string, a 503 for high traffic through the
-OpenAI SDK). Where only an innermost exception's text matches an earlier case's (``list index out of range``,
-``timed out``, ``Connection refused``, ``Expecting value``, ``no element found``, an empty ``CancelledError``),
-the call differs.
+``wave9.deepl.translate``, so 25 sealed cases); three cases written at first were replaced before the split as near
+repeats of earlier waves' (a Hugging Face inference client's decline, a tool's ``**`` over a JSON string, a 503 for
+high traffic through the OpenAI SDK). Where only an innermost exception's text matches an earlier case's (``list
+index out of range``, ``timed out``, ``Connection refused``, ``Expecting value``, ``no element found``, an empty
+``CancelledError``), the call differs.
 
 Baseline, rules 2026.12.02-7 and fallback lr-342d5fd183 (main at fb69776), no rule changed,
 ``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave9``):
