@@ -175,14 +175,15 @@ from tests.corpus.wave6 import _compatible
 from tests.corpus.wave8 import ProviderError, _checked, _served
 
 
-def _aws(service: str) -> Any:
-    """A real botocore client (no network: each case stubs its answer with :class:`Stubber`)."""
+def _aws(service: str, **options: Any) -> Any:
+    """A real botocore client (no network: each case stubs its answer with :class:`Stubber`, or fails before)."""
     with _env(AWS_PROFILE=None, AWS_DEFAULT_PROFILE=None):
         return botocore.session.Session().create_client(
             service,
             region_name="eu-west-1",
             aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
             aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            **options,
         )
 
 
@@ -2023,14 +2024,7 @@ def report_display(settings: dict[str, int]) -> None:
 
 
 def transcript_bucket(settings: dict[str, str]) -> Any:
-    with _env(AWS_PROFILE=None, AWS_DEFAULT_PROFILE=None):
-        client = botocore.session.Session().create_client(
-            "s3",
-            region_name="eu-west-1",
-            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-            aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            config=botocore.config.Config(signature_version=settings["s3_signature_version"]),
-        )
+    client = _aws("s3", config=botocore.config.Config(signature_version=settings["s3_signature_version"]))
     return client.list_objects_v2(Bucket="acme-transcripts", MaxKeys=1)
 
 
@@ -2260,23 +2254,16 @@ def run_tool_script(path: Path) -> dict[str, Any]:
 
 
 def _third_file_cases() -> list[Case]:
+    reads: list[tuple[str, Any, str]] = [
+        ("feedback_export.arrow_csv", read_feedback_export, "exports/feedback-2026-12-01.csv"),
+        ("centroids.npy", load_centroids, "kmeans-64.npy"),
+        ("archived_session.lz4", read_archived_session, "sessions/s-8812.json.lz4"),
+        ("tool_script.runpy", run_tool_script, "tools/crm.py"),
+    ]
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory)
         return [
-            Case(
-                "wave9.files.feedback_export.arrow_csv",
-                "file_not_found",
-                _raises(read_feedback_export, root / "exports" / "feedback-2026-12-01.csv"),
-            ),
-            Case("wave9.files.centroids.npy", "file_not_found", _raises(load_centroids, root / "kmeans-64.npy")),
-            Case(
-                "wave9.files.archived_session.lz4",
-                "file_not_found",
-                _raises(read_archived_session, root / "sessions" / "s-8812.json.lz4"),
-            ),
-            Case(
-                "wave9.files.tool_script.runpy", "file_not_found", _raises(run_tool_script, root / "tools" / "crm.py")
-            ),
+            Case(f"wave9.files.{name}", "file_not_found", _raises(read, Path(directory) / relative))
+            for name, read, relative in reads
         ]
 
 
@@ -2297,19 +2284,12 @@ def stored_day(record: dict[str, int]) -> datetime.date:
 
 
 def _third_corrupted_cases() -> list[Case]:
-    return [
-        Case(
-            "wave9.stored.legacy_attachment.uuencode",
-            "corrupted_data",
-            _raises(legacy_attachment, b"M9V]R9&5R+3<W.#$@<&%I9\x01"),
-        ),
-        Case(
-            "wave9.stored.tenant_public_key.der",
-            "corrupted_data",
-            _raises(stored_public_key, b"\x30\x59\x30\x13\x06\x07"),
-        ),
-        Case("wave9.stored.usage_day.ordinal", "corrupted_data", _raises(stored_day, {"day": 0, "tokens": 18211})),
+    reads: list[tuple[str, Any, Any]] = [
+        ("legacy_attachment.uuencode", legacy_attachment, b"M9V]R9&5R+3<W.#$@<&%I9\x01"),
+        ("tenant_public_key.der", stored_public_key, b"\x30\x59\x30\x13\x06\x07"),
+        ("usage_day.ordinal", stored_day, {"day": 0, "tokens": 18211}),
     ]
+    return [Case(f"wave9.stored.{name}", "corrupted_data", _raises(read, stored)) for name, read, stored in reads]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -2391,37 +2371,33 @@ def _llamacpp_body(content: str, stopped_limit: bool) -> dict[str, Any]:
     }
 
 
+_SLACK_ERRORS = (  # Slack's Web API answers ``ok: false`` with an error code (HTTP 429 for ``ratelimited``)
+    ("ratelimited", "rate_limit", 429, "#ops"),
+    ("invalid_auth", "auth", 200, "#ops"),
+    ("internal_error", "server_error", 200, "#ops"),
+    ("channel_not_found", "not_found", 200, "#llm-alerts-old"),
+    ("msg_too_long", "bad_request", 200, "#ops"),
+)
+
+
+def _slack_cases() -> list[Case]:
+    return [
+        Case(
+            f"wave9.slack.post.{code}",
+            label,
+            _served(status, {"ok": False, "error": code}, slack_post, channel, "LLM error rate above 5 %"),
+        )
+        for code, label, status, channel in _SLACK_ERRORS
+    ]
+
+
 def _third_other_cases() -> list[Case]:
     with _stalled_server() as url:
         stalled = _raises(send_digest, int(url.rsplit(":", 1)[1]))
     return [
         Case("wave9.mail.digest.smtp_stalled", "timeout", stalled),
-        Case(
-            "wave9.slack.post.ratelimited",
-            "rate_limit",
-            _served(429, {"ok": False, "error": "ratelimited"}, slack_post, "#ops", "LLM error rate above 5 %"),
-        ),
-        Case(
-            "wave9.slack.post.invalid_auth",
-            "auth",
-            _served(200, {"ok": False, "error": "invalid_auth"}, slack_post, "#ops", "digest"),
-        ),
+        *_slack_cases(),
         Case("wave9.crm.xmlrpc.refused", "connection", _raises(crm_lookup, _closed_port(), "ana@example.com")),
-        Case(
-            "wave9.slack.post.internal_error",
-            "server_error",
-            _served(200, {"ok": False, "error": "internal_error"}, slack_post, "#ops", "digest"),
-        ),
-        Case(
-            "wave9.slack.post.channel_not_found",
-            "not_found",
-            _served(200, {"ok": False, "error": "channel_not_found"}, slack_post, "#llm-alerts-old", "digest"),
-        ),
-        Case(
-            "wave9.slack.post.msg_too_long",
-            "bad_request",
-            _served(200, {"ok": False, "error": "msg_too_long"}, slack_post, "#ops", "x" * 100),
-        ),
         Case(
             "wave9.fireworks.prompt.too_long",
             "context_length_exceeded",
