@@ -92,11 +92,9 @@ def fetch_wait_seconds(settings: Settings) -> float:
 def broker_fetch_wait_ms(settings: Settings) -> int:
     """How long the broker may hold a fetch that finds no records: the daemon's own wait, above the floor.
 
-    aiokafka has one fetch in flight per broker, and leaves out of it the partitions whose
-    records are still being handed over: once handed over, such a partition waits for the
-    fetch in flight, which the broker holds while the others have nothing new. With
-    aiokafka's default (500 ms), records produced meanwhile waited up to that long, then
-    for the linger again (a trace on tansu at 10k/s showed answers in bursts ~0.3 s apart).
+    aiokafka's default (500 ms) outlasts the linger: a broker that holds a fetch for its
+    whole wait (tansu) answers in bursts, and records produced meanwhile wait for the
+    answer and then for the linger again.
     """
     return int(max(fetch_wait_seconds(settings), BROKER_FETCH_WAIT_FLOOR_SECONDS) * 1000)
 
