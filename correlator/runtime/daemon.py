@@ -49,10 +49,6 @@ RETRY_FIRST_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 # the longest one fetch waits, so a stop request or a due batch is noticed promptly
 FETCH_WAIT_CAP_SECONDS = 0.5
-# the least the broker is asked to hold a fetch that finds no records. An idle member answered every 5 ms
-# cost itself ~0.1 CPU-s a second and the broker 0.1 (tansu) to 0.2 (Apache Kafka); at 50 ms, 0.02 and 0.03-0.06.
-# A shorter linger still decides when batches fall due: the daemon's own wait on a fetch is not floored
-BROKER_FETCH_WAIT_FLOOR_SECONDS = 0.05
 # the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
 FETCH_MAX_RECORDS = 10_000
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -84,21 +80,6 @@ class PartitionSource(Protocol):
 SourceFactory = Callable[[Settings], PartitionSource]
 
 
-def fetch_wait_seconds(settings: Settings) -> float:
-    """How long the daemon waits on one fetch: the linger (capped), so a batch falls due by the next turn."""
-    return min(settings.batch_max_seconds, FETCH_WAIT_CAP_SECONDS)
-
-
-def broker_fetch_wait_ms(settings: Settings) -> int:
-    """How long the broker may hold a fetch that finds no records: the daemon's own wait, above the floor.
-
-    aiokafka's default (500 ms) outlasts the linger: a broker that holds a fetch for its
-    whole wait (tansu) answers in bursts, and records produced meanwhile wait for the
-    answer and then for the linger again.
-    """
-    return int(max(fetch_wait_seconds(settings), BROKER_FETCH_WAIT_FLOOR_SECONDS) * 1000)
-
-
 def kafka_source(settings: Settings) -> KafkaSource:
     """The consumer group over the configured streams' topics."""
     return KafkaSource(
@@ -109,7 +90,6 @@ def kafka_source(settings: Settings) -> KafkaSource:
         settings.kafka_security,
         group_instance_id=settings.kafka_group_instance_id or None,
         metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
-        fetch_max_wait_ms=broker_fetch_wait_ms(settings),
     )
 
 
@@ -254,7 +234,7 @@ class Daemon:
         being retried, or enough rows wait for it, nothing more is fetched.
         """
         linger = self.settings.batch_max_seconds
-        wait_ms = int(fetch_wait_seconds(self.settings) * 1000)
+        wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
         storing: asyncio.Task[None] | None = None
         # a start's first fetch is stored at once, and alone: its commit waits neither for the linger nor
         # for the next fetch's decoding, which would share the interpreter with the store

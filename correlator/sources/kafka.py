@@ -77,9 +77,7 @@ class KafkaSource:
         security: KafkaSecurity = PLAINTEXT,
         group_instance_id: str | None = None,
         metadata_max_age_ms: int = 30_000,
-        fetch_max_wait_ms: int = 500,
     ) -> None:
-        """``fetch_max_wait_ms``: how long the broker may hold a fetch that finds no records (aiokafka's default)."""
         self.topics = topics
         self.bootstrap = bootstrap
         self.security = security
@@ -97,7 +95,6 @@ class KafkaSource:
             fetch_max_bytes=64 * 1024 * 1024,
             # how soon a topic created, grown or deleted is seen: each refresh can change the assignment
             metadata_max_age_ms=metadata_max_age_ms,
-            fetch_max_wait_ms=fetch_max_wait_ms,
         )
 
     async def start(self, on_revoked: PartitionsHandler, on_assigned: PartitionsHandler) -> None:
