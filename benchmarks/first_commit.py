@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 from aiokafka import TopicPartition
 
+from benchmarks.brokers import add_broker_option, local_broker
 from benchmarks.pipeline_throughput import PARTITIONS, Topics, _interleaved, _produce_batched
 from benchmarks.versus_script import (
     _DAEMON_WITH_JOIN_LINES,
@@ -45,10 +46,8 @@ from benchmarks.versus_script import (
     _watch_commits,
 )
 from correlator.config import Settings
-from correlator.devkit.broker import LocalBroker
 from correlator.devkit.workload import mixed_workload
 from correlator.sources.kafka import ensure_topics
-from tests.apache_kafka import ApacheKafka
 from tests.harness import DaemonProcess
 
 THIS_TREE = Path(__file__).resolve().parent.parent
@@ -109,7 +108,7 @@ async def _run(
         steps_per_call=STEPS_PER_CALL,
         start=datetime.now(UTC) - timedelta(hours=3),
     )
-    with ApacheKafka(work / "kafka") if broker_kind == "apache" else LocalBroker() as broker:
+    with local_broker(broker_kind, work) as broker:
         topics = Topics.fresh()
         await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
         ends = (await _produce_batched(broker.bootstrap, _interleaved(workload, topics), compression="lz4")).ends()
@@ -137,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
+    add_broker_option(parser)
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout, run alternately with this one")
     parser.add_argument("--warehouse", choices=("new", "migrated"), default="new")
     args = parser.parse_args()

@@ -1,9 +1,9 @@
 """End-to-end throughput, latency and memory of ``correlator run``, beside its ceilings, as JSON.
 
-    python -m benchmarks.pipeline_throughput [--events 100000] [--growth 10] [--rate 10000]
+    python -m benchmarks.pipeline_throughput [--events 100000] [--growth 10] [--rate 10000] [--broker tansu|apache]
 
-Everything runs in one go on this machine, against the real broker (tansu) and the
-embedded warehouse:
+Everything runs in one go on this machine, against a real broker (tansu, or Apache Kafka
+with ``--broker apache``) and the embedded warehouse:
 
 - the workload: mostly info-level log lines, a fifth of the LLM calls masked failures with
   their traceback line and usage-metrics row, both topics consumed concurrently so rows
@@ -49,8 +49,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
+from benchmarks.brokers import Broker, add_broker_option, local_broker
 from correlator.config import Settings
-from correlator.devkit.broker import LocalBroker
 from correlator.devkit.workload import Workload, mixed_workload
 from correlator.formats.decode import decode
 from correlator.processing.batching import LOGS, METRICS
@@ -330,7 +330,7 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 
 async def _daemon_run(
-    broker: LocalBroker, messages_of: Any, count: int, rate: float | None, work: Path, backlog: bool = False
+    broker: Broker, messages_of: Any, count: int, rate: float | None, work: Path, backlog: bool = False
 ) -> dict[str, Any]:
     """``backlog``: everything is produced while the joined daemons are stopped, and the clock starts as
     they continue (as the consume+decode ceiling's starts on a full backlog); otherwise at the first send."""
@@ -394,7 +394,7 @@ async def _daemon_run(
     return result
 
 
-async def _consume_and_decode_ceiling(broker: LocalBroker, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
+async def _consume_and_decode_ceiling(broker: Broker, messages: list[tuple[str, bytes]]) -> dict[str, Any]:
     """aiokafka + orjson alone: how fast these messages can be read and parsed in Python, and the CPU it takes."""
     topics = Topics.fresh()
     await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
@@ -465,11 +465,15 @@ def _cores_the_ceilings_need(results: dict[str, Any], events_per_second: float) 
     }
 
 
-async def _run(events: int, growth: int, rate: float, work: Path) -> dict[str, Any]:
+async def _run(events: int, growth: int, rate: float, broker_kind: str, work: Path) -> dict[str, Any]:
     workload, count = _workload(events)
-    with LocalBroker() as broker:
+    with local_broker(broker_kind, work) as broker:
         base = _interleaved(workload, Topics("logs-x", "metrics-x", ""))
-        results: dict[str, Any] = {"events": count, "expected_failures": len(workload.expected_class)}
+        results: dict[str, Any] = {
+            "broker": broker_kind,
+            "events": count,
+            "expected_failures": len(workload.expected_class),
+        }
         results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(broker, base)
         results["ceiling_column_inserts"] = _insert_ceiling(workload, work)
         results[f"ceilings_alone_at_{TARGET_EVENTS_PER_SECOND}_per_second"] = _cores_the_ceilings_need(
@@ -520,9 +524,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--growth", type=int, default=10)
     parser.add_argument("--rate", type=float, default=10_000)
+    add_broker_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="correlator-bench-") as directory:
-        results = asyncio.run(_run(args.events, args.growth, args.rate, Path(directory)))
+        results = asyncio.run(_run(args.events, args.growth, args.rate, args.broker, Path(directory)))
     report = {
         "benchmark": "pipeline_throughput",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "arch": platform.machine()},
