@@ -1,5 +1,5 @@
 """Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6,
-broadened in -7).
+broadened in -7 and -8).
 
 Each is raised for real (or, for wording no installed library raises, with the text the library
 or provider writes) inside a function named ``step``, and judged in the four forms of
@@ -13,6 +13,8 @@ import datetime
 import enum
 import hashlib
 import ipaddress
+import logging
+import multiprocessing
 import sqlite3
 import ssl
 import statistics
@@ -126,6 +128,18 @@ WORDING: list[tuple[str, str]] = [
     ("Frame incomplete. LZ4F_decompress returned: 11", "corrupted_data"),
     ("Your request exceeded model token limit: 8192", "context_length_exceeded"),
     ("Namespace 'tenant-4' does not exist", "not_found"),
+    # rules 2026.12.02-8: OpenAI's documented error codes, Gemini's finish reasons, the kubelet's and CUDA's words
+    ("cyber_policy", "content_filter"),
+    ("bio_policy", "content_filter"),
+    ("The model stopped generating because the content potentially violates safety policies.", "content_filter"),
+    ("The model stopped generating because the content may be prohibited.", "content_filter"),
+    ("The prompt was blocked because it contains a term from the terminology blocklist.", "content_filter"),
+    ("Candidate was blocked due to SAFETY", "content_filter"),
+    ("organization_usage_limit_exceeded", "quota_exceeded"),
+    ("credit_balance_exhausted", "quota_exceeded"),
+    ("The organization has no API credits remaining.", "quota_exceeded"),
+    ("The node was low on resource: memory.", "out_of_memory"),
+    ("cudaErrorMemoryAllocation", "out_of_memory"),
 ]
 
 # text near a family that must not take its label (rules 2026.12.02-7)
@@ -148,6 +162,12 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("Document doc-1 not found in collection kb", "not_found"),
     ("exceeded token rate limit of your current pricing tier", "context_length_exceeded"),
     ("no documents found for the query", "configuration"),
+    # rules 2026.12.02-8
+    ("the request was blocked by the firewall", "content_filter"),
+    ("safety policies were updated on 2026-11-30", "content_filter"),
+    ("the node was low on resource: ephemeral-storage", "out_of_memory"),
+    ("12 credits remaining on this key", "quota_exceeded"),
+    ("rate_limit_exceeded", "quota_exceeded"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -172,6 +192,10 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a stored vector of the wrong size", lambda: numpy.zeros(3, numpy.float32).reshape(384), "corrupted_data"),
     ("a CA bundle that is no certificate", lambda: ssl.create_default_context(cadata="x"), "configuration"),
     ("an SQLite URI's access mode", lambda: sqlite3.connect("file:a.db?mode=rwx", uri=True), "configuration"),
+    ("a process start method", lambda: multiprocessing.get_context("forkk"), "configuration"),
+    ("a logging style", lambda: logging.Formatter("%(message)s", style="!"), "configuration"),  # type: ignore[arg-type]
+    ("a log format for another style", lambda: logging.Formatter("{message}", validate=True), "configuration"),
+    ("a codec error handler", lambda: "naïve".encode("ascii", errors="ignorre"), "configuration"),
     *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
 ]
 

@@ -1,4 +1,5 @@
-"""Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8).
+"""Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8) and -8
+(ninth session, helper classify9: content filter, more quota codes, node memory pressure, logging and process settings).
 
 Written by the rule writer, not by the corpus wave (:mod:`tests.corpus.wave8`): each case illustrates a family
 broadened from the providers' and libraries' own wording for the labels weakest in the sealed part's aggregate
@@ -10,7 +11,10 @@ ssl, sqlite3, huggingface_hub, confluent_kafka), else application code or an Ope
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
+import multiprocessing
 import sqlite3
 import ssl
 import subprocess
@@ -23,6 +27,8 @@ import huggingface_hub
 import numpy
 import pandas
 import requests
+from google.genai import types as genai_types
+from openai.types.beta.session_turn_error import SessionTurnError
 
 from tests.corpus.sdk_errors import Case, _http_server, _raises
 from tests.corpus.wave6 import _compatible
@@ -102,7 +108,118 @@ def event_producer(settings: dict[str, str]) -> Any:
     return confluent_kafka.Producer(settings)
 
 
+def gemini_answer(response: genai_types.GenerateContentResponse) -> str:
+    """The app's own check of a Gemini reply: the SDK returns no text for a blocked candidate, it does not raise."""
+    candidate = (response.candidates or [genai_types.Candidate()])[0]
+    if candidate.finish_reason is not None and candidate.finish_reason != genai_types.FinishReason.STOP:
+        raise ExtractionError(f"Response was blocked due to {candidate.finish_reason.value}")
+    return response.text or ""
+
+
+def run_turn(error: dict[str, str]) -> str:
+    """The app's own check of a session turn: the SDK hands back the failed turn's error object, it does not raise."""
+    failure = SessionTurnError.model_validate(error)
+    raise ExtractionError(f"session turn failed ({failure.code}): {failure.message}")
+
+
+def _gemini_stopped(reason: genai_types.FinishReason) -> BaseException:
+    reply = genai_types.GenerateContentResponse(candidates=[genai_types.Candidate(finish_reason=reason)])
+    return _raises(gemini_answer, reply)
+
+
+def await_extraction_pod(name: str) -> None:
+    """A batch job's pod status, read back from the cluster: the kubelet's eviction wording."""
+    raise ExtractionError(f"pod {name} evicted: The node was low on resource: memory.")
+
+
+def embed_on_gpu(batch: int) -> None:
+    raise ExtractionError(f"embedding batch of {batch} failed: CUDA runtime error cudaErrorMemoryAllocation")
+
+
+def start_workers(start_method: str) -> Any:
+    return multiprocessing.get_context(start_method)
+
+
+def log_handler(fmt: str, style: str) -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(fmt, style=style, validate=True))  # type: ignore[arg-type]
+    return handler
+
+
+def ascii_report(text: str, on_error: str) -> bytes:
+    codecs.lookup("ascii")
+    return text.encode("ascii", errors=on_error)
+
+
 def build_wave8_family_cases() -> list[Case]:
+    return [*_classify8_cases(), *_classify9_cases()]
+
+
+def _classify9_cases() -> list[Case]:
+    compatible = {"type": "invalid_request_error", "param": None}
+    return [
+        Case(
+            "wave8.families.content_filter.policy_code",
+            "content_filter",
+            _raises(run_turn, {"code": "cyber_policy", "message": "Request rejected."}),
+        ),
+        Case(
+            "wave8.families.content_filter.alignment_code",
+            "content_filter",
+            _raises(run_turn, {"code": "misalignment_policy_violation", "message": "Request refused."}),
+        ),
+        Case(
+            "wave8.families.content_filter.gemini_safety",
+            "content_filter",
+            _gemini_stopped(genai_types.FinishReason.SAFETY),
+        ),
+        Case(
+            "wave8.families.content_filter.vertex_blocked",
+            "content_filter",
+            _compatible(400, {**compatible, "message": "The response was blocked.", "code": None}),
+        ),
+        Case(
+            "wave8.families.content_filter.blocklist",
+            "content_filter",
+            _compatible(
+                400,
+                {
+                    **compatible,
+                    "message": "The model stopped generating because the content contains a term from a configured "
+                    "blocklist.",
+                    "code": None,
+                },
+            ),
+        ),
+        Case(
+            "wave8.families.quota.credit_balance_code",
+            "quota_exceeded",
+            _raises(run_turn, {"code": "credit_balance_exhausted", "message": "Request failed."}),
+        ),
+        Case(
+            "wave8.families.quota.usage_limit_code",
+            "quota_exceeded",
+            _raises(run_turn, {"code": "usage_limit_exceeded", "message": "Limit reached for org-7."}),
+        ),
+        Case(
+            "wave8.families.quota.no_credits",
+            "quota_exceeded",
+            _search_refused("The organization has no API credits remaining."),
+        ),
+        Case("wave8.families.oom.node_pressure", "out_of_memory", _raises(await_extraction_pod, "extract-7f9c")),
+        Case("wave8.families.oom.cuda_runtime", "out_of_memory", _raises(embed_on_gpu, 256)),
+        Case("wave8.families.settings.start_method", "configuration", _raises(start_workers, "forkk")),
+        Case("wave8.families.settings.log_style", "configuration", _raises(log_handler, "%(message)s", "!")),
+        Case(
+            "wave8.families.settings.log_format",
+            "configuration",
+            _raises(log_handler, "{asctime} {message}", "%"),
+        ),
+        Case("wave8.families.settings.error_handler", "configuration", _raises(ascii_report, "naïve", "ignorre")),
+    ]
+
+
+def _classify8_cases() -> list[Case]:
     compatible = {"type": "api_error", "param": None}
     return [
         Case("wave8.families.oom.extractor_sigkill", "out_of_memory", _raises(run_extractor, "/tmp/report.pdf")),
