@@ -68,9 +68,11 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # development misses; no sealed case looked at), fallback retrained with the same settings (lr-342d5fd183 again:
 # its training waves are unchanged): 89.09 %; wave 5's part 91.67 %, wave 6's 89.63 %, wave 8's 52.6 %; the
 # first five waves' weakest label quota_exceeded 88.9 %.
+# The ninth wave (tests/corpus/wave9.py, each batch split and measured before any rule was changed for it), rules
+# 2026.12.02-7 and fallback lr-342d5fd183: its first batch brings the part to 87.50 % (wave 9's part 57.1 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.89  # rules 2026.12.02-7 with wave 8's first batch (its baseline, rules 2026.12.02-6: 0.883)
+SEALED_OVERALL_FLOOR = 0.875  # rules 2026.12.02-7 with wave 9's first batch (0.89 before it)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -79,6 +81,7 @@ WAVE5_SEALED_FLOOR = 0.916  # rules 2026.12.02-7 (0.897 with -6)
 WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
 WAVE7_SEALED_FLOOR = 0.75  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.741)
 WAVE8_SEALED_FLOOR = 0.526  # its baseline, first batch, rules 2026.12.02-6
+WAVE9_SEALED_FLOOR = 0.571  # its baseline, first batch, rules 2026.12.02-7
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -86,6 +89,7 @@ DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.99
 WAVE6_DEVELOPMENT_FLOOR = 0.99
 WAVE7_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.583)
 WAVE8_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-7 (its baseline, first batch, rules 2026.12.02-6: 0.75)
+WAVE9_DEVELOPMENT_FLOOR = 0.526  # its baseline, first batch, rules 2026.12.02-7
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +127,7 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave7"]["overall_accuracy"] >= WAVE7_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave8"]["overall_accuracy"] >= WAVE8_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_SEALED_FLOOR, sealed["confusion"]
     floored = _per_label_over(sealed["by_wave"], PER_LABEL_FLOORED_WAVES)
     assert not _weak(floored, SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
@@ -137,6 +142,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave6"]["overall_accuracy"] >= WAVE6_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave7"]["overall_accuracy"] >= WAVE7_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave8"]["overall_accuracy"] >= WAVE8_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -871,14 +871,15 @@ def build_broad_cases() -> list[Case]:
     """This module's cases, the second wave's (:mod:`tests.corpus.unseen`, which builds on this one's helpers),
     the third's (:mod:`tests.corpus.wave3`), the fourth's (:mod:`tests.corpus.wave4`), the fifth's
     (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
-    the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`) and the rule writer's
-    development-only family cases (:mod:`tests.corpus.wave8_families`)."""
+    the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
+    development-only family cases (:mod:`tests.corpus.wave8_families`) and the ninth's (:mod:`tests.corpus.wave9`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
     from tests.corpus.wave7 import build_wave7_cases
     from tests.corpus.wave8 import build_wave8_cases
     from tests.corpus.wave8_families import build_wave8_family_cases
+    from tests.corpus.wave9 import build_wave9_cases
 
     return [
         *_more_class_cases(),
@@ -898,4 +899,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave7_cases(),
         *build_wave8_cases(),
         *build_wave8_family_cases(),
+        *build_wave9_cases(),
     ]
