@@ -12,6 +12,7 @@ import base64
 import datetime
 import enum
 import hashlib
+import io
 import ipaddress
 import logging
 import multiprocessing
@@ -140,6 +141,15 @@ WORDING: list[tuple[str, str]] = [
     ("The organization has no API credits remaining.", "quota_exceeded"),
     ("The node was low on resource: memory.", "out_of_memory"),
     ("cudaErrorMemoryAllocation", "out_of_memory"),
+    # after wave 9's first batch
+    ("An error occurred (ParameterNotFound) when calling the GetParameter operation: ", "configuration"),
+    ("An error occurred (ExpiredToken) when calling the AssumeRole operation: expired", "auth"),
+    ("An error occurred (TooManyRequestsException) when calling the Invoke operation: Rate Exceeded.", "rate_limit"),
+    ("An error occurred (InvalidCiphertextException) when calling the Decrypt operation: ", "corrupted_data"),
+    ("DataInspectionFailed: Output data may contain inappropriate content.", "content_filter"),
+    ("The request was rejected because it was considered high risk", "content_filter"),
+    ("ollama generation ended with done_reason=length", "truncation"),
+    ("search_phase_execution_exception: all shards failed", "server_error"),
 ]
 
 # text near a family that must not take its label (rules 2026.12.02-7)
@@ -168,6 +178,12 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("the node was low on resource: ephemeral-storage", "out_of_memory"),
     ("12 credits remaining on this key", "quota_exceeded"),
     ("rate_limit_exceeded", "quota_exceeded"),
+    ("the error rate exceeded 5% for an hour", "rate_limit"),
+    ("done_reason=stop after 12 tokens", "truncation"),
+    ("the reply was judged safe by the guard model", "content_filter"),
+    ("the review must have at least two reviewers", "missing_data"),
+    ("compression ratio 3.2 for segment 7", "configuration"),
+    ("all shards answered in 12 ms", "server_error"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -195,6 +211,11 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a process start method", lambda: multiprocessing.get_context("forkk"), "configuration"),
     ("a logging style", lambda: logging.Formatter("%(message)s", style="!"), "configuration"),  # type: ignore[arg-type]
     ("a log format for another style", lambda: logging.Formatter("{message}", validate=True), "configuration"),
+    ("a pandas time unit", lambda: pandas.Timedelta("5 minutez"), "configuration"),
+    ("a pandas compression name", lambda: pandas.read_csv(io.StringIO("a"), compression="snapy"), "configuration"),
+    ("a variance of one point", lambda: statistics.variance([1.0]), "missing_data"),
+    ("a scalar from an empty array", lambda: numpy.array([]).item(), "missing_data"),
+    ("a packed IPv4 address of three bytes", lambda: ipaddress.IPv4Address(b"\n\x00\x03"), "corrupted_data"),
     ("a codec error handler", lambda: "naïve".encode("ascii", errors="ignorre"), "configuration"),
     *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
 ]

@@ -1,5 +1,7 @@
 """Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8) and -8
-(ninth session, helper classify9: content filter, more quota codes, node memory pressure, logging and process settings).
+(ninth session, helper classify9: content filter, more quota codes, node memory pressure, logging and process settings,
+then wave 9's first batch's development misses as families: AWS settings stores, tokens and throttling, codec, dtype
+and unit names, statistics on too few points, packed addresses, moderation codes, local servers' context wording).
 
 Written by the rule writer, not by the corpus wave (:mod:`tests.corpus.wave8`): each case illustrates a family
 broadened from the providers' and libraries' own wording for the labels weakest in the sealed part's aggregate
@@ -12,11 +14,14 @@ ssl, sqlite3, huggingface_hub, confluent_kafka), else application code or an Ope
 from __future__ import annotations
 
 import codecs
+import io
+import ipaddress
 import json
 import logging
 import multiprocessing
 import sqlite3
 import ssl
+import statistics
 import subprocess
 import sys
 import zlib
@@ -32,6 +37,7 @@ from openai.types.beta.session_turn_error import SessionTurnError
 
 from tests.corpus.sdk_errors import Case, _http_server, _raises
 from tests.corpus.wave6 import _compatible
+from tests.corpus.wave9 import _aws_error
 
 
 class ExtractionError(RuntimeError):
@@ -151,8 +157,137 @@ def ascii_report(text: str, on_error: str) -> bytes:
     return text.encode("ascii", errors=on_error)
 
 
+def export_table(csv_text: str, codec: str) -> Any:
+    return pandas.read_csv(io.StringIO(csv_text), compression=codec)
+
+
+def parquet_export(codec: str) -> bytes:
+    buffer = io.BytesIO()
+    pandas.DataFrame({"score": [0.9]}).to_parquet(buffer, compression=codec)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def vector_dtype(name: str) -> Any:
+    return numpy.dtype(name)
+
+
+def latency_spread(samples: list[float]) -> float:
+    return statistics.stdev(samples)
+
+
+def best_score(scores: list[float]) -> float:
+    return float(numpy.array(scores).item())
+
+
+def peer_address(packed: bytes) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(packed)
+
+
+def secret_version(ssm: Any, name: str) -> str:
+    return str(ssm.get_parameter(Name=f"{name}:7", WithDecryption=True)["Parameter"]["Value"])
+
+
+def caller_account(sts: Any) -> str:
+    return str(sts.get_caller_identity()["Account"])
+
+
+def tool_function(lambda_client: Any, name: str) -> Any:
+    return lambda_client.get_function(FunctionName=name)
+
+
+def document_sentiment(comprehend: Any, text: str) -> Any:
+    return comprehend.detect_sentiment(Text=text, LanguageCode="en")
+
+
+def guarded_reply(verdict: str) -> str:
+    """A guard model's verdict on the reply (Llama Guard answers ``safe`` or ``unsafe`` and a category)."""
+    if verdict.startswith("unsafe"):
+        raise ExtractionError(f"reply flagged as unsafe by the guard model: {verdict.split()[-1]}")
+    return verdict
+
+
+def ollama_chat(reply: dict[str, Any]) -> str:
+    if reply.get("done_reason") != "stop":
+        raise ExtractionError(f"ollama chat ended early: done_reason={reply.get('done_reason')!r}")
+    return str(reply["message"]["content"])
+
+
 def build_wave8_family_cases() -> list[Case]:
-    return [*_classify8_cases(), *_classify9_cases()]
+    return [*_classify8_cases(), *_classify9_cases(), *_wave9_family_cases()]
+
+
+def _wave9_family_cases() -> list[Case]:
+    """Wave 9's first batch's development misses, by kind: each family from other calls of the same libraries."""
+    compatible = {"type": "invalid_request_error", "param": None, "code": None}
+    return [
+        Case("wave8.families.settings.csv_codec", "configuration", _raises(export_table, "a\n1\n", "snapy")),
+        Case("wave8.families.settings.parquet_codec", "configuration", _raises(parquet_export, "snapy")),
+        Case("wave8.families.settings.vector_dtype", "configuration", _raises(vector_dtype, "float33")),
+        Case(
+            "wave8.families.settings.parameter_version",
+            "configuration",
+            _aws_error("ssm", "get_parameter", "ParameterVersionNotFound", "", 400, secret_version, "/llm/key"),
+        ),
+        Case("wave8.families.missing.latency_spread", "missing_data", _raises(latency_spread, [0.42])),
+        Case("wave8.families.missing.best_score", "missing_data", _raises(best_score, [])),
+        Case("wave8.families.corrupted.peer_address", "corrupted_data", _raises(peer_address, b"\x00" * 5)),
+        Case(
+            "wave8.families.aws.invalid_token",
+            "auth",
+            _aws_error(
+                "sts",
+                "get_caller_identity",
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+                403,
+                caller_account,
+            ),
+        ),
+        Case(
+            "wave8.families.aws.lambda_throttled",
+            "rate_limit",
+            _aws_error("lambda", "get_function", "TooManyRequestsException", "", 429, tool_function, "search"),
+        ),
+        Case(
+            "wave8.families.aws.comprehend_size",
+            "bad_request",
+            _aws_error(
+                "comprehend",
+                "detect_sentiment",
+                "TextSizeLimitExceededException",
+                "Input text size exceeds limit.",
+                400,
+                document_sentiment,
+                "x" * 64,
+            ),
+        ),
+        Case(
+            "wave8.families.content_filter.output_inspection",
+            "content_filter",
+            _compatible(400, {**compatible, "message": "Output data may contain inappropriate content."}),
+        ),
+        Case("wave8.families.content_filter.guard_verdict", "content_filter", _raises(guarded_reply, "unsafe\nS10")),
+        Case(
+            "wave8.families.provider.loaded_context",
+            "context_length_exceeded",
+            _compatible(400, {**compatible, "message": "The model is loaded with context length of only 2048 tokens."}),
+        ),
+        Case(
+            "wave8.families.provider.done_reason",
+            "truncation",
+            _raises(ollama_chat, {"done_reason": "length", "message": {"content": "The answer is"}}),
+        ),
+        Case(
+            "wave8.families.provider.search_shards",
+            "server_error",
+            _raises(_search_failed, "all shards failed"),
+        ),
+    ]
+
+
+def _search_failed(reason: str) -> None:
+    body = {"error": {"type": "search_phase_execution_exception", "reason": reason}, "status": 503}
+    raise ExtractionError(f"knowledge base search failed: {json.dumps(body)}")
 
 
 def _classify9_cases() -> list[Case]:
