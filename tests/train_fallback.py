@@ -38,10 +38,11 @@ from tests.corpus.sdk_errors import Case, build_cases
 from tests.quality import HERE, expected_in, log_lines, wave_of, wrapper_only_cases
 
 MODEL_PATH = RULES_PATH.with_name("fallback.json")
-WAVES = ("earlier", "wave3", "wave4", "wave5", "wave6", "wave7", "wave8")
+WAVES = ("earlier", "wave3", "wave4", "wave5", "wave6", "wave7", "wave8", "wave9")
 # Chosen by leave-one-wave-out on the development part only (``--cross-validate``), never by the sealed
 # figure: every wave's development part, the original three kinds, every feature kept, light L2 (waves 7
-# and 8 added with rules 2026.12.02-8). Before (rules 2026.12.01-5 to 2026.12.02-5) the trained waves
+# to 9 added with rules 2026.12.02-8, with the rules file's min_confidence raised to 0.7: at 0.6 models
+# trained on them answered wrapper-only lines). Before (rules 2026.12.01-5 to 2026.12.02-5) the trained waves
 # were picked by repeated sealed measurements ("earlier" and "wave3"), a weak form of tuning on the
 # sealed part, given up here.
 TRAINED_WAVES = WAVES
