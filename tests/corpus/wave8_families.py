@@ -66,7 +66,7 @@ def await_dask_result(worker: str) -> None:
 
 def search_tool(url: str, query: str) -> Any:
     """A search tool whose provider answers 200 with an error in the body."""
-    reply = requests.get(url + "/search", params={"q": query}, timeout=2).json()
+    reply = requests.get(url + "/search", params={"q": query}, timeout=10).json()
     if "error" in reply:
         raise ToolQuotaError(f"search provider refused the call: {reply['error']}")
     return reply["results"]
