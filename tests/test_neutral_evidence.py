@@ -159,6 +159,13 @@ WORDING: list[tuple[str, str]] = [
     ("The request was rejected because it was considered high risk", "content_filter"),
     ("ollama generation ended with done_reason=length", "truncation"),
     ("search_phase_execution_exception: all shards failed", "server_error"),
+    # after wave 9's second and third batches
+    ("slack chat.postMessage: not_authed", "auth"),
+    ("slack chat.update: too_many_attachments", "bad_request"),
+    ("Unrecognized filesystem type in URI: s7://exports/", "configuration"),
+    ("Must have at least two buckets", "configuration"),
+    ("year 60000 is out of range", "corrupted_data"),
+    ("['score'] not in index", "schema_mismatch"),
 ]
 
 # text near a family that its rules must not label (rules 2026.12.02-7); the learned fallback may still answer
@@ -194,6 +201,9 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("the review must have at least two reviewers", "missing_data"),
     ("compression ratio 3.2 for segment 7", "configuration"),
     ("all shards answered in 12 ms", "server_error"),
+    ("token_count=12 for the reply", "auth"),
+    ("the year 2026 is out of the trial window", "corrupted_data"),
+    ("the index is not in the cache", "schema_mismatch"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [

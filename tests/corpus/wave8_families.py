@@ -14,6 +14,7 @@ ssl, sqlite3, huggingface_hub, confluent_kafka), else application code or an Ope
 from __future__ import annotations
 
 import codecs
+import datetime
 import io
 import ipaddress
 import json
@@ -31,7 +32,11 @@ import confluent_kafka
 import huggingface_hub
 import numpy
 import pandas
+import prometheus_client
+import pyarrow.fs
 import requests
+import structlog
+from cryptography.hazmat.primitives import serialization
 from google.genai import types as genai_types
 from openai.types.beta.session_turn_error import SessionTurnError
 
@@ -212,8 +217,60 @@ def ollama_chat(reply: dict[str, Any]) -> str:
     return str(reply["message"]["content"])
 
 
+def app_logger(level: str) -> Any:
+    return structlog.make_filtering_bound_logger(level)
+
+
+def open_export_store(uri: str) -> Any:
+    return pyarrow.fs.FileSystem.from_uri(uri)
+
+
+def latency_metric(buckets: list[float]) -> Any:
+    return prometheus_client.Histogram("reply_seconds", "reply latency", buckets=buckets, registry=None)
+
+
+def event_at(stamp: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC)
+
+
+def tenant_key(der: bytes) -> Any:
+    return serialization.load_der_public_key(der)
+
+
+def notify_channel(answer: dict[str, Any]) -> None:
+    """Slack's Web API answers 200 with ``ok: false`` and a documented error code; the app raises it."""
+    if not answer["ok"]:
+        raise ExtractionError(f"slack chat.postMessage: {answer['error']}")
+
+
+def cost_table(reply: list[dict[str, Any]]) -> Any:
+    return pandas.DataFrame(reply)[["cost"]]
+
+
 def build_wave8_family_cases() -> list[Case]:
-    return [*_classify8_cases(), *_classify9_cases(), *_wave9_family_cases()]
+    return [*_classify8_cases(), *_classify9_cases(), *_wave9_family_cases(), *_wave9_later_family_cases()]
+
+
+def _wave9_later_family_cases() -> list[Case]:
+    """Wave 9's second and third batches' development misses, by kind, from other calls of the same libraries."""
+    return [
+        Case("wave8.families.settings.structlog_level", "configuration", _raises(app_logger, "loud")),
+        Case("wave8.families.settings.arrow_uri", "configuration", _raises(open_export_store, "s5://acme/exports/")),
+        Case("wave8.families.settings.histogram_buckets", "configuration", _raises(latency_metric, [1.0, 0.5])),
+        Case("wave8.families.corrupted.event_year", "corrupted_data", _raises(event_at, 1733140000000000)),
+        Case("wave8.families.corrupted.der_key", "corrupted_data", _raises(tenant_key, b"\x30\x59\x30\x13")),
+        Case(
+            "wave8.families.slack.token_revoked",
+            "auth",
+            _raises(notify_channel, {"ok": False, "error": "token_revoked"}),
+        ),
+        Case(
+            "wave8.families.slack.invalid_blocks",
+            "bad_request",
+            _raises(notify_channel, {"ok": False, "error": "invalid_blocks"}),
+        ),
+        Case("wave8.families.reply.cost_column", "schema_mismatch", _raises(cost_table, [{"item": "tea", "price": 3}])),
+    ]
 
 
 def _wave9_family_cases() -> list[Case]:
