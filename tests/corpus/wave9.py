@@ -678,8 +678,10 @@ def _content_filter_cases() -> list[Case]:
 # File not found: tools, translations, shards, cached models and packaged prompts
 
 
-def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+def pdf_text(path: Path, tools: Path) -> str:
+    """The extractor image puts its tools in ``tools``; one built without poppler has no ``pdftotext`` there."""
+    command = ["pdftotext", "-layout", str(path), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True, env={"PATH": str(tools)}).stdout
 
 
 def reply_translations(locale_dir: Path, language: str) -> gettext.NullTranslations:
@@ -704,7 +706,10 @@ def _file_cases() -> list[Case]:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         return [
-            Case("wave9.files.pdftotext.not_installed", "file_not_found", _raises(pdf_text, root / "contract.pdf")),
+            Case("wave9.files.packaged_prompt.resources", "file_not_found", _raises(packaged_prompt, "triage_system")),
+            Case(
+                "wave9.files.pdftotext.not_installed", "file_not_found", _raises(pdf_text, root / "a.pdf", root / "bin")
+            ),
             Case(
                 "wave9.files.gettext.catalogue",
                 "file_not_found",
@@ -716,7 +721,6 @@ def _file_cases() -> list[Case]:
                 _raises(load_eval_shard, root / "evals" / "2026-12-01.parquet"),
             ),
             Case("wave9.files.hf_cache.offline", "file_not_found", _raises(offline_model_config, root / "hf")),
-            Case("wave9.files.packaged_prompt.resources", "file_not_found", _raises(packaged_prompt, "triage_system")),
         ]
 
 
