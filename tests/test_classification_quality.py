@@ -71,18 +71,24 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # The ninth wave (tests/corpus/wave9.py, each batch split and measured before any rule was changed for it), rules
 # 2026.12.02-7 and fallback lr-342d5fd183: its first batch brings the part to 87.50 % (wave 9's part 57.1 %), its
 # second to 86.32 % (wave 9's part 67.3 %), its third to 85.53 % (wave 9's part 68.2 %).
+# Rules 2026.12.02-8 (families from providers' documented codes and libraries' wording, and wave 9's first batch's
+# development misses; no sealed case looked at), with wave 9's first batch only: with lr-342d5fd183 87.77 %; with
+# fallback lr-57f3aa4753 (every wave's development part, min_confidence 0.7, chosen by leave-one-wave-out): 89.10 %;
+# wave 7's part 82.26 %, wave 8's 64.47 %, wave 9's 57.1 %.
+# With wave 9's three batches, rules 2026.12.02-8 (their development misses too) and lr-432e471cc0: 87.38 % (323
+# cases; 85.53 % with -7), wave 9's part 70.9 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.855  # rules 2026.12.02-7 with wave 9's three batches (0.89 before them)
+SEALED_OVERALL_FLOOR = 0.873  # rules 2026.12.02-8, lr-432e471cc0, wave 9's three batches (-7: 0.855)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
 WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.916  # rules 2026.12.02-7 (0.897 with -6)
 WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
-WAVE7_SEALED_FLOOR = 0.75  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.741)
-WAVE8_SEALED_FLOOR = 0.526  # its baseline, first batch, rules 2026.12.02-6
-WAVE9_SEALED_FLOOR = 0.681  # its baseline, three batches, rules 2026.12.02-7 (first batch alone: 0.571)
+WAVE7_SEALED_FLOOR = 0.822  # rules 2026.12.02-8 (0.75 with -6; its baseline, four batches, rules 2026.12.02-5: 0.741)
+WAVE8_SEALED_FLOOR = 0.644  # rules 2026.12.02-8 (its baseline, first batch, rules 2026.12.02-6: 0.526)
+WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -90,7 +96,7 @@ DEVELOPMENT_FLOOR, WAVE4_DEVELOPMENT_FLOOR, WAVE5_DEVELOPMENT_FLOOR = 0.99, 0.99
 WAVE6_DEVELOPMENT_FLOOR = 0.99
 WAVE7_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.583)
 WAVE8_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-7 (its baseline, first batch, rules 2026.12.02-6: 0.75)
-WAVE9_DEVELOPMENT_FLOOR = 0.557  # its baseline, three batches, rules 2026.12.02-7 (first batch alone: 0.526)
+WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.557)
 
 
 @pytest.fixture(scope="module")

@@ -126,9 +126,21 @@ def test_cross_validation_holds_each_wave_out_and_never_lets_the_model_override_
         _example("wave5", "rate_limit", "timeout", "type:ratelimit", "word:slow"),
     ]
     wrappers = [_example("wrapper", "unknown", "unknown")]
-    report = cross_validate(examples, wrappers, ["type", "word"], 2, 1e-3, [0.3])["min_confidence 0.3"]
+    report = cross_validate(examples, wrappers, WAVES, ["type", "word"], 2, 1e-3, [0.3])["min_confidence 0.3"]
     assert report["by_wave"]["wave6"]["fallback_correct"] == 1
     assert report["by_wave"]["wave6"]["end_to_end"] == 1.0
     assert report["by_wave"]["wave5"]["fallback_answers"] == 0  # the rules had evidence, though wrong
     assert report["pooled"]["rules_right_made_wrong"] == 0
     assert report["wrapper_only_answered"] == 0
+    assert report["by_wave"]["wave6"]["fallback_alone"]["correct"] == 3  # its timeout and rate limit, and its miss
+    assert report["by_wave"]["wave6"]["wrapper_only_answered"] == 0
+
+
+def test_cross_validation_holds_out_only_the_waves_it_is_given():
+    examples = [
+        *(_example(wave, "timeout", "timeout", "type:timeouterror", "word:deadline") for wave in WAVES),
+        _example("wave6", "timeout", "unknown", "type:wrapped", "word:deadline"),
+    ]
+    report = cross_validate(examples, [], ["earlier", "wave3"], ["type", "word"], 1, 1e-3, [0.3])
+    assert set(report["min_confidence 0.3"]["by_wave"]) == {"earlier", "wave3"}
+    assert report["waves"] == ["earlier", "wave3"]

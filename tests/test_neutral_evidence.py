@@ -1,5 +1,5 @@
 """Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6,
-broadened in -7).
+broadened in -7 and -8).
 
 Each is raised for real (or, for wording no installed library raises, with the text the library
 or provider writes) inside a function named ``step``, and judged in the four forms of
@@ -12,7 +12,10 @@ import base64
 import datetime
 import enum
 import hashlib
+import io
 import ipaddress
+import logging
+import multiprocessing
 import sqlite3
 import ssl
 import statistics
@@ -23,6 +26,7 @@ from typing import Any
 import jinja2
 import lz4.frame
 import numpy
+import orjson
 import pandas
 import pyarrow
 import pyarrow.csv
@@ -30,13 +34,21 @@ import pytest
 import tiktoken
 
 from correlator.emit.errors import raised_in
-from correlator.processing.classify import Classifier
+from correlator.processing.classify import RULES_PATH, Classifier
 from tests.test_library_evidence import ALL_FORMS, _labels, _raised
 
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
     return Classifier.from_file()
+
+
+@pytest.fixture(scope="module")
+def rules_only() -> Classifier:
+    """The rule families alone: the learned fallback answers where no rule has evidence, by design."""
+    rules = orjson.loads(RULES_PATH.read_bytes())
+    del rules["learned_fallback"]
+    return Classifier(rules)
 
 
 class Tier(enum.Enum):
@@ -126,9 +138,38 @@ WORDING: list[tuple[str, str]] = [
     ("Frame incomplete. LZ4F_decompress returned: 11", "corrupted_data"),
     ("Your request exceeded model token limit: 8192", "context_length_exceeded"),
     ("Namespace 'tenant-4' does not exist", "not_found"),
+    # rules 2026.12.02-8: OpenAI's documented error codes, Gemini's finish reasons, the kubelet's and CUDA's words
+    ("cyber_policy", "content_filter"),
+    ("bio_policy", "content_filter"),
+    ("The model stopped generating because the content potentially violates safety policies.", "content_filter"),
+    ("The model stopped generating because the content may be prohibited.", "content_filter"),
+    ("The prompt was blocked because it contains a term from the terminology blocklist.", "content_filter"),
+    ("Candidate was blocked due to SAFETY", "content_filter"),
+    ("organization_usage_limit_exceeded", "quota_exceeded"),
+    ("credit_balance_exhausted", "quota_exceeded"),
+    ("The organization has no API credits remaining.", "quota_exceeded"),
+    ("The node was low on resource: memory.", "out_of_memory"),
+    ("cudaErrorMemoryAllocation", "out_of_memory"),
+    # after wave 9's first batch
+    ("An error occurred (ParameterNotFound) when calling the GetParameter operation: ", "configuration"),
+    ("An error occurred (ExpiredToken) when calling the AssumeRole operation: expired", "auth"),
+    ("An error occurred (TooManyRequestsException) when calling the Invoke operation: Rate Exceeded.", "rate_limit"),
+    ("An error occurred (InvalidCiphertextException) when calling the Decrypt operation: ", "corrupted_data"),
+    ("DataInspectionFailed: Output data may contain inappropriate content.", "content_filter"),
+    ("The request was rejected because it was considered high risk", "content_filter"),
+    ("ollama generation ended with done_reason=length", "truncation"),
+    ("search_phase_execution_exception: all shards failed", "server_error"),
+    # after wave 9's second and third batches
+    ("slack chat.postMessage: not_authed", "auth"),
+    ("slack chat.update: too_many_attachments", "bad_request"),
+    ("Unrecognized filesystem type in URI: s7://exports/", "configuration"),
+    ("Must have at least two buckets", "configuration"),
+    ("year 60000 is out of range", "corrupted_data"),
+    ("['score'] not in index", "schema_mismatch"),
 ]
 
-# text near a family that must not take its label (rules 2026.12.02-7)
+# text near a family that its rules must not label (rules 2026.12.02-7); the learned fallback may still answer
+# where no rule has evidence (lr-57f3aa4753 reads "the request was blocked by the firewall" as a content filter)
 NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("Rate limit exceeded for your plan: 60 requests per minute", "quota_exceeded"),
     ("Quota exceeded for quota metric 'Generate Content API requests per minute'", "quota_exceeded"),
@@ -148,6 +189,21 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("Document doc-1 not found in collection kb", "not_found"),
     ("exceeded token rate limit of your current pricing tier", "context_length_exceeded"),
     ("no documents found for the query", "configuration"),
+    # rules 2026.12.02-8
+    ("the request was blocked by the firewall", "content_filter"),
+    ("safety policies were updated on 2026-11-30", "content_filter"),
+    ("the node was low on resource: ephemeral-storage", "out_of_memory"),
+    ("12 credits remaining on this key", "quota_exceeded"),
+    ("rate_limit_exceeded", "quota_exceeded"),
+    ("the error rate exceeded 5% for an hour", "rate_limit"),
+    ("done_reason=stop after 12 tokens", "truncation"),
+    ("the reply was judged safe by the guard model", "content_filter"),
+    ("the review must have at least two reviewers", "missing_data"),
+    ("compression ratio 3.2 for segment 7", "configuration"),
+    ("all shards answered in 12 ms", "server_error"),
+    ("token_count=12 for the reply", "auth"),
+    ("the year 2026 is out of the trial window", "corrupted_data"),
+    ("the index is not in the cache", "schema_mismatch"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -172,6 +228,15 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("a stored vector of the wrong size", lambda: numpy.zeros(3, numpy.float32).reshape(384), "corrupted_data"),
     ("a CA bundle that is no certificate", lambda: ssl.create_default_context(cadata="x"), "configuration"),
     ("an SQLite URI's access mode", lambda: sqlite3.connect("file:a.db?mode=rwx", uri=True), "configuration"),
+    ("a process start method", lambda: multiprocessing.get_context("forkk"), "configuration"),
+    ("a logging style", lambda: logging.Formatter("%(message)s", style="!"), "configuration"),  # type: ignore[arg-type]
+    ("a log format for another style", lambda: logging.Formatter("{message}", validate=True), "configuration"),
+    ("a pandas time unit", lambda: pandas.Timedelta("5 minutez"), "configuration"),
+    ("a pandas compression name", lambda: pandas.read_csv(io.StringIO("a"), compression="snapy"), "configuration"),
+    ("a variance of one point", lambda: statistics.variance([1.0]), "missing_data"),
+    ("a scalar from an empty array", lambda: numpy.array([]).item(), "missing_data"),
+    ("a packed IPv4 address of three bytes", lambda: ipaddress.IPv4Address(b"\n\x00\x03"), "corrupted_data"),
+    ("a codec error handler", lambda: "naïve".encode("ascii", errors="ignorre"), "configuration"),
     *((text, _fail(ValueError(text)), expected) for text, expected in WORDING),
 ]
 
@@ -183,8 +248,8 @@ def test_neutral_code(what: str, call: Callable[[], Any], expected: str, classif
 
 
 @pytest.mark.parametrize(("text", "not_expected"), NOT_THE_FAMILY, ids=[f"{t} not {n}" for t, n in NOT_THE_FAMILY])
-def test_text_near_a_family_does_not_take_its_label(text: str, not_expected: str, classifier: Classifier) -> None:
-    labels = _labels(_raised(lambda: step(_fail(ValueError(text)))), classifier)
+def test_text_near_a_family_does_not_take_its_label(text: str, not_expected: str, rules_only: Classifier) -> None:
+    labels = _labels(_raised(lambda: step(_fail(ValueError(text)))), rules_only)
     assert not_expected not in labels.values(), labels
 
 

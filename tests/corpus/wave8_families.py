@@ -1,4 +1,7 @@
-"""Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8).
+"""Development-only cases for the families of rules 2026.12.02-7 (issue 19, eighth session, helper classify8) and -8
+(ninth session, helper classify9: content filter, more quota codes, node memory pressure, logging and process settings,
+then wave 9's first batch's development misses as families: AWS settings stores, tokens and throttling, codec, dtype
+and unit names, statistics on too few points, packed addresses, moderation codes, local servers' context wording).
 
 Written by the rule writer, not by the corpus wave (:mod:`tests.corpus.wave8`): each case illustrates a family
 broadened from the providers' and libraries' own wording for the labels weakest in the sealed part's aggregate
@@ -10,9 +13,16 @@ ssl, sqlite3, huggingface_hub, confluent_kafka), else application code or an Ope
 
 from __future__ import annotations
 
+import codecs
+import datetime
+import io
+import ipaddress
 import json
+import logging
+import multiprocessing
 import sqlite3
 import ssl
+import statistics
 import subprocess
 import sys
 import zlib
@@ -22,10 +32,17 @@ import confluent_kafka
 import huggingface_hub
 import numpy
 import pandas
+import prometheus_client
+import pyarrow.fs
 import requests
+import structlog
+from cryptography.hazmat.primitives import serialization
+from google.genai import types as genai_types
+from openai.types.beta.session_turn_error import SessionTurnError
 
 from tests.corpus.sdk_errors import Case, _http_server, _raises
 from tests.corpus.wave6 import _compatible
+from tests.corpus.wave9 import _aws_error
 
 
 class ExtractionError(RuntimeError):
@@ -54,7 +71,7 @@ def await_dask_result(worker: str) -> None:
 
 def search_tool(url: str, query: str) -> Any:
     """A search tool whose provider answers 200 with an error in the body."""
-    reply = requests.get(url + "/search", params={"q": query}, timeout=2).json()
+    reply = requests.get(url + "/search", params={"q": query}, timeout=10).json()
     if "error" in reply:
         raise ToolQuotaError(f"search provider refused the call: {reply['error']}")
     return reply["results"]
@@ -102,7 +119,299 @@ def event_producer(settings: dict[str, str]) -> Any:
     return confluent_kafka.Producer(settings)
 
 
+def gemini_answer(response: genai_types.GenerateContentResponse) -> str:
+    """The app's own check of a Gemini reply: the SDK returns no text for a blocked candidate, it does not raise."""
+    candidate = (response.candidates or [genai_types.Candidate()])[0]
+    if candidate.finish_reason is not None and candidate.finish_reason != genai_types.FinishReason.STOP:
+        raise ExtractionError(f"Response was blocked due to {candidate.finish_reason.value}")
+    return response.text or ""
+
+
+def run_turn(error: dict[str, str]) -> str:
+    """The app's own check of a session turn: the SDK hands back the failed turn's error object, it does not raise."""
+    failure = SessionTurnError.model_validate(error)
+    raise ExtractionError(f"session turn failed ({failure.code}): {failure.message}")
+
+
+def _gemini_stopped(reason: genai_types.FinishReason) -> BaseException:
+    reply = genai_types.GenerateContentResponse(candidates=[genai_types.Candidate(finish_reason=reason)])
+    return _raises(gemini_answer, reply)
+
+
+def await_extraction_pod(name: str) -> None:
+    """A batch job's pod status, read back from the cluster: the kubelet's eviction wording."""
+    raise ExtractionError(f"pod {name} evicted: The node was low on resource: memory.")
+
+
+def embed_on_gpu(batch: int) -> None:
+    raise ExtractionError(f"embedding batch of {batch} failed: CUDA runtime error cudaErrorMemoryAllocation")
+
+
+def start_workers(start_method: str) -> Any:
+    return multiprocessing.get_context(start_method)
+
+
+def log_handler(fmt: str, style: str) -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(fmt, style=style, validate=True))  # type: ignore[arg-type]
+    return handler
+
+
+def ascii_report(text: str, on_error: str) -> bytes:
+    codecs.lookup("ascii")
+    return text.encode("ascii", errors=on_error)
+
+
+def export_table(csv_text: str, codec: str) -> Any:
+    return pandas.read_csv(io.StringIO(csv_text), compression=codec)
+
+
+def parquet_export(codec: str) -> bytes:
+    buffer = io.BytesIO()
+    pandas.DataFrame({"score": [0.9]}).to_parquet(buffer, compression=codec)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def vector_dtype(name: str) -> Any:
+    return numpy.dtype(name)
+
+
+def latency_spread(samples: list[float]) -> float:
+    return statistics.stdev(samples)
+
+
+def best_score(scores: list[float]) -> float:
+    return float(numpy.array(scores).item())
+
+
+def peer_address(packed: bytes) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(packed)
+
+
+def secret_version(ssm: Any, name: str) -> str:
+    return str(ssm.get_parameter(Name=f"{name}:7", WithDecryption=True)["Parameter"]["Value"])
+
+
+def caller_account(sts: Any) -> str:
+    return str(sts.get_caller_identity()["Account"])
+
+
+def tool_function(lambda_client: Any, name: str) -> Any:
+    return lambda_client.get_function(FunctionName=name)
+
+
+def document_sentiment(comprehend: Any, text: str) -> Any:
+    return comprehend.detect_sentiment(Text=text, LanguageCode="en")
+
+
+def guarded_reply(verdict: str) -> str:
+    """A guard model's verdict on the reply (Llama Guard answers ``safe`` or ``unsafe`` and a category)."""
+    if verdict.startswith("unsafe"):
+        raise ExtractionError(f"reply flagged as unsafe by the guard model: {verdict.split()[-1]}")
+    return verdict
+
+
+def ollama_chat(reply: dict[str, Any]) -> str:
+    if reply.get("done_reason") != "stop":
+        raise ExtractionError(f"ollama chat ended early: done_reason={reply.get('done_reason')!r}")
+    return str(reply["message"]["content"])
+
+
+def app_logger(level: str) -> Any:
+    return structlog.make_filtering_bound_logger(level)
+
+
+def open_export_store(uri: str) -> Any:
+    return pyarrow.fs.FileSystem.from_uri(uri)
+
+
+def latency_metric(buckets: list[float]) -> Any:
+    return prometheus_client.Histogram("reply_seconds", "reply latency", buckets=buckets, registry=None)
+
+
+def event_at(stamp: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC)
+
+
+def tenant_key(der: bytes) -> Any:
+    return serialization.load_der_public_key(der)
+
+
+def notify_channel(answer: dict[str, Any]) -> None:
+    """Slack's Web API answers 200 with ``ok: false`` and a documented error code; the app raises it."""
+    if not answer["ok"]:
+        raise ExtractionError(f"slack chat.postMessage: {answer['error']}")
+
+
+def cost_table(reply: list[dict[str, Any]]) -> Any:
+    return pandas.DataFrame(reply)[["cost"]]
+
+
 def build_wave8_family_cases() -> list[Case]:
+    return [*_classify8_cases(), *_classify9_cases(), *_wave9_family_cases(), *_wave9_later_family_cases()]
+
+
+def _wave9_later_family_cases() -> list[Case]:
+    """Wave 9's second and third batches' development misses, by kind, from other calls of the same libraries."""
+    return [
+        Case("wave8.families.settings.structlog_level", "configuration", _raises(app_logger, "loud")),
+        Case("wave8.families.settings.arrow_uri", "configuration", _raises(open_export_store, "s5://acme/exports/")),
+        Case("wave8.families.settings.histogram_buckets", "configuration", _raises(latency_metric, [1.0, 0.5])),
+        Case("wave8.families.corrupted.event_year", "corrupted_data", _raises(event_at, 1733140000000000)),
+        Case("wave8.families.corrupted.der_key", "corrupted_data", _raises(tenant_key, b"\x30\x59\x30\x13")),
+        Case(
+            "wave8.families.slack.token_revoked",
+            "auth",
+            _raises(notify_channel, {"ok": False, "error": "token_revoked"}),
+        ),
+        Case(
+            "wave8.families.slack.invalid_blocks",
+            "bad_request",
+            _raises(notify_channel, {"ok": False, "error": "invalid_blocks"}),
+        ),
+        Case("wave8.families.reply.cost_column", "schema_mismatch", _raises(cost_table, [{"item": "tea", "price": 3}])),
+    ]
+
+
+def _wave9_family_cases() -> list[Case]:
+    """Wave 9's first batch's development misses, by kind: each family from other calls of the same libraries."""
+    compatible = {"type": "invalid_request_error", "param": None, "code": None}
+    return [
+        Case("wave8.families.settings.csv_codec", "configuration", _raises(export_table, "a\n1\n", "snapy")),
+        Case("wave8.families.settings.parquet_codec", "configuration", _raises(parquet_export, "snapy")),
+        Case("wave8.families.settings.vector_dtype", "configuration", _raises(vector_dtype, "float33")),
+        Case(
+            "wave8.families.settings.parameter_version",
+            "configuration",
+            _aws_error("ssm", "get_parameter", "ParameterVersionNotFound", "", 400, secret_version, "/llm/key"),
+        ),
+        Case("wave8.families.missing.latency_spread", "missing_data", _raises(latency_spread, [0.42])),
+        Case("wave8.families.missing.best_score", "missing_data", _raises(best_score, [])),
+        Case("wave8.families.corrupted.peer_address", "corrupted_data", _raises(peer_address, b"\x00" * 5)),
+        Case(
+            "wave8.families.aws.invalid_token",
+            "auth",
+            _aws_error(
+                "sts",
+                "get_caller_identity",
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+                403,
+                caller_account,
+            ),
+        ),
+        Case(
+            "wave8.families.aws.lambda_throttled",
+            "rate_limit",
+            _aws_error("lambda", "get_function", "TooManyRequestsException", "", 429, tool_function, "search"),
+        ),
+        Case(
+            "wave8.families.aws.comprehend_size",
+            "bad_request",
+            _aws_error(
+                "comprehend",
+                "detect_sentiment",
+                "TextSizeLimitExceededException",
+                "Input text size exceeds limit.",
+                400,
+                document_sentiment,
+                "x" * 64,
+            ),
+        ),
+        Case(
+            "wave8.families.content_filter.output_inspection",
+            "content_filter",
+            _compatible(400, {**compatible, "message": "Output data may contain inappropriate content."}),
+        ),
+        Case("wave8.families.content_filter.guard_verdict", "content_filter", _raises(guarded_reply, "unsafe\nS10")),
+        Case(
+            "wave8.families.provider.loaded_context",
+            "context_length_exceeded",
+            _compatible(400, {**compatible, "message": "The model is loaded with context length of only 2048 tokens."}),
+        ),
+        Case(
+            "wave8.families.provider.done_reason",
+            "truncation",
+            _raises(ollama_chat, {"done_reason": "length", "message": {"content": "The answer is"}}),
+        ),
+        Case(
+            "wave8.families.provider.search_shards",
+            "server_error",
+            _raises(_search_failed, "all shards failed"),
+        ),
+    ]
+
+
+def _search_failed(reason: str) -> None:
+    body = {"error": {"type": "search_phase_execution_exception", "reason": reason}, "status": 503}
+    raise ExtractionError(f"knowledge base search failed: {json.dumps(body)}")
+
+
+def _classify9_cases() -> list[Case]:
+    compatible = {"type": "invalid_request_error", "param": None}
+    return [
+        Case(
+            "wave8.families.content_filter.policy_code",
+            "content_filter",
+            _raises(run_turn, {"code": "cyber_policy", "message": "Request rejected."}),
+        ),
+        Case(
+            "wave8.families.content_filter.alignment_code",
+            "content_filter",
+            _raises(run_turn, {"code": "misalignment_policy_violation", "message": "Request refused."}),
+        ),
+        Case(
+            "wave8.families.content_filter.gemini_safety",
+            "content_filter",
+            _gemini_stopped(genai_types.FinishReason.SAFETY),
+        ),
+        Case(
+            "wave8.families.content_filter.vertex_blocked",
+            "content_filter",
+            _compatible(400, {**compatible, "message": "The response was blocked.", "code": None}),
+        ),
+        Case(
+            "wave8.families.content_filter.blocklist",
+            "content_filter",
+            _compatible(
+                400,
+                {
+                    **compatible,
+                    "message": "The model stopped generating because the content contains a term from a configured "
+                    "blocklist.",
+                    "code": None,
+                },
+            ),
+        ),
+        Case(
+            "wave8.families.quota.credit_balance_code",
+            "quota_exceeded",
+            _raises(run_turn, {"code": "credit_balance_exhausted", "message": "Request failed."}),
+        ),
+        Case(
+            "wave8.families.quota.usage_limit_code",
+            "quota_exceeded",
+            _raises(run_turn, {"code": "usage_limit_exceeded", "message": "Limit reached for org-7."}),
+        ),
+        Case(
+            "wave8.families.quota.no_credits",
+            "quota_exceeded",
+            _search_refused("The organization has no API credits remaining."),
+        ),
+        Case("wave8.families.oom.node_pressure", "out_of_memory", _raises(await_extraction_pod, "extract-7f9c")),
+        Case("wave8.families.oom.cuda_runtime", "out_of_memory", _raises(embed_on_gpu, 256)),
+        Case("wave8.families.settings.start_method", "configuration", _raises(start_workers, "forkk")),
+        Case("wave8.families.settings.log_style", "configuration", _raises(log_handler, "%(message)s", "!")),
+        Case(
+            "wave8.families.settings.log_format",
+            "configuration",
+            _raises(log_handler, "{asctime} {message}", "%"),
+        ),
+        Case("wave8.families.settings.error_handler", "configuration", _raises(ascii_report, "naïve", "ignorre")),
+    ]
+
+
+def _classify8_cases() -> list[Case]:
     compatible = {"type": "api_error", "param": None}
     return [
         Case("wave8.families.oom.extractor_sigkill", "out_of_memory", _raises(run_extractor, "/tmp/report.pdf")),
