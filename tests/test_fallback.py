@@ -87,6 +87,8 @@ def test_each_feature_kind_reads_its_part_of_the_chain():
         return set(chain_features((FRAMED,), Classifier.from_file().is_wrapper_only, kinds))
 
     assert features("type") == {"type:valueerror"}
+    content = {feature.removeprefix("content:") for feature in features("content")}
+    assert content == {feature.removeprefix("word:") for feature in features("word")} - {"could"}  # a function word
     assert features("frame") == {"frame:call", "frame:tool"}
     assert features("file") == {"file:tool", "file:dispatch"}
     assert features("library") == {"library:httpx"}
