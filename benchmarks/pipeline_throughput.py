@@ -8,8 +8,9 @@ with ``--broker apache``) and the embedded warehouse:
 - the workload: mostly info-level log lines, a fifth of the LLM calls masked failures with
   their traceback line and usage-metrics row, both topics consumed concurrently so rows
   and their log lines arrive in either order;
-- ceilings: raw aiokafka consumption + orjson decoding of the same messages (no storage),
-  and raw clickhouse-connect column-oriented inserts of the same rows (no Kafka);
+- ceilings: raw aiokafka consumption + orjson decoding of the same messages (no storage;
+  the median of three runs, each run's rate reported), and raw clickhouse-connect
+  column-oriented inserts of the same rows (no Kafka);
 - ``correlator run`` as a separate process (so its RSS is its own), timed two ways. On a
   backlog, like the consume+decode ceiling: the joined daemon is stopped (SIGSTOP), every
   message is produced, and the clock runs from its SIGCONT to the last offset committed, so
@@ -64,6 +65,7 @@ from tests.harness import DaemonProcess, query_warehouse
 PARTITIONS = 4
 STEPS_PER_CALL = 6  # info lines per call besides "llm call started": ~8 events per call
 INSERT_BATCH = 50_000
+CEILING_RUNS = 3  # the consume+decode ceiling is short on a backlog this size: the median of these runs
 BACKLOG_SESSION_TIMEOUT_MS = 30_000
 COORDINATOR_WAIT_SECONDS = 30  # a loaded machine's new broker takes seconds to lead its offsets topic
 TARGET_EVENTS_PER_SECOND = 100_000  # issue 9's end-to-end target for one process
@@ -421,6 +423,13 @@ async def _consume_and_decode_ceiling(broker: Broker, messages: list[tuple[str, 
     return {"events": total, "seconds": round(seconds, 2), "events_per_second": round(total / seconds), **spent}
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median rate, with every run's rate beside it: one run of a backlog this size lasts under half a
+    second and swung by 40 % between runs a minute apart, and the ratios issue 18 targets are divided by it."""
+    rates = [run["events_per_second"] for run in runs]
+    return {**sorted(runs, key=lambda run: run["events_per_second"])[len(runs) // 2], "runs_events_per_second": rates}
+
+
 def _insert_ceiling(workload: Workload, work: Path) -> dict[str, Any]:
     """clickhouse-connect column-oriented inserts of the same rows, built beforehand: the engine's share."""
     classifier = Classifier.from_file()
@@ -474,7 +483,8 @@ async def _run(events: int, growth: int, rate: float, broker_kind: str, work: Pa
             "events": count,
             "expected_failures": len(workload.expected_class),
         }
-        results["ceiling_consume_and_decode"] = await _consume_and_decode_ceiling(broker, base)
+        results["ceiling_consume_and_decode"] = _median_run(
+            [await _consume_and_decode_ceiling(broker, base) for _ in range(CEILING_RUNS)])  # fmt: skip
         results["ceiling_column_inserts"] = _insert_ceiling(workload, work)
         results[f"ceilings_alone_at_{TARGET_EVENTS_PER_SECOND}_per_second"] = _cores_the_ceilings_need(
             results, TARGET_EVENTS_PER_SECOND)  # fmt: skip
