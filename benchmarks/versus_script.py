@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from benchmarks.brokers import add_broker_option, local_broker
 from benchmarks.pipeline_throughput import (
     PARTITIONS,
     CommittedOffsets,
@@ -51,11 +52,9 @@ from benchmarks.pipeline_throughput import (
     _produce_batched,
 )
 from correlator.config import Settings
-from correlator.devkit.broker import LocalBroker
 from correlator.devkit.workload import mixed_workload
 from correlator.records import DEAD_LETTER_TABLE, LOG_TABLE, METRIC_TABLE
 from correlator.sources.kafka import ensure_topics
-from tests.apache_kafka import ApacheKafka
 from tests.harness import DaemonProcess, peak_rss_bytes, query_warehouse
 
 # per failed call: "llm call started", 37 step lines, the traceback line and the usage row: 2 of 40 are the failure
@@ -316,7 +315,7 @@ async def _run(messages: int, session_timeout_ms: int, broker_kind: str, work: P
     workload = mixed_workload(
         calls, failure_share=1.0, seed=18, steps_per_call=STEPS_PER_CALL, start=datetime.now(UTC) - timedelta(hours=3)
     )
-    with ApacheKafka(work / "kafka") if broker_kind == "apache" else LocalBroker() as broker:
+    with local_broker(broker_kind, work) as broker:
         assert broker.pid is not None
         topics = Topics.fresh()
         await ensure_topics(broker.bootstrap, [topics.logs, topics.metrics], partitions=PARTITIONS)
@@ -366,7 +365,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--session-timeout-ms", type=int, default=10_000)
-    parser.add_argument("--broker", choices=("tansu", "apache"), default="tansu")
+    add_broker_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="correlator-versus-") as directory:
         results = asyncio.run(_run(args.messages, args.session_timeout_ms, args.broker, Path(directory)))
