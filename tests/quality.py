@@ -31,7 +31,7 @@ from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
 
 FORMS = ("as_raised", "masked_structlog", "masked_text", "llm_chat_error_from_none")
 HERE = Provenance("quality", 0, 0)
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)  # the lines are judged, not stored; still inside every time bound
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def log_lines(case: Case) -> Iterator[tuple[str, bytes]]:
     record = {
         "message": "llm call failed",
         "levelname": "ERROR",
-        "asctime": "2026-11-22 10:00:00,000",
+        "asctime": f"{NOW:%Y-%m-%d %H:%M:%S},000",
         "exc_info": text,
     }
     yield "masked_text", orjson.dumps({**record, **keys})
