@@ -80,7 +80,7 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # words, chosen by leave-one-wave-out on the development part): 87.00 %, wave 7's part 79.03 %, wave 8's 63.16 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.87  # rules 2026.12.02-8, lr-fe89aebcd9, wave 9's three batches (lr-432e471cc0: 0.873)
+SEALED_OVERALL_FLOOR = 0.876  # rules 2026.12.02-9, lr-fe89aebcd9 (0.87 with -8)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -88,7 +88,7 @@ WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.916  # rules 2026.12.02-7 (0.897 with -6)
 WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
 WAVE7_SEALED_FLOOR = 0.79  # lr-fe89aebcd9 (lr-432e471cc0: 0.822; its baseline, rules 2026.12.02-5: 0.741)
-WAVE8_SEALED_FLOOR = 0.631  # lr-fe89aebcd9 (lr-432e471cc0: 0.644; its baseline, rules 2026.12.02-6: 0.526)
+WAVE8_SEALED_FLOOR = 0.736  # rules 2026.12.02-9 (-8 with lr-fe89aebcd9: 0.631; its baseline, rules 2026.12.02-6: 0.526)
 WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
@@ -98,6 +98,10 @@ WAVE6_DEVELOPMENT_FLOOR = 0.99
 WAVE7_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.583)
 WAVE8_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-7 (its baseline, first batch, rules 2026.12.02-6: 0.75)
 WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.557)
+# The rule writer's own cases of rules 2026.12.02-9 (tests/corpus/wave10_families.py): a stored object's body parsed
+# in a neutral function is known by its source line, which only the text traceback carries (3 judgements), and a
+# pydantic-settings model's error from None names neither settings nor its frames (1).
+WAVE10_DEVELOPMENT_FLOOR = 0.989
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +155,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave7"]["overall_accuracy"] >= WAVE7_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave8"]["overall_accuracy"] >= WAVE8_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

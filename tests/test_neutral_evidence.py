@@ -1,5 +1,5 @@
 """Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6,
-broadened in -7 and -8).
+broadened in -7, -8 and -9).
 
 Each is raised for real (or, for wording no installed library raises, with the text the library
 or provider writes) inside a function named ``step``, and judged in the four forms of
@@ -196,6 +196,14 @@ NOT_THE_FAMILY: list[tuple[str, str]] = [
     ("token_count=12 for the reply", "auth"),
     ("the year 2026 is out of the trial window", "corrupted_data"),
     ("the index is not in the cache", "schema_mismatch"),
+    ("retry budget exhausted after 5 attempts", "quota_exceeded"),
+    ("the connection was cut off by the peer", "truncation"),
+    ("finish_reason=stop, stop_reason=end_turn", "truncation"),
+    ("I can't help with harmful content like that.", "content_filter"),
+    ("the safety system was updated; see the changelog", "content_filter"),
+    ("the document for the query does not exist", "file_not_found"),
+    ("exit status 1 from the linter", "file_not_found"),
+    ("Expecting a tool result before the next turn", "invalid_json"),
 ]
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
