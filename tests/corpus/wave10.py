@@ -1,0 +1,782 @@
+"""A tenth wave of broad cases, written and split before any rule was changed for them (issue 19, tenth session).
+
+Sources, none of them public issue threads, none repeating waves 1-9's calls and messages; back to the population the
+kept-aside measurement set is made of (the SDKs an LLM application calls, and Python's built-ins, in realistic
+application code), from sources no earlier wave used:
+
+* a first batch (:func:`build_wave10_first_batch`): **langchain-core**, which no earlier wave used, raising for real:
+  its output parsers (``JsonOutputParser`` on prose, ``PydanticOutputParser`` on the wrong shape and on a reply cut
+  at the token limit, ``parse_and_check_json_markdown``'s expected keys, ``JsonOutputFunctionsParser`` with no
+  function call, ``JsonOutputToolsParser``, ``parse_tool_call`` and ``PydanticToolsParser`` on a model's tool calls,
+  a refusal block turned into ``ModelRefusalError`` from OpenAI's ``refusal`` field and Anthropic's
+  ``stop_reason=refusal``); tools (``@tool`` and ``StructuredTool`` argument validation in an agent loop over a fake
+  chat model's ``AIMessage.tool_calls``, a tool name the registry lacks, ``ToolException`` over an inventory
+  service's 503 and over an absent order); prompt templates (a variable the inputs lack, a brace that does not
+  close, a prompt file of an unsupported ``_type``); runnables over langchain-core's fake chat models whose calls go
+  through the SDKs' real clients (``with_retry`` over OpenAI's 429, ``with_fallbacks`` over Gemini's and Mistral's
+  capacity answers and past an Anthropic 403 it does not handle, a context overflow an integration maps to
+  ``ContextOverflowError``, ``with_config`` streamed under a deadline, a batch cancelled, a retrieval step retried
+  against a refused port); stored chat history of an unknown message type, an ``AIMessage`` built from a reply
+  whose tool arguments are a string, settings (``get_from_env``, ``guard_import``, ``trim_messages`` counting
+  tokens with no tokenizer installed), ``InMemoryVectorStore`` files missing and cut short, a serialised prompt
+  (``langchain_core.load``) cut short, a retriever with no document and a document without its ``source``, and a
+  tracing callback whose directory does not exist.
+
+SDK and library errors are raised for real; provider bodies are written in the shape and words each provider
+documents for the failure.
+
+Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before any rule was
+changed for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pydantic
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.documents import Document
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.exceptions import ContextOverflowError
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
+from langchain_core.load import loads
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    convert_to_openai_messages,
+    get_buffer_string,
+    messages_from_dict,
+    trim_messages,
+)
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser, StrOutputParser
+from langchain_core.output_parsers.openai_functions import JsonOutputFunctionsParser
+from langchain_core.output_parsers.openai_tools import JsonOutputToolsParser, PydanticToolsParser, parse_tool_call
+from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from langchain_core.prompts.loading import load_prompt
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import BaseTool, StructuredTool, ToolException, tool
+from langchain_core.utils import get_from_env
+from langchain_core.utils.json import parse_and_check_json_markdown
+from langchain_core.utils.utils import guard_import
+from langchain_core.vectorstores import InMemoryVectorStore
+
+from tests.corpus.sdk_errors import (
+    Case,
+    _anthropic_client,
+    _araises,
+    _closed_port,
+    _env,
+    _gemini_client,
+    _json_handler,
+    _json_handler2,
+    _mistral_client,
+    _openai_client,
+    _openai_err,
+    _raises,
+)
+
+
+def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> BaseException:
+    """langchain-core warns about its beta APIs and its fallback tokenizer: the cases need the errors, not those."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _raises(call, *args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# A provider integration in a few lines: langchain-core's fake chat model, its call made by a real SDK client
+
+
+class SdkChatModel(FakeListChatModel):
+    """A chat model whose call goes through a provider SDK's client (over a mock transport), as an integration's."""
+
+    complete: Callable[[list[BaseMessage]], str]
+    responses: list[str] = pydantic.Field(default_factory=list)
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        return self.complete(messages)
+
+
+def _openai_chat(status: int, body: Any) -> SdkChatModel:
+    client = _openai_client(_json_handler(status, body, {"x-request-id": "req_b81e3c"}))
+
+    def complete(messages: list[BaseMessage]) -> str:
+        reply = client.chat.completions.create(model="gpt-4.1-mini", messages=convert_to_openai_messages(messages))
+        return reply.choices[0].message.content or ""
+
+    return SdkChatModel(complete=complete)
+
+
+def _anthropic_chat(status: int, error_type: str, message: str) -> SdkChatModel:
+    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": "req_01HqN4"}
+    client = _anthropic_client(_json_handler2(status, body))
+
+    def complete(messages: list[BaseMessage]) -> str:
+        reply = client.messages.create(
+            model="claude-sonnet-4-5", max_tokens=1024, messages=convert_to_openai_messages(messages)
+        )
+        return "".join(block.text for block in reply.content if block.type == "text")
+
+    return SdkChatModel(complete=complete)
+
+
+def _gemini_chat(code: int, status: str, message: str) -> SdkChatModel:
+    client = _gemini_client(_json_handler(code, {"error": {"code": code, "message": message, "status": status}}))
+
+    def complete(messages: list[BaseMessage]) -> str:
+        return client.models.generate_content(model="gemini-2.5-flash", contents=get_buffer_string(messages)).text or ""
+
+    return SdkChatModel(complete=complete)
+
+
+def _mistral_chat(status: int, body: Any) -> SdkChatModel:
+    client = _mistral_client(_json_handler(status, body))
+
+    def complete(messages: list[BaseMessage]) -> str:
+        reply = client.chat.complete(model="mistral-small-latest", messages=convert_to_openai_messages(messages))
+        return str(reply.choices[0].message.content)
+
+    return SdkChatModel(complete=complete)
+
+
+class OverflowMappingChat(SdkChatModel):
+    """An integration that maps the provider's context-length 400 to langchain-core's own ``ContextOverflowError``."""
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        try:
+            return self.complete(messages)
+        except openai.BadRequestError as error:
+            if error.code == "context_length_exceeded":
+                raise ContextOverflowError(str(error)) from error
+            raise
+
+
+_SUPPORT_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", "You are Acme's support assistant."), ("human", "{question}")]
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Output parsers
+
+
+class Invoice(pydantic.BaseModel):
+    total: float
+    currency: str
+
+
+class QuarterSummary(pydantic.BaseModel):
+    summary: str
+    risks: list[str]
+
+
+class TicketPriority(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+def sentiment_of(review: str, model: Any) -> dict[str, Any]:
+    chain = ChatPromptTemplate.from_template("Return JSON with a 'sentiment' key for: {review}") | model
+    return dict(chain.pipe(JsonOutputParser()).invoke({"review": review}))
+
+
+def extract_invoice(document: str, model: Any) -> Invoice:
+    parser = PydanticOutputParser(pydantic_object=Invoice)
+    prompt = PromptTemplate.from_template("Extract the invoice.\n{format}\n{document}").partial(
+        format=parser.get_format_instructions()
+    )
+    return (prompt | model | parser).invoke({"document": document})
+
+
+def summarise_quarter(report: str, model: Any) -> QuarterSummary:
+    reply = model.invoke(f"Summarise as JSON (summary, risks): {report}")
+    return PydanticOutputParser(pydantic_object=QuarterSummary).invoke(reply)
+
+
+def answer_from_markdown(reply: str) -> str:
+    return str(parse_and_check_json_markdown(reply, ["answer", "sources"])["answer"])
+
+
+def routed_function(model: Any, question: str) -> dict[str, Any]:
+    return dict((model | JsonOutputFunctionsParser()).invoke(question))
+
+
+def triage_priority(model: Any, ticket: str) -> TicketPriority:
+    reply = (model | StrOutputParser()).invoke(f"Priority of: {ticket}")
+    return TicketPriority(reply.strip())
+
+
+def _reply_model(*messages: AIMessage) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter(messages))
+
+
+def _parser_cases() -> list[Case]:
+    return [
+        Case(
+            "wave10.langchain.json_parser.prose",
+            "invalid_json",
+            _raises(
+                sentiment_of,
+                "The kettle stopped working after a week.",
+                FakeListChatModel(responses=["Sure! The sentiment of this review is clearly negative."]),
+            ),
+        ),
+        Case(
+            "wave10.langchain.pydantic_parser.wrong_shape",
+            "schema_mismatch",
+            _raises(
+                extract_invoice,
+                "Invoice 2291, total twelve euros",
+                FakeListChatModel(responses=['{"total": "twelve", "currency_code": "EUR"}']),
+            ),
+        ),
+        Case(
+            "wave10.langchain.pydantic_parser.cut_at_length",
+            "truncation",
+            _raises(
+                summarise_quarter,
+                "Q3 revenue grew 4 % while churn rose.",
+                _reply_model(
+                    AIMessage(
+                        content='{"summary": "Revenue grew four per cent in the third quarter, while',
+                        response_metadata={"finish_reason": "length", "model_name": "gpt-4.1-mini"},
+                    )
+                ),
+            ),
+            finish_reason="length",
+        ),
+        Case(
+            "wave10.langchain.markdown_json.expected_keys",
+            "schema_mismatch",
+            _raises(answer_from_markdown, '```json\n{"answer": "Refunds take 5 days.", "source": "faq.md"}\n```'),
+        ),
+        Case(
+            "wave10.langchain.functions_parser.no_function_call",
+            "tool_call_malformed",
+            _raises(
+                routed_function,
+                _reply_model(AIMessage(content="I think you should call the billing team.")),
+                "Where is my refund?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.enum_reply.priority",
+            "schema_mismatch",
+            _raises(triage_priority, FakeListChatModel(responses=["Urgent"]), "The checkout page is down."),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tool calls: parsed from the model's message, validated by the tool, dispatched by the agent loop
+
+
+@tool
+def book_table(restaurant: str, party_size: int, time: str) -> str:
+    """Book a table at a restaurant."""
+    return f"{restaurant}:{party_size}:{time}"
+
+
+class ConvertArgs(pydantic.BaseModel):
+    amount: float
+    source_currency: str = pydantic.Field(min_length=3, max_length=3)
+    target_currency: str = pydantic.Field(min_length=3, max_length=3)
+
+
+def convert_currency(amount: float, source_currency: str, target_currency: str) -> float:
+    return amount
+
+
+CONVERT = StructuredTool.from_function(
+    convert_currency, name="convert_currency", description="Convert money.", args_schema=ConvertArgs
+)
+TOOLS: dict[str, BaseTool] = {"book_table": book_table, "convert_currency": CONVERT}
+
+
+def run_agent_turn(model: Any, question: str) -> list[Any]:
+    reply = model.invoke([HumanMessage(question)])
+    return [TOOLS[call["name"]].invoke(call) for call in reply.tool_calls]
+
+
+class GetForecast(pydantic.BaseModel):
+    """Forecast for a city."""
+
+    city: str
+    days: int
+
+
+def forecast_request(model: Any, question: str) -> list[pydantic.BaseModel]:
+    return list((model | PydanticToolsParser(tools=[GetForecast])).invoke(question))
+
+
+def tool_calls_of(model: Any, question: str) -> list[dict[str, Any]]:
+    return list((model | JsonOutputToolsParser()).invoke(question))
+
+
+def pending_tool_call(raw_call: dict[str, Any]) -> dict[str, Any]:
+    parsed = parse_tool_call(raw_call, return_id=True)
+    assert parsed is not None
+    return parsed
+
+
+def message_from_provider(reply: dict[str, Any]) -> AIMessage:
+    calls = [
+        {"name": call["function"]["name"], "args": call["function"]["arguments"], "id": call["id"]}
+        for call in reply["tool_calls"]
+    ]
+    return AIMessage(content=reply.get("content") or "", tool_calls=calls)
+
+
+def _inventory_transport(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, text="upstream connect error or disconnect/reset before headers. reset reason: overflow")
+
+
+@tool
+def stock_level(sku: str) -> int:
+    """Units of a product in stock."""
+    with httpx.Client(base_url="http://inventory.internal", transport=httpx.MockTransport(_inventory_transport)) as c:
+        try:
+            response = c.get(f"/v1/stock/{sku}")
+            response.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            raise ToolException(f"inventory lookup for {sku} failed") from error
+        return int(response.json()["units"])
+
+
+ORDERS: dict[str, dict[str, str]] = {"ORD-1042": {"status": "shipped"}}
+
+
+@tool
+def order_status(order_id: str) -> str:
+    """Status of a customer's order."""
+    if order_id not in ORDERS:
+        raise ToolException(f"No order found with id {order_id!r}")
+    return ORDERS[order_id]["status"]
+
+
+def _tool_reply(name: str, args: dict[str, Any]) -> GenericFakeChatModel:
+    return _reply_model(AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": "call_Rk81"}]))
+
+
+def _raw_call(name: str, arguments: str) -> dict[str, Any]:
+    return {"id": "call_7Qe2", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _tool_cases() -> list[Case]:
+    return [
+        Case(
+            "wave10.langchain.agent_loop.missing_argument",
+            "tool_call_malformed",
+            _raises(
+                run_agent_turn,
+                _tool_reply("book_table", {"restaurant": "Noma", "time": "19:30"}),
+                "Book Noma for tonight",
+            ),
+        ),
+        Case(
+            "wave10.langchain.agent_loop.unregistered_tool",
+            "tool_call_malformed",
+            _raises(run_agent_turn, _tool_reply("cancel_booking", {"booking_id": "B-88"}), "Cancel my booking"),
+        ),
+        Case(
+            "wave10.langchain.structured_tool.currency_code",
+            "tool_call_malformed",
+            _raises(
+                run_agent_turn,
+                _tool_reply("convert_currency", {"amount": 40, "source_currency": "euros", "target_currency": "USD"}),
+                "How much is 40 euros in dollars?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.pydantic_tools_parser.days",
+            "tool_call_malformed",
+            _raises(
+                forecast_request,
+                _tool_reply("GetForecast", {"city": "Lisbon", "days": "the weekend"}),
+                "Weather in Lisbon this weekend?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.json_tools_parser.python_repr",
+            "tool_call_malformed",
+            _raises(
+                tool_calls_of,
+                _reply_model(
+                    AIMessage(
+                        content="",
+                        additional_kwargs={"tool_calls": [_raw_call("lookup_flight", "{'flight': 'TP1351'}")]},
+                    )
+                ),
+                "Is TP1351 on time?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.parse_tool_call.cut_short",
+            "tool_call_malformed",
+            _raises(pending_tool_call, _raw_call("send_email", '{"to": "ana@example.com", "body": "Hi Ana, your re')),
+        ),
+        Case(
+            "wave10.langchain.ai_message.string_arguments",
+            "tool_call_malformed",
+            _raises(
+                message_from_provider,
+                {
+                    "content": None,
+                    "tool_calls": [{"id": "call_3", "function": {"name": "get_time", "arguments": "zone=Europe/Oslo"}}],
+                },
+            ),
+        ),
+        Case(
+            "wave10.langchain.tool_exception.inventory_503",
+            "server_error",
+            _raises(stock_level.invoke, {"sku": "KET-220"}),
+        ),
+        Case(
+            "wave10.langchain.tool_exception.no_order",
+            "missing_data",
+            _raises(order_status.invoke, {"order_id": "ORD-7781"}),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Refusals, in the standard content blocks langchain-core reads from each provider's message
+
+
+def structured_answer(model: Any, question: str) -> dict[str, Any]:
+    return dict((model | JsonOutputParser()).invoke(question))
+
+
+def _refusal_cases() -> list[Case]:
+    return [
+        Case(
+            "wave10.langchain.refusal.openai_field",
+            "refusal",
+            _raises(
+                structured_answer,
+                _reply_model(
+                    AIMessage(
+                        content="",
+                        additional_kwargs={
+                            "refusal": "I'm sorry, I can't provide steps for bypassing the licence check."
+                        },
+                        response_metadata={"model_provider": "openai", "finish_reason": "stop"},
+                    )
+                ),
+                "How do I skip the licence check in AcmeCAD?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.refusal.anthropic_stop_reason",
+            "refusal",
+            _raises(
+                structured_answer,
+                _reply_model(
+                    AIMessage(
+                        content=[{"type": "text", "text": ""}],
+                        response_metadata={"model_provider": "anthropic", "stop_reason": "refusal"},
+                    )
+                ),
+                "Write the exploit for this CVE as JSON steps.",
+            ),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Prompt templates from the application's settings
+
+PROMPTS = {
+    "triage": "You triage tickets for {company}. Customer tier: {customer_tier}.",
+    "digest": "Summarise {document for the {audience}.",
+}
+
+
+def triage_messages(question: str) -> Any:
+    prompt = ChatPromptTemplate.from_messages([("system", PROMPTS["triage"]), ("human", "{question}")])
+    return prompt.invoke({"question": question, "company": "Acme"})
+
+
+def digest_prompt() -> PromptTemplate:
+    return PromptTemplate.from_template(PROMPTS["digest"])
+
+
+def load_prompt_file(directory: Path) -> Any:
+    path = directory / "prompts" / "summary.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("_type: few_shot_chat\ninput_variables: [document]\ntemplate: 'Summarise {document}'\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_prompt(path)
+
+
+def _prompt_cases(tmp: Path) -> list[Case]:
+    return [
+        Case("wave10.langchain.prompt.missing_variable", "configuration", _raises(triage_messages, "Refund?")),
+        Case("wave10.langchain.prompt.unclosed_brace", "configuration", _raises(digest_prompt)),
+        Case("wave10.langchain.prompt_file.unsupported_type", "configuration", _raises(load_prompt_file, tmp)),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Runnables over fake chat models whose calls raise the SDKs' own errors
+
+_TPM = (
+    "Rate limit reached for gpt-4.1-mini in organization org-Qx2mV7 on tokens per min (TPM): Limit 200000, "
+    "Used 199120, Requested 2311. Please try again in 429ms. Visit https://platform.openai.com/account/rate-limits "
+    "to learn more."
+)
+
+
+def answer_with_retry(model: Any, question: str) -> str:
+    chain = _SUPPORT_PROMPT | model.with_retry(stop_after_attempt=2, wait_exponential_jitter=False) | StrOutputParser()
+    return str(chain.invoke({"question": question}))
+
+
+def answer_with_fallbacks(primary: Any, fallback: Any, question: str, handled: tuple[type[BaseException], ...]) -> str:
+    chain = _SUPPORT_PROMPT | primary.with_fallbacks([fallback], exceptions_to_handle=handled) | StrOutputParser()
+    return str(chain.invoke({"question": question}))
+
+
+async def streamed_reply(model: Any, question: str, deadline: float) -> str:
+    chain = (_SUPPORT_PROMPT | model | StrOutputParser()).with_config(run_name="draft_reply", tags=["support"])
+    parts = []
+    async with asyncio.timeout(deadline):
+        async for part in chain.astream({"question": question}):
+            parts.append(part)
+    return "".join(parts)
+
+
+async def batch_cancelled_at_shutdown(model: Any) -> list[Any]:
+    batch = asyncio.create_task(model.abatch(["Summarise ticket 1", "Summarise ticket 2"], {"max_concurrency": 2}))
+    await asyncio.sleep(0.01)
+    batch.cancel()
+    return list(await batch)
+
+
+def passages_for(question: str, port: int) -> list[str]:
+    def fetch(query: str) -> list[str]:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as client:
+            return list(client.get("/search", params={"q": query}).json()["passages"])
+
+    retrieval = RunnableLambda(fetch).with_retry(
+        retry_if_exception_type=(httpx.TransportError,), stop_after_attempt=2, wait_exponential_jitter=False
+    )
+    return list(retrieval.invoke(question))
+
+
+def _runnable_cases() -> list[Case]:
+    overflow = _openai_chat(
+        400,
+        _openai_err(
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 "
+            "tokens (129100 in the messages, 1972 in the functions). Please reduce the length of the messages or "
+            "functions.",
+            "invalid_request_error",
+            "context_length_exceeded",
+            "messages",
+        ),
+    )
+    return [
+        Case(
+            "wave10.langchain.with_retry.openai_tpm",
+            "rate_limit",
+            _raises(
+                answer_with_retry,
+                _openai_chat(429, _openai_err(_TPM, "tokens", "rate_limit_exceeded")),
+                "Where is my parcel?",
+            ),
+        ),
+        Case(
+            "wave10.langchain.with_fallbacks.capacity",
+            "overloaded",
+            _raises(
+                answer_with_fallbacks,
+                _mistral_chat(
+                    429,
+                    {
+                        "object": "error",
+                        "message": "Service tier capacity exceeded for this model.",
+                        "type": "service_tier_capacity_exceeded",
+                        "param": None,
+                        "code": "3505",
+                    },
+                ),
+                _gemini_chat(503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
+                "Where is my parcel?",
+                (Exception,),
+            ),
+        ),
+        Case(
+            "wave10.langchain.with_fallbacks.unhandled_permission",
+            "auth",
+            _raises(
+                answer_with_fallbacks,
+                _anthropic_chat(
+                    403, "permission_error", "Your API key does not have permission to use the specified resource."
+                ),
+                FakeListChatModel(responses=["Your parcel is on its way."]),
+                "Where is my parcel?",
+                (anthropic.RateLimitError, anthropic.InternalServerError),
+            ),
+        ),
+        Case(
+            "wave10.langchain.integration.context_overflow",
+            "context_length_exceeded",
+            _raises(
+                OverflowMappingChat(complete=overflow.complete).invoke, [HumanMessage("Summarise: " + "word " * 50)]
+            ),
+        ),
+        Case(
+            "wave10.langchain.with_config.stream_deadline",
+            "timeout",
+            _araises(
+                lambda: streamed_reply(
+                    FakeListChatModel(responses=["Your parcel left the depot this morning."], sleep=0.5),
+                    "Where is my parcel?",
+                    0.05,
+                )
+            ),
+        ),
+        Case(
+            "wave10.langchain.abatch.cancelled",
+            "cancelled",
+            _araises(lambda: batch_cancelled_at_shutdown(FakeListChatModel(responses=["Done."], sleep=0.5))),
+        ),
+        Case(
+            "wave10.langchain.with_retry.retrieval_refused",
+            "connection",
+            _raises(passages_for, "refund policy", _closed_port()),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings, stored history, vector stores, serialised prompts and callbacks
+
+
+def restore_history(record: str) -> list[BaseMessage]:
+    return messages_from_dict(json.loads(record)["messages"])
+
+
+def search_api_key() -> str:
+    with _env(ACME_SEARCH_API_KEY=None):
+        return get_from_env("api_key", "ACME_SEARCH_API_KEY")
+
+
+def community_loaders() -> Any:
+    return guard_import("langchain_community.document_loaders", pip_name="langchain-community")
+
+
+def fit_history(history: list[BaseMessage], model: Any) -> list[BaseMessage]:
+    return list(trim_messages(history, max_tokens=3000, token_counter=model, strategy="last"))
+
+
+def load_index(path: Path) -> InMemoryVectorStore:
+    return InMemoryVectorStore.load(str(path), embedding=DeterministicFakeEmbedding(size=16))
+
+
+def cached_prompt(blob: str) -> Any:
+    return loads(blob)
+
+
+def top_passage(store: InMemoryVectorStore, question: str) -> str:
+    return store.as_retriever(search_kwargs={"k": 1}).invoke(question)[0].page_content
+
+
+def cite_sources(store: InMemoryVectorStore, question: str) -> list[str]:
+    return [document.metadata["source"] for document in store.similarity_search(question, k=2)]
+
+
+class TraceFileHandler(BaseCallbackHandler):
+    """Appends every model call to a JSONL trace file; a trace that cannot be written fails the call."""
+
+    raise_error = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: list[list[BaseMessage]], **kw: Any) -> None:
+        with self.path.open("a") as trace:
+            trace.write(json.dumps({"event": "start", "messages": len(messages)}) + "\n")
+
+
+def traced_answer(model: Any, question: str, trace_path: Path) -> Any:
+    return model.invoke(question, config={"callbacks": [TraceFileHandler(trace_path)]})
+
+
+def _stored_cases(tmp: Path) -> list[Case]:
+    cut_index = tmp / "index.json"
+    cut_index.write_text('{"d1": {"id": "d1", "vector": [0.12, -0.4, ')
+    empty = InMemoryVectorStore(DeterministicFakeEmbedding(size=16))
+    unsourced = InMemoryVectorStore(DeterministicFakeEmbedding(size=16))
+    unsourced.add_documents([Document("Refunds take five days.", metadata={"title": "Refund policy"})])
+    return [
+        Case(
+            "wave10.langchain.history.unknown_type",
+            "corrupted_data",
+            _raises(
+                restore_history,
+                '{"session": "s-19", "messages": [{"type": "human", "data": {"content": "Hi"}}, '
+                '{"type": "assistant_v2", "data": {"content": "Hello!"}}]}',
+            ),
+        ),
+        Case("wave10.langchain.settings.env_key", "configuration", _raises(search_api_key)),
+        Case("wave10.langchain.settings.guard_import", "configuration", _raises(community_loaders)),
+        Case(
+            "wave10.langchain.trim_messages.no_tokenizer",
+            "configuration",
+            _quietly(fit_history, [HumanMessage("Where is my parcel?")], FakeListChatModel(responses=["x"])),
+        ),
+        Case("wave10.langchain.vector_index.missing_file", "file_not_found", _raises(load_index, tmp / "gone.json")),
+        Case("wave10.langchain.vector_index.cut_short", "corrupted_data", _raises(load_index, cut_index)),
+        Case(
+            "wave10.langchain.serialised_prompt.cut_short",
+            "corrupted_data",
+            _quietly(
+                cached_prompt,
+                '{"lc": 1, "type": "constructor", "id": ["langchain", "prompts", "prompt", "PromptTemplate"], '
+                '"kwargs": {"template": "Summarise {document',
+            ),
+        ),
+        Case("wave10.langchain.retriever.empty_index", "missing_data", _raises(top_passage, empty, "refund policy")),
+        Case("wave10.langchain.retriever.no_source", "missing_data", _raises(cite_sources, unsourced, "refunds")),
+        Case(
+            "wave10.langchain.callback.trace_directory",
+            "file_not_found",
+            _raises(
+                traced_answer,
+                FakeListChatModel(responses=["Hello"]),
+                "Hi",
+                tmp / "traces" / "2026-12-02" / "calls.jsonl",
+            ),
+        ),
+    ]
+
+
+def build_wave10_first_batch() -> list[Case]:
+    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
+        tmp = Path(name)
+        return [
+            *_parser_cases(),
+            *_tool_cases(),
+            *_refusal_cases(),
+            *_prompt_cases(tmp),
+            *_runnable_cases(),
+            *_stored_cases(tmp),
+        ]
+
+
+def build_wave10_cases() -> list[Case]:
+    return [*build_wave10_first_batch()]
