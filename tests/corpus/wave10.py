@@ -26,7 +26,29 @@ SDK and library errors are raised for real; provider bodies are written in the s
 documents for the failure.
 
 Scenario parts are :func:`tests.corpus.broad.assign`'s hash, recorded in ``broad_split.json`` before any rule was
-changed for them.
+changed for them. The first batch: 37 cases in 27 scenarios, 10 of them sealed (13 cases). One case was changed
+before the split as a repeat of an earlier wave's message: with Gemini's "The model is overloaded" raised first by
+``with_fallbacks`` its chain was an earlier case's, so Mistral's capacity 429 is the primary and Gemini the fallback.
+Where only an innermost exception's text matches an earlier case's (``Expecting value``, ``list index out of
+range``, ``Connection refused``, an empty ``TimeoutError`` or ``CancelledError``, httpx's status line), the call
+differs.
+
+Baseline, rules 2026.12.02-8 and fallback lr-fe89aebcd9 (main at 68872c3), no rule changed,
+``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave10``):
+
+* first batch, development, 24 cases: 76.0 %. By form: as raised 79.2 %, masked structlog 79.2 %, masked text
+  83.3 %, from None 62.5 %. By label (cases): tool_call_malformed 64.3 % (7), missing_data 66.7 % (3),
+  configuration 37.5 % (2), schema_mismatch 50.0 % (2), refusal 100 % (2), connection, context_length_exceeded,
+  corrupted_data, file_not_found, rate_limit, server_error, timeout and truncation 100 % (one each). Its misses, by
+  kind: a tool's arguments failing the tool's own pydantic schema read as a schema mismatch (and, in the ``from
+  None`` form, tool arguments that are not JSON as invalid JSON), ``JsonOutputFunctionsParser`` with no function
+  call read as a schema mismatch, a reply outside an ``Enum`` read as configuration by the fallback or left
+  ``unknown``, ``ToolException`` for an absent order and ``str.format``'s ``unexpected '{' in field name`` left
+  ``unknown``, a prompt's missing variables read as missing data in the ``from None`` form.
+* first batch, sealed, 13 cases: 84.6 % in every form. Cases by label: configuration 4, corrupted_data 2, one each
+  of auth, cancelled, file_not_found, invalid_json, overloaded, schema_mismatch and tool_call_malformed.
+* the whole sealed part (all ten waves, 336 cases): 87.00 % -> 86.90 % (as raised 86.9 %, masked structlog 86.9 %,
+  masked text 89.0 %, from None 84.8 %); the whole development part (623 cases): 99.92 % -> 99.00 %.
 """
 
 from __future__ import annotations
