@@ -56,6 +56,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import os
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -64,8 +65,13 @@ from typing import Any
 
 import anthropic
 import httpx
+import httpx2
+import jsonschema
 import openai
 import pydantic
+import pydantic_core
+import requests
+from anthropic import IdentityTokenFile
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -92,6 +98,11 @@ from langchain_core.utils import get_from_env
 from langchain_core.utils.json import parse_and_check_json_markdown
 from langchain_core.utils.utils import guard_import
 from langchain_core.vectorstores import InMemoryVectorStore
+from openai.auth import WorkloadIdentityAuth, k8s_service_account_token_provider
+from openai.providers.bedrock import bedrock
+from openai.providers.vertex import vertex
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tests.corpus.sdk_errors import (
     Case,
@@ -100,6 +111,7 @@ from tests.corpus.sdk_errors import (
     _closed_port,
     _env,
     _gemini_client,
+    _http_server,
     _json_handler,
     _json_handler2,
     _mistral_client,
@@ -107,6 +119,7 @@ from tests.corpus.sdk_errors import (
     _openai_err,
     _raises,
 )
+from tests.corpus.wave4 import _anthropic_coded
 
 
 def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> BaseException:
@@ -800,5 +813,316 @@ def build_wave10_first_batch() -> list[Case]:
         ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Second batch: the SDKs' exception classes and error bodies no earlier wave raised
+#
+# OpenAI's provider set-up (Vertex, Bedrock), workload identity and webhooks, and background Responses that failed
+
+
+def vertex_client() -> openai.OpenAI:
+    """The OpenAI SDK's own Vertex provider; the project comes from the deployment's environment."""
+    with _env(GOOGLE_CLOUD_PROJECT=None):
+        return openai.OpenAI(provider=vertex(location="europe-west4"), max_retries=0)
+
+
+def bedrock_client(settings: dict[str, str]) -> openai.OpenAI:
+    return openai.OpenAI(provider=bedrock(region=settings["aws_region"]), max_retries=0)
+
+
+def workload_client(token_path: Path) -> Any:
+    identity: Any = {
+        "identity_provider_id": "idp_7f3c2a",
+        "service_account_id": "sa_reporting",
+        "provider": k8s_service_account_token_provider(token_path),
+    }
+    client = openai.OpenAI(
+        workload_identity=identity,
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(_json_handler2(200, {}))),
+    )
+    return client.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": "ping"}])
+
+
+def exchange_workload_token(token_url: str) -> str:
+    """Start-up check: trade the pod's identity token for an OpenAI token before serving."""
+    identity: Any = {
+        "identity_provider_id": "idp_7f3c2a",
+        "service_account_id": "sa_reporting",
+        "provider": {"token_type": "jwt", "get_token": lambda: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvcnRpbmcifQ.c2ln"},
+    }
+    return WorkloadIdentityAuth(workload_identity=identity, token_exchange_url=token_url).get_token()
+
+
+def batch_webhook(payload: str, headers: dict[str, str]) -> Any:
+    with _env(OPENAI_WEBHOOK_SECRET=None):
+        return openai.OpenAI(api_key="sk-proj-test", max_retries=0).webhooks.unwrap(payload, headers)
+
+
+class BackgroundResponseFailed(RuntimeError):
+    """App-level: a background Responses run ended ``failed``; its error is passed on in OpenAI's words."""
+
+
+def background_result(client: openai.OpenAI, response_id: str) -> str:
+    response = client.responses.retrieve(response_id)
+    if response.status == "failed" and response.error is not None:
+        raise BackgroundResponseFailed(
+            f"background response {response.id} failed: {response.error.code}: {response.error.message}"
+        )
+    return response.output_text
+
+
+def _failed_background(code: str, message: str) -> BaseException:
+    body = {
+        "id": "resp_bg_0c41e2",
+        "object": "response",
+        "created_at": 1764650000,
+        "model": "gpt-4.1",
+        "background": True,
+        "status": "failed",
+        "output": [],
+        "error": {"code": code, "message": message},
+    }
+    return _raises(background_result, _openai_client(_json_handler(200, body)), "resp_bg_0c41e2")
+
+
+def _openai_second_cases(tmp: Path) -> list[Case]:
+    with _http_server(
+        401,
+        json.dumps(
+            {"error": "invalid_grant", "error_description": "The subject token has expired or is not yet valid."}
+        ),
+    ) as url:
+        exchange = _raises(exchange_workload_token, url + "/oauth/token")
+    return [
+        Case("wave10.openai.vertex_provider.project_unset", "configuration", _raises(vertex_client)),
+        Case(
+            "wave10.openai.bedrock_provider.region", "configuration", _raises(bedrock_client, {"aws_region": "eu-west"})
+        ),
+        Case(
+            "wave10.openai.workload_identity.token_file",
+            "file_not_found",
+            _raises(workload_client, tmp / "serviceaccount" / "token"),
+        ),
+        Case("wave10.openai.workload_identity.exchange_rejected", "auth", exchange),
+        Case(
+            "wave10.openai.webhook.secret_unset",
+            "configuration",
+            _raises(
+                batch_webhook,
+                '{"id": "evt_68a0", "type": "batch.completed", "data": {"id": "batch_68a0"}}',
+                {"webhook-id": "wh_68a0", "webhook-timestamp": "1764650000", "webhook-signature": "v1,K5oZfzN95Z9U"},
+            ),
+        ),
+        Case(
+            "wave10.openai.background_response.vector_store_timeout",
+            "timeout",
+            _failed_background("vector_store_timeout", "Timed out while searching the vector store vs_68a0kb."),
+        ),
+        Case(
+            "wave10.openai.background_response.image_policy",
+            "content_filter",
+            _failed_background(
+                "image_content_policy_violation", "The image was rejected because it violates our content policy."
+            ),
+        ),
+        Case(
+            "wave10.openai.background_response.invalid_prompt",
+            "content_filter",
+            _failed_background(
+                "invalid_prompt",
+                "Invalid prompt: your prompt was flagged as potentially violating our usage policy. Please try again "
+                "with a different prompt.",
+            ),
+        ),
+        Case(
+            "wave10.openai.background_response.image_too_large",
+            "bad_request",
+            _failed_background("image_too_large", "The image is too large. Images must be smaller than 50 MB."),
+        ),
+    ]
+
+
+# Anthropic's error codes no earlier wave used (``anthropic/types/shared``), and its identity token file
+
+
+def anthropic_token_from_file(path: Path) -> str:
+    return IdentityTokenFile(path)()
+
+
+def _anthropic_second_cases(tmp: Path) -> list[Case]:
+    return [
+        Case(
+            "wave10.anthropic.ramp_limit",
+            "rate_limit",
+            _anthropic_coded(
+                429,
+                "rate_limit_error",
+                "This request would exceed your organization's ramp limit, which caps how fast usage can grow. "
+                "Please retry after the time in the retry-after header.",
+                "ramp_limit_exceeded",
+            ),
+        ),
+        Case(
+            "wave10.anthropic.contract_spend_limit",
+            "quota_exceeded",
+            _anthropic_coded(
+                429,
+                "rate_limit_error",
+                "Your organization has reached the spend limit of its contract. Contact your account team to raise it.",
+                "contract_spend_limit_reached",
+            ),
+        ),
+        Case(
+            "wave10.anthropic.cmek_context_unavailable",
+            "server_error",
+            _anthropic_coded(
+                503,
+                "api_error",
+                "The workspace's encryption settings could not be read, so the request was refused. Retry in a few "
+                "minutes.",
+                "cmek_context_unavailable",
+            ),
+        ),
+        Case(
+            "wave10.anthropic.request_body_encoding_invalid",
+            "bad_request",
+            _anthropic_coded(
+                400,
+                "invalid_request_error",
+                "The request body is not valid for its Content-Encoding: gzip.",
+                "request_body_encoding_invalid",
+            ),
+        ),
+        Case(
+            "wave10.anthropic.request_body_too_large_after_decoding",
+            "bad_request",
+            _anthropic_coded(
+                413,
+                "request_too_large",
+                "The compressed request body exceeds the 32 MB request size limit once decoded.",
+                "request_body_too_large_after_decoding",
+            ),
+        ),
+        Case(
+            "wave10.anthropic.identity_token_file",
+            "file_not_found",
+            _raises(anthropic_token_from_file, tmp / "anthropic" / "identity-token"),
+        ),
+    ]
+
+
+# requests' own classes: settings that reach its request, and a retry policy that gives up
+
+
+def search_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {os.environ['ACME_SEARCH_TOKEN']}"}
+
+
+def web_search(base_url: str, query: str) -> Any:
+    return requests.get(base_url + "/v1/search", params={"q": query}, headers=search_headers(), timeout=2)
+
+
+def fetch_through_proxy(url: str) -> Any:
+    with _env(HTTPS_PROXY="http://:3128"):
+        return requests.get(url, timeout=2)
+
+
+def post_feedback(settings: dict[str, str], rating: int) -> Any:
+    return requests.post(settings["feedback_url"] + "/v1/feedback", json={"rating": rating}, timeout=2)
+
+
+def embed_with_retries(base_url: str, texts: list[str]) -> Any:
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, status_forcelist=[502], backoff_factor=0)))
+    return session.get(base_url + "/v1/embed", params={"input": texts}, timeout=2)
+
+
+def _requests_cases() -> list[Case]:
+    with _env(ACME_SEARCH_TOKEN="acme-test-token\n"):
+        header = _raises(web_search, f"http://127.0.0.1:{_closed_port()}", "refund policy")
+    with _http_server(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html") as url:
+        retried = _raises(embed_with_retries, url, ["refunds take five days"])
+    return [
+        Case("wave10.requests.invalid_header.token_newline", "configuration", header),
+        Case(
+            "wave10.requests.invalid_proxy_url",
+            "configuration",
+            _raises(fetch_through_proxy, "https://docs.acme.example/refunds"),
+        ),
+        Case(
+            "wave10.requests.missing_schema.feedback_url",
+            "configuration",
+            _raises(post_feedback, {"feedback_url": "feedback.acme.internal"}, 4),
+        ),
+        Case("wave10.requests.retry_error.embed_502", "server_error", retried),
+    ]
+
+
+# Tool schemas from the application's registry, checked with jsonschema; settings checked by pydantic
+
+TOOL_SCHEMAS: dict[str, dict[str, Any]] = {
+    "forecast": {"type": "object", "properties": {"days": {"type": "integr"}}, "required": ["days"]},
+    "refund": {"type": "object", "properties": {"amount": {"type": "money"}}},
+    "ship": {"type": "object", "properties": {"address": {"$ref": "#/$defs/Address"}}},
+}
+
+
+def check_tool_arguments(tool_name: str, arguments: dict[str, Any]) -> None:
+    jsonschema.validate(arguments, TOOL_SCHEMAS[tool_name])
+
+
+def check_with_registered_validator(tool_name: str, arguments: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator(TOOL_SCHEMAS[tool_name]).validate(arguments)
+
+
+class DeploymentSettings(pydantic.BaseModel):
+    region: str
+    model: str
+
+    @pydantic.field_validator("region")
+    @classmethod
+    def deployed_region(cls, region: str) -> str:
+        if region not in ("eu-west-1", "us-east-1"):
+            raise pydantic_core.PydanticCustomError(
+                "unsupported_region", "region {region} has no deployment of the model", {"region": region}
+            )
+        return region
+
+
+def deployment_settings(raw: dict[str, str]) -> DeploymentSettings:
+    return DeploymentSettings.model_validate(raw)
+
+
+def _schema_cases() -> list[Case]:
+    return [
+        Case(
+            "wave10.jsonschema.tool_schema.invalid_type_name",
+            "configuration",
+            _raises(check_tool_arguments, "forecast", {"days": 3}),
+        ),
+        Case(
+            "wave10.jsonschema.tool_schema.unknown_type",
+            "configuration",
+            _raises(check_with_registered_validator, "refund", {"amount": 12}),
+        ),
+        Case(
+            "wave10.jsonschema.tool_schema.unresolvable_ref",
+            "configuration",
+            _raises(check_with_registered_validator, "ship", {"address": {"city": "Oslo"}}),
+        ),
+        Case(
+            "wave10.pydantic.settings.custom_error",
+            "configuration",
+            _raises(deployment_settings, {"region": "ap-south-2", "model": "claude-sonnet-4-5"}),
+        ),
+    ]
+
+
+def build_wave10_second_batch() -> list[Case]:
+    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
+        tmp = Path(name)
+        return [*_openai_second_cases(tmp), *_anthropic_second_cases(tmp), *_requests_cases(), *_schema_cases()]
+
+
 def build_wave10_cases() -> list[Case]:
-    return [*build_wave10_first_batch()]
+    return [*build_wave10_first_batch(), *build_wave10_second_batch()]
