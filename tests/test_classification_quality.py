@@ -80,10 +80,10 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # words, chosen by leave-one-wave-out on the development part): 87.00 %, wave 7's part 79.03 %, wave 8's 63.16 %.
 # The tenth wave (tests/corpus/wave10.py, each batch split and measured before any rule was changed for it), rules
 # 2026.12.02-8 and fallback lr-fe89aebcd9: its first batch (langchain-core) brings the part to 86.90 % (wave 10's part
-# 84.6 %).
+# 84.6 %), its second (SDK classes no wave raised) to 86.11 % (wave 10's part 71.1 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.869  # wave 10's first batch in, rules 2026.12.02-8, lr-fe89aebcd9 (without it: 0.87)
+SEALED_OVERALL_FLOOR = 0.861  # wave 10's two batches in, rules 2026.12.02-8, lr-fe89aebcd9 (without them: 0.87)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -93,7 +93,7 @@ WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, r
 WAVE7_SEALED_FLOOR = 0.79  # lr-fe89aebcd9 (lr-432e471cc0: 0.822; its baseline, rules 2026.12.02-5: 0.741)
 WAVE8_SEALED_FLOOR = 0.631  # lr-fe89aebcd9 (lr-432e471cc0: 0.644; its baseline, rules 2026.12.02-6: 0.526)
 WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
-WAVE10_SEALED_FLOOR = 0.846  # its baseline, first batch, rules 2026.12.02-8 and lr-fe89aebcd9
+WAVE10_SEALED_FLOOR = 0.71  # its baseline, two batches, rules 2026.12.02-8 and lr-fe89aebcd9 (first batch: 0.846)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -102,7 +102,7 @@ WAVE6_DEVELOPMENT_FLOOR = 0.99
 WAVE7_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-6 (its baseline, four batches, rules 2026.12.02-5: 0.583)
 WAVE8_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-7 (its baseline, first batch, rules 2026.12.02-6: 0.75)
 WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.557)
-WAVE10_DEVELOPMENT_FLOOR = 0.76  # its baseline, first batch, rules 2026.12.02-8 and lr-fe89aebcd9
+WAVE10_DEVELOPMENT_FLOOR = 0.81  # its baseline, two batches, rules 2026.12.02-8 and lr-fe89aebcd9 (first: 0.76)
 
 
 @pytest.fixture(scope="module")
