@@ -147,7 +147,7 @@ def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
 
 def wave_of(case_name: str) -> str:
     """``wave3`` to ``wave10`` for the third to tenth session's cases (:mod:`tests.corpus.wave3` to
-    :mod:`tests.corpus.wave9`, :mod:`tests.corpus.wave10_families`), ``earlier`` for the first two waves'."""
+    :mod:`tests.corpus.wave10`, :mod:`tests.corpus.wave10_families`), ``earlier`` for the first two waves'."""
     wave = case_name.split(".", 1)[0]
     return wave if wave in ("wave3", "wave4", "wave5", "wave6", "wave7", "wave8", "wave9", "wave10") else "earlier"
 

@@ -78,9 +78,12 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # With wave 9's three batches, rules 2026.12.02-8 (their development misses too) and lr-432e471cc0: 87.38 % (323
 # cases; 85.53 % with -7), wave 9's part 70.9 %. Fallback lr-fe89aebcd9 (function words left out of the text's
 # words, chosen by leave-one-wave-out on the development part): 87.00 %, wave 7's part 79.03 %, wave 8's 63.16 %.
+# The tenth wave (tests/corpus/wave10.py, each batch split and measured before any rule was changed for it), rules
+# 2026.12.02-8 and fallback lr-fe89aebcd9: its first batch (langchain-core) brings the part to 86.90 % (wave 10's part
+# 84.6 %), its second (SDK classes no wave raised) to 86.11 % (wave 10's part 71.1 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.876  # rules 2026.12.02-9, lr-fe89aebcd9 (0.87 with -8)
+SEALED_OVERALL_FLOOR = 0.867  # wave 10 in, rules 2026.12.02-9 (-8: 0.861; without wave 10: -9 0.876, -8 0.87)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -90,6 +93,7 @@ WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, r
 WAVE7_SEALED_FLOOR = 0.79  # lr-fe89aebcd9 (lr-432e471cc0: 0.822; its baseline, rules 2026.12.02-5: 0.741)
 WAVE8_SEALED_FLOOR = 0.736  # rules 2026.12.02-9 (-8 with lr-fe89aebcd9: 0.631; its baseline, rules 2026.12.02-6: 0.526)
 WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
+WAVE10_SEALED_FLOOR = 0.71  # its baseline, two batches, rules 2026.12.02-8 and lr-fe89aebcd9 (first batch: 0.846)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -101,7 +105,8 @@ WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batche
 # The rule writer's own cases of rules 2026.12.02-9 (tests/corpus/wave10_families.py): a stored object's body parsed
 # in a neutral function is known by its source line, which only the text traceback carries (3 judgements), and a
 # pydantic-settings model's error from None names neither settings nor its frames (1).
-WAVE10_DEVELOPMENT_FLOOR = 0.989
+# With wave 10's two batches (their baseline, rules 2026.12.02-8 and lr-fe89aebcd9: 0.81, first batch 0.76), -9: 0.938.
+WAVE10_DEVELOPMENT_FLOOR = 0.938
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +145,7 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["by_wave"]["wave7"]["overall_accuracy"] >= WAVE7_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave8"]["overall_accuracy"] >= WAVE8_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_SEALED_FLOOR, sealed["confusion"]
     floored = _per_label_over(sealed["by_wave"], PER_LABEL_FLOORED_WAVES)
     assert not _weak(floored, SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 

@@ -872,8 +872,8 @@ def build_broad_cases() -> list[Case]:
     the third's (:mod:`tests.corpus.wave3`), the fourth's (:mod:`tests.corpus.wave4`), the fifth's
     (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
-    development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`) and the
-    ninth's (:mod:`tests.corpus.wave9`)."""
+    development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`), the
+    ninth's (:mod:`tests.corpus.wave9`) and the tenth's (:mod:`tests.corpus.wave10`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
@@ -881,6 +881,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave8 import build_wave8_cases
     from tests.corpus.wave8_families import build_wave8_family_cases
     from tests.corpus.wave9 import build_wave9_cases
+    from tests.corpus.wave10 import build_wave10_cases
     from tests.corpus.wave10_families import build_wave10_family_cases
 
     return [
@@ -903,4 +904,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave8_family_cases(),
         *build_wave9_cases(),
         *build_wave10_family_cases(),
+        *build_wave10_cases(),
     ]
