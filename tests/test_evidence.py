@@ -42,8 +42,9 @@ def _failure_line(error_id: str, failure: str) -> bytes:
 
 
 def _unruled_line(error_id: str) -> bytes:
-    """A setting converted at start-up: no rule reads the text, the learned fallback does."""
-    stack = {"exc_type": "ValueError", "exc_value": "could not convert string to float: 'warm'", "frames": []}
+    """Stored audio samples of a torn length: no rule reads the text, the learned fallback does."""
+    frames = [{"filename": "/srv/app/audio.py", "name": "read_pcm"}]
+    stack = {"exc_type": "ValueError", "exc_value": "bytes length not a multiple of item size", "frames": frames}
     return orjson.dumps({"event": "startup failed", "level": "error", "timestamp": hours_ago(1).isoformat(),
                          "error_id": error_id, "trace_id": f"trace-{error_id}", "exception": [stack]})  # fmt: skip
 
@@ -76,7 +77,7 @@ METRIC_ROWS = [row for _, calls in CALLS.values() for row in calls]
 # error_id (a content failure's is made from its provenance) → the errors view's class, evidence, reclassified
 EXPECTED = {
     "by-exception": ("timeout", "exception", 1),
-    "by-learned-guess": ("configuration", "learned", 1),
+    "by-learned-guess": ("corrupted_data", "learned", 1),
     "by-finish-reason": ("truncation", "finish_reason", 0),
     "content:metrics:0:3": ("refusal", "content_check", 0),
     "by-reported-label": ("timeout", "reported", 0),

@@ -2,15 +2,15 @@
 
 The model (``schemas/rules/fallback.json``, written by ``python -m tests.train_fallback``)
 scores each class from the features of a chain (:func:`chain_features`) of the kinds it
-names: every link's exception type, the words of its own text and the words of its in-app
-frames' function names, and optionally more (:data:`KINDS`). It only ever speaks where the
-rules found nothing, and only above the rules file's ``min_confidence``; its version and
-confidence go into the stored ``rule`` (``learned.<version>@0.87``).
+names (:data:`KINDS`): every link's exception type and its name's words, the words of its own
+text, of its in-app frames' function names and source lines, and of its library frames'
+function names. It only ever speaks where the rules found nothing, and only above the rules
+file's ``min_confidence``; its version and confidence go into the stored ``rule``
+(``learned.<version>@0.87``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -21,24 +21,18 @@ from correlator.processing.rootcause import ChainLink, is_library_frame
 
 _TOKEN = re.compile(r"[^\s'\"`()\[\]{},:;=<>]+")
 _WORD = re.compile(r"[a-z]{3,}")
-_STATUS = re.compile(r"(?<![\w.])[45]\d\d(?![\w.])")
-_FIELD = re.compile(r"""['"](?:code|type|status|reason)['"]\s*:\s*['"]([A-Za-z][\w.-]{2,})['"]""")
-_PACKAGE = re.compile(r"(?:-packages/|/lib/python3[.\d]*/(?!\w+-packages/))([A-Za-z_]\w*)")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # ``ContentFilterFinishReason``, ``JSONDecodeError``
 _LINKS_READ = 4  # root first: the innermost links carry the cause, the outer ones wrap it
 
 #: the feature kinds a model may read; a model names its own in its ``features``
 KINDS = (
     "type",  # the link's exception type, its last dotted name
-    "word",  # the words of its text (not a wrapper's)
-    "content",  # those words but the function words (:data:`FUNCTION_WORDS`)
+    "typeword",  # the words of that name: ``ContentFilterFinishReason`` → content, filter, finish, reason
+    "content",  # the words of its text (not a wrapper's) but the function words (:data:`FUNCTION_WORDS`)
     "frame",  # the words of its in-app frames' function names
-    "file",  # the words of its in-app frames' file names
-    "library",  # the packages of its library frames
-    "status",  # 4xx/5xx numbers and the ``code``/``type`` fields quoted in its text
-    "bigram",  # pairs of consecutive words of its text
-    "gram",  # 3 to 5 letter pieces of its type's name
+    "source",  # the words of its in-app frames' source lines, where the traceback text has them
+    "libframe",  # the words of its library frames' function names (``raw_decode``, ``_raise_if_missing``)
 )
-ORIGINAL_KINDS = ("type", "word", "frame")
 # Words that say nothing of a failure: fitted as features they take the weight of the classes whose
 # corpus texts are sentences (``the request was blocked`` read as a content filter's at 0.78).
 FUNCTION_WORDS = frozenset(
@@ -61,7 +55,7 @@ class Guess:
 
 
 def chain_features(
-    chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], bool], kinds: Collection[str] = ORIGINAL_KINDS
+    chain: Sequence[ChainLink], is_wrapper_only: Callable[[str], bool], kinds: Collection[str]
 ) -> list[str]:
     """The features of the innermost links of the given kinds; no words at all means no guess.
 
@@ -72,36 +66,28 @@ def chain_features(
     words = False
     for link in chain[:_LINKS_READ]:
         if link.type:
-            name = link.type.rsplit(".", 1)[-1].lower()
+            name = link.type.rsplit(".", 1)[-1]
             if "type" in kinds:
-                features.add("type:" + name)
-            if "gram" in kinds:
-                features.update(_grams(name))
+                features.add("type:" + name.lower())
+            if "typeword" in kinds:
+                features.update("typeword:" + piece.lower() for piece in _CAMEL.findall(name) if len(piece) >= 3)
         if link.message and not is_wrapper_only(link.message):
             found = _words(link.message)
             words = words or bool(found)
-            if "word" in kinds:
-                features.update("word:" + word for word in found)
             if "content" in kinds:
                 features.update("content:" + word for word in found if word not in FUNCTION_WORDS)
-            if "bigram" in kinds:
-                features.update(f"bigram:{a}_{b}" for a, b in itertools.pairwise(found))
-            if "status" in kinds:
-                features.update("status:" + status for status in _STATUS.findall(link.message))
-                features.update("status:" + field.lower() for field in _FIELD.findall(link.message))
-        for frame in link.frames:
-            path, _, function = frame.rpartition(":")
-            if is_library_frame(frame):
-                if "library" in kinds:
-                    features.update("library:" + package.lower() for package in _PACKAGE.findall(path))
-                continue
+        for position, frame in enumerate(link.frames):
+            function = frame.rpartition(":")[2]
             found = _WORD.findall(function.lower().replace("_", " "))
+            if is_library_frame(frame):
+                if "libframe" in kinds:
+                    features.update("libframe:" + word for word in found)
+                continue
             words = words or bool(found)
             if "frame" in kinds:
                 features.update("frame:" + word for word in found)
-            if "file" in kinds:
-                stem = path.rsplit("/", 1)[-1].removesuffix(".py")
-                features.update("file:" + word for word in _WORD.findall(stem.lower().replace("_", " ")))
+            if "source" in kinds and position < len(link.sources):
+                features.update("source:" + word for word in _WORD.findall(link.sources[position].lower()))
     return sorted(features) if words else []
 
 
@@ -115,19 +101,13 @@ def _words(text: str) -> list[str]:
     ]
 
 
-def _grams(name: str) -> list[str]:
-    """3 to 5 letter pieces of a type's name, its ends marked: ``DecodeError``'s kin share ``ode``, ``rror>``."""
-    marked = "<" + name + ">"
-    return ["gram:" + marked[start : start + size] for size in (3, 4, 5) for start in range(len(marked) - size + 1)]
-
-
 class LearnedFallback:
     """Multinomial logistic regression over :func:`chain_features`, read from its JSON."""
 
     def __init__(self, model: Mapping[str, Any], min_confidence: float) -> None:
         self.version: str = str(model["version"])
         self.min_confidence = min_confidence
-        self.kinds: frozenset[str] = frozenset(model.get("features", ORIGINAL_KINDS))
+        self.kinds: frozenset[str] = frozenset(model["features"])
         unknown_kinds = sorted(self.kinds - set(KINDS))
         if unknown_kinds:
             raise ValueError(f"fallback model: unknown feature kinds {unknown_kinds}")
