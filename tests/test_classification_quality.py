@@ -83,17 +83,17 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # 84.6 %), its second (SDK classes no wave raised) to 86.11 % (wave 10's part 71.1 %).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.867  # wave 10 in, rules 2026.12.02-9 (-8: 0.861; without wave 10: -9 0.876, -8 0.87)
+SEALED_OVERALL_FLOOR = 0.87  # wave 10 in, rules -9, lr-6d86e21b8f (lr-fe89aebcd9: 0.867; -8: 0.861)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
 WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.916  # rules 2026.12.02-7 (0.897 with -6)
-WAVE6_SEALED_FLOOR = 0.896  # rules 2026.12.02-7 (0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
-WAVE7_SEALED_FLOOR = 0.79  # lr-fe89aebcd9 (lr-432e471cc0: 0.822; its baseline, rules 2026.12.02-5: 0.741)
-WAVE8_SEALED_FLOOR = 0.736  # rules 2026.12.02-9 (-8 with lr-fe89aebcd9: 0.631; its baseline, rules 2026.12.02-6: 0.526)
+WAVE6_SEALED_FLOOR = 0.902  # lr-6d86e21b8f (rules -7: 0.896; 0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
+WAVE7_SEALED_FLOOR = 0.806  # lr-6d86e21b8f (lr-fe89aebcd9: 0.79; its baseline, rules 2026.12.02-5: 0.741)
+WAVE8_SEALED_FLOOR = 0.723  # rules -9, lr-6d86e21b8f (with lr-fe89aebcd9: 0.736; its baseline, rules -6: 0.526)
 WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
-WAVE10_SEALED_FLOOR = 0.71  # its baseline, two batches, rules 2026.12.02-8 and lr-fe89aebcd9 (first batch: 0.846)
+WAVE10_SEALED_FLOOR = 0.75  # lr-6d86e21b8f, not trained on it (its baseline, two batches, rules -8: 0.71)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
