@@ -53,7 +53,8 @@ _PARTITION_RECORDS_SHAPE = (
 def hand_out_batches(consumer: AIOKafkaConsumer) -> bool:
     """Make ``consumer.getmany`` hand out the batches' own records; False when its fetcher is not of the known shape.
 
-    Call it after ``start`` and before anything is assigned: fetches buffered earlier keep ConsumerRecords.
+    Call it after ``start`` and before anything is assigned: with fetches buffered already it changes nothing
+    and returns False too.
     """
     results = getattr(getattr(consumer, "_fetcher", None), "_records", None)
     if not (_known_shape() and type(results) is OrderedDict and not results):
