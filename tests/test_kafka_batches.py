@@ -9,7 +9,8 @@ read already and a committed offset inside a batch resume there. Transactions ar
 Apache Kafka (tansu ignores ``read_committed``), compression and headers on both brokers.
 
 The unpacking relies on aiokafka's internals: when their shape changes, ``hand_out_batches``
-returns False and every test here fails, saying so.
+returns False and every test here fails, saying so. The group consumer and the range reader
+are checked to use it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from correlator.sources.kafka import ISOLATION_LEVEL, KafkaRangeReader, _fetched, ensure_topics
+from correlator.sources.kafka import ISOLATION_LEVEL, KafkaRangeReader, KafkaSource, _fetched, ensure_topics
 from correlator.sources.kafka_batches import _BatchResults, hand_out_batches
 from tests.apache_kafka import ApacheKafka
 
@@ -208,5 +209,23 @@ def test_a_range_reader_hands_out_the_batches_own_records(light_kafka_bootstrap:
             await reader.stop()
         assert [value for fetched in read for value in fetched.values] == sent
         assert max(len(fetched) for fetched in read) == 4
+
+    asyncio.run(scenario())
+
+
+def test_the_group_consumer_hands_out_the_batches_own_records(light_kafka_bootstrap: str) -> None:
+    async def scenario() -> None:
+        topic = f"batches-{secrets.token_hex(4)}"
+        await ensure_topics(light_kafka_bootstrap, [topic])
+        source = KafkaSource(light_kafka_bootstrap, f"batches-{secrets.token_hex(4)}", [topic], session_timeout_ms=6000)
+
+        async def nothing(partitions: set[TopicPartition]) -> None:
+            return None
+
+        await source.start(nothing, nothing)
+        try:
+            assert type(source.consumer._fetcher._records) is _BatchResults, CHANGED_SHAPE
+        finally:
+            await source.stop()
 
     asyncio.run(scenario())
