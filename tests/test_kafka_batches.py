@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.consumer import fetcher
 
 from correlator.sources.kafka import ISOLATION_LEVEL, KafkaRangeReader, KafkaSource, _fetched, ensure_topics
 from correlator.sources.kafka_batches import _BatchResults, hand_out_batches
@@ -194,7 +196,21 @@ async def _end_offsets(bootstrap: str, tps: list[TopicPartition]) -> dict[TopicP
         await consumer.stop()
 
 
-def test_a_range_reader_hands_out_the_batches_own_records(light_kafka_bootstrap: str) -> None:
+class _Reshaped(fetcher.PartitionRecords):  # type: ignore[misc]
+    """PartitionRecords as another aiokafka's might be: a constructor of another signature."""
+
+    def __init__(self, tp: Any, records: Any, *rest: Any, leader_epoch: int = 0) -> None:
+        super().__init__(tp, records, *rest)
+
+
+@pytest.mark.parametrize("reshaped", [False, True], ids=["this aiokafka", "a fetcher of another shape"])
+def test_a_range_reader_hands_out_the_batches_own_records_and_leaves_another_shape_as_it_is(
+    light_kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch, reshaped: bool
+) -> None:
+    """Of another shape, the reader keeps ConsumerRecords, and reads the same records."""
+    if reshaped:
+        monkeypatch.setattr(fetcher, "PartitionRecords", _Reshaped)
+
     async def scenario() -> None:
         topic = f"batches-{secrets.token_hex(4)}"
         await ensure_topics(light_kafka_bootstrap, [topic])
@@ -203,7 +219,8 @@ def test_a_range_reader_hands_out_the_batches_own_records(light_kafka_bootstrap:
         reader = KafkaRangeReader(light_kafka_bootstrap, max_records=4)
         await reader.start()
         try:
-            assert type(reader.consumer._fetcher._records) is _BatchResults, CHANGED_SHAPE
+            expected = OrderedDict if reshaped else _BatchResults
+            assert type(reader.consumer._fetcher._records) is expected, CHANGED_SHAPE
             read = [fetched async for _, fetched in reader.read({tp: 0}, {tp: None}, stop=False)]
         finally:
             await reader.stop()
