@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -33,11 +31,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiokafka import TopicPartition
 
 from benchmarks.brokers import add_broker_option, local_broker
 from benchmarks.pipeline_throughput import PARTITIONS, Topics, _interleaved, _produce_batched
+from benchmarks.report import write_report
 from benchmarks.versus_script import (
     _DAEMON_WITH_JOIN_LINES,
     MESSAGES_PER_CALL,
@@ -146,16 +144,7 @@ def main() -> None:
         results = asyncio.run(
             _run(args.messages, args.runs, args.broker, trees, Path(directory), args.warehouse == "migrated")
         )
-    report = {
-        "benchmark": "first_commit",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
-        **results,
-    }
-    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    write_report("first_commit", results)
 
 
 if __name__ == "__main__":

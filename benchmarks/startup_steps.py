@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from benchmarks.report import write_report
 
 _TIMED = """
 import sys, time
@@ -91,16 +92,7 @@ def main() -> None:
                     "migrated_warehouse": _timed(MIGRATE, url),
                 }
             )
-    report = {
-        "benchmark": "startup_steps",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
-        "runs": runs,
-    }
-    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    write_report("startup_steps", {"runs": runs})
 
 
 if __name__ == "__main__":

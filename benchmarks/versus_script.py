@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -53,6 +51,7 @@ from benchmarks.pipeline_throughput import (
     _produce_batched,
     collecting_as_the_daemon,
 )
+from benchmarks.report import write_report
 from correlator.config import Settings
 from correlator.devkit.workload import mixed_workload
 from correlator.records import DEAD_LETTER_TABLE, LOG_TABLE, METRIC_TABLE
@@ -368,17 +367,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="correlator-versus-") as directory:
         results = asyncio.run(_run(args.messages, args.session_timeout_ms, args.broker, Path(directory)))
-    report = {
-        "benchmark": "versus_script",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "arch": platform.machine(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
-        **results,
-    }
-    sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    write_report("versus_script", results)
 
 
 if __name__ == "__main__":

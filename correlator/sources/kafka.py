@@ -25,6 +25,7 @@ from correlator.config import KafkaSecurity
 from correlator.errors import InputError
 from correlator.formats.headers import header_trace_id
 from correlator.records import Fetched
+from correlator.sources.kafka_batches import hand_out_batches
 
 PLAINTEXT = KafkaSecurity()
 # an upstream exactly-once pipeline's aborted writes are not events
@@ -106,6 +107,7 @@ class KafkaSource:
         metadata refresh; a deleted topic's partitions are revoked.
         """
         await self.consumer.start()
+        hand_out_batches(self.consumer)
         first = asyncio.Event()
 
         async def assigned(partitions: set[TopicPartition]) -> None:
@@ -224,21 +226,13 @@ class KafkaRangeReader:
         self.consumer: AIOKafkaConsumer
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            **security_options(self.security),
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",  # a start already deleted by retention begins at the oldest kept
-            isolation_level=ISOLATION_LEVEL,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=64 * 1024 * 1024,
-        )
+        self.consumer = range_consumer(self.bootstrap, self.security)
         try:
             await self.consumer.start()
         except BaseException:
             await self.consumer.stop()
             raise
+        hand_out_batches(self.consumer)
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -304,6 +298,20 @@ class KafkaRangeReader:
                     self.consumer.pause(tp)
 
 
+def range_consumer(bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> AIOKafkaConsumer:
+    """A consumer outside any group, of committed records, with the group consumer's fetch sizes; not started."""
+    return AIOKafkaConsumer(
+        **security_options(security),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # a start already deleted by retention begins at the oldest kept
+        isolation_level=ISOLATION_LEVEL,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+
+
 def _readable_end(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
     """The offset a read_committed consumer can read up to now; None before the partition's first fetch."""
     stable = consumer.last_stable_offset(tp)
@@ -314,7 +322,8 @@ def _readable_end(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
 
 
 def _fetched(tp: TopicPartition, records: list[Any]) -> Fetched:
-    """A partition's records as columns: no Message is made for a line the scanner takes."""
+    """A partition's records (a batch's own, or aiokafka's ConsumerRecords) as columns: no Message is made
+    for a line the scanner takes."""
     return Fetched(
         tp.topic,
         tp.partition,
