@@ -21,7 +21,7 @@ import orjson
 from correlator.errors import ConfigurationError
 from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
-from correlator.processing.rootcause import Chain, ChainLink, is_library_frame
+from correlator.processing.rootcause import Chain, ChainLink, chain_from_message, is_library_frame
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
@@ -187,8 +187,15 @@ class Classifier:
         return Label(UNKNOWN, UNKNOWN, rule, Evidence.NONE)
 
     def is_wrapper_only(self, message: str) -> bool:
-        """A wrapper's own text ("LLM chat interaction failed.") is no evidence."""
-        return self._wrappers.search(message.strip()) is not None
+        """A wrapper's own text ("LLM chat interaction failed.") is no evidence, nor one that embeds
+        only wrappers' texts ("LLM chat interaction failed [id]: ValueError: Error calling LLM",
+        ``LLMChatError`` raised ``from None`` over a bare wrapper): there the wrapper's words would
+        otherwise be read as the cause's."""
+        text = message.strip()
+        if self._wrappers.search(text) is not None:
+            return True
+        embedded = chain_from_message(text, self.embedded_cause)
+        return bool(embedded) and all(self._wrappers.search(link.message) is not None for link in embedded[:-1])
 
     def classify_chain(self, chain: Chain, finish_reason: str = "") -> Label:
         """Label a root-first chain: the first tier, in precedence order, with evidence anywhere
