@@ -5,8 +5,10 @@ and providers' own wording for the labels weakest in the sealed part's aggregate
 and corrupted data, out of memory, content filter, truncation), so every scenario is recorded in the development
 part of ``broad_split.json`` by hand, never by :func:`tests.corpus.broad.assign`. None comes from a sealed case
 or a public issue thread. Real raises through the library or built-in that words the failure (decimal, time,
-socket, datetime, netrc, pandas, numpy, pyarrow, bz2, array, uuid, the OpenAI SDK against a compatible
-server's body), else an application's own check of a reply or of a platform's report in that platform's words.
+socket, datetime, netrc, runpy, pandas, numpy, pyarrow, bz2, array, uuid, the OpenAI SDK against a compatible
+server's body), a library's class raised as its own code raises it (botocore's ``ClientError``, clickhouse-connect's
+``DatabaseError``), else an application's own check of a reply or of a service's report in that service's words
+(ClickHouse's error names, Google's geocoding statuses, Cloudflare Workers AI, AssemblyAI, Heroku, Bedrock, Vertex).
 
 The application functions' names say nothing of the label: the library's wording or its type is the evidence.
 """
@@ -19,6 +21,7 @@ import decimal
 import io
 import mmap
 import netrc
+import runpy
 import socket
 import tempfile
 import time
@@ -27,9 +30,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import numpy
 import pandas
 import pyarrow.ipc
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from tests.corpus.sdk_errors import Case, _raises
 from tests.corpus.wave6 import _compatible
@@ -44,6 +49,7 @@ def build_wave11_family_cases() -> list[Case]:
         *_truncation_cases(),
         *_corrupted_cases(),
         *_missing_cases(),
+        *_service_cases(),
     ]
 
 
@@ -321,4 +327,123 @@ def _missing_cases() -> list[Case]:
         ),
         Case("wave11.families.missing.dot_empty", "missing_data", _raises(rank, [0.1, 0.2, 0.3], [])),
         Case("wave11.families.missing.choice_empty", "missing_data", _raises(pick_example, [])),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# services' documented codes and wording: ClickHouse's error names, AWS throttling codes, Google's geocoding
+# statuses, Cloudflare Workers AI, AssemblyAI, Triton, Fireworks, Weaviate; runpy on a package
+# --------------------------------------------------------------------------------------------------
+
+
+def query_events(code: int, text: str, name: str) -> None:
+    """clickhouse-connect's error for a query the server refused, in its own format."""
+    raise DatabaseError(
+        f"HTTPDriver for http://localhost:8123 received ClickHouse error code {code}\n"
+        f" Code: {code}. DB::Exception: {text}. ({name}) (version 25.8.1.1)"
+    )
+
+
+def save_turn(code: str, message: str) -> None:
+    """A DynamoDB write refused, as botocore raises it."""
+    raise botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, "PutItem")
+
+
+def geocode(body: dict[str, Any]) -> Any:
+    """The app's check of the Geocoding API's JSON status."""
+    if body["status"] != "OK":
+        raise ReplyError(f"geocoding returned status={body['status']} for {body['query']!r}")
+    return body["results"][0]
+
+
+def run_workers_ai(body: dict[str, Any]) -> Any:
+    """Cloudflare Workers AI answers with ``success: false`` and its error list."""
+    if not body["success"]:
+        raise ReplyError("; ".join(f"{error['code']}: {error['message']}" for error in body["errors"]))
+    return body["result"]
+
+
+def transcript_text(transcript: dict[str, Any]) -> str:
+    """AssemblyAI's transcript of a stored recording, polled until done."""
+    if transcript["status"] == "error":
+        raise ReplyError(f"transcript {transcript['id']} failed: {transcript['error']}")
+    return str(transcript["text"])
+
+
+def run_tool_module(name: str) -> None:
+    runpy.run_module(name)
+
+
+def _service_cases() -> list[Case]:
+    return [
+        Case(
+            "wave11.families.services.clickhouse_setting",
+            "configuration",
+            _raises(
+                query_events,
+                115,
+                "Setting max_threadz is neither a builtin setting nor started with the prefix 'SQL_'",
+                "UNKNOWN_SETTING",
+            ),
+        ),
+        Case(
+            "wave11.families.services.clickhouse_read",
+            "corrupted_data",
+            _raises(
+                query_events, 33, "Cannot read all data. Bytes read: 12. Bytes expected: 40", "CANNOT_READ_ALL_DATA"
+            ),
+        ),
+        Case(
+            "wave11.families.services.dynamodb_throughput",
+            "rate_limit",
+            _raises(
+                save_turn,
+                "ProvisionedThroughputExceededException",
+                "The level of configured provisioned throughput for the table was exceeded.",
+            ),
+        ),
+        Case(
+            "wave11.families.services.geocoding_zero",
+            "missing_data",
+            _raises(geocode, {"status": "ZERO_RESULTS", "query": "Rue de Nulle Part 99", "results": []}),
+        ),
+        Case(
+            "wave11.families.services.workers_ai_capacity",
+            "overloaded",
+            _raises(
+                run_workers_ai,
+                {
+                    "success": False,
+                    "errors": [{"code": 3040, "message": "Capacity temporarily exceeded, please try again."}],
+                },
+            ),
+        ),
+        Case(
+            "wave11.families.services.assemblyai_audio",
+            "corrupted_data",
+            _raises(
+                transcript_text,
+                {
+                    "id": "t-7",
+                    "status": "error",
+                    "error": "Transcoding failed. File does not appear to contain audio. File type is text/html.",
+                },
+            ),
+        ),
+        Case(
+            "wave11.families.services.triton_model",
+            "not_found",
+            _family_text("[StatusCode.NOT_FOUND] Request for unknown model: 'embedder' is not found"),
+        ),
+        Case(
+            "wave11.families.services.fireworks_model",
+            "not_found",
+            _compatible(404, {"message": "Model not found, inaccessible, and/or not deployed", "code": "NOT_FOUND"}),
+        ),
+        Case(
+            "wave11.families.services.weaviate_vectorizer",
+            "configuration",
+            _family_text('vectorizer: no module with name "text2vec-openai" present'),
+        ),
+        Case("wave11.families.services.runpy_package", "configuration", _raises(run_tool_module, "email")),
     ]
