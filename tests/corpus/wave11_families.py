@@ -4,11 +4,12 @@ Written by the rule writer, not by a corpus wave: each case illustrates a family
 and providers' own wording for the labels weakest in the sealed part's aggregate figures (configuration, missing
 and corrupted data, out of memory, content filter, truncation), so every scenario is recorded in the development
 part of ``broad_split.json`` by hand, never by :func:`tests.corpus.broad.assign`. None comes from a sealed case
-or a public issue thread. Real raises through the library or built-in that words the failure (decimal, time,
-socket, datetime, netrc, runpy, pandas, numpy, pyarrow, bz2, array, uuid, the OpenAI SDK against a compatible
+or a public issue thread. Real raises through the library or built-in that words the failure (decimal, time, socket,
+subprocess, datetime, netrc, runpy, pandas, numpy, pyarrow, bz2, array, uuid, the OpenAI SDK against a compatible
 server's body), a library's class raised as its own code raises it (botocore's ``ClientError``, clickhouse-connect's
 ``DatabaseError``), else an application's own check of a reply or of a service's report in that service's words
-(ClickHouse's error names, Google's geocoding statuses, Cloudflare Workers AI, AssemblyAI, Heroku, Bedrock, Vertex).
+(ClickHouse's error names, Google's geocoding statuses, Cloudflare Workers AI, AssemblyAI, Heroku, Bedrock, Vertex,
+Cohere, Stability, Gemini's block reasons as google-genai types them).
 
 The application functions' names say nothing of the label: the library's wording or its type is the evidence.
 """
@@ -23,6 +24,7 @@ import mmap
 import netrc
 import runpy
 import socket
+import subprocess
 import tempfile
 import time
 import uuid
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
+import google.genai.types
 import numpy
 import pandas
 import pyarrow.ipc
@@ -38,7 +41,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 
 from tests.corpus.sdk_errors import Case, _raises
 from tests.corpus.wave6 import _compatible
-from tests.corpus.wave10_families import ReplyError, _family_text
+from tests.corpus.wave10_families import ReplyError, StepError, _family_text
 
 
 def build_wave11_family_cases() -> list[Case]:
@@ -50,6 +53,7 @@ def build_wave11_family_cases() -> list[Case]:
         *_corrupted_cases(),
         *_missing_cases(),
         *_service_cases(),
+        *_filter_and_kill_cases(),
     ]
 
 
@@ -446,4 +450,84 @@ def _service_cases() -> list[Case]:
             _family_text('vectorizer: no module with name "text2vec-openai" present'),
         ),
         Case("wave11.families.services.runpy_package", "configuration", _raises(run_tool_module, "email")),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# providers' documented filter wording (Cohere, Bedrock Titan, Stability, Gemini's block reasons, moderation results,
+# a diffusion pipeline's safety checker), a worker killed by signal 9, Hugging Face's max_new_tokens
+# --------------------------------------------------------------------------------------------------
+
+
+def check_prompt_feedback(response: google.genai.types.GenerateContentResponse) -> str:
+    """Gemini answers a blocked prompt with no candidates and a block reason in its prompt feedback."""
+    feedback = response.prompt_feedback
+    if not response.candidates and feedback is not None:
+        raise ReplyError(f"prompt blocked: block_reason={feedback.block_reason}")
+    return response.text or ""
+
+
+def check_moderation_result(result: dict[str, Any]) -> None:
+    """A moderation endpoint's result for the user's message, checked before the model is called."""
+    if result["flagged"]:
+        flagged = [name for name, hit in result["categories"].items() if hit]
+        raise ReplyError(f"user message refused: flagged={result['flagged']} categories={flagged}")
+
+
+def run_tokenizer_worker() -> None:
+    """A worker process the kernel killed (signal 9), as a pool's supervisor reports it."""
+    worker = subprocess.run(["sh", "-c", "kill -9 $$"], check=False)
+    if worker.returncode:
+        raise StepError(f"tokenizer worker exited with code {worker.returncode}")
+
+
+def _filter_and_kill_cases() -> list[Case]:
+    blocked = google.genai.types.GenerateContentResponse(
+        candidates=[],
+        prompt_feedback=google.genai.types.GenerateContentResponsePromptFeedback(
+            block_reason=google.genai.types.BlockedReason.OTHER
+        ),
+    )
+    return [
+        Case(
+            "wave11.families.filters.cohere_blocked_output",
+            "content_filter",
+            _family_text(
+                "cohere chat failed: blocked output: please adjust your prompt and try again, as this generation may "
+                "be a potential violation of our Usage Policy"
+            ),
+        ),
+        Case(
+            "wave11.families.filters.titan",
+            "content_filter",
+            _family_text("bedrock titan: This request has been blocked by our content filters."),
+        ),
+        Case(
+            "wave11.families.filters.stability",
+            "content_filter",
+            _family_text("image request denied: Your request was flagged by our content moderation system"),
+        ),
+        Case("wave11.families.filters.gemini_block_reason", "content_filter", _raises(check_prompt_feedback, blocked)),
+        Case(
+            "wave11.families.filters.moderation_flagged",
+            "content_filter",
+            _raises(check_moderation_result, {"flagged": True, "categories": {"harassment": True, "hate": False}}),
+        ),
+        Case(
+            "wave11.families.filters.safety_checker",
+            "content_filter",
+            _family_text("thumbnail not generated: the image was rejected by the safety checker"),
+        ),
+        Case(
+            "wave11.families.kills.worker_lost",
+            "out_of_memory",
+            _family_text("Worker exited prematurely: signal 9 (SIGKILL) Job: 7."),
+        ),
+        Case("wave11.families.kills.returncode", "out_of_memory", _raises(run_tokenizer_worker)),
+        Case("wave11.families.kills.enomem", "out_of_memory", _family_text("mmap of the vector index failed: ENOMEM")),
+        Case(
+            "wave11.families.truncation.max_new_tokens",
+            "truncation",
+            _family_text("text-generation-inference: max_new_tokens reached before the list closed"),
+        ),
     ]
