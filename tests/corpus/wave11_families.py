@@ -17,6 +17,7 @@ The application functions' names say nothing of the label: the library's wording
 from __future__ import annotations
 
 import array
+import asyncio
 import bz2
 import decimal
 import io
@@ -32,6 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiokafka
 import botocore.exceptions
 import google.genai.types
 import numpy
@@ -54,6 +56,7 @@ def build_wave11_family_cases() -> list[Case]:
         *_missing_cases(),
         *_service_cases(),
         *_filter_and_kill_cases(),
+        *_deployment_cases(),
     ]
 
 
@@ -529,5 +532,74 @@ def _filter_and_kill_cases() -> list[Case]:
             "wave11.families.truncation.max_new_tokens",
             "truncation",
             _family_text("text-generation-inference: max_new_tokens reached before the list closed"),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# deployment settings: aiokafka's client options, Kubernetes' missing secrets and config maps (the kubelet's words)
+# --------------------------------------------------------------------------------------------------
+
+
+def start_event_producer(**options: Any) -> None:
+    async def start() -> None:
+        aiokafka.AIOKafkaProducer(bootstrap_servers="localhost:9092", **options)
+
+    asyncio.run(start())
+
+
+def start_event_consumer(**options: Any) -> None:
+    async def start() -> None:
+        aiokafka.AIOKafkaConsumer("llm-events", bootstrap_servers="localhost:9092", **options)
+
+    asyncio.run(start())
+
+
+def wait_for_pod(events: list[dict[str, str]]) -> None:
+    """The app's rollout check: the pod's warning events, as the Kubernetes API lists them."""
+    warnings = [event for event in events if event["type"] == "Warning"]
+    if warnings:
+        raise StepError(f"pod llm-worker-0 not ready: {warnings[-1]['reason']}: {warnings[-1]['message']}")
+
+
+def _pod_warning(reason: str, message: str) -> BaseException:
+    return _raises(
+        wait_for_pod,
+        [
+            {"type": "Normal", "reason": "Scheduled", "message": ""},
+            {"type": "Warning", "reason": reason, "message": message},
+        ],
+    )
+
+
+def _deployment_cases() -> list[Case]:
+    return [
+        Case("wave11.families.deployment.kafka_acks", "configuration", _raises(start_event_producer, acks=3)),
+        Case(
+            "wave11.families.deployment.kafka_compression",
+            "configuration",
+            _raises(start_event_producer, compression_type="snapy"),
+        ),
+        Case(
+            "wave11.families.deployment.kafka_protocol",
+            "configuration",
+            _raises(start_event_consumer, security_protocol="TLS"),
+        ),
+        Case(
+            "wave11.families.deployment.secret_key",
+            "configuration",
+            _pod_warning("Failed", "Error: couldn't find key OPENAI_API_KEY in Secret default/llm-keys"),
+        ),
+        Case(
+            "wave11.families.deployment.secret",
+            "configuration",
+            _pod_warning("Failed", 'CreateContainerConfigError: secret "llm-keys" not found'),
+        ),
+        Case(
+            "wave11.families.deployment.config_map",
+            "configuration",
+            _pod_warning(
+                "FailedMount", 'MountVolume.SetUp failed for volume "settings" : configmap "llm-settings" not found'
+            ),
         ),
     ]
