@@ -81,18 +81,22 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # The tenth wave (tests/corpus/wave10.py, each batch split and measured before any rule was changed for it), rules
 # 2026.12.02-8 and fallback lr-fe89aebcd9: its first batch (langchain-core) brings the part to 86.90 % (wave 10's part
 # 84.6 %), its second (SDK classes no wave raised) to 86.11 % (wave 10's part 71.1 %).
+# Rules 2026.12.03-10 (families from the libraries' and platforms' own wording, tests/corpus/wave11_families.py; no
+# sealed case looked at to write them, two moved to development as read by accident, 340 cases) with fallback
+# lr-a5300eebcc (retrained on them, same waves): 88.75 % (-9 with lr-6d86e21b8f on the same cases: 86.99 %); wave
+# 6's part 92.68 %, wave 7's 87.10 %, wave 8's 77.63 %, wave 9's 74.55 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.87  # wave 10 in, rules -9, lr-6d86e21b8f (lr-fe89aebcd9: 0.867; -8: 0.861)
+SEALED_OVERALL_FLOOR = 0.887  # rules -10, lr-a5300eebcc (-9 with lr-6d86e21b8f: 0.87; lr-fe89aebcd9: 0.867; -8: 0.861)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
 WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.916  # rules 2026.12.02-7 (0.897 with -6)
-WAVE6_SEALED_FLOOR = 0.902  # lr-6d86e21b8f (rules -7: 0.896; 0.872 with -6; its baseline, rules 2026.12.01-9: 0.634)
-WAVE7_SEALED_FLOOR = 0.806  # lr-6d86e21b8f (lr-fe89aebcd9: 0.79; its baseline, rules 2026.12.02-5: 0.741)
-WAVE8_SEALED_FLOOR = 0.723  # rules -9, lr-6d86e21b8f (with lr-fe89aebcd9: 0.736; its baseline, rules -6: 0.526)
-WAVE9_SEALED_FLOOR = 0.709  # rules 2026.12.02-8 (its baseline, three batches, rules 2026.12.02-7: 0.681)
+WAVE6_SEALED_FLOOR = 0.926  # rules -10 (-9: 0.902; -7: 0.896; -6: 0.872; its baseline, 2026.12.01-9: 0.634)
+WAVE7_SEALED_FLOOR = 0.871  # rules -10 (-9: 0.806; lr-fe89aebcd9: 0.79; its baseline, rules 2026.12.02-5: 0.741)
+WAVE8_SEALED_FLOOR = 0.776  # rules -10 (-9: 0.723; with lr-fe89aebcd9: 0.736; its baseline, rules -6: 0.526)
+WAVE9_SEALED_FLOOR = 0.745  # rules -10 (-8: 0.709; its baseline, three batches, rules 2026.12.02-7: 0.681)
 WAVE10_SEALED_FLOOR = 0.75  # lr-6d86e21b8f, not trained on it (its baseline, two batches, rules -8: 0.71)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
@@ -107,6 +111,8 @@ WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batche
 # pydantic-settings model's error from None names neither settings nor its frames (1).
 # With wave 10's two batches (their baseline, rules 2026.12.02-8 and lr-fe89aebcd9: 0.81, first batch 0.76), -9: 0.938.
 WAVE10_DEVELOPMENT_FLOOR = 0.938
+# The rule writer's own cases of rules 2026.12.03-10 (tests/corpus/wave11_families.py; their baseline, rules -9: 0.375).
+WAVE11_DEVELOPMENT_FLOOR = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +168,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave8"]["overall_accuracy"] >= WAVE8_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave11"]["overall_accuracy"] >= WAVE11_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from correlator.emit import LLMChatError
 from correlator.processing.classify import Classifier, RulesError
 from correlator.processing.rootcause import ChainLink
 
@@ -45,6 +46,18 @@ def test_root_cause_beneath_a_wrapper(classifier: Classifier, root: ChainLink, e
 def test_wrapper_alone_is_no_evidence(classifier: Classifier):
     assert classifier.classify_chain((WRAPPER,)).error_class == "unknown"
     assert classifier.classify_chain((ChainLink("", "An error occurred"),)).error_class == "unknown"
+
+
+@pytest.mark.parametrize("wrapper", ["Unhandled exception in agent loop", "Error calling LLM", "Task failed"])
+def test_a_wrapper_embedded_from_none_is_no_evidence_unless_it_names_a_cause(classifier: Classifier, wrapper: str):
+    """``LLMChatError(ValueError(wrapper)) from None``: its text embeds a wrapper's words and nothing else."""
+    try:
+        raise LLMChatError(ValueError(wrapper)) from None
+    except LLMChatError as exc:
+        embedded = str(exc)
+    assert classifier.is_wrapper_only(wrapper) and classifier.is_wrapper_only(embedded)
+    assert not classifier.is_wrapper_only(f"{embedded} [root: RateLimitError: Error code: 429]")
+    assert not classifier.is_wrapper_only(embedded.replace(wrapper, "TimeoutError: the call timed out"))
 
 
 def test_truncation_that_broke_parsing_is_truncation(classifier: Classifier):

@@ -44,7 +44,7 @@ def _failure_line(error_id: str, failure: str) -> bytes:
 def _unruled_line(error_id: str) -> bytes:
     """Stored audio samples of a torn length: no rule reads the text, the learned fallback does."""
     frames = [{"filename": "/srv/app/audio.py", "name": "read_pcm"}]
-    stack = {"exc_type": "ValueError", "exc_value": "bytes length not a multiple of item size", "frames": frames}
+    stack = {"exc_type": "ValueError", "exc_value": "bytes length not a multiple of frame size", "frames": frames}
     return orjson.dumps({"event": "startup failed", "level": "error", "timestamp": hours_ago(1).isoformat(),
                          "error_id": error_id, "trace_id": f"trace-{error_id}", "exception": [stack]})  # fmt: skip
 

@@ -25,8 +25,9 @@ from tests.train_fallback import (
     wrapper_negatives,
 )
 
-# Stored audio samples of a torn length, read by numpy's ``frombuffer``: no rule has evidence.
-UNRULED = (ChainLink("ValueError", "bytes length not a multiple of item size", ("/srv/app/audio.py:read_pcm",)),)
+# Stored audio samples of a torn length, in an audio reader's own words: no rule has evidence (array's and numpy's
+# "not a multiple of item size" is a rule's since rules 2026.12.03-10).
+UNRULED = (ChainLink("ValueError", "bytes length not a multiple of frame size", ("/srv/app/audio.py:read_pcm",)),)
 
 
 def _rules(**fallback: object) -> dict:

@@ -1,5 +1,5 @@
 """Failures raised in code whose names say nothing, read from the raising library's own wording (rules 2026.12.02-6,
-broadened in -7, -8 and -9).
+broadened in -7, -8, -9 and -10).
 
 Each is raised for real (or, for wording no installed library raises, with the text the library
 or provider writes) inside a function named ``step``, and judged in the four forms of
@@ -270,3 +270,19 @@ def test_a_librarys_own_wording_outweighs_the_apps_function_name(classifier: Cla
     assert rejected == dict.fromkeys(ALL_FORMS, "configuration"), rejected
     unreadable = _labels(_raised(lambda: archive_filesystem("Expecting value: line 1 column 1 (char 0)")), classifier)
     assert unreadable == dict.fromkeys(ALL_FORMS, "corrupted_data"), unreadable
+
+
+def dispatch_tool_call(arguments: dict[str, Any]) -> Any:
+    """A tool called with the model's arguments, one of them a duration the tool hands to ``timedelta``."""
+    return datetime.timedelta(minutes=arguments["minutes"])
+
+
+def test_a_values_wording_is_a_setting_in_neutral_code_and_a_malformed_call_in_tool_dispatch(
+    classifier: Classifier,
+) -> None:
+    """The standard library words a bad value the same whoever passed it (rules 2026.12.03-10 read it in the weak
+    ``message`` tier): a tool's frame, which reads the link, outweighs it."""
+    in_neutral_code = _labels(_raised(lambda: step(lambda: datetime.timedelta(seconds="30"))), classifier)  # type: ignore[arg-type]
+    assert in_neutral_code == dict.fromkeys(ALL_FORMS, "configuration"), in_neutral_code
+    in_a_tool = _labels(_raised(lambda: dispatch_tool_call({"minutes": "ten"})), classifier)
+    assert in_a_tool == dict.fromkeys(ALL_FORMS, "tool_call_malformed"), in_a_tool

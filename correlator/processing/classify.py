@@ -21,7 +21,7 @@ import orjson
 from correlator.errors import ConfigurationError
 from correlator.processing.fallback import LearnedFallback, chain_features
 from correlator.processing.patterns import PatternSet
-from correlator.processing.rootcause import Chain, ChainLink, is_library_frame
+from correlator.processing.rootcause import ROOT_MARK, Chain, ChainLink, embedded_text, is_library_frame
 from correlator.schemas_dir import SCHEMAS_DIR
 
 RULES_PATH = SCHEMAS_DIR / "rules" / "classification.json"
@@ -187,8 +187,19 @@ class Classifier:
         return Label(UNKNOWN, UNKNOWN, rule, Evidence.NONE)
 
     def is_wrapper_only(self, message: str) -> bool:
-        """A wrapper's own text ("LLM chat interaction failed.") is no evidence."""
-        return self._wrappers.search(message.strip()) is not None
+        """A wrapper's own text ("LLM chat interaction failed.") is no evidence, nor one that embeds
+        only wrappers' texts ("LLM chat interaction failed [id]: ValueError: Error calling LLM",
+        ``LLMChatError`` raised ``from None`` over a bare wrapper): there the wrapper's words would
+        otherwise be read as the cause's. Matched from the text's start, as the rules' patterns are written
+        (``^…$``): searched for at every position, fifteen alternatives cost more than the rest of the test."""
+        text = message.strip()
+        if self._wrappers.match(text) is not None:
+            return True
+        embedded = self.embedded_cause.match(text)
+        if embedded is None:
+            return False
+        cause = embedded.group("cause")  # a cause raised from others names them ([root: …]): they are evidence
+        return ROOT_MARK not in cause and self._wrappers.match(embedded_text(cause)) is not None
 
     def classify_chain(self, chain: Chain, finish_reason: str = "") -> Label:
         """Label a root-first chain: the first tier, in precedence order, with evidence anywhere

@@ -35,7 +35,7 @@ _NOT_SOURCE = re.compile(r"""[\s^~]*$|[A-Za-z_]\w* = (?:['"<\[{(\d-]|[bfru]{1,2}
 # correlator.emit.LLMChatError's ending: where the application raised the cause it embeds
 _RAISED_IN = re.compile(r" \(raised in ([^\s():]+:[\w<>.-]+)\)$")
 # and before it, each exception that cause was raised from, innermost first: ``Type: message``
-_ROOT = " [root: "
+ROOT_MARK = " [root: "
 _UNINDENTED = re.compile(r"[^\s+]")
 _UNINDENTED_AFTER_NEWLINE = re.compile(r"\n[^\s+]")  # a literal first: searched fast, unlike a multiline ^
 
@@ -164,7 +164,7 @@ def chain_from_message(message: str, embedded_cause: re.Pattern[str]) -> Chain:
     if match is None:
         return ()
     cause, where = _without_raised_in(match.group("cause").strip())
-    cause, *roots = cause.split(_ROOT) if cause.endswith("]") else (cause,)
+    cause, *roots = cause.split(ROOT_MARK) if cause.endswith("]") else (cause,)
     exception_type, text = _type_and_message(cause)
     wrapper = _without_raised_in(message.strip())[0]
     return (
@@ -172,6 +172,11 @@ def chain_from_message(message: str, embedded_cause: re.Pattern[str]) -> Chain:
         ChainLink(exception_type, text, (where,) if where else ()),
         ChainLink("", wrapper),
     )
+
+
+def embedded_text(cause: str) -> str:
+    """One embedded cause's own text: ``Type: message (raised in f.py:g)`` without its type and where it was raised."""
+    return _type_and_message(_without_raised_in(cause)[0])[1]
 
 
 def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -> Chain:
@@ -189,9 +194,14 @@ def extend_with_embedded_causes(chain: Chain, embedded_cause: re.Pattern[str]) -
 
 
 def _without_raised_in(cause: str) -> tuple[str, str]:
-    """The embedded cause's text, and the frame its ``(raised in file.py:function)`` ending names ("" if none)."""
-    found = _RAISED_IN.search(cause) if cause.endswith(")") else None
-    return (cause[: found.start()], found.group(1)) if found else (cause, "")
+    """The embedded cause's text, and the frame its ``(raised in file.py:function)`` ending names ("" if none).
+
+    Only the last ``" (raised in "`` can begin the ending (a frame's name has no spaces): matched there, not
+    searched for from every position of a long text.
+    """
+    start = cause.rfind(" (raised in ") if cause.endswith(")") else -1
+    found = _RAISED_IN.match(cause, start) if start >= 0 else None
+    return (cause[:start], found.group(1)) if found else (cause, "")
 
 
 def _exception_of_block(block: str) -> ChainLink | None:

@@ -872,8 +872,9 @@ def build_broad_cases() -> list[Case]:
     the third's (:mod:`tests.corpus.wave3`), the fourth's (:mod:`tests.corpus.wave4`), the fifth's
     (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
-    development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`), the
-    ninth's (:mod:`tests.corpus.wave9`) and the tenth's (:mod:`tests.corpus.wave10`)."""
+    development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`,
+    :mod:`tests.corpus.wave11_families`), the ninth's (:mod:`tests.corpus.wave9`) and the tenth's
+    (:mod:`tests.corpus.wave10`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
@@ -883,6 +884,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave9 import build_wave9_cases
     from tests.corpus.wave10 import build_wave10_cases
     from tests.corpus.wave10_families import build_wave10_family_cases
+    from tests.corpus.wave11_families import build_wave11_family_cases
 
     return [
         *_more_class_cases(),
@@ -905,4 +907,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave9_cases(),
         *build_wave10_family_cases(),
         *build_wave10_cases(),
+        *build_wave11_family_cases(),
     ]
