@@ -2,8 +2,9 @@
 
 Failure lines whose tracebacks repeat (the workload's wrappers that keep the cause only in
 their chain), the same traceback with another finish reason, error category, level or
-message, as text and as structlog's dicts, and an empty exception list: each line's row is
-built once with the memos emptied before it and once after every other line has filled them.
+message, as text (once longer than the memo keeps) and as structlog's dicts, and an empty
+exception list: each line's row is built once with the memos emptied before it and once
+after every other line has filled them.
 An exception nested too deeply to be written as JSON is explained all the same, and its line
 stays a dead letter, as before there was a memo.
 """
@@ -42,6 +43,7 @@ def _variants(document: dict[str, object]) -> list[dict[str, object]]:
         {**document, "exception": TRACEBACK_TEXT, "finish_reason": "content_filter"},
         {**document, "exception": []},
         {**document, "exception": ""},
+        {**document, "exception": TRACEBACK_TEXT.replace("timed out", "timed out " + "after a long wait " * 1_000)},
     ]
 
 

@@ -116,6 +116,8 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
     read = read_exception(event.exception, classifier)
     explanation = _explained(event, read, classifier)
     cause, label = explanation.root_cause, explanation.label
+    # one that cannot be written raises here (TypeError), and its line becomes a dead letter
+    stored = read.stored if read.stored is not None else stored_traceback(event.exception)
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
@@ -123,7 +125,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         tuple([link.type for link in explanation.chain]), tuple([link.message for link in explanation.chain]),
         tuple(["\n".join(link.frames) for link in explanation.chain]),
         cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
-        classifier.version if label.rule else "", read.stored if read.key else stored_traceback(event.exception),
+        classifier.version if label.rule else "", stored,
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
                       rejected_timestamp=rejected),
         event.parent_span_id, event.step, event.tool_name, event.tool_args, event.tool_status, event.duration_ms,
@@ -225,12 +227,12 @@ def _chain_without_exception(event: LogEvent, is_error: bool, classifier: Classi
 class ExceptionRead:
     """What a log line's ``exception`` field gives whatever else the line says, and the key it is remembered by."""
 
-    #: whether a list, and its JSON or the text; None when it cannot be written (and so neither remembered nor stored)
+    #: whether a list, and its JSON or the text; None when not remembered (too long, or not written as JSON)
     key: tuple[bool, str] | None
     #: root first, the causes embedded in its texts included; () when it holds none
     chain: Chain
-    #: as ``log_events.traceback`` stores it (:func:`stored_traceback`)
-    stored: str
+    #: as ``log_events.traceback`` stores it (:func:`stored_traceback`); None when it cannot be written
+    stored: str | None
 
 
 def read_exception(exception: str | list[Any] | None, classifier: Classifier) -> ExceptionRead:
@@ -244,7 +246,9 @@ def read_exception(exception: str | list[Any] | None, classifier: Classifier) ->
     try:
         key = (True, _json(exception)) if isinstance(exception, list) else (False, exception)
     except TypeError:  # nested deeper than JSON is written: nothing to remember it by, nor to store
-        return ExceptionRead(None, _chain_of_exception(exception, classifier), "")
+        return ExceptionRead(None, _chain_of_exception(exception, classifier), None)
+    if len(key[1]) > _MEMO_TEXT_LIMIT:  # the memos' memory stays bounded by entries of bounded size
+        return ExceptionRead(None, _chain_of_exception(exception, classifier), stored_traceback(exception))
     memo_key = (classifier, key)
     read = _READS.get(memo_key)
     if read is None:
@@ -262,8 +266,11 @@ def _chain_of_exception(exception: str | list[Any], classifier: Classifier) -> C
 
 
 _NO_EXCEPTION = ExceptionRead((False, ""), (), "")
-# Bounded: emptied when full. Keys hold the classifier, so rules loaded again are never answered by old ones.
+# Bounded: emptied when full, and only exceptions of up to 16 KiB of text (a traceback is a few KiB): at most
+# some 50 MB with their chains and stored forms. Keys hold the classifier: rules loaded again are never
+# answered by old ones.
 _MEMO_SIZE = 1024
+_MEMO_TEXT_LIMIT = 16_384
 _READS: dict[tuple[Classifier, tuple[bool, str]], ExceptionRead] = {}
 _LABELS: dict[tuple[Classifier, tuple[bool, str], str, str], Label] = {}
 _Remembered = TypeVar("_Remembered")
