@@ -16,7 +16,9 @@ from pathlib import Path
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
-COMPILED = [f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "fallback", "classify", "rows")]
+COMPILED = [
+    f"correlator/processing/{name}.py" for name in ("patterns", "rootcause", "fallback", "classify", "rows", "lean")
+]
 
 
 class BuildPyWithSchemas(build_py):

@@ -197,11 +197,19 @@ class PartitionBatcher:
 
     def _add_decoded(self, messages: list[Message], latest: datetime) -> list[Batch]:
         """Decode each message by the Python path (the lean row, else validation), redact, and batch."""
+        return self._place(messages, self._decoded(messages, latest))
+
+    def _decoded(self, messages: list[Message], latest: datetime) -> list[tuple[Any, ...] | DeadLetter]:
+        """Each message's row, redacted, or its dead letter: one redaction scan for them all."""
         decoded = [self._decode(message, latest) for message in messages]
         rows = [entry for entry in decoded if type(entry) is tuple]
         if rows and self._redact_rows is not None:
             redacted = iter(self._redact_rows(rows))
             decoded = [next(redacted) if type(entry) is tuple else entry for entry in decoded]
+        return decoded
+
+    def _place(self, messages: Sequence[Message], decoded: Sequence[tuple[Any, ...] | DeadLetter]) -> list[Batch]:
+        """Decoded messages, in offset order, into the open batch and as many more as they fill or a day ends."""
         closed: list[Batch] = []
         batch = self.open
         day_start = day_end = _NO_DAY
@@ -233,16 +241,26 @@ class PartitionBatcher:
 
     def _add_scanned(self, fetched: Fetched, scan: Scan, latest: datetime) -> list[Batch]:
         """A fetch the scanner went through: its runs of taken lines join the batches whole (split only
-        where a batch fills up), and the lines between them take :meth:`_add_decoded`."""
-        closed: list[Batch] = []
-        position = 0
-        for start, stop, day_number in scan.runs():
-            if position < start:
-                closed += self._add_decoded(fetched[position:start], latest)
-            closed += self._add_run(fetched, scan, start, stop, day_of(day_number))
+        where a batch fills up), and the lines between them are decoded by the Python path, all at once
+        (one redaction scan for the fetch, not one a gap), then placed between the runs in offset order."""
+        runs = scan.runs()
+        gaps, position = [], 0
+        for start, stop, _ in runs:
+            gaps.append((position, start))
             position = stop
-        if position < len(fetched):
-            closed += self._add_decoded(fetched[position:], latest)
+        gaps.append((position, len(fetched)))
+        declined = [fetched[index] for start, stop in gaps for index in range(start, stop)]
+        decoded = self._decoded(declined, latest)
+        closed: list[Batch] = []
+        placed = 0
+        for (start, stop, day_number), (gap_start, gap_stop) in zip(runs, gaps, strict=False):
+            if gap_start < gap_stop:
+                after = placed + gap_stop - gap_start
+                closed += self._place(declined[placed:after], decoded[placed:after])
+                placed = after
+            closed += self._add_run(fetched, scan, start, stop, day_of(day_number))
+        if placed < len(declined):
+            closed += self._place(declined[placed:], decoded[placed:])
         return closed
 
     def _add_run(self, fetched: Fetched, scan: Scan, start: int, stop: int, day: date) -> list[Batch]:
