@@ -95,3 +95,8 @@ def test_a_declared_name_error_is_a_case():
 def test_a_call_that_does_not_raise_fails_the_build():
     with pytest.raises(CorpusBuildError, match="did not raise"):
         _raises(lambda: None)
+
+
+def test_a_broad_declaration_does_not_excuse_a_mistake():
+    with pytest.raises(CorpusBuildError, match="NameError"):
+        _raises_as(Exception, lambda: undefined_helper())  # noqa: F821

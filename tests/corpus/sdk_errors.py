@@ -146,13 +146,17 @@ def _is_own_mistake(exc: BaseException) -> bool:
     return own and (isinstance(exc, NameError | ImportError) or module_attribute)
 
 
+_MISTAKE_TYPES = (NameError, ImportError, AttributeError)
+
+
 def _checked(exc: BaseException, declared: tuple[type[BaseException], ...]) -> BaseException:
     """``exc`` if it is a case: of a ``declared`` type (when types are declared), with no mistake of the corpus's
-    own code in its chain (unless of a declared type)."""
+    own code in its chain, unless it is ``exc`` itself and declared by name (``NameError``, not ``Exception``)."""
     if declared and not isinstance(exc, declared):
         raise CorpusBuildError(f"expected {[t.__name__ for t in declared]}, raised {type(exc).__name__}") from exc
+    meant = tuple(t for t in declared if issubclass(t, _MISTAKE_TYPES))
     for link in _chain(exc):
-        if _is_own_mistake(link) and not isinstance(link, declared):
+        if _is_own_mistake(link) and not (link is exc and isinstance(exc, meant)):
             raise CorpusBuildError(f"a mistake in the corpus's own code, not a case: {link!r}") from exc
     return exc
 
