@@ -38,6 +38,25 @@ indices must be integers``, ``json.loads(None)``, numpy's empty argmax and buffe
 comments, gzip cut short, base64's alphabet, csv's strict quoting, UTF-16 cut short, an empty ``TimeoutError`` from
 ``wait_for`` and ``Future.result``, an empty ``CancelledError``), the application code that raised it differs, as in
 wave 10.
+
+Baseline, rules 2026.12.02-9 and fallback lr-6d86e21b8f (main at 1f14db1), nothing changed,
+``python -m benchmarks.classification_accuracy``, this wave's part of each (``by_wave.wave11``):
+
+* development, 46 cases: 91.3 % (as raised 91.3 %, masked structlog 91.3 %, masked text 93.5 %, from None 89.1 %).
+  By label (cases): tool_call_malformed 100 % (8), configuration 96.4 % (7), corrupted_data 87.5 % (6), missing_data
+  100 % (5), timeout 100 % (5), bad_request and context_length_exceeded 100 % (3 each), not_found 50 % (2),
+  schema_mismatch 100 % (2), auth, invalid_json and rate_limit 100 %, connection and overloaded 0 % (one each). Its
+  misses, by kind: Vertex AI's 429 "temporarily out of capacity" read as a rate limit (``message.rate_limit``),
+  Bedrock's "provided model identifier is invalid" under LiteLLM's ``BadRequestError`` read as a bad request,
+  Ollama's refused connection under LiteLLM's ``ServiceUnavailableError`` read as a server error, SQLite's
+  ``malformed JSON`` on a stored payload left ``unknown`` (but in the masked text form), a dataclass's range check on
+  a setting left ``unknown`` in the ``from None`` form.
+* sealed, 25 cases: 96.0 % in every form. Cases by label: bad_request, configuration and context_length_exceeded 4
+  each, missing_data 3, corrupted_data and timeout 2 each, one each of cancelled, not_found, rate_limit,
+  schema_mismatch, tool_call_malformed and truncation.
+* the whole sealed part: 87.06 % (342 cases) -> 87.67 % (367; as raised 87.7 %, masked structlog 88.3 %, masked text
+  89.7 %, from None 85.0 %); the whole development part 98.78 % (738) -> 98.34 % (784). The SDK corpus 99.88 %,
+  wrapper-only text 100 % ``unknown``, unchanged.
 """
 
 from __future__ import annotations
