@@ -27,6 +27,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import gzip
 import hashlib
@@ -34,6 +35,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import socket
 import struct
 import subprocess
@@ -210,6 +212,24 @@ def _env(**changes: str | None) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _fixed_directory(name: str) -> Iterator[Path]:
+    """An empty scratch directory whose path is the same on every run (``<tmp>/correlator-corpus/<name>``), so a
+    message that names a file under it reads the same each time; held under a lock (two test workers may build the
+    corpus at once), emptied before and removed after."""
+    root = Path(tempfile.gettempdir()) / "correlator-corpus"
+    root.mkdir(exist_ok=True)
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        directory = root / name
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir()
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _app_call(message: str, call: Callable[[], Any], *, explicit: bool = True) -> Any:

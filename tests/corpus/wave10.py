@@ -82,7 +82,6 @@ import asyncio
 import enum
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +134,7 @@ from tests.corpus.sdk_errors import (
     _araises,
     _closed_port,
     _env,
+    _fixed_directory,
     _gemini_client,
     _http_server,
     _json_handler,
@@ -826,8 +826,7 @@ def _stored_cases(tmp: Path) -> list[Case]:
 
 
 def build_wave10_first_batch() -> list[Case]:
-    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
-        tmp = Path(name)
+    with _fixed_directory("wave10-first") as tmp:  # the same path every run: the fallback trains on these messages
         return [
             *_parser_cases(),
             *_tool_cases(),
@@ -1121,8 +1120,7 @@ def _schema_cases() -> list[Case]:
 
 
 def build_wave10_second_batch() -> list[Case]:
-    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
-        tmp = Path(name)
+    with _fixed_directory("wave10-second") as tmp:  # the same path every run, as the first batch's
         return [*_openai_second_cases(tmp), *_anthropic_second_cases(tmp), *_requests_cases(), *_schema_cases()]
 
 
