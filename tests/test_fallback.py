@@ -21,6 +21,7 @@ from tests.train_fallback import (
     cross_validate,
     model_bytes,
     train,
+    training_group,
     training_set,
     wrapper_negatives,
 )
@@ -174,3 +175,10 @@ def test_cross_validation_holds_out_only_the_waves_it_is_given():
     report = cross_validate(examples, [], ["earlier", "wave3"], ["type", "word"], 1, 1e-3, [0.3])
     assert set(report["min_confidence 0.3"]["by_wave"]) == {"earlier", "wave3"}
     assert report["waves"] == ["earlier", "wave3"]
+
+
+def test_the_rule_writers_own_cases_train_apart_from_their_wave():
+    assert training_group("wave10.families.missing.join_none") == "wave10_families"
+    assert training_group("wave8.families.settings.vector_dtype") == "wave8_families"
+    assert training_group("wave10.langchain.retriever.no_document") == "wave10"
+    assert training_group("app.toolbox.unknown_method") == "earlier"
