@@ -9,7 +9,15 @@ import httpx
 import openai
 import pytest
 
-from tests.corpus.sdk_errors import _USER_MSG, CorpusBuildError, _araises, _openai_client, _raises, _raises_as
+from tests.corpus.sdk_errors import (
+    _USER_MSG,
+    CorpusBuildError,
+    _araises,
+    _fixed_directory,
+    _openai_client,
+    _raises,
+    _raises_as,
+)
 
 
 def _lookup_weather(city: str) -> str:
@@ -100,3 +108,11 @@ def test_a_call_that_does_not_raise_fails_the_build():
 def test_a_broad_declaration_does_not_excuse_a_mistake():
     with pytest.raises(CorpusBuildError, match="NameError"):
         _raises_as(Exception, lambda: undefined_helper())  # noqa: F821
+
+
+def test_a_fixed_directory_has_the_same_path_every_time_and_starts_empty():
+    with _fixed_directory("harness-check") as first:
+        (first / "left-behind.json").write_text("{}")
+    assert not first.exists()
+    with _fixed_directory("harness-check") as second:
+        assert second == first and not any(second.iterdir())

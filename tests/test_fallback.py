@@ -137,11 +137,11 @@ def test_cross_validation_reports_the_top_confidence_on_wrapper_lines_it_did_not
     examples = [_example(wave, "timeout", "timeout", "type:valueerror", "word:deadline") for wave in WAVES]
     wrappers = [_example("wrapper", "unknown", "unknown", "type:valueerror")]
     plain = cross_validate(examples, wrappers, WAVES, ["type", "word"], 1, 1e-3, [0.7])
-    negatives = [_example("negative", "unknown", "unknown", "type:valueerror", "word:failed")] * 8
+    negatives = [_example("negative", "unknown", "unknown", "type:valueerror", "word:failed")] * len(WAVES)
     trained = cross_validate(examples, wrappers, WAVES, ["type", "word"], 1, 1e-3, [0.7], negatives)
     assert plain["wrapper_only_top_confidence"] > 0.9  # a ValueError was only ever a timeout
     assert trained["wrapper_only_top_confidence"] < 0.5  # the wrapper line is now read as unknown
-    assert trained["negatives"] == 8
+    assert trained["negatives"] == len(WAVES)
 
 
 def _example(group: str, expected: str, by_rules: str, *features: str) -> Example:

@@ -1095,7 +1095,7 @@ async def next_document_to_index(pending: asyncio.Queue[str]) -> str:
 def embed_all(chunks: list[str]) -> list[str]:
     release = threading.Event()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(release.wait, 1.0) for _ in chunks]
+        futures = [pool.submit(release.wait, 60.0) for _ in chunks]
         try:
             return [str(future.result()) for future in concurrent.futures.as_completed(futures, timeout=0.01)]
         finally:
@@ -1105,7 +1105,7 @@ def embed_all(chunks: list[str]) -> list[str]:
 def moderation_verdict(text: str) -> str:
     release = threading.Event()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(release.wait, 1.0)
+        future = pool.submit(release.wait, 60.0)
         try:
             return str(future.result(timeout=0.01))
         finally:
