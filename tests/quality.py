@@ -145,13 +145,15 @@ def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
     }
 
 
+NUMBERED_WAVES = tuple(f"wave{number}" for number in range(3, 12))
+
+
 def wave_of(case_name: str) -> str:
     """``wave3`` to ``wave11`` for the third to eleventh session's cases (:mod:`tests.corpus.wave3` to
-    :mod:`tests.corpus.wave10`, :mod:`tests.corpus.wave10_families`, :mod:`tests.corpus.wave11_families`),
+    :mod:`tests.corpus.wave11`, :mod:`tests.corpus.wave10_families`, :mod:`tests.corpus.wave11_families`),
     ``earlier`` for the first two waves'."""
     wave = case_name.split(".", 1)[0]
-    waves = ("wave3", "wave4", "wave5", "wave6", "wave7", "wave8", "wave9", "wave10", "wave11")
-    return wave if wave in waves else "earlier"
+    return wave if wave in NUMBERED_WAVES else "earlier"
 
 
 def broad_report(classifier: Classifier | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tests.train_fallback import (
     cross_validate,
     model_bytes,
     train,
+    training_group,
     training_set,
     wrapper_negatives,
 )
@@ -137,11 +138,11 @@ def test_cross_validation_reports_the_top_confidence_on_wrapper_lines_it_did_not
     examples = [_example(wave, "timeout", "timeout", "type:valueerror", "word:deadline") for wave in WAVES]
     wrappers = [_example("wrapper", "unknown", "unknown", "type:valueerror")]
     plain = cross_validate(examples, wrappers, WAVES, ["type", "word"], 1, 1e-3, [0.7])
-    negatives = [_example("negative", "unknown", "unknown", "type:valueerror", "word:failed")] * 8
+    negatives = [_example("negative", "unknown", "unknown", "type:valueerror", "word:failed")] * len(WAVES)
     trained = cross_validate(examples, wrappers, WAVES, ["type", "word"], 1, 1e-3, [0.7], negatives)
     assert plain["wrapper_only_top_confidence"] > 0.9  # a ValueError was only ever a timeout
     assert trained["wrapper_only_top_confidence"] < 0.5  # the wrapper line is now read as unknown
-    assert trained["negatives"] == 8
+    assert trained["negatives"] == len(WAVES)
 
 
 def _example(group: str, expected: str, by_rules: str, *features: str) -> Example:
@@ -175,3 +176,10 @@ def test_cross_validation_holds_out_only_the_waves_it_is_given():
     report = cross_validate(examples, [], ["earlier", "wave3"], ["type", "word"], 1, 1e-3, [0.3])
     assert set(report["min_confidence 0.3"]["by_wave"]) == {"earlier", "wave3"}
     assert report["waves"] == ["earlier", "wave3"]
+
+
+def test_the_rule_writers_own_cases_train_apart_from_their_wave():
+    assert training_group("wave10.families.missing.join_none") == "wave10_families"
+    assert training_group("wave8.families.settings.vector_dtype") == "wave8_families"
+    assert training_group("wave10.langchain.retriever.no_document") == "wave10"
+    assert training_group("app.toolbox.unknown_method") == "earlier"

@@ -42,7 +42,14 @@ from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
 from tests.quality import HERE, expected_in, log_lines, wave_of, wrapper_only_cases
 
 MODEL_PATH = RULES_PATH.with_name("fallback.json")
-WAVES = ("earlier", "wave3", "wave4", "wave5", "wave6", "wave7", "wave8", "wave9")
+WAVES = ("earlier", "wave3", "wave4", "wave5", "wave6", "wave7", "wave8", "wave8_families", "wave9", "wave10", "wave11")
+# Waves 10 and 11 (issue 19, eleventh session), by leave-one-wave-out at 0.7 on the development parts, on the nine
+# folds of the waves before them (2,396 chains): those waves alone, end to end 2,336 right, the fallback answering
+# 25 right of 26 where the rules left unknown, alone 1,210/1,276, highest held-out wrapper confidence 0.640; with wave
+# 10's two batches 2,336, 25/27, 1,199/1,269, 0.635; with wave 10's and 11's 2,336, 25/26, 1,213/1,285, 0.627 (held
+# out, wave 10's batches 11 right of 15 answers, wave 11's 1 of 1). The rule writer's own cases of wave 10
+# (``wave10_families``, 98 cases written to exercise the rules) are left out: with them 2,340, 29/30, 1,244/1,311, but
+# models answered 7 held-out wrapper-only lines at 0.7 (highest 0.737, ``content:llm`` weighing towards configuration).
 # Chosen by leave-one-wave-out on the development part only (``--cross-validate``), never by the sealed
 # figure: every wave's development part (waves 7 to 9 added with rules 2026.12.02-8, with the rules
 # file's min_confidence raised to 0.7: at 0.6 models trained on them answered wrapper-only lines), every
@@ -70,7 +77,7 @@ class Example:
     """One case in one form: what the rules alone said, and every feature the fallback could read."""
 
     case: str
-    group: str  # ``sdk`` or the broad corpus's wave
+    group: str  # ``sdk`` or the broad corpus's wave (:func:`training_group`)
     expected: str
     by_rules: str
     no_evidence: bool
@@ -94,7 +101,7 @@ def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier
             examples.append(
                 Example(
                     case.name,
-                    group or wave_of(case.name),
+                    group or training_group(case.name),
                     expected_in(form, case),
                     explained.label.error_class,
                     explained.label.rule == "no-evidence",
@@ -102,6 +109,13 @@ def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier
                 )
             )
     return examples
+
+
+def training_group(case_name: str) -> str:
+    """The group a broad case trains in: its wave, with the rule writer's own cases of a wave (``wave8.families.*``,
+    ``wave10.families.*``) apart as ``wave8_families``, so that each is chosen for :data:`WAVES` on its own figures."""
+    wave = wave_of(case_name)
+    return f"{wave}_families" if case_name.split(".")[1:2] == ["families"] else wave
 
 
 def _rules_only() -> Classifier:

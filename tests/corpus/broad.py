@@ -54,6 +54,7 @@ from tests.corpus.sdk_errors import (
     _openai_err,
     _openai_status,
     _raises,
+    _raises_as,
 )
 from tests.corpus.wave3 import build_wave3_cases
 from tests.corpus.wave4 import build_wave4_cases
@@ -658,9 +659,12 @@ def _app_cases() -> list[Case]:
     ]
 
 
-def _with_env(call: Callable[[], Any], **values: str) -> BaseException:
+def _with_env(
+    call: Callable[[], Any], *, declared: tuple[type[BaseException], ...] = (), **values: str | None
+) -> BaseException:
+    """What ``call`` raises with the environment set (a value) or unset (``None``), of a ``declared`` type if any."""
     with _env(**values):
-        return _raises(call)
+        return _raises_as(declared, call)
 
 
 def _more_class_cases() -> list[Case]:
@@ -873,8 +877,8 @@ def build_broad_cases() -> list[Case]:
     (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
     development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`,
-    :mod:`tests.corpus.wave11_families`), the ninth's (:mod:`tests.corpus.wave9`) and the tenth's
-    (:mod:`tests.corpus.wave10`)."""
+    :mod:`tests.corpus.wave11_families`), the ninth's (:mod:`tests.corpus.wave9`), the tenth's
+    (:mod:`tests.corpus.wave10`) and the eleventh's (:mod:`tests.corpus.wave11`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
@@ -884,6 +888,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave9 import build_wave9_cases
     from tests.corpus.wave10 import build_wave10_cases
     from tests.corpus.wave10_families import build_wave10_family_cases
+    from tests.corpus.wave11 import build_wave11_cases
     from tests.corpus.wave11_families import build_wave11_family_cases
 
     return [
@@ -908,4 +913,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave10_family_cases(),
         *build_wave10_cases(),
         *build_wave11_family_cases(),
+        *build_wave11_cases(),
     ]

@@ -27,6 +27,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import gzip
 import hashlib
@@ -34,11 +35,14 @@ import io
 import json
 import os
 import pickle
+import shutil
 import socket
 import struct
 import subprocess
 import tempfile
 import threading
+import traceback
+import types
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -102,19 +106,81 @@ WRAPPER_ONLY_MESSAGES: list[str] = [
 
 _CAUGHT = (Exception, asyncio.CancelledError)
 _USER_MSG = [{"role": "user", "content": "Summarise the attached quarterly report."}]
+_TESTS_DIR = Path(__file__).resolve().parents[1]  # the corpus and the tests that raise through its harness
+
+
+class CorpusBuildError(AssertionError):
+    """The corpus's own code is wrong (a case that did not raise, a request no handler was routed for, a mistake
+    in a case's code): building stops here rather than labelling the mistake as a failure of the code under test."""
+
+
+def _failing_file(exc: BaseException) -> Path | None:
+    """The file of the line that failed: the innermost frame's, or its caller's when that frame is a module's
+    ``__getattr__`` (``openai.RateLimitErrorr`` fails in the line that wrote it)."""
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    if len(frames) > 1 and frames[-1].f_code.co_name == "__getattr__":
+        frames.pop()
+    return Path(frames[-1].f_code.co_filename).resolve() if frames else None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception beneath it: causes, contexts and an exception group's members."""
+    pending, seen = [exc], set()
+    while pending:
+        link = pending.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        members = link.exceptions if isinstance(link, BaseExceptionGroup) else ()
+        pending.extend(e for e in (*members, link.__cause__, link.__context__) if e is not None)
+
+
+def _is_own_mistake(exc: BaseException) -> bool:
+    """A programming error the corpus's own code raised (the line that failed is under ``tests/``): a name or
+    an import that does not resolve, an attribute a module lacks, or the harness's own assertion. No case means
+    any of these, and the SDKs and ``_app_call`` would otherwise turn one into a plausible case (a connection
+    error over a transport handler's ``NameError``); a case that does means it declares it (:func:`_raises_as`)."""
+    if isinstance(exc, CorpusBuildError):
+        return True
+    own = (file := _failing_file(exc)) is not None and file.is_relative_to(_TESTS_DIR)
+    module_attribute = isinstance(exc, AttributeError) and isinstance(exc.obj, types.ModuleType)
+    return own and (isinstance(exc, NameError | ImportError) or module_attribute)
+
+
+_MISTAKE_TYPES = (NameError, ImportError, AttributeError)
+
+
+def _checked(exc: BaseException, declared: tuple[type[BaseException], ...]) -> BaseException:
+    """``exc`` if it is a case: of a ``declared`` type (when types are declared), with no mistake of the corpus's
+    own code in its chain, unless it is ``exc`` itself and declared by name (``NameError``, not ``Exception``)."""
+    if declared and not isinstance(exc, declared):
+        raise CorpusBuildError(f"expected {[t.__name__ for t in declared]}, raised {type(exc).__name__}") from exc
+    meant = tuple(t for t in declared if issubclass(t, _MISTAKE_TYPES))
+    for link in _chain(exc):
+        if _is_own_mistake(link) and not (link is exc and isinstance(exc, meant)):
+            raise CorpusBuildError(f"a mistake in the corpus's own code, not a case: {link!r}") from exc
+    return exc
 
 
 def _raises(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> BaseException:
-    """Call ``fn`` and return the exception it raised (it must raise)."""
+    """Call ``fn`` and return the exception it raised (it must raise, and not from a mistake in the corpus)."""
+    return _raises_as((), fn, *args, **kwargs)
+
+
+def _raises_as(
+    declared: type[BaseException] | tuple[type[BaseException], ...], fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> BaseException:
+    """Call ``fn`` and return the exception it raised, which must be of the ``declared`` type(s) (none: any)."""
     try:
         fn(*args, **kwargs)
     except _CAUGHT as exc:
-        return exc
-    raise AssertionError(f"{getattr(fn, '__qualname__', fn)!r} did not raise")
+        return _checked(exc, declared if isinstance(declared, tuple) else (declared,))
+    raise CorpusBuildError(f"{getattr(fn, '__qualname__', fn)!r} did not raise")
 
 
-def _araises(factory: Callable[[], Any]) -> BaseException:
-    """Run the coroutine made by ``factory`` in a fresh event loop and return what it raised."""
+def _araises(factory: Callable[[], Any], *, declared: tuple[type[BaseException], ...] = ()) -> BaseException:
+    """Run the coroutine made by ``factory`` in a fresh event loop and return what it raised (as :func:`_raises_as`)."""
 
     async def runner() -> BaseException | None:
         try:
@@ -125,8 +191,8 @@ def _araises(factory: Callable[[], Any]) -> BaseException:
 
     exc = asyncio.run(runner())
     if exc is None:
-        raise AssertionError(f"{factory!r} did not raise")
-    return exc
+        raise CorpusBuildError(f"{factory!r} did not raise")
+    return _checked(exc, declared)
 
 
 @contextlib.contextmanager
@@ -146,6 +212,24 @@ def _env(**changes: str | None) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _fixed_directory(name: str) -> Iterator[Path]:
+    """An empty scratch directory whose path is the same on every run (``<tmp>/correlator-corpus/<name>``), so a
+    message that names a file under it reads the same each time; held under a lock (two test workers may build the
+    corpus at once), emptied before and removed after."""
+    root = Path(tempfile.gettempdir()) / "correlator-corpus"
+    root.mkdir(exist_ok=True)
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        directory = root / name
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir()
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _app_call(message: str, call: Callable[[], Any], *, explicit: bool = True) -> Any:
@@ -175,7 +259,7 @@ class _Route:
 
     def __call__(self, request: Any) -> Any:
         if self.handler is None:
-            raise AssertionError("no handler routed for this request")
+            raise CorpusBuildError("no handler routed for this request")
         return self.handler(request)
 
 
@@ -1161,7 +1245,7 @@ def _json_handler2(status: int, body: Any) -> Callable[[httpx2.Request], httpx2.
 
 def _anthropic_unconfigured_call() -> Any:
     def handler(request: httpx2.Request) -> httpx2.Response:
-        raise AssertionError("no request should be sent without credentials")
+        raise CorpusBuildError("no request should be sent without credentials")
 
     client = anthropic.Anthropic(max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
     return client.messages.create(model=_CLAUDE, max_tokens=16, messages=_USER_MSG)

@@ -82,7 +82,6 @@ import asyncio
 import enum
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +134,7 @@ from tests.corpus.sdk_errors import (
     _araises,
     _closed_port,
     _env,
+    _fixed_directory,
     _gemini_client,
     _http_server,
     _json_handler,
@@ -702,10 +702,10 @@ def _runnable_cases() -> list[Case]:
             "wave10.langchain.with_config.stream_deadline",
             "timeout",
             _araises(
-                lambda: streamed_reply(
-                    FakeListChatModel(responses=["Your parcel left the depot this morning."], sleep=0.5),
+                lambda: streamed_reply(  # the deadline falls in the model's first sleep however loaded the host
+                    FakeListChatModel(responses=["Your parcel left the depot this morning."], sleep=60),
                     "Where is my parcel?",
-                    0.05,
+                    1.0,
                 )
             ),
         ),
@@ -826,8 +826,7 @@ def _stored_cases(tmp: Path) -> list[Case]:
 
 
 def build_wave10_first_batch() -> list[Case]:
-    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
-        tmp = Path(name)
+    with _fixed_directory("wave10-first") as tmp:  # the same path every run: the fallback trains on these messages
         return [
             *_parser_cases(),
             *_tool_cases(),
@@ -1121,8 +1120,7 @@ def _schema_cases() -> list[Case]:
 
 
 def build_wave10_second_batch() -> list[Case]:
-    with tempfile.TemporaryDirectory(prefix="wave10-") as name:
-        tmp = Path(name)
+    with _fixed_directory("wave10-second") as tmp:  # the same path every run, as the first batch's
         return [*_openai_second_cases(tmp), *_anthropic_second_cases(tmp), *_requests_cases(), *_schema_cases()]
 
 
