@@ -7,7 +7,10 @@ with the C scanner (``processing.plainlines``) and the lean path, with the lean 
 (what a build without the extension does), and with neither; the three stored tables must
 be identical. Random mutations of valid lines go through the scanner and the lean path:
 each line is taken with the same row or declined, never stored differently. Batches of
-many rows also exercise the one-scan redaction against the row-by-row one. A varied corpus of
+many rows also exercise the one-scan redaction against the row-by-row one. A varied corpus of failure
+lines (structlog's dict tracebacks with locals, notes and groups, traceback text, secrets, exceptions of
+every JSON type, two aliases, keys only validation reads) goes through the lean path and the general
+path; both tables must be identical. A varied corpus of
 usage-metrics rows (aliases, numbers of every JSON type and sign in each measurement, nulls,
 finish reasons, failures with and without a detail text, keys the content checks read,
 secrets) goes through the batcher with the lean path and without; both tables must be identical.
@@ -23,6 +26,7 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog
 from clickhouse_connect.driver.client import Client
 
 from correlator.devkit.workload import mixed_workload
@@ -31,7 +35,7 @@ from correlator.formats.events import LogEvent, UsageMetric, input_keys
 from correlator.processing import plainlines
 from correlator.processing.batching import LOGS, METRICS, PartitionBatcher, PartitionBatches
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import plain_log_row, plain_metric_row
+from correlator.processing.lean import explained_log_row, plain_log_row, plain_metric_row
 from correlator.processing.plainlines import PlainLines, plain_lines
 from correlator.processing.redact import row_redactor, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW
@@ -347,6 +351,104 @@ def test_the_scanner_takes_a_string_byte_exactly_when_it_is_printable_ascii_and_
     fetched = Fetched("app-logs", 0, list(lines), list(range(len(lines))), [None] * len(lines), [""] * len(lines))
     runs = _scanner().scan(fetched, datetime.now(UTC) + CLOCK_SKEW).runs()
     assert {n for start, stop, _ in runs for n in range(start, stop)} == expected
+
+
+# failure lines: structlog's dict_tracebacks (with frame locals, notes, groups), traceback text, secrets, each
+# field as the lean path takes it or not, exceptions of every JSON type, keys the general path alone reads
+_WITH_LOCALS = structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=True))
+
+
+def _raised(make: Any) -> BaseException:
+    try:
+        make()
+    except Exception as exc:
+        return exc
+    raise AssertionError("nothing raised")
+
+
+def _grouped() -> None:
+    try:
+        raise ExceptionGroup("tools failed", [TimeoutError("timed out"), ValueError("api_key=sk-proj-abcdefghijklm")])
+    except ExceptionGroup as group:
+        raise RuntimeError("LLM chat interaction failed.") from group
+
+
+def _noted() -> None:
+    api_key = "sk-live-abcdefgh12345678"  # a frame local that carries a secret: never stored
+    error = KeyError("choices")
+    error.add_note(f"while reading {api_key[:3]}")
+    raise error
+
+
+EXCEPTIONS: list[Any] = [
+    *(_WITH_LOCALS(None, "error", {"exc_info": _raised(make)})["exception"] for make in (_grouped, _noted)),
+    'Traceback (most recent call last):\n  File "app/llm.py", line 9, in call\n    reply = client.chat(prompt)\n'
+    "openai.RateLimitError: Error code: 429 - mail ops@example.com",
+    "ValueError: LLM chat interaction failed.", "", "   ", None, [], [None, 5, "x"], [{"exc_type": 5, "frames": "x"}],
+    5, 1.5, True, {"exc_type": "ValueError"}, [[[[[["deep"]]]]]], [{"frames": [{"locals": {"password": "hunter2"}}]}],
+]  # fmt: skip
+# extras the row reads (finish_reason), and fields only the general path reads
+FAILURE_EXTRAS: dict[str, list[Any]] = {
+    "finish_reason": ["length", "stop", 5, True, None, {"a": 1}], "error_category": ["", "rate_limit"],
+    "context": [None, {"k": 1}], "duration_ms": [12, -1, "x"], "tool_args": ['{"a":1}', {"b": 2}],
+    "note": [*SECRETS, *VALUES],
+}  # fmt: skip
+FAILURE_MESSAGES = ["LLM chat interaction failed", "LLM chat interaction failed [4c2a64973bcd]: RateLimitError: "
+                    "Error code: 429 (raised in llm.py:call)", "An error occurred: KeyError: 'k'", "",
+                    "Authorization: Bearer abcdef.ghijkl.mnopqr"]  # fmt: skip
+
+
+def _failure_line(rng: random.Random) -> bytes:
+    """One failure line: usually structlog's shape with an exception and an error level, often not quite."""
+    document: dict[str, Any] = {
+        rng.choice(ALIASES["message"]): rng.choice(FAILURE_MESSAGES),
+        rng.choice(ALIASES["level"]): rng.choice(["error", "ERROR", "critical", "exception", "warning", "info"]),
+    }
+    if rng.random() < 0.9:
+        document[rng.choice(ALIASES["timestamp"])] = _value_for("timestamp", rng)
+    for field in ("logger", "service", "trace_id", "span_id", *STEP_FIELDS):
+        if rng.random() < 0.6:
+            document[rng.choice(ALIASES[field])] = _value_for(field, rng)
+    document["error_id"] = f"{rng.getrandbits(48):012x}" if rng.random() < 0.95 else rng.choice([None, 7])
+    if rng.random() < 0.9:
+        document[rng.choice(["exception", "exc_info", "stack_trace", "traceback"])] = rng.choice(EXCEPTIONS)
+    if rng.random() < 0.03:  # a second alias of the exception
+        document["exc_info"] = rng.choice(EXCEPTIONS)
+    for key, values in FAILURE_EXTRAS.items():
+        if rng.random() < 0.08:
+            document[key] = rng.choice(values)
+    items = list(document.items())
+    rng.shuffle(items)
+    return orjson.dumps(dict(items))
+
+
+def failure_corpus() -> list[bytes]:
+    rng = random.Random(12)
+    workload = mixed_workload(300, failure_share=1.0, seed=12)
+    failures = [line for line in workload.logs if b'"level":"error"' in line]
+    return [*failures, *BAD, *(_failure_line(rng) for _ in range(1500))]
+
+
+def test_the_failure_corpus_takes_both_paths():
+    lines, classifier, latest = failure_corpus(), Classifier.from_file(), datetime.now(UTC) + CLOCK_SKEW
+    here = Provenance("t", 0, 0, BROKER_MS)
+    documents = [parse(line, here) for line in lines]
+    taken = [not isinstance(d, DeadLetter) and explained_log_row(d, here, classifier, latest) is not None
+             for d in documents]  # fmt: skip
+    workload = len(lines) - len(BAD) - 1500
+    assert all(taken[:workload])  # structlog's failure lines are all taken
+    assert 0.15 * 1500 < sum(taken[workload:]) < 0.9 * 1500
+
+
+def test_lean_and_general_paths_build_the_same_failure_batches():
+    lines = failure_corpus()
+    _assert_same_batches(_batches(LOGS, lines, 500), _batches(GENERAL, lines, 137))
+
+
+def test_lean_and_general_paths_store_the_same_failure_tables(warehouse: Client, database: str):
+    lines = failure_corpus()
+    ways = {"scanned": _batches(LOGS, lines, 500, _scanner()), "general": _batches(GENERAL, lines, 500)}
+    _store_and_compare(warehouse, database, ways)
 
 
 METRIC_ALIASES = {field: keys for field, keys in input_keys(UsageMetric).items() if field not in ("success",)}

@@ -17,7 +17,7 @@ from correlator.formats.events import LogEvent, UsageMetric
 from correlator.formats.headers import fill_trace_id
 from correlator.formats.scores import Score
 from correlator.processing.classify import Classifier
-from correlator.processing.lean import LeanRow, plain_log_row, plain_metric_row
+from correlator.processing.lean import LeanRow, lean_log_row, plain_metric_row
 from correlator.processing.plainlines import PlainLines, Scan, day_of, plain_lines
 from correlator.processing.redact import redact_bytes, rows_redactor
 from correlator.processing.rows import CLOCK_SKEW, log_row, metric_row
@@ -90,7 +90,7 @@ class StreamKind:
     enabled_setting: str | None = None
 
 
-LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, plain_log_row, scanned=True)
+LOGS = StreamKind(LOG_STREAM, "logs_topic", LOG_TABLE, LogEvent, log_row, lean_log_row, scanned=True)
 # a call's content checks become code scores in the engine, from its stored row (migration 0012)
 METRICS = StreamKind(METRIC_STREAM, "metrics_topic", METRIC_TABLE, UsageMetric, metric_row, plain_metric_row)
 SCORES = StreamKind(SCORE_STREAM, "scores_topic", SCORE_TABLE, Score, score_row)

@@ -10,7 +10,11 @@ error level, an ``error_category``, a message embedding a cause; for a usage row
 pydantic would coerce or reject, a failure with a detail text, a key a content check reads,
 a failed check; for both: two aliases of one field, a value that is not a string, a
 timestamp in another shape or out of range, input that is not a JSON object): those take the
-general path, which also makes the dead letters. A message is parsed once, by the batcher
+general path, which also makes the dead letters. A log line declined for what it has to explain
+(an error level, an exception, an embedded cause) but whose fields need no validation either is
+:func:`explained_log_row`'s: its fields picked here, its chain, label and row built by
+:func:`~correlator.processing.rows.log_row` as for a validated line (a failure line spent a third
+of its decode time in validation). A message is parsed once, by the batcher
 (:func:`correlator.formats.decode.parse`): one declined here is validated from the same
 object. The keys each field is read from are the event contract's own aliases
 (:mod:`correlator.formats.events`). ``tests/test_lean_path.py`` stores varied corpora both
@@ -43,6 +47,7 @@ from correlator.processing.rows import (
     content_checks,
     event_time,
     label_metric,
+    log_row,
     stored_checks,
 )
 from correlator.records import LOG_TABLE, METRIC_TABLE, Provenance
@@ -151,6 +156,8 @@ class _Layout:
 
 _NO_PLAN_YET = _Plan(tuple, tuple, (), tuple)
 _LOG_LAYOUT = _Layout(LogEvent, STRING_FIELDS, ("timestamp",))
+# a line to explain: the plain line's fields and its exception (the one a failure line adds)
+_EXPLAINED_LAYOUT = _Layout(LogEvent, STRING_FIELDS, ("timestamp", "exception"))
 FIELD_OF_KEY = _LOG_LAYOUT.field_of_key
 _METRIC_LAYOUT = _Layout(UsageMetric, METRIC_STRINGS, METRIC_OTHERS)
 
@@ -183,6 +190,85 @@ def plain_log_row(
         parent_span_id, step.strip().lower(), tool, "", status.strip().lower(), None,
         provenance.topic, provenance.partition, provenance.offset,
     )  # fmt: skip
+
+
+def lean_log_row(
+    document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
+) -> tuple[Any, ...] | None:
+    """A log line's row without validation: a plain line's (:func:`plain_log_row`), else a line to explain
+    (:func:`explained_log_row`); None to take the general path."""
+    row = plain_log_row(document, provenance, classifier, latest)
+    return row if row is not None else explained_log_row(document, provenance, classifier, latest)
+
+
+@dataclass(slots=True)
+class LeanLogEvent:
+    """A log line's fields as validation would give them (:class:`~correlator.processing.rows.LogFields`),
+    picked from a line whose fields are all strings but its timestamp and exception."""
+
+    timestamp: datetime | None
+    service: str
+    level: str
+    logger: str
+    message: str
+    trace_id: str
+    span_id: str
+    error_id: str
+    model: str
+    exception: str | list[Any] | None
+    parent_span_id: str
+    step: str
+    tool_name: str
+    tool_status: str
+    extra: dict[str, Any]
+    error_category: str = ""
+    context: dict[str, Any] | str | None = None
+    tool_args: str = ""
+    duration_ms: float | None = None
+
+    def extras(self) -> dict[str, Any]:
+        return self.extra
+
+
+def explained_log_row(
+    document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
+) -> tuple[Any, ...] | None:
+    """The row :func:`correlator.processing.rows.log_row` builds for this parsed line (a failure line: an
+    error level, its exception), from its fields picked without validation; None to take the general path.
+
+    Taken: the lean path's string fields and timestamp (``latest`` as for :func:`plain_log_row`), an
+    exception that is absent, null, text or structlog's list, and extras of any JSON value (validation
+    keeps them as they are). The chain, the label and the row are :func:`~correlator.processing.rows.log_row`'s
+    own, from the same fields; a row it cannot build (nested too deep) is the general path's to dead-letter.
+    """
+    plan = _EXPLAINED_LAYOUT.plan(tuple(document))
+    if plan is None:
+        return None
+    values = (*document.values(), "", _ABSENT)
+    strings = plan.strings(values)
+    try:
+        "".join(strings)  # every field a string (a number or null needs the general path)
+    except TypeError:
+        return None
+    timestamp, exception = plan.others(values)
+    if exception is _ABSENT:
+        exception = None
+    elif not (exception is None or type(exception) is str or type(exception) is list):
+        return None
+    # an absent time is the general path's to choose (the broker's, else now), and log_row chooses it
+    ts = None if timestamp is _ABSENT else _event_time(timestamp, provenance, latest)
+    if ts is None and timestamp is not _ABSENT:
+        return None
+    service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
+    extras = dict(zip(plan.extra_keys, plan.extras(values), strict=True))
+    event = LeanLogEvent(
+        ts, service, level, logger, message, trace_id, span_id, error_id, model, exception,
+        parent_span_id, step.strip().lower(), tool, status.strip().lower(), extras,
+    )  # fmt: skip
+    try:
+        return log_row(event, provenance, classifier)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return None
 
 
 def plain_metric_row(

@@ -10,11 +10,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from correlator.formats.events import LogEvent, UsageMetric
+from correlator.formats.events import UsageMetric
 from correlator.processing.classify import Classifier, Evidence, Label
 from correlator.processing.content import CheckOutcome, check_content, first_failure
 from correlator.processing.rootcause import (
@@ -50,7 +50,35 @@ class Explanation:
 NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
 
 
-def explain_log(event: LogEvent, classifier: Classifier) -> Explanation:
+class LogFields(Protocol):
+    """A log line's fields as :func:`log_row` reads them: a validated
+    :class:`~correlator.formats.events.LogEvent`, or the lean path's
+    (:class:`correlator.processing.lean.LeanLogEvent`) for a line that needs no validation,
+    so both build their row, chain and label here, in one place."""
+
+    timestamp: datetime | None
+    service: str
+    level: str
+    logger: str
+    message: str
+    trace_id: str
+    span_id: str
+    error_id: str
+    model: str
+    exception: str | list[Any] | None
+    error_category: str
+    context: dict[str, Any] | str | None
+    parent_span_id: str
+    step: str
+    tool_name: str
+    tool_args: str
+    tool_status: str
+    duration_ms: float | None
+
+    def extras(self) -> dict[str, Any]: ...
+
+
+def explain_log(event: LogFields, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
     is_error = event.level.lower() in ERROR_LEVELS
     chain = chain_of(event, is_error, classifier)
@@ -98,7 +126,7 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
     return classifier.classify_metric_label(error) if label.error_class == "unknown" else label
 
 
-def log_row(event: LogEvent, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+def log_row(event: LogFields, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
     checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
     Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
@@ -197,7 +225,7 @@ def attribute_value(value: Any) -> str:
     return str(value) if type(value) is int else _json(value)
 
 
-def chain_of(event: LogEvent, is_error: bool, classifier: Classifier) -> Chain:
+def chain_of(event: LogFields, is_error: bool, classifier: Classifier) -> Chain:
     """The event's exception chain, root first, from whichever field carries it."""
     exception = event.exception
     if isinstance(exception, list):
