@@ -43,6 +43,7 @@ from correlator.processing.rows import (
     EARLIEST_EVENT,
     ERROR_LEVELS,
     NO_LABEL,
+    LogFields,
     attribute_value,
     content_checks,
     event_time,
@@ -201,35 +202,6 @@ def lean_log_row(
     return row if row is not None else explained_log_row(document, provenance, classifier, latest)
 
 
-@dataclass(slots=True)
-class LeanLogEvent:
-    """A log line's fields as validation would give them (:class:`~correlator.processing.rows.LogFields`),
-    picked from a line whose fields are all strings but its timestamp and exception."""
-
-    timestamp: datetime | None
-    service: str
-    level: str
-    logger: str
-    message: str
-    trace_id: str
-    span_id: str
-    error_id: str
-    model: str
-    exception: str | list[Any] | None
-    parent_span_id: str
-    step: str
-    tool_name: str
-    tool_status: str
-    extra: dict[str, Any]
-    error_category: str = ""
-    context: dict[str, Any] | str | None = None
-    tool_args: str = ""
-    duration_ms: float | None = None
-
-    def extras(self) -> dict[str, Any]:
-        return self.extra
-
-
 def explained_log_row(
     document: dict[str, Any], provenance: Provenance, classifier: Classifier, latest: datetime
 ) -> tuple[Any, ...] | None:
@@ -241,15 +213,10 @@ def explained_log_row(
     keeps them as they are). The chain, the label and the row are :func:`~correlator.processing.rows.log_row`'s
     own, from the same fields; a row it cannot build (nested too deep) is the general path's to dead-letter.
     """
-    plan = _EXPLAINED_LAYOUT.plan(tuple(document))
-    if plan is None:
+    planned = _planned(_EXPLAINED_LAYOUT, document)
+    if planned is None:
         return None
-    values = (*document.values(), "", _ABSENT)
-    strings = plan.strings(values)
-    try:
-        "".join(strings)  # every field a string (a number or null needs the general path)
-    except TypeError:
-        return None
+    plan, values, strings = planned
     timestamp, exception = plan.others(values)
     if exception is _ABSENT:
         exception = None
@@ -261,7 +228,7 @@ def explained_log_row(
         return None
     service, level, logger, message, trace_id, span_id, error_id, model, parent_span_id, step, tool, status = strings
     extras = dict(zip(plan.extra_keys, plan.extras(values), strict=True))
-    event = LeanLogEvent(
+    event = LogFields(
         ts, service, level, logger, message, trace_id, span_id, error_id, model, exception,
         parent_span_id, step.strip().lower(), tool, status.strip().lower(), extras,
     )  # fmt: skip
@@ -318,8 +285,21 @@ _Picked = tuple[tuple[str, ...], tuple[Any, ...], dict[str, str]]
 def _picked(layout: _Layout, document: dict[str, Any]) -> _Picked | None:
     """The message's string fields, its other fields (:data:`_ABSENT` where missing) and its extras as
     attributes; None when a string field holds anything else or an extra cannot be stored as one."""
-    keys = tuple(document)
-    plan = layout.plan(keys)
+    planned = _planned(layout, document)
+    if planned is None:
+        return None
+    plan, values, strings = planned
+    try:
+        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
+    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
+        return None
+    return strings, plan.others(values), attributes
+
+
+def _planned(layout: _Layout, document: dict[str, Any]) -> tuple[_Plan, tuple[Any, ...], tuple[str, ...]] | None:
+    """The plan for the message's keys, its values (with the plan's two appended) and its string fields;
+    None for a message the plan declines or with a string field holding anything else."""
+    plan = layout.plan(tuple(document))
     if plan is None:
         return None
     values = (*document.values(), "", _ABSENT)
@@ -328,11 +308,7 @@ def _picked(layout: _Layout, document: dict[str, Any]) -> _Picked | None:
         "".join(strings)  # every field a string (a number or null needs the general path)
     except TypeError:
         return None
-    try:
-        attributes = dict(zip(plan.extra_keys, map(attribute_value, plan.extras(values)), strict=True))
-    except (TypeError, RecursionError):  # a value nested too deeply for JSON: the general path decides
-        return None
-    return strings, plan.others(values), attributes
+    return plan, values, strings
 
 
 def _event_time(timestamp: Any, provenance: Provenance, latest: datetime) -> datetime | None:

@@ -10,11 +10,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from correlator.formats.events import UsageMetric
+from correlator.formats.events import LogEvent, UsageMetric
 from correlator.processing.classify import Classifier, Evidence, Label
 from correlator.processing.content import CheckOutcome, check_content, first_failure
 from correlator.processing.rootcause import (
@@ -30,6 +30,7 @@ from correlator.records import Provenance
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
 NO_LABEL = Label("", "", "", Evidence.NONE)
+NO_CAUSE = ChainLink("", "")  # the root cause of an empty chain
 # what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
@@ -44,17 +45,17 @@ class Explanation:
 
     @property
     def root_cause(self) -> ChainLink:
-        return self.chain[0] if self.chain else ChainLink("", "")
+        return self.chain[0] if self.chain else NO_CAUSE
 
 
 NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
 
 
-class LogFields(Protocol):
-    """A log line's fields as :func:`log_row` reads them: a validated
-    :class:`~correlator.formats.events.LogEvent`, or the lean path's
-    (:class:`correlator.processing.lean.LeanLogEvent`) for a line that needs no validation,
-    so both build their row, chain and label here, in one place."""
+@dataclass(slots=True)
+class LogFields:
+    """A log line's fields as validation would give them, picked by the lean path
+    (:func:`correlator.processing.lean.explained_log_row`) from a line that needs no validation:
+    :func:`log_row` builds its row, chain and label as for a validated :class:`LogEvent`, in one place."""
 
     timestamp: datetime | None
     service: str
@@ -66,24 +67,32 @@ class LogFields(Protocol):
     error_id: str
     model: str
     exception: str | list[Any] | None
-    error_category: str
-    context: dict[str, Any] | str | None
     parent_span_id: str
     step: str
     tool_name: str
-    tool_args: str
     tool_status: str
-    duration_ms: float | None
+    extra: dict[str, Any]
+    error_category: str = ""
+    context: dict[str, Any] | str | None = None
+    tool_args: str = ""
+    duration_ms: float | None = None
 
-    def extras(self) -> dict[str, Any]: ...
+    def extras(self) -> dict[str, Any]:
+        return self.extra
 
 
-def explain_log(event: LogFields, classifier: Classifier) -> Explanation:
+def explain_log(event: LogEvent | LogFields, classifier: Classifier) -> Explanation:
     """Extract the chain from whichever field carries it and classify its root cause."""
+    return Explanation(*_chain_and_label(event, classifier))
+
+
+def _chain_and_label(event: LogEvent | LogFields, classifier: Classifier) -> tuple[Chain, Label]:
+    """:func:`explain_log`'s conclusion as a pair: a row needs no :class:`Explanation` (a frozen dataclass,
+    whose ``__init__`` is Python's even compiled: about 0.8 µs a failure line)."""
     is_error = event.level.lower() in ERROR_LEVELS
     chain = chain_of(event, is_error, classifier)
     finish_reason = str(event.extras().get("finish_reason") or "")
-    return Explanation(chain, label_log(chain, event.error_category, is_error, classifier, finish_reason))
+    return chain, label_log(chain, event.error_category, is_error, classifier, finish_reason)
 
 
 def explain_metric(
@@ -126,18 +135,18 @@ def label_metric(chain: Chain, finish_reason: str, error: str, classifier: Class
     return classifier.classify_metric_label(error) if label.error_class == "unknown" else label
 
 
-def log_row(event: LogFields, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
+def log_row(event: LogEvent | LogFields, provenance: Provenance, classifier: Classifier) -> tuple[Any, ...]:
     """A ``log_events`` row, in :data:`~correlator.records.LOG_TABLE`'s column order (``tests/test_row_contract.py``
     checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
     Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
-    explanation = explain_log(event, classifier)
-    cause, label = explanation.root_cause, explanation.label
+    chain, label = _chain_and_label(event, classifier)
+    cause = chain[0] if chain else NO_CAUSE
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
         event.message, event.trace_id, event.span_id, event.error_id, event.model,
-        tuple([link.type for link in explanation.chain]), tuple([link.message for link in explanation.chain]),
-        tuple(["\n".join(link.frames) for link in explanation.chain]),
+        tuple([link.type for link in chain]), tuple([link.message for link in chain]),
+        tuple(["\n".join(link.frames) for link in chain]),
         cause.type, cause.message, label.category, label.error_class, label.rule, label.evidence,
         classifier.version if label.rule else "", stored_traceback(event.exception),
         attributes_of(event.extras(), context=event.context, error_category=event.error_category or None,
@@ -225,7 +234,7 @@ def attribute_value(value: Any) -> str:
     return str(value) if type(value) is int else _json(value)
 
 
-def chain_of(event: LogFields, is_error: bool, classifier: Classifier) -> Chain:
+def chain_of(event: LogEvent | LogFields, is_error: bool, classifier: Classifier) -> Chain:
     """The event's exception chain, root first, from whichever field carries it."""
     exception = event.exception
     if isinstance(exception, list):
