@@ -84,6 +84,12 @@ def check_draft(score: float) -> str:
     return "sent"
 
 
+def check_safety_ratings(ratings: list[dict[str, Any]]) -> None:
+    """The app keeps a Gemini candidate only if none of its safety ratings blocked it."""
+    if any(rating.get("blocked") for rating in ratings):
+        raise ReplyError(f"candidate dropped: safety_ratings={ratings}")
+
+
 def _content_filter_cases() -> list[Case]:
     flagged = 'Your chosen model requires moderation and your input was flagged for "violence/graphic"'
     return [
@@ -133,6 +139,19 @@ def _content_filter_cases() -> list[Case]:
         Case("wave12.providers.content_filter.moderation", "content_filter", _raises(screen_message, "you idiot")),
         Case("wave12.providers.content_filter.llama_guard", "content_filter", _raises(screen_with_guard, "unsafe\nS2")),
         Case("wave12.providers.content_filter.classifier", "content_filter", _raises(check_draft, 0.91)),
+        Case(
+            "wave12.providers.content_filter.safety_ratings",
+            "content_filter",
+            _raises(
+                check_safety_ratings,
+                [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}],
+            ),
+        ),
+        Case(
+            "wave12.providers.content_filter.guardrails_pii",
+            "content_filter",
+            _family_text("support reply withheld: input rejected by guardrails: PII detected (EMAIL_ADDRESS)"),
+        ),
     ]
 
 
@@ -174,6 +193,16 @@ def check_local_completion(body: dict[str, Any]) -> str:
 def _truncation_cases() -> list[Case]:
     return [
         Case("wave12.providers.truncation.mistral_model_length", "truncation", _raises(summarise_with_mistral)),
+        Case(
+            "wave12.providers.truncation.completion_tokens",
+            "truncation",
+            _family_text("streamed answer unusable: max_completion_tokens reached before the closing brace"),
+        ),
+        Case(
+            "wave12.providers.truncation.cut_short",
+            "truncation",
+            _family_text("translation rejected: the reply was cut short at 4096 tokens"),
+        ),
         Case(
             "wave12.providers.truncation.llama_cpp_limit",
             "truncation",
@@ -267,6 +296,14 @@ def pod_status(status: dict[str, Any]) -> None:
         raise EngineStartError(f"worker pod {status['reason']}: {status['message']}")
 
 
+def reserve_gpu(free_gib: float, needed_gib: float) -> None:
+    """The worker checks ``torch.cuda.mem_get_info()`` before it loads the reranker."""
+    if free_gib < needed_gib:
+        raise EngineStartError(
+            f"not enough GPU memory to load the reranker: {free_gib:.1f} GiB free, {needed_gib} needed"
+        )
+
+
 def _memory_cases() -> list[Case]:
     evicted = {
         "phase": "Failed",
@@ -279,6 +316,12 @@ def _memory_cases() -> list[Case]:
         Case("wave12.providers.memory.kv_cache", "out_of_memory", _raises(start_engine, 32768, 20480)),
         Case("wave12.providers.memory.evicted", "out_of_memory", _raises(pod_status, evicted)),
         Case("wave12.providers.memory.pressure", "out_of_memory", _raises(pod_status, pressure)),
+        Case("wave12.providers.memory.gpu_free", "out_of_memory", _raises(reserve_gpu, 3.2, 7.5)),
+        Case(
+            "wave12.providers.memory.yarn_container",
+            "out_of_memory",
+            _family_text("embedding backfill stage 3 lost: Container killed on request. Exit code is 137"),
+        ),
         Case(
             "wave12.providers.memory.paging_file",
             "out_of_memory",
