@@ -50,6 +50,7 @@ def build_wave12_provider_cases() -> list[Case]:
         *_not_found_cases(bedrock),
         *_bad_request_cases(bedrock),
         *_transport_cases(),
+        *_wording_cases(),
     ]
 
 
@@ -623,5 +624,60 @@ def _transport_cases() -> list[Case]:
             "wave12.providers.transport.grpc_deadline",
             "timeout",
             _family_text("ranking service: Deadline expired before operation could complete."),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# documented wording an application passes on in its own exception: no status and no SDK type remain
+# --------------------------------------------------------------------------------------------------
+
+
+def _wording_cases() -> list[Case]:
+    return [
+        Case(
+            "wave12.providers.wording.upstream_invalid",
+            "server_error",
+            _family_text("search step failed: The server received an invalid response from an upstream server."),
+        ),
+        Case(
+            "wave12.providers.wording.deprecated_model",
+            "not_found",
+            _family_text(
+                "nightly eval skipped: The model `text-davinci-003` has been deprecated, learn more here: "
+                "https://platform.openai.com/docs/deprecations"
+            ),
+        ),
+        Case(
+            "wave12.providers.wording.deployment",
+            "not_found",
+            _family_text("router has no target: deployment 'gpt-4o-eu' not found in the model list"),
+        ),
+        Case(
+            "wave12.providers.wording.balance",
+            "quota_exceeded",
+            _family_text("Moonshot call refused: insufficient account balance, please recharge"),
+        ),
+        Case(
+            "wave12.providers.wording.qps",
+            "rate_limit",
+            _family_text("ERNIE call refused: qps limit reached (error_code 18)"),
+        ),
+        Case(
+            "wave12.providers.wording.access_token",
+            "auth",
+            _family_text("Vertex call refused: the access token is invalid or has expired"),
+        ),
+        Case(
+            "wave12.providers.wording.scope",
+            "auth",
+            _family_text(
+                "drive export refused: insufficient_scope: the token lacks https://www.googleapis.com/auth/drive"
+            ),
+        ),
+        Case(
+            "wave12.providers.wording.timed_out",
+            "timeout",
+            _family_text("rerank request timed-out after 30000 ms"),
         ),
     ]
