@@ -405,13 +405,11 @@ def _auth_cases(bedrock: _Bedrock) -> list[Case]:
             _compatible(401, {"message": "The API key you provided is invalid.", "code": 401}),
         ),
         Case(
-            "wave12.providers.auth.bedrock_signature",
+            "wave12.providers.auth.s3_signature",
             "auth",
-            bedrock.error(
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided. Check your AWS "
-                "Secret Access Key and signing method. Consult the service documentation for details.",
-                403,
+            _family_text(
+                "transcript archive refused by S3: SignatureDoesNotMatch: The request signature we calculated does "
+                "not match the signature you provided. Check your key and signing method."
             ),
         ),
         Case(
@@ -550,12 +548,12 @@ def _bad_request_cases(bedrock: _Bedrock) -> list[Case]:
             ),
         ),
         Case(
-            "wave12.providers.bad_request.bedrock_first_message",
+            "wave12.providers.bad_request.bedrock_malformed",
             "bad_request",
             bedrock.error(
                 "ValidationException",
-                "A conversation must start with a user message. Try again with a conversation that starts with a "
-                "user message.",
+                "Malformed input request: #: extraneous key [top_k] is not permitted, please reformat your input and "
+                "try again.",
                 400,
             ),
         ),
