@@ -181,5 +181,6 @@ def test_cross_validation_holds_out_only_the_waves_it_is_given():
 def test_the_rule_writers_own_cases_train_apart_from_their_wave():
     assert training_group("wave10.families.missing.join_none") == "wave10_families"
     assert training_group("wave8.families.settings.vector_dtype") == "wave8_families"
+    assert training_group("wave12.data.settings.ini_boolean") == "wave12_data"
     assert training_group("wave10.langchain.retriever.no_document") == "wave10"
     assert training_group("app.toolbox.unknown_method") == "earlier"

@@ -111,11 +111,17 @@ def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier
     return examples
 
 
+# The second part of the rule writer's own cases' names (``wave8.families.*``, ``wave12.data.*``).
+RULE_WRITER_GROUPS = ("families", "data")
+
+
 def training_group(case_name: str) -> str:
     """The group a broad case trains in: its wave, with the rule writer's own cases of a wave (``wave8.families.*``,
-    ``wave10.families.*``) apart as ``wave8_families``, so that each is chosen for :data:`WAVES` on its own figures."""
+    ``wave12.data.*``) apart as ``wave8_families`` or ``wave12_data``, so that each is chosen for :data:`WAVES` on its
+    own figures."""
     wave = wave_of(case_name)
-    return f"{wave}_families" if case_name.split(".")[1:2] == ["families"] else wave
+    kind = case_name.split(".")[1:2]
+    return f"{wave}_{kind[0]}" if kind and kind[0] in RULE_WRITER_GROUPS else wave
 
 
 def _rules_only() -> Classifier:
