@@ -2,8 +2,8 @@
 session, helper rulesdata12).
 
 Written by the rule writer, not by a corpus wave: each case illustrates a family read from a library's own raise
-sites (configparser, ipaddress, logging.config, zlib, zoneinfo, sqlite3, ssl, statistics, struct, numpy, pandas,
-pyarrow, jsonschema, requests, aiohttp, clickhouse-connect, langchain-core, tokenizers) for the labels weakest
+sites (configparser, ipaddress, logging.config, zlib, zoneinfo, sqlite3, statistics, struct, base64, numpy, pandas,
+pyarrow, jsonschema, requests, aiohttp, clickhouse-connect, langchain-core, openai, anthropic, tokenizers) for the labels weakest
 in the sealed part's aggregate figures (configuration, schema mismatch, missing and corrupted data), so every
 scenario is recorded in the development part of ``broad_split.json`` by hand, never by
 :func:`tests.corpus.broad.assign`. None comes from a sealed case or a public issue thread. Every case is a real raise
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import configparser
 import enum
 import io
 import ipaddress
@@ -40,6 +39,7 @@ import tokenizers
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 
 from tests.corpus.sdk_errors import Case, _raises
+from tests.corpus.wave4 import _ini
 
 
 def build_wave12_data_cases() -> list[Case]:
@@ -51,14 +51,8 @@ def build_wave12_data_cases() -> list[Case]:
 # --------------------------------------------------------------------------------------------------
 
 
-def read_ini(text: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()
-    parser.read_string(text)
-    return parser
-
-
 def streaming_enabled(text: str) -> bool:
-    return read_ini(text).getboolean("llm", "stream")
+    return _ini(text).getboolean("llm", "stream")
 
 
 def allowed_callers(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -98,7 +92,7 @@ def _settings_cases() -> list[Case]:
         Case(
             "wave12.data.settings.ini_parsing",
             "configuration",
-            _raises(read_ini, "[llm]\nmodel = gpt-4o\n  = 0.2\nretries\n"),
+            _raises(_ini, "[llm]\nmodel = gpt-4o\n  = 0.2\nretries\n"),
         ),
         Case(
             "wave12.data.settings.ini_boolean", "configuration", _raises(streaming_enabled, "[llm]\nstream = maybe\n")
