@@ -3,9 +3,9 @@ session, helper rulesdata12).
 
 Written by the rule writer, not by a corpus wave: each case illustrates a family read from a library's own raise
 sites (configparser, ipaddress, logging.config, zlib, zoneinfo, sqlite3, statistics, struct, base64, numpy, pandas,
-pyarrow, jsonschema, requests, aiohttp, clickhouse-connect, langchain-core, openai, anthropic, tokenizers) for the labels weakest
-in the sealed part's aggregate figures (configuration, schema mismatch, missing and corrupted data), so every
-scenario is recorded in the development part of ``broad_split.json`` by hand, never by
+pyarrow, jsonschema, requests, aiohttp, clickhouse-connect, langchain-core, openai, anthropic, tokenizers) for the
+labels weakest in the sealed part's aggregate figures (configuration, schema mismatch, missing and corrupted data), so
+every scenario is recorded in the development part of ``broad_split.json`` by hand, never by
 :func:`tests.corpus.broad.assign`. None comes from a sealed case or a public issue thread. Every case is a real raise
 through the library, in application code whose function names say nothing of the label: the library's wording or
 its type is the evidence.
