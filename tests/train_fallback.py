@@ -111,13 +111,17 @@ def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier
     return examples
 
 
+# The second part of the rule writer's own cases' names (``wave8.families.*``, ``wave12.data.*``, ``wave12.providers.*``).
+RULE_WRITER_GROUPS = ("families", "data", "providers")
+
+
 def training_group(case_name: str) -> str:
     """The group a broad case trains in: its wave, with the rule writer's own cases of a wave (``wave8.families.*``,
-    ``wave10.families.*``, ``wave12.providers.*``) apart as ``wave8_families``, ``wave12_providers``, so that each
-    is chosen for :data:`WAVES` on its own figures."""
+    ``wave12.data.*``, ``wave12.providers.*``) apart as ``wave8_families``, ``wave12_data`` or ``wave12_providers``,
+    so that each is chosen for :data:`WAVES` on its own figures."""
     wave = wave_of(case_name)
     kind = case_name.split(".")[1:2]
-    return f"{wave}_{kind[0]}" if kind in (["families"], ["providers"]) else wave
+    return f"{wave}_{kind[0]}" if kind and kind[0] in RULE_WRITER_GROUPS else wave
 
 
 def _rules_only() -> Classifier:

@@ -877,8 +877,8 @@ def build_broad_cases() -> list[Case]:
     (:mod:`tests.corpus.wave5`, which builds on this one's helpers too), the sixth's (:mod:`tests.corpus.wave6`),
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
     development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`,
-    :mod:`tests.corpus.wave11_families`, :mod:`tests.corpus.wave12_providers`), the ninth's
-    (:mod:`tests.corpus.wave9`), the tenth's (:mod:`tests.corpus.wave10`) and the eleventh's
+    :mod:`tests.corpus.wave11_families`, :mod:`tests.corpus.wave12_data`, :mod:`tests.corpus.wave12_providers`), the
+    ninth's (:mod:`tests.corpus.wave9`), the tenth's (:mod:`tests.corpus.wave10`) and the eleventh's
     (:mod:`tests.corpus.wave11`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
@@ -891,6 +891,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave10_families import build_wave10_family_cases
     from tests.corpus.wave11 import build_wave11_cases
     from tests.corpus.wave11_families import build_wave11_family_cases
+    from tests.corpus.wave12_data import build_wave12_data_cases
     from tests.corpus.wave12_providers import build_wave12_provider_cases
 
     return [
@@ -916,5 +917,6 @@ def build_broad_cases() -> list[Case]:
         *build_wave10_cases(),
         *build_wave11_family_cases(),
         *build_wave11_cases(),
+        *build_wave12_data_cases(),
         *build_wave12_provider_cases(),
     ]
