@@ -8,13 +8,15 @@ stores everything exactly once when it is run again.
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 import pytest
 from clickhouse_connect.driver.client import Client
 
 from correlator.devkit.workload import POISON_MESSAGES, render_log
-from correlator.processing.batching import LOGS
+from correlator.processing.batching import LOGS, METRICS, PartitionBatcher
 from correlator.processing.classify import Classifier
 from correlator.records import Message, Provenance
 from correlator.runtime.backfill import Loader, StopFlag, backfill_files
@@ -147,3 +149,31 @@ def test_a_backfill_dead_letters_the_rows_the_warehouse_refuses_and_checkpoints_
     [(source, next_line)] = rows(warehouse, f"SELECT source, max(next_offset) FROM {database}.backfill_checkpoints "
                                  "GROUP BY source")  # fmt: skip
     assert source.endswith("app-logs.jsonl") and next_line == 42  # past the file's 41 lines
+
+
+def test_event_times_are_stored_to_the_microsecond_whatever_their_offset(warehouse: Client, database: str):
+    """The writer turns each row's time into the engine's ticks itself: the instant stored is the event's."""
+    classifier = Classifier.from_file()
+    base = hours_ago(2).replace(microsecond=0)
+    offsets = [timedelta(0), timedelta(hours=5, minutes=30), timedelta(hours=-8), timedelta(hours=-3, minutes=-15)]
+    moments = [
+        (base + timedelta(seconds=n, microseconds=micro)).astimezone(timezone(offset))
+        for n, (offset, micro) in enumerate((o, m) for o in offsets for m in (0, 1, 499_999, 999_999))
+    ]
+    usage = [
+        orjson.dumps({"timestamp": moment.isoformat(), "success": True, "model": "m", "finish_reason": "stop"})
+        for moment in moments
+    ]
+    failures = [render_log("call failed", "error", moment, error_id=f"e{n}") for n, moment in enumerate(moments)]
+    batches = []
+    for kind, lines in ((METRICS, usage), (LOGS, failures)):
+        batcher = PartitionBatcher(kind, classifier, max_records=1_000)
+        batches += batcher.add([Message(line, Provenance(kind.name, 0, n, None)) for n, line in enumerate(lines)])
+        batches.append(batcher.take())
+    Warehouse(warehouse, database).store([batch for batch in batches if batch is not None])
+
+    epoch, microsecond = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+    expected = [(n, (moment - epoch) // microsecond) for n, moment in enumerate(moments)]
+    for table in ("usage_metrics", "log_events"):
+        stored = rows(warehouse, f"SELECT offset, toUnixTimestamp64Micro(ts) FROM {database}.{table} ORDER BY offset")
+        assert stored == expected, table

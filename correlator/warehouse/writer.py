@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+from clickhouse_connect.datatypes.temporal import DateTime64
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
 from clickhouse_connect.driver.transform import NativeTransform
@@ -25,6 +26,8 @@ from correlator.warehouse.sql import render
 #: makes the client (connects, migrates) and gives what it left of the schema to make later, or None
 Opener = Callable[[], tuple[Client, Callable[[], None] | None]]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # the server's message kept with a refused row (it quotes the expression and the values)
 REFUSAL_DETAIL_CHARS = 2_000
 
@@ -164,12 +167,12 @@ class Warehouse:
         context = self._insert_contexts.get((name, table.columns))
         if context is None:
             context = self._insert_contexts[(name, table.columns)] = self.client.create_insert_context(
-                name, table.columns
+                name, table.columns, column_oriented=True
             )
         # cluster mode inserts through a Distributed table: stored on the shard before the commit
         settings = {"insert_deduplication_token": token, "insert_deduplicate": 1, "insert_distributed_sync": 1}
         context.settings = settings
-        context.data = rows
+        context.data = _columns(rows, context)
         try:
             if blocks:
                 # the blocks send LowCardinality columns as String: the engine converts them
@@ -223,6 +226,26 @@ def _refused_letter(table: Table, row: tuple[Any, ...], message: str) -> DeadLet
     topic, partition, offset = (row[table.position(column)] for column in ("topic", "partition", "offset"))
     raw = orjson.dumps(dict(zip(table.columns, row, strict=True)), default=str)
     return DeadLetter(Provenance(topic, partition, offset), "refused", message[:REFUSAL_DETAIL_CHARS], raw)
+
+
+def _columns(rows: Sequence[Sequence[Any]], context: InsertContext) -> list[Sequence[Any]]:
+    """The rows as columns, each DateTime64 column of aware datetimes as the ticks the engine stores.
+
+    clickhouse-connect converts a datetime to ticks in Python, value by value (``timestamp()``,
+    ``floor``, its arithmetic): 1.2 µs a usage row of its 3.3 µs of encoding. The difference from
+    the epoch is exact and done in C; a column holding anything else (a naive datetime, a
+    string) is left to clickhouse-connect.
+    """
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for index, kind in enumerate(context.column_types):
+        if isinstance(kind, DateTime64) and not kind.nullable and columns:
+            try:
+                ticks = [(moment - _EPOCH) // _MICROSECOND for moment in columns[index]]
+            except TypeError:
+                continue
+            # clickhouse-connect's own scaling, for a precision other than microseconds
+            columns[index] = ticks if kind.prec == 1_000_000 else [tick * kind.prec // 1_000_000 for tick in ticks]
+    return columns
 
 
 def _native_stream(blocks: Sequence[bytes], rows: InsertContext | None) -> Generator[bytes, None, None]:
