@@ -111,7 +111,7 @@ def examples_of(cases: Iterable[Case], group: str | None, classifier: Classifier
     return examples
 
 
-# The second part of the rule writer's own cases' names (``wave8.families.*``, ``wave12.data.*``, ``wave12.providers.*``).
+# The second part of the rule writer's own cases' names (``wave8.families.*``, ``wave12.data.*``, ...).
 RULE_WRITER_GROUPS = ("families", "data", "providers")
 
 
