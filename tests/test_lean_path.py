@@ -233,7 +233,7 @@ def _store_and_compare(
     try:
         for name, batches in ways.items():
             migrate(warehouse, databases[name], retention_days=30)
-            # the corpus's 1970 and 2023 times are past the TTL: merges would drop them
+            # the corpus's fixed past times (1970, 2020, 2023, 2024) are past the TTL: merges would drop them
             warehouse.command(f"SYSTEM STOP TTL MERGES {databases[name]}.{table}")
             Warehouse(warehouse, databases[name]).store(batches)
         for name_of_table, stored_at in ((table, "ingested_at"), ("dead_letter_log", "received_at")):

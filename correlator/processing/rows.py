@@ -30,7 +30,7 @@ from correlator.records import Provenance
 
 ERROR_LEVELS = frozenset({"error", "critical", "exception", "fatal", "alert", "emergency"})
 NO_LABEL = Label("", "", "", Evidence.NONE)
-NO_CAUSE = ChainLink("", "")  # the root cause of an empty chain
+_NO_CAUSE = ChainLink("", "")
 # what the tables can hold and partition by day; a clock more than a day ahead is wrong, not early
 EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
@@ -45,10 +45,15 @@ class Explanation:
 
     @property
     def root_cause(self) -> ChainLink:
-        return self.chain[0] if self.chain else NO_CAUSE
+        return root_cause(self.chain)
 
 
 NOTHING_TO_EXPLAIN = Explanation((), NO_LABEL)
+
+
+def root_cause(chain: Chain) -> ChainLink:
+    """The chain's first link (root first), or an empty link for an empty chain."""
+    return chain[0] if chain else _NO_CAUSE
 
 
 @dataclass(slots=True)
@@ -140,7 +145,7 @@ def log_row(event: LogEvent | LogFields, provenance: Provenance, classifier: Cla
     checks each column's value; the lean path's rows are compared with these in ``tests/test_lean_path.py``).
     Its arrays are tuples, as the lean path's are: nothing in a row for the cycle collector to track."""
     chain, label = _chain_and_label(event, classifier)
-    cause = chain[0] if chain else NO_CAUSE
+    cause = root_cause(chain)
     ts, rejected = event_time(event.timestamp, provenance)
     return (
         ts, event.service, event.level.lower(), event.logger,
