@@ -7,8 +7,9 @@ committed on the source only after them, and a restart that resumes after stored
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiokafka import TopicPartition
@@ -17,8 +18,8 @@ from clickhouse_connect.driver.client import Client
 from correlator.config import Settings
 from correlator.devkit.workload import POISON_MESSAGES, mixed_workload
 from correlator.processing.classify import Classifier
-from correlator.records import Message, Provenance
-from correlator.runtime.daemon import Daemon
+from correlator.records import Batch, Message, Provenance
+from correlator.runtime.daemon import STORE_WAITING_RECORDS, Daemon
 from correlator.sources.kafka import PartitionsHandler
 from correlator.warehouse.writer import Warehouse
 
@@ -214,3 +215,66 @@ def test_with_nothing_to_store_what_the_opener_left_of_the_schema_is_made_all_th
     asyncio.run(_run_until(daemon, lambda: store.schema_finished))
 
     assert made == [True] and source.commits == {} and daemon.counters.messages == 0
+
+
+class HeldWarehouse(Warehouse):
+    """A warehouse whose second store (the first after a start's own) waits until ``release`` is set; it records
+    each store's size in messages."""
+
+    def __init__(self, client: Client, database: str) -> None:
+        super().__init__(client, database)
+        self.sizes: list[int] = []
+        self.release = threading.Event()
+
+    def store(self, batches: Sequence[Batch]) -> None:
+        self.sizes.append(sum(batch.size for batch in batches))
+        if len(self.sizes) == 2:
+            self.release.wait(60)
+        super().store(batches)
+
+
+def test_a_backlog_is_decoded_while_a_store_is_in_flight_and_the_next_store_starts_with_what_waited(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path)
+    workload = mixed_workload(22_000, failure_share=0.0, steps_per_call=1)
+    logs, metrics = TopicPartition(settings.logs_topic, 0), TopicPartition(settings.metrics_topic, 0)
+    per_fetch = 2_000
+    source = TrickleSource({logs: workload.logs, metrics: workload.metrics}, per_fetch=per_fetch)
+    ends = {logs: len(workload.logs), metrics: len(workload.metrics)}
+    store = HeldWarehouse(warehouse, settings.database)
+    daemon = Daemon(settings, store, Classifier.from_file(), source=lambda _: source)
+
+    def waiting() -> int:
+        """Fetched, not yet handed to a store."""
+        return sum(source.fetched_to.values()) - sum(store.sizes)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+
+        async def until(done: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 30
+            while not done():
+                assert not task.done(), task.exception()
+                assert time.monotonic() < deadline, f"{what}: waiting {waiting()}, stores {store.sizes}"
+                await asyncio.sleep(0.01)
+
+        # the second store is held: decoding goes on until STORE_WAITING_RECORDS wait for it, then stops
+        await until(lambda: len(store.sizes) == 2 and waiting() >= STORE_WAITING_RECORDS, "the bound reached")
+        waited = waiting()
+        assert waited < STORE_WAITING_RECORDS + 2 * per_fetch  # no more than the fetch that reached it
+        await asyncio.sleep(0.3)
+        assert waiting() == waited  # nothing fetched while the bound holds
+        store.release.set()
+        # the next store begins with everything that waited, before anything more is fetched
+        await until(lambda: len(store.sizes) == 3, "a third store")
+        assert store.sizes[2] == waited
+        await until(lambda: source.commits == ends, "every offset committed")
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+
+    assert _count(warehouse, database, "log_events") == ends[logs]
+    assert _count(warehouse, database, "usage_metrics") == ends[metrics]
