@@ -9,7 +9,8 @@ warehouse sees.
 from __future__ import annotations
 
 from collections import Counter as TallyCounter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from correlator.processing.scorers import NUMERIC, Scorers
 from correlator.records import METRIC_TABLE, SCORE_TABLE, SPAN_TABLE, Table
+from correlator.runtime.ops.tallies import TalliedCounter, TalliedHistogram
 
 __all__ = ["CONTENT_TYPE_LATEST", "DaemonMetrics"]
 
@@ -27,6 +29,7 @@ SCORE_VALUE_LABELS = ("name", "source", "model")
 CONTENT_FAILURE_LABELS = ("category", "error_class", "model", "rule")
 _MODEL, _SUCCESS, _ERROR = (METRIC_TABLE.position(c) for c in ("model", "success", "error"))
 _CATEGORY, _ERROR_CLASS, _RULE = (METRIC_TABLE.position(c) for c in ("category", "error_class", "rule"))
+_call_labels = itemgetter(_CATEGORY, _ERROR_CLASS, _MODEL)
 _ATTRIBUTES = METRIC_TABLE.position("attributes")
 _SCORE = {name: SCORE_TABLE.position(name) for name in ("name", "source", "model", "data_type", "value", "label")}
 # where a stored row gives its model and its time to first token (ms), per table
@@ -46,16 +49,17 @@ class DaemonMetrics:
         self.scorers = scorers or Scorers.from_file()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.calls = Counter("llm_calls_total", "LLM call attempts stored (usage-metrics rows), by final label",
-                             CALL_LABELS, registry=r)  # fmt: skip
-        self.errors = Counter("llm_errors_total", "Failed LLM call attempts stored, by final label",
-                              CALL_LABELS, registry=r)  # fmt: skip
-        self.reclassified = Counter(
+        # counted per stored row, so kept in plain tallies (tallies.py), not in prometheus_client's children
+        self.calls = TalliedCounter("llm_calls_total", "LLM call attempts stored (usage-metrics rows), by final "
+                                    "label", CALL_LABELS, registry=r)  # fmt: skip
+        self.errors = TalliedCounter("llm_errors_total", "Failed LLM call attempts stored, by final label",
+                                     CALL_LABELS, registry=r)  # fmt: skip
+        self.reclassified = TalliedCounter(
             "llm_reclassified_total",
             "Failed calls whose final label differs from the error label their metrics row carried",
             CALL_LABELS, registry=r,
         )  # fmt: skip
-        self.scores = Counter(
+        self.scores = TalliedCounter(
             "correlator_scores_total",
             "Scores stored, by name, source, model (as the score carried it), outcome (pass, fail, or none: "
             "not a pass/fail score) and safety (a safety scorer, per the scorers file)",
@@ -65,7 +69,7 @@ class DaemonMetrics:
             "correlator_score_values", "NUMERIC score values stored (sum and count: a mean over any range)",
             SCORE_VALUE_LABELS, registry=r,
         )  # fmt: skip
-        self.content_failures = Counter(
+        self.content_failures = TalliedCounter(
             "correlator_content_failures_total",
             "Calls that returned without an error but failed a content check, by final label and the rule",
             CONTENT_FAILURE_LABELS, registry=r,
@@ -86,9 +90,9 @@ class DaemonMetrics:
                                        registry=r)  # fmt: skip
         self.commit_refusals = Counter("correlator_commit_refusals_total", "Commits refused after a store "
                                        "(partition reassigned meanwhile)", registry=r)  # fmt: skip
-        self.ttft = Histogram("llm_time_to_first_token_seconds", "Time to first token of streaming calls (usage "
-                              "rows' ttft_ms, LLM spans' time to first chunk), by model", ["model"],
-                              buckets=TTFT_SECONDS_BUCKETS, registry=r)  # fmt: skip
+        self.ttft = TalliedHistogram("llm_time_to_first_token_seconds", "Time to first token of streaming calls "
+                                     "(usage rows' ttft_ms, LLM spans' time to first chunk), by model", ["model"],
+                                     buckets=TTFT_SECONDS_BUCKETS, registry=r)  # fmt: skip
         self.runaway_sessions = Gauge("llm_runaway_sessions", "Sessions (or users) whose cost in the last hour is "
                                       "above 3x their trailing 7-day average (session_costs), at the latest check",
                                       registry=r)  # fmt: skip
@@ -102,24 +106,17 @@ class DaemonMetrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def count_calls(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Count stored usage-metrics rows: every call, the failed ones, the relabelled ones."""
-        calls: TallyCounter[tuple[str, str, str]] = TallyCounter()
-        errors: TallyCounter[tuple[str, str, str]] = TallyCounter()
-        reclassified: TallyCounter[tuple[str, str, str]] = TallyCounter()
-        content_failures: TallyCounter[tuple[str, str, str, str]] = TallyCounter()
-        for row in rows:
-            labels = (row[_CATEGORY], row[_ERROR_CLASS], row[_MODEL])
-            calls[labels] += 1
-            if not row[_SUCCESS]:
-                errors[labels] += 1
-                reclassified[labels] += row[_ERROR] != row[_ERROR_CLASS]
-                if row[_ATTRIBUTES].get("content_failure"):
-                    content_failures[(*labels, row[_RULE])] += 1
-        _increment(self.calls, calls)
-        _increment(self.errors, errors)
-        _increment(self.reclassified, reclassified)
-        _increment(self.content_failures, content_failures)
+    def count_calls(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Count stored usage-metrics rows: every call, the failed ones, the relabelled ones.
+
+        Tallied by ``Counter``'s C loop over the rows' label tuples, then added once per label set and batch."""
+        failed = [row for row in rows if not row[_SUCCESS]]
+        self.calls.add(TallyCounter(map(_call_labels, rows)))
+        self.errors.add(TallyCounter(map(_call_labels, failed)))
+        self.reclassified.add(TallyCounter(_call_labels(row) for row in failed if row[_ERROR] != row[_ERROR_CLASS]))
+        self.content_failures.add(
+            TallyCounter((*_call_labels(row), row[_RULE]) for row in failed if row[_ATTRIBUTES].get("content_failure"))
+        )
 
     def count_content_checks(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Count the code scores stored usage-metrics rows imply: the engine makes them from each row's checks
@@ -135,7 +132,7 @@ class DaemonMetrics:
             for check, passed, _ in orjson.loads(checks):
                 outcome = "pass" if passed else "fail"
                 tally[(check, "code", model, outcome, _flag(self.scorers.is_safety(check)))] += calls
-        _increment(self.scores, tally)
+        self.scores.add(tally)
 
     def count_scores(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Count stored scores, each judged pass or fail as the views judge it (the scorers file's thresholds)."""
@@ -151,7 +148,7 @@ class DaemonMetrics:
             tally[(name, source, model, outcome, _flag(scorers.is_safety(name)))] += 1
             if data_type == NUMERIC:
                 values.setdefault((name, source, model), []).append(value)
-        _increment(self.scores, tally)
+        self.scores.add(tally)
         for labels, observed in values.items():
             child = self.score_values.labels(*labels)
             for value in observed:
@@ -163,9 +160,11 @@ class DaemonMetrics:
         if places is None:
             return
         model, ttft = places
+        seconds: dict[str, list[float]] = {}
         for row in rows:
-            if row[ttft] is not None:
-                self.ttft.labels(row[model]).observe(row[ttft] / 1000)
+            if (ms := row[ttft]) is not None:
+                seconds.setdefault(row[model], []).append(ms / 1000)
+        self.ttft.observe({(name,): values for name, values in seconds.items()})
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         for (topic, partition), value in lag.items():
@@ -182,10 +181,3 @@ class DaemonMetrics:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _increment(counter: Counter, tally: TallyCounter[Any]) -> None:
-    """One increment per label set and batch: a batch holds up to tens of thousands of rows."""
-    for labels, count in tally.items():
-        if count:
-            counter.labels(*labels).inc(count)
