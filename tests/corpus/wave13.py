@@ -31,6 +31,19 @@ over ``[Errno 111] Connection refused`` as the OpenAI SDK's; an index stacked fr
 ``vstack``). Kept: 53 cases in 43 scenarios, development 41 in 33, sealed 12 in 10. Two share only an innermost text
 with an earlier case, raised through another SDK (httpx's ``ReadTimeout: timed out`` under cohere, a DNS failure
 under pydantic-ai's OpenAI model).
+
+The second batch, the same sources read further (Groq's message-shape 400, Ollama's runner exit, a manifest pull, a
+structured reply and ``done_reason``, Cohere's parameter range and a client with no key, pydantic-ai's missing model,
+Groq read timeout, Cohere 422, duplicated tool-call ids and a limit reached before any output; a gateway's SSE error
+event and an inference server's NDJSON error, the repair loop on a double-encoded reply, a filtered reply and a refusal
+field, a tenant namespace absent and a short neighbour-id file, a failed batch's enqueued-token limit, a per-request
+500 and a result count short): 25 cases, 18 new scenarios (development 17 cases, 10 new scenarios; sealed 8 in 8),
+split before anything was measured. Three development cases repeated an earlier chain whole and were dropped (stored
+JSON in single quotes, a byte-order mark, gzip bytes read as UTF-8), one scenario with them; kept 22 (development 14,
+sealed 8). The wave as kept: 75 cases in 60 scenarios, development 55 in 42, sealed 20 in 18. Four more share only an
+innermost text with earlier cases (a second httpx read timeout, under pydantic-ai's Groq model; ``Expecting value``
+under the filtered reply's wrappers). Builds are the same bytes every run (no temporary path, port, time or run id in
+a message: pydantic-ai's run and conversation ids and the filtered reply's timestamp are fixed).
 """
 
 from __future__ import annotations
@@ -998,6 +1011,393 @@ def _cache_cases() -> list[Case]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# the second batch: more of the same SDKs' statuses, and the same application paths read further
+
+
+def pull_model(handler: _Handler, model: str) -> str:
+    return "".join(progress.status or "" for progress in _ollama(handler).pull(model, stream=True))
+
+
+class TicketFields(pydantic.BaseModel):
+    priority: int
+    summary: str
+
+
+def structured_local_reply(handler: _Handler) -> TicketFields:
+    reply = _ollama(handler).chat(model="llama3.1:8b", messages=_USER, format=TicketFields.model_json_schema())
+    return TicketFields.model_validate_json(reply.message.content or "")
+
+
+class ReplyIncomplete(RuntimeError):
+    """The local model stopped before its answer was complete."""
+
+
+def complete_local_reply(handler: _Handler) -> str:
+    reply = _ollama(handler).chat(model="llama3.1:8b", messages=_USER, options={"num_predict": 128})
+    if reply.done_reason != "stop":
+        raise ReplyIncomplete(f"llama3.1:8b stopped with done_reason={reply.done_reason!r}")
+    return reply.message.content or ""
+
+
+def _ollama_reply(content: str, done_reason: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": content}
+    return {"model": "llama3.1:8b", "message": message, "done": True, "done_reason": done_reason}
+
+
+def cohere_client_from_environment() -> cohere.ClientV2:
+    with _env(CO_API_KEY=None):
+        return cohere.ClientV2()
+
+
+def _sdk_second_cases() -> list[Case]:
+    return [
+        Case(
+            "wave13.groq.messages.content_shape",
+            "bad_request",
+            _raises_as(
+                groq.BadRequestError,
+                draft_ticket_reply,
+                _answer(
+                    400,
+                    _groq_err(
+                        "'messages.1' : for 'role:assistant' the following must be satisfied[('messages.1.content' "
+                        ": value must be a string) OR ('messages.1.tool_calls' : property 'tool_calls' is missing)]",
+                        "invalid_request_error",
+                        "invalid_request_error",
+                    ),
+                ),
+            ),
+        ),
+        Case(
+            "wave13.ollama.runner.terminated",
+            "server_error",
+            _raises_as(
+                ollama.ResponseError,
+                local_chat,
+                _answer(500, {"error": "llama runner process has terminated: exit status 2"}),
+            ),
+        ),
+        Case(
+            "wave13.ollama.pull.manifest",
+            "not_found",
+            _raises_as(
+                ollama.ResponseError,
+                pull_model,
+                _json_lines({"status": "pulling manifest"}, {"error": "pull model manifest: file does not exist"}),
+                "llama3.3:7b",
+            ),
+        ),
+        Case(
+            "wave13.ollama.structured.wrong_type",
+            "schema_mismatch",
+            _raises_as(
+                pydantic.ValidationError,
+                structured_local_reply,
+                _answer(200, _ollama_reply('{"priority": "high", "summary": "Double charge on invoice"}', "stop")),
+            ),
+        ),
+        Case(
+            "wave13.ollama.reply.done_length",
+            "truncation",
+            _raises_as(
+                ReplyIncomplete,
+                complete_local_reply,
+                _answer(200, _ollama_reply("The customer was charged twice for", "length")),
+            ),
+        ),
+        Case(
+            "wave13.cohere.chat.parameter_range",
+            "bad_request",
+            _raises_as(
+                cohere.BadRequestError,
+                grounded_answer,
+                _answer(400, {"message": "invalid request: p must be between 0.01 and 0.99, inclusive"}),
+                ["Refunds are issued within 14 days of a return."],
+            ),
+        ),
+        Case(
+            "wave13.cohere.client.no_key",
+            "configuration",
+            _raises_as(cohere.core.api_error.ApiError, cohere_client_from_environment),
+        ),
+    ]
+
+
+def _groq_timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("The read operation timed out", request=request)
+
+
+def _duplicate_tool_ids(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    call = {"order_id": "A-1029", "include_refunds": False}
+    return ModelResponse(
+        parts=[
+            ToolCallPart("lookup_order", call, tool_call_id="call_1"),
+            ToolCallPart("lookup_order", {**call, "order_id": "A-1030"}, tool_call_id="call_1"),
+        ]
+    )
+
+
+def _nothing_before_limit(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return ModelResponse(parts=[], finish_reason="length")
+
+
+def _pydantic_ai_second_cases() -> list[Case]:
+    from pydantic_ai import exceptions as ai_errors
+
+    return [
+        Case(
+            "wave13.pydantic_ai.openai.model_missing",
+            "not_found",
+            _raises_as(
+                ai_errors.ModelNotFoundError,
+                triage_with_agent,
+                _openai_agent(
+                    _answer(
+                        404,
+                        _openai_err(
+                            "The model `gpt-4o-mini` does not exist or you do not have access to it.",
+                            "invalid_request_error",
+                            "model_not_found",
+                        ),
+                    )
+                ),
+            ),
+        ),
+        Case(
+            "wave13.pydantic_ai.groq.read_timeout",
+            "timeout",
+            _raises_as(ai_errors.ModelAPIError, triage_with_agent, _groq_agent(_groq_timed_out)),
+        ),
+        Case(
+            "wave13.pydantic_ai.cohere.rejected",
+            "bad_request",
+            _raises_as(
+                ai_errors.ModelHTTPError,
+                triage_with_agent,
+                _cohere_agent(
+                    _answer(
+                        422,
+                        {"message": "invalid request: tool names can only contain letters, numbers and underscores"},
+                    )
+                ),
+            ),
+        ),
+        Case(
+            "wave13.pydantic_ai.tool_ids.duplicated",
+            "tool_call_malformed",
+            _raises_as(ai_errors.UnexpectedModelBehavior, triage_with_agent, _triage_agent(_duplicate_tool_ids)),
+        ),
+        Case(
+            "wave13.pydantic_ai.thinking.limit_before_output",
+            "truncation",
+            _raises_as(ai_errors.OutputTokenLimitExceeded, triage_with_agent, _triage_agent(_nothing_before_limit)),
+        ),
+    ]
+
+
+class GatewayStreamError(RuntimeError):
+    """The model gateway reported an error inside a stream that had already started."""
+
+
+def read_gateway_stream(lines: list[str]) -> str:
+    """Server-sent events from the company's model gateway: ``event:``/``data:`` pairs, text deltas as JSON."""
+    text, event = [], "message"
+    for line in lines:
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = json.loads(line.removeprefix("data: "))
+            if event == "error":
+                raise GatewayStreamError(f"stream error event: {data['type']}: {data['message']}")
+            text.append(data["delta"])
+    return "".join(text)
+
+
+def read_ndjson_stream(lines: list[str]) -> str:
+    """Newline-delimited JSON from a self-hosted inference server, one chunk per line."""
+    text = []
+    for line in lines:
+        chunk = json.loads(line)
+        if "error" in chunk:
+            raise GatewayStreamError(f"inference server: {chunk['error']}")
+        text.append(chunk["response"])
+    return "".join(text)
+
+
+def _stream_cases() -> list[Case]:
+    return [
+        Case(
+            "wave13.stream_parser.sse.overloaded",
+            "overloaded",
+            _raises_as(
+                GatewayStreamError,
+                read_gateway_stream,
+                [
+                    "event: delta",
+                    'data: {"delta": "Your refund"}',
+                    "event: error",
+                    'data: {"type": "overloaded_error", "message": "Overloaded"}',
+                ],
+            ),
+        ),
+        Case(
+            "wave13.stream_parser.ndjson.deadline",
+            "timeout",
+            _raises_as(
+                GatewayStreamError,
+                read_ndjson_stream,
+                ['{"response": "Your refund", "done": false}', '{"error": "context deadline exceeded"}'],
+            ),
+        ),
+    ]
+
+
+def reply_as_order(reply: str, finish_reason: str, refusal: str | None) -> PurchaseOrder:
+    """The repair loop's entry point: a refusal or an empty filtered reply is said before parsing is tried."""
+    if refusal:
+        raise StructuredOutputError(f"the model refused to produce the order: {refusal}")
+    try:
+        return repaired_order(reply)
+    except StructuredOutputError as error:
+        if finish_reason == "content_filter":
+            raise StructuredOutputError("the reply was withheld (finish_reason=content_filter)") from error
+        raise
+
+
+def _repair_second_cases() -> list[Case]:
+    return [
+        Case(
+            "wave13.repair_loop.decoded.double_encoded",
+            "schema_mismatch",
+            _raises_as(
+                pydantic.ValidationError,
+                repaired_order,
+                json.dumps('{"supplier": "Acme Tools", "items": []}'),
+            ),
+        ),
+        Case(
+            "wave13.repair_loop.finish.content_filter",
+            "content_filter",
+            _raises_as(StructuredOutputError, reply_as_order, "", "content_filter", None),
+        ),
+        Case(
+            "wave13.repair_loop.refusal.field",
+            "refusal",
+            _raises_as(
+                StructuredOutputError,
+                reply_as_order,
+                "",
+                "stop",
+                "I can't help with creating purchase orders for that supplier.",
+            ),
+        ),
+    ]
+
+
+def tenant_namespace(namespaces: dict[str, list[str]], tenant: str) -> list[str]:
+    return namespaces[tenant]
+
+
+def stored_neighbour_ids(blob: bytes, count: int) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.int64, count=count)
+
+
+def _vector_second_cases() -> list[Case]:
+    return [
+        Case(
+            "wave13.vector_store.namespace.absent",
+            "missing_data",
+            _raises_as(KeyError, tenant_namespace, {"tenant-globex": ["doc-1", "doc-2"]}, "tenant-acme"),
+        ),
+        Case(
+            "wave13.vector_store.neighbours.short",
+            "corrupted_data",
+            _raises_as(ValueError, stored_neighbour_ids, np.arange(37, dtype=np.int64).tobytes(), 64),
+        ),
+    ]
+
+
+def submitted_batch_results(batch: dict[str, Any]) -> str:
+    if batch["status"] == "failed":
+        errors = "; ".join(f"{error['code']}: {error['message']}" for error in batch["errors"]["data"])
+        raise BatchItemFailed(f"batch {batch['id']} failed: {errors}")
+    return str(batch["output_file_id"])
+
+
+def answers_for_all(requested: list[str], output_jsonl: str) -> dict[str, str]:
+    answers = answers_from_batch(output_jsonl)
+    if len(answers) != len(requested):
+        raise ValueError(f"the batch returned {len(answers)} results for {len(requested)} requests")
+    return answers
+
+
+def batch_status_failures(output_jsonl: str) -> list[str]:
+    failures = []
+    for line in output_jsonl.splitlines():
+        result = json.loads(line)
+        response = result["response"]
+        if response["status_code"] != 200:
+            failures.append(f"{result['custom_id']}: {response['status_code']} {response['body']['error']['message']}")
+    if failures:
+        raise BatchItemFailed("; ".join(failures))
+    return failures
+
+
+def _batch_second_cases() -> list[Case]:
+    failed = {
+        "id": "batch_6c1f",
+        "status": "failed",
+        "output_file_id": None,
+        "errors": {
+            "object": "list",
+            "data": [
+                {
+                    "code": "token_limit_exceeded",
+                    "message": "Enqueued token limit reached for gpt-4o in organization org-corpus. Limit: 90,000 "
+                    "enqueued tokens. Please try submitting fewer tasks or wait until others complete.",
+                    "param": None,
+                    "line": None,
+                }
+            ],
+        },
+    }
+    server_error = json.dumps(
+        {
+            "id": "batch_req_0420",
+            "custom_id": "ticket-0420",
+            "response": {
+                "status_code": 500,
+                "body": {
+                    "error": {"message": "The server had an error processing your request.", "type": "server_error"}
+                },
+            },
+        }
+    )
+    return [
+        Case(
+            "wave13.batch_results.batch.enqueued_tokens",
+            "rate_limit",
+            _raises_as(BatchItemFailed, submitted_batch_results, failed),
+        ),
+        Case(
+            "wave13.batch_results.status.server_error",
+            "server_error",
+            _raises_as(BatchItemFailed, batch_status_failures, server_error),
+        ),
+        Case(
+            "wave13.batch_results.count.short",
+            "missing_data",
+            _raises_as(
+                ValueError,
+                answers_for_all,
+                ["ticket-0422", "ticket-0423", "ticket-0424"],
+                "\n".join(_batch_line(f"ticket-042{n}", "stop", "ok") for n in (2, 3)),
+            ),
+        ),
+    ]
+
+
 def build_wave13_cases() -> list[Case]:
     return [
         *_groq_cases(),
@@ -1008,4 +1408,10 @@ def build_wave13_cases() -> list[Case]:
         *_vector_cases(),
         *_batch_cases(),
         *_cache_cases(),
+        *_sdk_second_cases(),
+        *_pydantic_ai_second_cases(),
+        *_stream_cases(),
+        *_repair_second_cases(),
+        *_vector_second_cases(),
+        *_batch_second_cases(),
     ]
