@@ -163,9 +163,10 @@ def transcribe_voicemail(handler: _Handler, audio: bytes) -> str:
     return _groq(handler).audio.transcriptions.create(file=("voicemail.ogx", audio), model="whisper-large-v3").text
 
 
-def groq_client_from_environment() -> groq.Groq:
-    with _env(GROQ_API_KEY=None):
-        return groq.Groq()
+def client_from_environment(client: Callable[[], object], key_variable: str) -> object:
+    """An SDK client built from the environment alone, on a host whose deployment did not set its key."""
+    with _env(**{key_variable: None}):
+        return client()
 
 
 def _groq_cases() -> list[Case]:
@@ -301,7 +302,7 @@ def _groq_cases() -> list[Case]:
         Case(
             "wave13.groq.client.no_key",
             "configuration",
-            _raises_as(groq.GroqError, groq_client_from_environment),
+            _raises_as(groq.GroqError, client_from_environment, groq.Groq, "GROQ_API_KEY"),
         ),
     ]
 
@@ -1077,11 +1078,6 @@ def _ollama_reply(content: str, done_reason: str) -> dict[str, Any]:
     return {"model": "llama3.1:8b", "message": message, "done": True, "done_reason": done_reason}
 
 
-def cohere_client_from_environment() -> cohere.ClientV2:
-    with _env(CO_API_KEY=None):
-        return cohere.ClientV2()
-
-
 def _sdk_second_cases() -> list[Case]:
     return [
         Case(
@@ -1151,7 +1147,7 @@ def _sdk_second_cases() -> list[Case]:
         Case(
             "wave13.cohere.client.no_key",
             "configuration",
-            _raises_as(cohere.core.api_error.ApiError, cohere_client_from_environment),
+            _raises_as(cohere.core.api_error.ApiError, client_from_environment, cohere.ClientV2, "CO_API_KEY"),
         ),
     ]
 
