@@ -95,9 +95,12 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # no sealed case looked at, the sealed figure read once at the end), lr-e025121237 (retrained: the same bytes): 90.41 %;
 # configuration 85.81 %, missing data 93.55 %, corrupted data 87.5 %; wave 5's part 92.16 %, wave 7's 90.32 %, wave
 # 9's 77.73 %, wave 10's 84.21 %.
+# The thirteenth wave (tests/corpus/wave13.py: groq, ollama, cohere and pydantic-ai, a repair loop, a vector store,
+# batch results and a response cache; both batches split before anything was measured), rules -11 and lr-e025121237:
+# the part 90.41 % (365 cases) -> 89.87 % (385 cases; wave 13's part 80.0 %, 20 cases), so the floor follows it down.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.904  # rules -11, lr-e025121237 (-10: 0.892; lr-a5300eebcc: 0.887; -9: 0.87)
+SEALED_OVERALL_FLOOR = 0.898  # wave 13 added, rules -11, lr-e025121237 (without it 0.904; -10: 0.892; -9: 0.87)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -109,6 +112,7 @@ WAVE8_SEALED_FLOOR = 0.75  # rules -10, lr-e025121237 (-9: 0.723; lr-9c68034104:
 WAVE9_SEALED_FLOOR = 0.777  # rules -11 (-10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
 WAVE10_SEALED_FLOOR = 0.842  # rules -11 (-10: 0.75; its baseline, two batches, rules -8: 0.71)
 WAVE11_SEALED_FLOOR = 0.96  # its baseline, rules 2026.12.02-9 and lr-6d86e21b8f
+WAVE13_SEALED_FLOOR = 0.8  # its baseline, rules 2026.12.03-11 and lr-e025121237
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -134,6 +138,8 @@ WAVE11_DEVELOPMENT_FLOOR = 0.997
 # The rule writer's data and configuration cases (tests/corpus/wave12_data.py, 40 cases; their baseline, rules -10:
 # 0.406) share wave 12's floor.
 WAVE12_DEVELOPMENT_FLOOR = 0.99
+# The thirteenth wave's development part, 55 cases (its baseline, rules 2026.12.03-11 and lr-e025121237).
+WAVE13_DEVELOPMENT_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +180,7 @@ def test_sealed_part_holds_its_floor_overall_and_per_label(broad: dict):
     assert sealed["by_wave"]["wave9"]["overall_accuracy"] >= WAVE9_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_SEALED_FLOOR, sealed["confusion"]
     assert sealed["by_wave"]["wave11"]["overall_accuracy"] >= WAVE11_SEALED_FLOOR, sealed["confusion"]
+    assert sealed["by_wave"]["wave13"]["overall_accuracy"] >= WAVE13_SEALED_FLOOR, sealed["confusion"]
     floored = _per_label_over(sealed["by_wave"], PER_LABEL_FLOORED_WAVES)
     assert not _weak(floored, SEALED_PER_LABEL_FLOOR), sealed["confusion"]
 
@@ -192,6 +199,7 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave11"]["overall_accuracy"] >= WAVE11_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave12"]["overall_accuracy"] >= WAVE12_DEVELOPMENT_FLOOR, development["misses"]
+    assert development["by_wave"]["wave13"]["overall_accuracy"] >= WAVE13_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():
