@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import struct
+import wave
 from typing import Any
 
+import anthropic
 import httpx2
 import jiter
 import numpy as np
+import openai
 import pydantic
 import pydantic_core
 from langchain_core.messages import AIMessage
@@ -31,6 +36,7 @@ from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration
 from langchain_core.tools import tool
 
+from tests.corpus.broad import _with_env
 from tests.corpus.sdk_errors import _CLAUDE, _USER_MSG, Case, _anthropic_client, _anthropic_message_start, _raises
 from tests.corpus.wave6 import _compatible
 from tests.corpus.wave10_families import ReplyError, check_reply
@@ -44,6 +50,8 @@ def build_wave13_family_cases() -> list[Case]:
         *_parser_wording_cases(),
         *_memory_cases(),
         *_array_file_cases(),
+        *_audio_upload_cases(),
+        *_client_setting_cases(),
     ]
 
 
@@ -283,4 +291,79 @@ def _array_file_cases() -> list[Case]:
         Case("wave13_families.array_file.header_cut", "corrupted_data", _raises(vectors_from, whole[:20])),
         Case("wave13_families.array_file.body_cut", "corrupted_data", _raises(vectors_from, whole[: header_end + 40])),
         Case("wave13_families.array_file.header_overwritten", "corrupted_data", _raises(vectors_from, scrambled)),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# corrupted data: an uploaded recording the wave module cannot read
+# --------------------------------------------------------------------------------------------------
+
+
+def _riff(chunks: bytes) -> bytes:
+    body = b"WAVE" + chunks
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def frames_in(upload: bytes) -> int:
+    """The transcription step counts an uploaded recording's frames before sending it on."""
+    with wave.open(io.BytesIO(upload)) as recording:
+        return recording.getnframes()
+
+
+def _audio_upload_cases() -> list[Case]:
+    alaw_format = b"fmt " + struct.pack("<IHHIIHH", 16, 85, 1, 8000, 8000, 1, 8)
+    return [
+        Case(
+            "wave13_families.audio_upload.other_container", "corrupted_data", _raises(frames_in, b"RIFF$\0\0\0AVI LIST")
+        ),
+        Case("wave13_families.audio_upload.no_chunks", "corrupted_data", _raises(frames_in, _riff(b""))),
+        Case("wave13_families.audio_upload.foreign_codec", "corrupted_data", _raises(frames_in, _riff(alaw_format))),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# configuration: a client's setting named with the variable it falls back to, or given half
+# --------------------------------------------------------------------------------------------------
+
+
+def model_api_key() -> str:
+    """The app reads its provider key once at start-up and says which variable is missing."""
+    key = os.environ.get("OPENAI_API_KEY", "")
+    if not key:
+        raise RuntimeError("OPENAI_API_KEY is not set")
+    return key
+
+
+def _client_setting_cases() -> list[Case]:
+    def vertex_provider() -> Any:
+        return openai.providers.vertex(project="acme-prod")
+
+    def webhook_event() -> Any:
+        return openai.OpenAI(api_key="sk-test").webhooks.unwrap("{}", {})
+
+    def two_credentials() -> Any:
+        return openai.providers.vertex(
+            project="acme-prod", location="us-central1", token_provider=lambda: "ya29.token", credentials=object()
+        )
+
+    return [
+        Case(
+            "wave13_families.client_settings.region_fallback",
+            "configuration",
+            _with_env(vertex_provider, GOOGLE_CLOUD_LOCATION=None),
+        ),
+        Case(
+            "wave13_families.client_settings.signing_secret",
+            "configuration",
+            _with_env(webhook_event, OPENAI_WEBHOOK_SECRET=None),
+        ),
+        Case(
+            "wave13_families.client_settings.key_unset", "configuration", _with_env(model_api_key, OPENAI_API_KEY=None)
+        ),
+        Case("wave13_families.client_settings.two_credentials", "configuration", _raises(two_credentials)),
+        Case(
+            "wave13_families.client_settings.half_key_pair",
+            "configuration",
+            _raises(anthropic.AnthropicAWS, aws_access_key="AKIAEXAMPLE", aws_region="us-east-1"),
+        ),
     ]
