@@ -52,6 +52,7 @@ def build_wave13_family_cases() -> list[Case]:
         *_array_file_cases(),
         *_audio_upload_cases(),
         *_client_setting_cases(),
+        *_provider_auth_cases(),
     ]
 
 
@@ -366,4 +367,21 @@ def _client_setting_cases() -> list[Case]:
             "configuration",
             _raises(anthropic.AnthropicAWS, aws_access_key="AKIAEXAMPLE", aws_region="us-east-1"),
         ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# auth: providers' rejections of a key or token under a 400 (LiteLLM maps them to AuthenticationError)
+# --------------------------------------------------------------------------------------------------
+
+
+def _provider_auth_cases() -> list[Case]:
+    def rejected(message: str) -> BaseException:
+        return _compatible(400, {"message": message, "type": "invalid_request_error", "param": None, "code": None})
+
+    return [
+        Case("wave13_families.provider_auth.token_wrong", "auth", rejected("Incorrect authentication token")),
+        Case("wave13_families.provider_auth.token_absent", "auth", rejected("Bad or missing API token.")),
+        Case("wave13_families.provider_auth.key_shape", "auth", rejected("API key doesn't match expected format.")),
+        Case("wave13_families.provider_auth.user_token", "auth", rejected("A valid user token is required")),
     ]
