@@ -30,6 +30,7 @@ import numpy as np
 import openai
 import pydantic
 import pydantic_core
+from google.genai import types as genai_types
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers.openai_functions import JsonOutputFunctionsParser
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
@@ -37,7 +38,15 @@ from langchain_core.outputs import ChatGeneration
 from langchain_core.tools import tool
 
 from tests.corpus.broad import _with_env
-from tests.corpus.sdk_errors import _CLAUDE, _USER_MSG, Case, _anthropic_client, _anthropic_message_start, _raises
+from tests.corpus.sdk_errors import (
+    _CLAUDE,
+    _USER_MSG,
+    Case,
+    _anthropic_client,
+    _anthropic_message_start,
+    _gemini_response,
+    _raises,
+)
 from tests.corpus.wave6 import _compatible
 from tests.corpus.wave10_families import ReplyError, check_reply
 
@@ -53,6 +62,7 @@ def build_wave13_family_cases() -> list[Case]:
         *_audio_upload_cases(),
         *_client_setting_cases(),
         *_provider_auth_cases(),
+        *_gemini_stop_cases(),
     ]
 
 
@@ -384,4 +394,28 @@ def _provider_auth_cases() -> list[Case]:
         Case("wave13_families.provider_auth.token_absent", "auth", rejected("Bad or missing API token.")),
         Case("wave13_families.provider_auth.key_shape", "auth", rejected("API key doesn't match expected format.")),
         Case("wave13_families.provider_auth.user_token", "auth", rejected("A valid user token is required")),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Gemini's newer finish reasons: the per-request token limit reached mid-answer, an escalation rule's filter
+# --------------------------------------------------------------------------------------------------
+
+
+def gemini_answer(response: Any) -> str:
+    """The app keeps a Gemini answer only if the model finished it."""
+    candidate = response.candidates[0]
+    if candidate.finish_reason != genai_types.FinishReason.STOP:
+        raise ReplyError(f"Gemini stopped before answering: finish_reason={candidate.finish_reason.value}")
+    return str(response.text)
+
+
+def _gemini_stop_cases() -> list[Case]:
+    def stopped(reason: str) -> Any:
+        part = {"text": "The quarter's revenue grew because"}
+        return _gemini_response({"candidates": [{"index": 0, "finishReason": reason, "content": {"parts": [part]}}]})
+
+    return [
+        Case("wave13_families.gemini_stop.continued", "truncation", _raises(gemini_answer, stopped("CONTINUATION"))),
+        Case("wave13_families.gemini_stop.escalated", "content_filter", _raises(gemini_answer, stopped("ESCALATION"))),
     ]
