@@ -95,9 +95,12 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # no sealed case looked at, the sealed figure read once at the end), lr-e025121237 (retrained: the same bytes): 90.41 %;
 # configuration 85.81 %, missing data 93.55 %, corrupted data 87.5 %; wave 5's part 92.16 %, wave 7's 90.32 %, wave
 # 9's 77.73 %, wave 10's 84.21 %.
+# Rules 2026.12.04-12 (families from the libraries' and providers' own wording, tests/corpus/wave13_families.py; no
+# sealed case looked at, the sealed figure read at the start and once at the end), lr-e025121237 (training gives the
+# same bytes): 90.68 %; truncation 83.33 -> 100 %, wave 9's part 79.55 %; no label or wave lower.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.904  # rules -11, lr-e025121237 (-10: 0.892; lr-a5300eebcc: 0.887; -9: 0.87)
+SEALED_OVERALL_FLOOR = 0.906  # rules -12, lr-e025121237 (-11: 0.904; -10: 0.892; lr-a5300eebcc: 0.887; -9: 0.87)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -106,7 +109,7 @@ WAVE5_SEALED_FLOOR = 0.921  # rules -11 (-7: 0.916; 0.897 with -6)
 WAVE6_SEALED_FLOOR = 0.926  # rules -10 (-9: 0.902; -7: 0.896; -6: 0.872; its baseline, 2026.12.01-9: 0.634)
 WAVE7_SEALED_FLOOR = 0.903  # rules -11 (-10: 0.871; -9: 0.806; its baseline, rules 2026.12.02-5: 0.741)
 WAVE8_SEALED_FLOOR = 0.75  # rules -10, lr-e025121237 (-9: 0.723; lr-9c68034104: 0.697; baseline, -6: 0.526)
-WAVE9_SEALED_FLOOR = 0.777  # rules -11 (-10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
+WAVE9_SEALED_FLOOR = 0.795  # rules -12 (-11: 0.777; -10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
 WAVE10_SEALED_FLOOR = 0.842  # rules -11 (-10: 0.75; its baseline, two batches, rules -8: 0.71)
 WAVE11_SEALED_FLOOR = 0.96  # its baseline, rules 2026.12.02-9 and lr-6d86e21b8f
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
@@ -124,7 +127,8 @@ WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batche
 # Waves 10 and 11's development parts trained on (lr-9c68034104 with rules -9: 0.967); merged with rules -10 and
 # lr-e025121237: 0.965.
 # Rules 2026.12.03-11 (the data and configuration families, tests/corpus/wave12_data.py): 0.975.
-WAVE10_DEVELOPMENT_FLOOR = 0.974
+# Rules 2026.12.04-12 (LangChain's tool-argument validation and tool-call parsers by frame and wording): 0.989.
+WAVE10_DEVELOPMENT_FLOOR = 0.989
 # Wave 11's development part (its baseline, rules -9, lr-6d86e21b8f: 0.913) and the rule writer's own cases of rules
 # 2026.12.03-10 (tests/corpus/wave11_families.py; their baseline, rules -9: 0.375), merged: 0.968; rules -11 (a 429
 # speaking of capacity, a model identifier, a refused connection under LiteLLM's 5xx): 0.997.
@@ -134,6 +138,9 @@ WAVE11_DEVELOPMENT_FLOOR = 0.997
 # The rule writer's data and configuration cases (tests/corpus/wave12_data.py, 40 cases; their baseline, rules -10:
 # 0.406) share wave 12's floor.
 WAVE12_DEVELOPMENT_FLOOR = 0.99
+# The rule writer's own cases of rules 2026.12.04-12 (tests/corpus/wave13_families.py, 36 cases; their baseline, rules
+# -11 and lr-e025121237: 0.25): 0.979 (three `from None` judgements name neither the tool nor the codec).
+WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.979
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +199,8 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave10"]["overall_accuracy"] >= WAVE10_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave11"]["overall_accuracy"] >= WAVE11_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave12"]["overall_accuracy"] >= WAVE12_DEVELOPMENT_FLOOR, development["misses"]
+    families = development["by_wave"]["wave13_families"]
+    assert families["overall_accuracy"] >= WAVE13_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():
