@@ -98,9 +98,14 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # The thirteenth wave (tests/corpus/wave13.py: groq, ollama, cohere and pydantic-ai, a repair loop, a vector store,
 # batch results and a response cache; both batches split before anything was measured), rules -11 and lr-e025121237:
 # the part 90.41 % (365 cases) -> 89.87 % (385 cases; wave 13's part 80.0 %, 20 cases), so the floor follows it down.
+# Rules 2026.12.04-12 (families from the libraries' and providers' own wording, tests/corpus/wave13_families.py; no
+# sealed case looked at, the sealed figure read at the start and once at the end), lr-e025121237 (training gives the
+# same bytes): 90.68 %; truncation 83.33 -> 100 %, wave 9's part 79.55 %; no label or wave lower.
+# Merged, wave 13 with rules -12 (written apart from it, on another branch): 90.13 % (385 cases; wave 13's part 80.0 %,
+# as with -11).
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.898  # wave 13 added, rules -11, lr-e025121237 (without it 0.904; -10: 0.892; -9: 0.87)
+SEALED_OVERALL_FLOOR = 0.901  # wave 13 and rules -12 (without wave 13: 0.906; -11: 0.904; -10: 0.892; -9: 0.87)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -109,7 +114,7 @@ WAVE5_SEALED_FLOOR = 0.921  # rules -11 (-7: 0.916; 0.897 with -6)
 WAVE6_SEALED_FLOOR = 0.926  # rules -10 (-9: 0.902; -7: 0.896; -6: 0.872; its baseline, 2026.12.01-9: 0.634)
 WAVE7_SEALED_FLOOR = 0.903  # rules -11 (-10: 0.871; -9: 0.806; its baseline, rules 2026.12.02-5: 0.741)
 WAVE8_SEALED_FLOOR = 0.75  # rules -10, lr-e025121237 (-9: 0.723; lr-9c68034104: 0.697; baseline, -6: 0.526)
-WAVE9_SEALED_FLOOR = 0.777  # rules -11 (-10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
+WAVE9_SEALED_FLOOR = 0.795  # rules -12 (-11: 0.777; -10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
 WAVE10_SEALED_FLOOR = 0.842  # rules -11 (-10: 0.75; its baseline, two batches, rules -8: 0.71)
 WAVE11_SEALED_FLOOR = 0.96  # its baseline, rules 2026.12.02-9 and lr-6d86e21b8f
 WAVE13_SEALED_FLOOR = 0.8  # its baseline, rules 2026.12.03-11 and lr-e025121237
@@ -128,7 +133,8 @@ WAVE9_DEVELOPMENT_FLOOR = 0.99  # rules 2026.12.02-8 (its baseline, three batche
 # Waves 10 and 11's development parts trained on (lr-9c68034104 with rules -9: 0.967); merged with rules -10 and
 # lr-e025121237: 0.965.
 # Rules 2026.12.03-11 (the data and configuration families, tests/corpus/wave12_data.py): 0.975.
-WAVE10_DEVELOPMENT_FLOOR = 0.974
+# Rules 2026.12.04-12 (LangChain's tool-argument validation and tool-call parsers by frame and wording): 0.989.
+WAVE10_DEVELOPMENT_FLOOR = 0.989
 # Wave 11's development part (its baseline, rules -9, lr-6d86e21b8f: 0.913) and the rule writer's own cases of rules
 # 2026.12.03-10 (tests/corpus/wave11_families.py; their baseline, rules -9: 0.375), merged: 0.968; rules -11 (a 429
 # speaking of capacity, a model identifier, a refused connection under LiteLLM's 5xx): 0.997.
@@ -140,6 +146,9 @@ WAVE11_DEVELOPMENT_FLOOR = 0.997
 WAVE12_DEVELOPMENT_FLOOR = 0.99
 # The thirteenth wave's development part, 55 cases (its baseline, rules 2026.12.03-11 and lr-e025121237).
 WAVE13_DEVELOPMENT_FLOOR = 0.75
+# The rule writer's own cases of rules 2026.12.04-12 (tests/corpus/wave13_families.py, 36 cases; their baseline, rules
+# -11 and lr-e025121237: 0.25): 0.979 (three `from None` judgements name neither the tool nor the codec).
+WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.979
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +209,8 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave11"]["overall_accuracy"] >= WAVE11_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave12"]["overall_accuracy"] >= WAVE12_DEVELOPMENT_FLOOR, development["misses"]
     assert development["by_wave"]["wave13"]["overall_accuracy"] >= WAVE13_DEVELOPMENT_FLOOR, development["misses"]
+    families = development["by_wave"]["wave13_families"]
+    assert families["overall_accuracy"] >= WAVE13_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

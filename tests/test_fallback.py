@@ -183,5 +183,6 @@ def test_the_rule_writers_own_cases_train_apart_from_their_wave():
     assert training_group("wave8.families.settings.vector_dtype") == "wave8_families"
     assert training_group("wave12.providers.auth.google_grant") == "wave12_providers"
     assert training_group("wave12.data.settings.ini_boolean") == "wave12_data"
+    assert training_group("wave13_families.tool_parsers.wrong_type") == "wave13_families"
     assert training_group("wave10.langchain.retriever.no_document") == "wave10"
     assert training_group("app.toolbox.unknown_method") == "earlier"

@@ -118,7 +118,8 @@ RULE_WRITER_GROUPS = ("families", "data", "providers")
 def training_group(case_name: str) -> str:
     """The group a broad case trains in: its wave, with the rule writer's own cases of a wave (``wave8.families.*``,
     ``wave12.data.*``, ``wave12.providers.*``) apart as ``wave8_families``, ``wave12_data`` or ``wave12_providers``,
-    so that each is chosen for :data:`WAVES` on its own figures."""
+    so that each is chosen for :data:`WAVES` on its own figures; those named apart from any wave
+    (``wave13_families.*``) train as that name."""
     wave = wave_of(case_name)
     kind = case_name.split(".")[1:2]
     return f"{wave}_{kind[0]}" if kind and kind[0] in RULE_WRITER_GROUPS else wave

@@ -1053,8 +1053,9 @@ def _anthropic_message(text: str | None, stop_reason: str) -> Any:
     return _anthropic_client(handler).messages.create(model=_CLAUDE, max_tokens=1024, messages=_USER_MSG)
 
 
-def _anthropic_stream_error(error_type: str, message: str) -> BaseException:
-    start = {
+def _anthropic_message_start() -> dict[str, Any]:
+    """A Messages stream's first event: the assistant's message, still empty."""
+    return {
         "type": "message_start",
         "message": {
             "id": "msg_01",
@@ -1067,6 +1068,10 @@ def _anthropic_stream_error(error_type: str, message: str) -> BaseException:
             "usage": {"input_tokens": 25, "output_tokens": 1},
         },
     }
+
+
+def _anthropic_stream_error(error_type: str, message: str) -> BaseException:
+    start = _anthropic_message_start()
     error = {"type": "error", "error": {"type": error_type, "message": message}}
     payload = (
         f"event: message_start\ndata: {json.dumps(start)}\n\nevent: error\ndata: {json.dumps(error)}\n\n"
