@@ -51,9 +51,9 @@ RETRY_CAP_SECONDS = 30.0
 FETCH_WAIT_CAP_SECONDS = 0.5
 # the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
 FETCH_MAX_RECORDS = 10_000
-# fetching stops while this many records wait for the store in flight: the bound on memory, and on an insert's
-# size when reading a backlog (the engine's cost per row falls by half from 10,000-row inserts to 20,000:
-# benchmarks/insert_size_cost.py)
+# fetching stops while this many records (or the batches' own size, if smaller) wait for the store in flight: the
+# bound on memory, and on an insert's size when reading a backlog (the engine's cost per row falls by half from
+# 10,000-row inserts to 20,000: benchmarks/insert_size_cost.py)
 STORE_WAITING_RECORDS = 40_000
 READINESS_TIMEOUT_SECONDS = 5.0
 # a step of the exit (leaving the group) still gets this long when the grace period is spent
@@ -291,11 +291,12 @@ class Daemon:
                 await storing
 
     def _enough_waiting(self) -> bool:
-        """The batches waiting for the store in flight, closed and open, hold ``STORE_WAITING_RECORDS``.
+        """The batches waiting for the store in flight, closed and open, hold ``STORE_WAITING_RECORDS``, or a
+        batch's worth when batches are set smaller (``batch_max_records``: smaller stores, less memory).
 
         This bounds memory: what is being stored, and what waits, at most a fetch more than that.
         """
-        return self._storage.batches.waiting() >= STORE_WAITING_RECORDS
+        return self._storage.batches.waiting() >= min(self.settings.batch_max_records, STORE_WAITING_RECORDS)
 
     def _owned(self) -> set[TopicPartition]:
         """Partitions with batches or a fetch position: every one that may have something to store or commit."""
