@@ -24,9 +24,11 @@ import json
 import os
 import struct
 import wave
+from datetime import UTC, datetime
 from typing import Any
 
 import anthropic
+import httpx
 import httpx2
 import jiter
 import numpy as np
@@ -42,7 +44,10 @@ from langchain_core.outputs import ChatGeneration
 from langchain_core.tools import tool
 from pydantic_ai import Agent, PromptedOutput
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
 
 from tests.corpus.broad import _with_env
 from tests.corpus.sdk_errors import (
@@ -476,6 +481,28 @@ def local_summary(text: str, settings: dict[str, Any]) -> str:
     return client.generate(model=settings.get("summary_model"), prompt=f"Summarise: {text}").response
 
 
+def _agent_over_openai(status: int, body: dict[str, Any]) -> OpenAIChatModel:
+    """pydantic-ai's OpenAI model over a transport that answers every call with ``status`` and ``body``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    transport = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    client = openai.AsyncOpenAI(
+        api_key="sk-corpus", base_url="https://llm.example.test/v1", max_retries=0, http_client=transport
+    )
+    return OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
+
+
+def _reply_withheld(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """A model whose provider withheld the reply (its finish reason ``content_filter``), at a fixed time."""
+    return ModelResponse(parts=[], finish_reason="content_filter", timestamp=datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def agent_answer(model: Model, prompt: str) -> str:
+    return Agent(model).run_sync(prompt, run_id="digest-118", conversation_id="digest-118").output
+
+
 def _rules13_cases() -> list[Case]:
     def shape(message: str) -> BaseException:
         return _compatible(400, {"message": message, "type": "invalid_request_error", "code": "invalid_request_error"})
@@ -502,6 +529,16 @@ def _rules13_cases() -> list[Case]:
             _raises(local_summary, "The quarter closed above plan.", {"temperature": 0.2}),
         ),
         Case("wave13_families.message_shape.tool_reply", "bad_request", shape(tool_reply)),
+        Case(
+            "wave13_families.model_categories.payment",
+            "quota_exceeded",
+            _raises(agent_answer, _agent_over_openai(402, {"error": {"message": "Payment Required"}}), "Digest"),
+        ),
+        Case(
+            "wave13_families.model_categories.withheld",
+            "content_filter",
+            _raises(agent_answer, FunctionModel(_reply_withheld), "Digest"),
+        ),
         Case(
             "wave13_families.message_shape.content_type",
             "bad_request",
