@@ -503,6 +503,13 @@ def agent_answer(model: Model, prompt: str) -> str:
     return Agent(model).run_sync(prompt, run_id="digest-118", conversation_id="digest-118").output
 
 
+def gemini_candidates(response: Any) -> list[Any]:
+    """The app needs at least one candidate; a prompt blocked upstream leaves none."""
+    if not response.candidates:
+        raise ReplyError(f"Gemini returned no candidates ({response.prompt_feedback.block_reason})")
+    return list(response.candidates)
+
+
 def _rules13_cases() -> list[Case]:
     def shape(message: str) -> BaseException:
         return _compatible(400, {"message": message, "type": "invalid_request_error", "code": "invalid_request_error"})
@@ -533,6 +540,16 @@ def _rules13_cases() -> list[Case]:
             "wave13_families.model_categories.payment",
             "quota_exceeded",
             _raises(agent_answer, _agent_over_openai(402, {"error": {"message": "Payment Required"}}), "Digest"),
+        ),
+        Case(
+            "wave13_families.prompt_blocks.jailbreak",
+            "content_filter",
+            _raises(gemini_candidates, _gemini_response({"promptFeedback": {"blockReason": "JAILBREAK"}})),
+        ),
+        Case(
+            "wave13_families.prompt_blocks.model_armor",
+            "content_filter",
+            _raises(gemini_candidates, _gemini_response({"promptFeedback": {"blockReason": "MODEL_ARMOR"}})),
         ),
         Case(
             "wave13_families.model_categories.withheld",
