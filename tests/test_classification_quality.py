@@ -103,9 +103,12 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # same bytes): 90.68 %; truncation 83.33 -> 100 %, wave 9's part 79.55 %; no label or wave lower.
 # Merged, wave 13 with rules -12 (written apart from it, on another branch): 90.13 % (385 cases; wave 13's part 80.0 %,
 # as with -11).
+# Rules 2026.12.04-13 (from wave 13's development misses and the SDKs' own classes and wording; no sealed case looked
+# at, the sealed figure read once at the end), lr-e025121237 (training gives the same bytes): 90.39 %; wave 13's part
+# 80.0 -> 85.0 %.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.901  # wave 13 and rules -12 (without wave 13: 0.906; -11: 0.904; -10: 0.892; -9: 0.87)
+SEALED_OVERALL_FLOOR = 0.903  # rules -13 (wave 13 and -12: 0.901; without wave 13: 0.906; -11: 0.904; -10: 0.892)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
@@ -117,7 +120,7 @@ WAVE8_SEALED_FLOOR = 0.75  # rules -10, lr-e025121237 (-9: 0.723; lr-9c68034104:
 WAVE9_SEALED_FLOOR = 0.795  # rules -12 (-11: 0.777; -10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
 WAVE10_SEALED_FLOOR = 0.842  # rules -11 (-10: 0.75; its baseline, two batches, rules -8: 0.71)
 WAVE11_SEALED_FLOOR = 0.96  # its baseline, rules 2026.12.02-9 and lr-6d86e21b8f
-WAVE13_SEALED_FLOOR = 0.8  # its baseline, rules 2026.12.03-11 and lr-e025121237
+WAVE13_SEALED_FLOOR = 0.85  # rules -13 (its baseline, rules 2026.12.03-11 and lr-e025121237: 0.8)
 # Development: the first three waves' part as it was written against; the fourth wave's since rules 2026.12.01-7;
 # the fifth wave's since rules 2026.12.01-9 (all three at 100 % since rules 2026.12.02-2); the sixth wave's since
 # rules 2026.12.02-5 (its baseline, rules 2026.12.01-9: 0.732); all six at 100 % with rules 2026.12.02-6.
@@ -144,11 +147,13 @@ WAVE11_DEVELOPMENT_FLOOR = 0.997
 # The rule writer's data and configuration cases (tests/corpus/wave12_data.py, 40 cases; their baseline, rules -10:
 # 0.406) share wave 12's floor.
 WAVE12_DEVELOPMENT_FLOOR = 0.99
-# The thirteenth wave's development part, 55 cases (its baseline, rules 2026.12.03-11 and lr-e025121237).
-WAVE13_DEVELOPMENT_FLOOR = 0.75
+# The thirteenth wave's development part, 55 cases (its baseline, rules 2026.12.03-11 and lr-e025121237: 0.75); rules
+# -13 (Groq's, Cohere's, pydantic-ai's and OpenAI batches' own classes and wording): 0.95.
+WAVE13_DEVELOPMENT_FLOOR = 0.95
 # The rule writer's own cases of rules 2026.12.04-12 (tests/corpus/wave13_families.py, 36 cases; their baseline, rules
-# -11 and lr-e025121237: 0.25): 0.979 (three `from None` judgements name neither the tool nor the codec).
-WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.979
+# -11 and lr-e025121237: 0.25): 0.979 (three `from None` judgements name neither the tool nor the codec). With rules
+# -13's 10 cases (46 cases; rules -12 on them all: 0.880): 0.983, the same three judgements missed.
+WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.983
 
 
 @pytest.fixture(scope="module")

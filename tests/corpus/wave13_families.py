@@ -1,4 +1,5 @@
-"""Development-only cases for the families of rules 2026.12.04-12 (issue 19, thirteenth session, helper rules13).
+"""Development-only cases for the families of rules 2026.12.04-12 and -13 (issue 19, thirteenth session, helpers
+rules13 and rules13b).
 
 Written by the rule writer, not by a corpus wave: each case illustrates a family read from a library's or a
 provider's own wording for the labels weakest in the sealed part's aggregate figures (tool calls, content filter,
@@ -8,7 +9,9 @@ issue thread. Real raises through the libraries (langchain-core's tool and tool-
 accumulator, jiter and pydantic-core, numpy's ``.npy`` reader), the OpenAI SDK against bodies of OpenAI-compatible
 servers (the Images API's moderation, LiteLLM's guardrail hooks, llama.cpp and MLX servers), else an application's
 own check of a reply in the server's words (llama.cpp's ``/completion``, AI21's nested finish reason, Lambda's
-function error).
+function error). Rules -13 add the members of its families that wave 13's development cases do not show:
+pydantic-ai's token limit hit inside a tool call and inside structured output (``FunctionModel``), ollama's other
+request models given no model name, Groq's request validator on a tool message and a content type.
 
 Named ``wave13_families.*`` so that its group is not taken for a corpus wave's (``wave13``): the application
 functions' names say nothing of the label; the library's wording, type or frame is the evidence.
@@ -21,12 +24,15 @@ import json
 import os
 import struct
 import wave
+from datetime import UTC, datetime
 from typing import Any
 
 import anthropic
+import httpx
 import httpx2
 import jiter
 import numpy as np
+import ollama
 import openai
 import pydantic
 import pydantic_core
@@ -36,6 +42,12 @@ from langchain_core.output_parsers.openai_functions import JsonOutputFunctionsPa
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration
 from langchain_core.tools import tool
+from pydantic_ai import Agent, PromptedOutput
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models import Model
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
 
 from tests.corpus.broad import _with_env
 from tests.corpus.sdk_errors import (
@@ -63,6 +75,7 @@ def build_wave13_family_cases() -> list[Case]:
         *_client_setting_cases(),
         *_provider_auth_cases(),
         *_gemini_stop_cases(),
+        *_rules13_cases(),
     ]
 
 
@@ -418,4 +431,134 @@ def _gemini_stop_cases() -> list[Case]:
     return [
         Case("wave13_families.gemini_stop.continued", "truncation", _raises(gemini_answer, stopped("CONTINUATION"))),
         Case("wave13_families.gemini_stop.escalated", "content_filter", _raises(gemini_answer, stopped("ESCALATION"))),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# rules -13: pydantic-ai's token limit hit mid-tool-call, ollama's request models given no model name, Groq's
+# request validator on a message's shape (an OpenAI-compatible body)
+# --------------------------------------------------------------------------------------------------
+
+
+def _reply_cut_in_a_call(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """A model whose reply stops at its token limit inside a tool call's arguments."""
+    return ModelResponse(parts=[ToolCallPart("shipping_quote", '{"destination": "Lis')], finish_reason="length")
+
+
+def shipping_answer(prompt: str) -> str:
+    agent = Agent(FunctionModel(_reply_cut_in_a_call))
+
+    @agent.tool_plain
+    def shipping_quote(destination: str) -> str:
+        return f"3 days to {destination}"
+
+    return agent.run_sync(prompt).output
+
+
+class Quote(pydantic.BaseModel):
+    destination: str
+    days: int
+
+
+def _reply_cut_in_its_json(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """A model whose structured reply stops at its token limit inside the JSON."""
+    return ModelResponse(parts=[TextPart('{"destination": "Lis')], finish_reason="length")
+
+
+def structured_quote(prompt: str) -> Quote:
+    return Agent(FunctionModel(_reply_cut_in_its_json), output_type=PromptedOutput(Quote)).run_sync(prompt).output
+
+
+def passage_vectors(texts: list[str]) -> list[list[float]]:
+    """Embeds with the model the deployment names; the client validates its request before any call."""
+    client = ollama.Client(host="http://127.0.0.1:9")
+    reply = client.embed(model=os.environ.get("EMBEDDING_MODEL", ""), input=texts)
+    return [list(vector) for vector in reply.embeddings]
+
+
+def local_summary(text: str, settings: dict[str, Any]) -> str:
+    client = ollama.Client(host="http://127.0.0.1:9")
+    return client.generate(model=settings.get("summary_model"), prompt=f"Summarise: {text}").response
+
+
+def _agent_over_openai(status: int, body: dict[str, Any]) -> OpenAIChatModel:
+    """pydantic-ai's OpenAI model over a transport that answers every call with ``status`` and ``body``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    transport = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    client = openai.AsyncOpenAI(
+        api_key="sk-corpus", base_url="https://llm.example.test/v1", max_retries=0, http_client=transport
+    )
+    return OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client))
+
+
+def _reply_withheld(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """A model whose provider withheld the reply (its finish reason ``content_filter``), at a fixed time."""
+    return ModelResponse(parts=[], finish_reason="content_filter", timestamp=datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def agent_answer(model: Model, prompt: str) -> str:
+    return Agent(model).run_sync(prompt, run_id="digest-118", conversation_id="digest-118").output
+
+
+def gemini_candidates(response: Any) -> list[Any]:
+    """The app needs at least one candidate; a prompt blocked upstream leaves none."""
+    if not response.candidates:
+        raise ReplyError(f"Gemini returned no candidates ({response.prompt_feedback.block_reason})")
+    return list(response.candidates)
+
+
+def _rules13_cases() -> list[Case]:
+    def shape(message: str) -> BaseException:
+        return _compatible(400, {"message": message, "type": "invalid_request_error", "code": "invalid_request_error"})
+
+    tool_reply = (
+        "'messages.2' : for 'role:tool' the following must be satisfied[('messages.2.tool_call_id' : property "
+        "'tool_call_id' is missing)]"
+    )
+    return [
+        Case("wave13_families.token_limit.tool_call", "truncation", _raises(shipping_answer, "Quote to Paris")),
+        Case(
+            "wave13_families.token_limit.structured_output",
+            "truncation",
+            _raises(structured_quote, "Quote shipping to Lisbon"),
+        ),
+        Case(
+            "wave13_families.request_models.embed",
+            "configuration",
+            _with_env(lambda: passage_vectors(["first passage"]), EMBEDDING_MODEL=None),
+        ),
+        Case(
+            "wave13_families.request_models.generate",
+            "configuration",
+            _raises(local_summary, "The quarter closed above plan.", {"temperature": 0.2}),
+        ),
+        Case("wave13_families.message_shape.tool_reply", "bad_request", shape(tool_reply)),
+        Case(
+            "wave13_families.model_categories.payment",
+            "quota_exceeded",
+            _raises(agent_answer, _agent_over_openai(402, {"error": {"message": "Payment Required"}}), "Digest"),
+        ),
+        Case(
+            "wave13_families.prompt_blocks.jailbreak",
+            "content_filter",
+            _raises(gemini_candidates, _gemini_response({"promptFeedback": {"blockReason": "JAILBREAK"}})),
+        ),
+        Case(
+            "wave13_families.prompt_blocks.model_armor",
+            "content_filter",
+            _raises(gemini_candidates, _gemini_response({"promptFeedback": {"blockReason": "MODEL_ARMOR"}})),
+        ),
+        Case(
+            "wave13_families.model_categories.withheld",
+            "content_filter",
+            _raises(agent_answer, FunctionModel(_reply_withheld), "Digest"),
+        ),
+        Case(
+            "wave13_families.message_shape.content_type",
+            "bad_request",
+            shape("'messages.1.content' : value must be a string"),
+        ),
     ]
