@@ -15,6 +15,7 @@ an insert leaves to Python meanwhile.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import sys
@@ -45,7 +46,7 @@ def main() -> None:
             for i, v in enumerate(workload.logs[: args.rows])]  # fmt: skip
     columns = list(LOGS.table.columns)
     client = connect(f"chdb://{Path(tempfile.mkdtemp()) / 'warehouse'}")
-    tables = iter(range(1_000_000))
+    tables = itertools.count()
 
     def stored_in(size: int) -> tuple[float, float]:
         """The process's CPU and the wall time, per row, to store every row in inserts of ``size`` (fresh table)."""
