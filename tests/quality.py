@@ -31,6 +31,7 @@ from tests.corpus.sdk_errors import WRAPPER_ONLY_MESSAGES, Case, build_cases
 
 FORMS = ("as_raised", "masked_structlog", "masked_text", "llm_chat_error_from_none")
 HERE = Provenance("quality", 0, 0)
+_ERROR_ID = "4c2a64973bcd"
 NOW = datetime.now(UTC).replace(microsecond=0)  # the lines are judged, not stored; still inside every time bound
 
 
@@ -51,15 +52,16 @@ def _masked(exc: BaseException) -> BaseException:
 
 
 def _from_none(exc: BaseException) -> BaseException:
+    """The text's id is the line's ``error_id``: a fresh one per run could be all letters, a word to the fallback."""
     try:
-        raise LLMChatError(exc) from None
+        raise LLMChatError(exc, error_id=_ERROR_ID) from None
     except LLMChatError as wrapped:
         return wrapped
 
 
 def log_lines(case: Case) -> Iterator[tuple[str, bytes]]:
     """The four log lines an application could write for this failure."""
-    keys: dict[str, Any] = {"error_id": "4c2a64973bcd"}
+    keys: dict[str, Any] = {"error_id": _ERROR_ID}
     if case.finish_reason:
         keys["finish_reason"] = case.finish_reason
     yield "as_raised", render_log("llm call failed", "error", NOW, case.exception, **keys)
