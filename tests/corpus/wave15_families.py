@@ -35,8 +35,15 @@ import zipfile
 import zlib
 from typing import Any
 
+import click
+import cramjam
+import docker
 import jsonschema
+import markdown_it
 import numpy as np
+import packaging.version
+import pydantic
+import rich.style
 import yaml
 from google.genai import types as genai_types
 
@@ -47,7 +54,16 @@ from tests.corpus.wave10_families import ReplyError
 
 
 def build_wave15_family_cases() -> list[Case]:
-    return [*_startup_cases(), *_environment_cases(), *_read_back_cases(), *_memory_cases(), *_moderation_cases()]
+    return [
+        *_startup_cases(),
+        *_environment_cases(),
+        *_read_back_cases(),
+        *_memory_cases(),
+        *_moderation_cases(),
+        *_settings_file_cases(),
+        *_function_argument_cases(),
+        *_library_setting_cases(),
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -302,4 +318,127 @@ def _moderation_cases() -> list[Case]:
             "content_filter",
             _raises(screen_prompt, "unsafe: guardrail pii-filter blocked the input", "gateway"),
         ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# configuration: a settings file the decoder rejects is read by its loader's frame, whatever the decoder says (a BOM
+# from a Windows editor, a stray comma), and a stored-data source line does not outweigh that frame
+# --------------------------------------------------------------------------------------------------
+
+
+def load_settings_file(raw: bytes) -> dict[str, Any]:
+    return dict(json.loads(raw.decode("utf-8")))
+
+
+def read_config(handle: io.StringIO) -> dict[str, Any]:
+    return dict(json.load(handle))
+
+
+def _settings_file_cases() -> list[Case]:
+    return [
+        Case(
+            "wave15_families.settings_file.byte_order_mark",
+            "configuration",
+            _raises(load_settings_file, b'\xef\xbb\xbf{"model": "gpt-4o"}'),
+        ),
+        Case(
+            "wave15_families.settings_file.trailing_comma",
+            "configuration",
+            _raises(read_config, io.StringIO('{"model": "gpt-4o", "retries": 3,}')),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# tool calls: a schema named for a function (pydantic's validate_call, LangChain's @tool) is a call's arguments
+# --------------------------------------------------------------------------------------------------
+
+
+@pydantic.validate_call
+def lookup_invoice(invoice_id: int, currency: str = "EUR") -> str:
+    return f"{invoice_id}:{currency}"
+
+
+def run_call(arguments: dict[str, Any]) -> str:
+    return lookup_invoice(**arguments)
+
+
+def _function_argument_cases() -> list[Case]:
+    return [
+        Case(
+            "wave15_families.function_arguments.wrong_type",
+            "tool_call_malformed",
+            _raises(run_call, {"invoice_id": "INV-7", "currency": "EUR"}),
+        ),
+        Case(
+            "wave15_families.function_arguments.left_out",
+            "tool_call_malformed",
+            _raises(run_call, {"currency": "USD"}),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# configuration and stored data: libraries' own classes and wording for a value they reject (rich, packaging,
+# click, markdown-it-py, the Docker SDK; cramjam's decoders)
+# --------------------------------------------------------------------------------------------------
+
+
+def console_theme(settings: dict[str, str]) -> rich.style.Style:
+    return rich.style.Style.parse(settings["log_style"])
+
+
+def pinned_model_version(settings: dict[str, str]) -> packaging.version.Version:
+    return packaging.version.Version(settings["model_version"])
+
+
+@click.command()
+@click.option("--temperature", type=float)
+def serve(temperature: float) -> None:
+    """The service's command line."""
+
+
+def start(argv: list[str]) -> None:
+    serve.main(argv, standalone_mode=False)
+
+
+def renderer(settings: dict[str, str]) -> markdown_it.MarkdownIt:
+    return markdown_it.MarkdownIt(settings["markdown_preset"])
+
+
+def sandbox(settings: dict[str, str]) -> docker.DockerClient:
+    return docker.DockerClient(base_url=settings["sandbox_url"])
+
+
+def get_page(raw: bytes) -> bytes:
+    return bytes(cramjam.brotli.decompress(raw))
+
+
+def _library_setting_cases() -> list[Case]:
+    return [
+        Case(
+            "wave15_families.library_settings.style_colour",
+            "configuration",
+            _raises(console_theme, {"log_style": "bold ultraviolet"}),
+        ),
+        Case(
+            "wave15_families.library_settings.version_pin",
+            "configuration",
+            _raises(pinned_model_version, {"model_version": "2024-08-06-preview"}),
+        ),
+        Case(
+            "wave15_families.library_settings.command_line", "configuration", _raises(start, ["--temperature", "warm"])
+        ),
+        Case(
+            "wave15_families.library_settings.markdown_preset",
+            "configuration",
+            _raises(renderer, {"markdown_preset": "github"}),
+        ),
+        Case(
+            "wave15_families.library_settings.sandbox_url",
+            "configuration",
+            _raises(sandbox, {"sandbox_url": "tcpp://sandbox:2375"}),
+        ),
+        Case("wave15_families.read_back.brotli_page", "corrupted_data", _raises(get_page, b"<html>not brotli</html>")),
     ]
