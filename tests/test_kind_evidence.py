@@ -107,6 +107,10 @@ NEAR: list[tuple[str, str]] = [
     ("the moderation queue is empty", "content_filter"),
     ("safety settings: default", "content_filter"),
     ("1 validation error for Answer", "tool_call_malformed"),
+    ("moderation result: {'sexual': False, 'violence': False}", "content_filter"),
+    ("moderation result: {'ModerationLabels': []}", "content_filter"),
+    ("text analysis: [{'category': 'Hate', 'severity': 0}]", "content_filter"),
+    ("toxicity 0.12, under the threshold", "content_filter"),
 ]
 
 

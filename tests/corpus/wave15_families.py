@@ -1,18 +1,16 @@
-"""Development-only cases for the families of rules 2026.12.06-14 (issue 19, fifteenth session, helper rules15).
+"""Development-only cases for the families of rules 2026.12.06-14 to -16 (issue 19, fifteenth session, helper rules15).
 
 Written by the rule writer, not by a corpus wave: each case illustrates a *kind* of failure from TAXONOMY.md's
 definitions for the labels weakest in the sealed part's aggregate figures (configuration, corrupted data, out of
-memory, content filter), so every scenario is recorded in the development part of ``broad_split.json`` by hand,
-never by :func:`tests.corpus.broad.assign`. None comes from a sealed case or a public issue thread. Real raises
-through the standard library and the installed libraries (tomllib, configparser, yaml, json, jsonschema, zlib, gzip,
-bz2, lzma, zipfile, tarfile, pickle, base64, struct, csv, numpy, google-genai's types), in application code named as
-applications name the kind of step (a start-up step, a settings loader, a client set up from the environment, a
-cache or blob read back), else a runtime's, an allocator's or a provider's own wording raised by the application's
-check. The kinds the rules did not know (rules -13 on these cases: 60.2 %): a parse or validation error raised in a
-start-up step (``init_*``, ``setup_*``, ``configure*``, a dataclass's ``__post_init__``) or in a loader named for a
-settings noun (routes, presets, deployments, policies), exit status 137 and ``oom_killed``, reservations and
-reallocations that fail, a Gemini safety rating or prompt feedback printed by the application, a guard model's
-``unsafe`` verdict and its category code, a guardrail named before its verdict.
+memory, content filter, tool calls), so every scenario is recorded in the development part of ``broad_split.json`` by
+hand, never by :func:`tests.corpus.broad.assign`. None comes from a sealed case or a public issue thread. Real raises
+through the standard library and the installed libraries (tomllib, configparser, yaml, json, jsonschema, pydantic,
+zlib, gzip, bz2, lzma, zipfile, tarfile, pickle, base64, struct, csv, numpy, rich, packaging, click, markdown-it-py,
+the Docker SDK, cramjam, google-genai's and openai's types), in application code named as applications name the kind
+of step (a start-up step, a settings loader, a client set up from the environment, a cache or blob read back, a call
+dispatched with a model's arguments), else a runtime's, an allocator's, a provider's or a moderation service's own
+wording or values raised by the application's check. Rules -13 on these cases: 51.8 %; the kinds they did not know
+are listed with rules -14 to -16 in ``tests/corpus/README.md``.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ import pydantic
 import rich.style
 import yaml
 from google.genai import types as genai_types
+from openai.types.moderation import Categories
 
 from tests.corpus.broad import _with_env
 from tests.corpus.sdk_errors import Case, _raises
@@ -63,6 +62,7 @@ def build_wave15_family_cases() -> list[Case]:
         *_settings_file_cases(),
         *_function_argument_cases(),
         *_library_setting_cases(),
+        *_moderation_result_cases(),
     ]
 
 
@@ -441,4 +441,51 @@ def _library_setting_cases() -> list[Case]:
             _raises(sandbox, {"sandbox_url": "tcpp://sandbox:2375"}),
         ),
         Case("wave15_families.read_back.brotli_page", "corrupted_data", _raises(get_page, b"<html>not brotli</html>")),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# content filter: a moderation service's result the application raises with (OpenAI's moderation categories, as the
+# SDK's model prints them; Mistral's moderation categories; Azure AI Content Safety's severities; Rekognition's
+# moderation labels; a toxicity score over the application's threshold)
+# --------------------------------------------------------------------------------------------------
+
+OPENAI_CATEGORIES = [
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+]
+
+
+def screen_input(result: Any) -> None:
+    """The application's gate on a moderation service's answer, raised with what the service returned."""
+    raise ReplyError(f"input refused by moderation gate: {result!r}")
+
+
+def gate_toxicity(score: float, threshold: float) -> None:
+    if score > threshold:
+        raise ReplyError(f"draft reply toxicity {score:.2f} above the threshold {threshold}")
+
+
+def _moderation_result_cases() -> list[Case]:
+    flagged = Categories.model_validate({name: name == "self-harm/intent" for name in OPENAI_CATEGORIES})
+    mistral = {"categories": {"sexual": False, "hate_and_discrimination": False, "violence_and_threats": True}}
+    azure = {"categoriesAnalysis": [{"category": "Violence", "severity": 4}, {"category": "Hate", "severity": 0}]}
+    rekognition = {"ModerationLabels": [{"Name": "Graphic Violence", "Confidence": 97.2, "ParentName": "Violence"}]}
+    return [
+        Case("wave15_families.moderation_result.openai_categories", "content_filter", _raises(screen_input, flagged)),
+        Case("wave15_families.moderation_result.mistral_categories", "content_filter", _raises(screen_input, mistral)),
+        Case("wave15_families.moderation_result.severity", "content_filter", _raises(screen_input, azure)),
+        Case("wave15_families.moderation_result.image_labels", "content_filter", _raises(screen_input, rekognition)),
+        Case("wave15_families.moderation_result.toxicity", "content_filter", _raises(gate_toxicity, 0.91, 0.8)),
     ]
