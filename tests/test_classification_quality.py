@@ -111,7 +111,8 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # 90.65 %; out_of_memory 87.5 -> 94.6 %, wave 9's part 81.36 %. Rules -15 (a settings file's decoding error and a
 # stored-data source line under a settings frame, a schema named for a function, rich, packaging, click, markdown-it,
 # Docker and cramjam): 91.49 %; configuration 85.67 -> 89.0 %, corrupted data 87.73 -> 89.09 %; wave 6's part
-# 95.12 %, wave 8's 85.53 %, wave 9's 81.82 %; no label or wave lower.
+# 95.12 %, wave 8's 85.53 %, wave 9's 81.82 %; no label or wave lower. Rules -16 (moderation results) and -17 (a
+# storage word outweighs a setting's noun): 91.49 % again.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
 SEALED_OVERALL_FLOOR = 0.914  # rules -15 (-14: 0.906; -13: 0.903; wave 13 and -12: 0.901; -11: 0.904; -10: 0.892)
@@ -161,8 +162,8 @@ WAVE13_DEVELOPMENT_FLOOR = 0.95
 # -13's 10 cases (46 cases; rules -12 on them all: 0.880): 0.983, the same three judgements missed; rules -15 (a schema
 # named for a function, LangChain's @tool): 0.994, one left (a codec named only by the app's function).
 WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.994
-# The rule writer's own cases of rules 2026.12.06-14 to -16 (tests/corpus/wave15_families.py, 42 cases; rules -13 on
-# them 0.518, -14 0.774, -15 0.881, -16 1.0).
+# The rule writer's own cases of rules 2026.12.06-14 to -17 (tests/corpus/wave15_families.py, 44 cases; rules -13 on
+# them 0.494, -14 0.739, -15 0.841, -16 0.955, -17 1.0).
 WAVE15_FAMILIES_DEVELOPMENT_FLOOR = 0.99
 
 

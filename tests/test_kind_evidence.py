@@ -1,4 +1,4 @@
-"""The kind of step that failed decides between labels that share a library's words (rules 2026.12.06-14 and -15).
+"""The kind of step that failed decides between labels that share a library's words (rules 2026.12.06-14 to -17).
 
 Each failure is raised for real and judged in the four forms of :mod:`tests.quality`, both ways: the same decoder's
 or validator's error is configuration in a settings loader or a start-up step and keeps its other label elsewhere.
@@ -77,6 +77,25 @@ def test_a_start_up_step_is_configuration_unless_it_names_stored_data(classifier
     assert unpickled == dict.fromkeys(ALL_FORMS, "corrupted_data"), unpickled
     cached = _labels(_raised(lambda: init_reply_cache('{"answer": 4')), classifier)
     assert cached == dict.fromkeys(ALL_FORMS, "corrupted_data"), cached
+
+
+def price_per_token(text: str) -> Any:
+    return json.loads(text)
+
+
+def load_price_history(text: str) -> Any:
+    return json.loads(text)
+
+
+def test_a_storage_word_outweighs_a_settings_noun_but_not_settings(classifier: Classifier):
+    """A price or an option is a setting in a frame named for it alone; read back from history or a cache it is data;
+    a frame named for settings stays configuration."""
+    price = _labels(_raised(lambda: price_per_token('{"gpt-4o": 2.5')), classifier)
+    assert price == dict.fromkeys(ALL_FORMS, "configuration"), price
+    history = _labels(_raised(lambda: load_price_history('{"gpt-4o": 2.5')), classifier)
+    assert history == dict.fromkeys(ALL_FORMS, "corrupted_data"), history
+    settings = _labels(_raised(lambda: load_settings_file(b'{"model": "gpt-4o",}')), classifier)
+    assert settings == dict.fromkeys(ALL_FORMS, "configuration"), settings
 
 
 @pydantic.validate_call

@@ -1,4 +1,4 @@
-"""Development-only cases for the families of rules 2026.12.06-14 to -16 (issue 19, fifteenth session, helper rules15).
+"""Development-only cases for the families of rules 2026.12.06-14 to -17 (issue 19, fifteenth session, helper rules15).
 
 Written by the rule writer, not by a corpus wave: each case illustrates a *kind* of failure from TAXONOMY.md's
 definitions for the labels weakest in the sealed part's aggregate figures (configuration, corrupted data, out of
@@ -9,8 +9,8 @@ zlib, gzip, bz2, lzma, zipfile, tarfile, pickle, base64, struct, csv, numpy, ric
 the Docker SDK, cramjam, google-genai's and openai's types), in application code named as applications name the kind
 of step (a start-up step, a settings loader, a client set up from the environment, a cache or blob read back, a call
 dispatched with a model's arguments), else a runtime's, an allocator's, a provider's or a moderation service's own
-wording or values raised by the application's check. Rules -13 on these cases: 51.8 %; the kinds they did not know
-are listed with rules -14 to -16 in ``tests/corpus/README.md``.
+wording or values raised by the application's check. Rules -13 on these cases: 49.4 %; the kinds they did not know
+are listed with rules -14 to -17 in ``tests/corpus/README.md``.
 """
 
 from __future__ import annotations
@@ -202,9 +202,24 @@ def read_stored_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), strict=True))
 
 
+def load_price_history(raw: bytes) -> Any:
+    """A tenant's stored token prices, read back: a storage word outweighs a setting's noun (price, options)."""
+    return json.loads(raw)
+
+
+def load_cost_per_token_cache(raw: str) -> float:
+    return float(raw)
+
+
 def _read_back_cases() -> list[Case]:
     cut = zlib.compress(b'{"answer": "42"}')[:-4]
     return [
+        Case(
+            "wave15_families.read_back.price_history", "corrupted_data", _raises(load_price_history, b'{"gpt-4o": 2.5')
+        ),
+        Case(
+            "wave15_families.read_back.cost_cache", "corrupted_data", _raises(load_cost_per_token_cache, "2.5e-6\x00")
+        ),
         Case("wave15_families.read_back.zlib_cut", "corrupted_data", _raises(get_cached_reply, cut)),
         Case("wave15_families.read_back.gzip_magic", "corrupted_data", _raises(fetch_transcript, b"PK\x03\x04data")),
         Case(
