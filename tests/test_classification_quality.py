@@ -106,18 +106,25 @@ def test_wrapper_only_messages_all_stay_unknown(report: dict):
 # Rules 2026.12.04-13 (from wave 13's development misses and the SDKs' own classes and wording; no sealed case looked
 # at, the sealed figure read once at the end), lr-e025121237 (training gives the same bytes): 90.39 %; wave 13's part
 # 80.0 -> 85.0 %.
+# Rules 2026.12.06-14 (kinds: start-up steps and settings loaders, memory wording, safety verdicts;
+# tests/corpus/wave15_families.py; no sealed case looked at, the sealed figure read after each batch), lr-e025121237:
+# 90.65 %; out_of_memory 87.5 -> 94.6 %, wave 9's part 81.36 %. Rules -15 (a settings file's decoding error and a
+# stored-data source line under a settings frame, a schema named for a function, rich, packaging, click, markdown-it,
+# Docker and cramjam): 91.49 %; configuration 85.67 -> 89.0 %, corrupted data 87.73 -> 89.09 %; wave 6's part
+# 95.12 %, wave 8's 85.53 %, wave 9's 81.82 %; no label or wave lower. Rules -16 (moderation results) and -17 (a
+# storage word outweighs a setting's noun): 91.49 % again.
 # What each part reaches is asserted as a floor until the target is (the README says where the gap is).
 TARGET_OVERALL, TARGET_PER_LABEL = 0.95, 0.85
-SEALED_OVERALL_FLOOR = 0.903  # rules -13 (wave 13 and -12: 0.901; without wave 13: 0.906; -11: 0.904; -10: 0.892)
+SEALED_OVERALL_FLOOR = 0.914  # rules -15 (-14: 0.906; -13: 0.903; wave 13 and -12: 0.901; -11: 0.904; -10: 0.892)
 SEALED_PER_LABEL_FLOOR = 0.888  # quota_exceeded, rules 2026.12.02-7 (0.777 with -6)
 PER_LABEL_FLOORED_WAVES = ("earlier", "wave3", "wave4", "wave5")
 WAVE3_SEALED_FLOOR = 0.94
 WAVE4_SEALED_FLOOR = 0.962
 WAVE5_SEALED_FLOOR = 0.921  # rules -11 (-7: 0.916; 0.897 with -6)
-WAVE6_SEALED_FLOOR = 0.926  # rules -10 (-9: 0.902; -7: 0.896; -6: 0.872; its baseline, 2026.12.01-9: 0.634)
+WAVE6_SEALED_FLOOR = 0.95  # rules -15 (-10: 0.926; -9: 0.902; -7: 0.896; -6: 0.872; its baseline, 2026.12.01-9: 0.634)
 WAVE7_SEALED_FLOOR = 0.903  # rules -11 (-10: 0.871; -9: 0.806; its baseline, rules 2026.12.02-5: 0.741)
-WAVE8_SEALED_FLOOR = 0.75  # rules -10, lr-e025121237 (-9: 0.723; lr-9c68034104: 0.697; baseline, -6: 0.526)
-WAVE9_SEALED_FLOOR = 0.795  # rules -12 (-11: 0.777; -10: 0.754; -8: 0.709; its baseline, three batches, -7: 0.681)
+WAVE8_SEALED_FLOOR = 0.855  # rules -15 (-10, lr-e025121237: 0.75; -9: 0.723; lr-9c68034104: 0.697; baseline, -6: 0.526)
+WAVE9_SEALED_FLOOR = 0.818  # rules -15 (-14: 0.813; -12: 0.795; -11: 0.777; -10: 0.754; its baseline, -7: 0.681)
 WAVE10_SEALED_FLOOR = 0.842  # rules -11 (-10: 0.75; its baseline, two batches, rules -8: 0.71)
 WAVE11_SEALED_FLOOR = 0.96  # its baseline, rules 2026.12.02-9 and lr-6d86e21b8f
 WAVE13_SEALED_FLOOR = 0.85  # rules -13 (its baseline, rules 2026.12.03-11 and lr-e025121237: 0.8)
@@ -152,8 +159,12 @@ WAVE12_DEVELOPMENT_FLOOR = 0.99
 WAVE13_DEVELOPMENT_FLOOR = 0.95
 # The rule writer's own cases of rules 2026.12.04-12 (tests/corpus/wave13_families.py, 36 cases; their baseline, rules
 # -11 and lr-e025121237: 0.25): 0.979 (three `from None` judgements name neither the tool nor the codec). With rules
-# -13's 10 cases (46 cases; rules -12 on them all: 0.880): 0.983, the same three judgements missed.
-WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.983
+# -13's 10 cases (46 cases; rules -12 on them all: 0.880): 0.983, the same three judgements missed; rules -15 (a schema
+# named for a function, LangChain's @tool): 0.994, one left (a codec named only by the app's function).
+WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.994
+# The rule writer's own cases of rules 2026.12.06-14 to -17 (tests/corpus/wave15_families.py, 44 cases; rules -13 on
+# them 0.494, -14 0.739, -15 0.841, -16 0.955, -17 1.0).
+WAVE15_FAMILIES_DEVELOPMENT_FLOOR = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +227,8 @@ def test_development_part_holds_its_floors(broad: dict):
     assert development["by_wave"]["wave13"]["overall_accuracy"] >= WAVE13_DEVELOPMENT_FLOOR, development["misses"]
     families = development["by_wave"]["wave13_families"]
     assert families["overall_accuracy"] >= WAVE13_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
+    kinds = development["by_wave"]["wave15_families"]
+    assert kinds["overall_accuracy"] >= WAVE15_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -878,9 +878,9 @@ def build_broad_cases() -> list[Case]:
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
     development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`,
     :mod:`tests.corpus.wave11_families`, :mod:`tests.corpus.wave12_data`, :mod:`tests.corpus.wave12_providers`,
-    :mod:`tests.corpus.wave13_families`), the ninth's (:mod:`tests.corpus.wave9`), the tenth's
-    (:mod:`tests.corpus.wave10`), the eleventh's (:mod:`tests.corpus.wave11`) and the thirteenth's
-    (:mod:`tests.corpus.wave13`)."""
+    :mod:`tests.corpus.wave13_families`, :mod:`tests.corpus.wave15_families`), the ninth's
+    (:mod:`tests.corpus.wave9`), the tenth's (:mod:`tests.corpus.wave10`), the eleventh's
+    (:mod:`tests.corpus.wave11`) and the thirteenth's (:mod:`tests.corpus.wave13`)."""
     from tests.corpus.unseen import build_unseen_cases
     from tests.corpus.wave5 import build_wave5_cases
     from tests.corpus.wave6 import build_wave6_cases
@@ -896,6 +896,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave12_providers import build_wave12_provider_cases
     from tests.corpus.wave13 import build_wave13_cases
     from tests.corpus.wave13_families import build_wave13_family_cases
+    from tests.corpus.wave15_families import build_wave15_family_cases
 
     return [
         *_more_class_cases(),
@@ -924,4 +925,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave12_provider_cases(),
         *build_wave13_cases(),
         *build_wave13_family_cases(),
+        *build_wave15_family_cases(),
     ]
