@@ -149,15 +149,16 @@ def accuracy_report(classifier: Classifier | None = None) -> dict[str, Any]:
 
 NUMBERED_WAVES = tuple(f"wave{number}" for number in range(3, 14))
 # The rule writer's own cases named apart from any corpus wave (``wave13_families.*``, not ``wave13.*``).
-FAMILY_WAVES = ("wave13_families", "wave15_families")
+FAMILY_WAVES = ("wave13_families", "wave15_families", "wave15b_families")
 
 
 def wave_of(case_name: str) -> str:
     """``wave3`` to ``wave13`` for the third to thirteenth session's cases (:mod:`tests.corpus.wave3` to
     :mod:`tests.corpus.wave11`, :mod:`tests.corpus.wave10_families`, :mod:`tests.corpus.wave11_families`,
     :mod:`tests.corpus.wave12_data`, :mod:`tests.corpus.wave12_providers`, :mod:`tests.corpus.wave13`),
-    ``wave13_families`` and ``wave15_families`` for :mod:`tests.corpus.wave13_families` and
-    :mod:`tests.corpus.wave15_families`, ``earlier`` for the first two waves'."""
+    ``wave13_families``, ``wave15_families`` and ``wave15b_families`` for :mod:`tests.corpus.wave13_families`,
+    :mod:`tests.corpus.wave15_families` and :mod:`tests.corpus.wave15b_families`, ``earlier`` for the first two
+    waves'."""
     wave = case_name.split(".", 1)[0]
     return wave if wave in NUMBERED_WAVES or wave in FAMILY_WAVES else "earlier"
 

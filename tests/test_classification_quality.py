@@ -165,6 +165,9 @@ WAVE13_FAMILIES_DEVELOPMENT_FLOOR = 0.994
 # The rule writer's own cases of rules 2026.12.06-14 to -17 (tests/corpus/wave15_families.py, 44 cases; rules -13 on
 # them 0.494, -14 0.739, -15 0.841, -16 0.955, -17 1.0).
 WAVE15_FAMILIES_DEVELOPMENT_FLOOR = 0.99
+# The rule writer's own cases of rules 2026.12.06-18 (tests/corpus/wave15b_families.py, 12 cases, content filter by
+# the libraries' own wording; rules -17 on them 0.25, -18 1.0).
+WAVE15B_FAMILIES_DEVELOPMENT_FLOOR = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +232,8 @@ def test_development_part_holds_its_floors(broad: dict):
     assert families["overall_accuracy"] >= WAVE13_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
     kinds = development["by_wave"]["wave15_families"]
     assert kinds["overall_accuracy"] >= WAVE15_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
+    verdicts = development["by_wave"]["wave15b_families"]
+    assert verdicts["overall_accuracy"] >= WAVE15B_FAMILIES_DEVELOPMENT_FLOOR, development["misses"]
 
 
 def test_every_broad_scenario_is_in_exactly_one_recorded_part():

@@ -1,4 +1,4 @@
-"""The kind of step that failed decides between labels that share a library's words (rules 2026.12.06-14 to -17).
+"""The kind of step that failed decides between labels that share a library's words (rules 2026.12.06-14 to -18).
 
 Each failure is raised for real and judged in the four forms of :mod:`tests.quality`, both ways: the same decoder's
 or validator's error is configuration in a settings loader or a start-up step and keeps its other label elsewhere.
@@ -13,6 +13,7 @@ from typing import Any
 
 import pydantic
 import pytest
+from litellm.llms.vertex_ai.gemini.vertex_and_google_ai_studio_gemini import VertexGeminiConfig
 
 from correlator.processing.classify import Classifier
 from tests.test_library_evidence import ALL_FORMS, _labels, _raised
@@ -119,6 +120,16 @@ def step(message: str) -> None:
     raise RuntimeError(message)
 
 
+def test_a_generation_flagged_for_unauthorized_citations_is_a_content_filter_not_auth(classifier: Classifier):
+    """LiteLLM words Gemini's RECITATION "flagged for unauthorized citations": the verdict speaks before the
+    credentials' word, which still means auth on its own."""
+    flagged = VertexGeminiConfig().get_flagged_finish_reasons()["RECITATION"]
+    recitation = _labels(_raised(lambda: step(flagged)), classifier)
+    assert recitation == dict.fromkeys(ALL_FORMS, "content_filter"), recitation
+    refused = _labels(_raised(lambda: step("401 Unauthorized: the gateway refused the key")), classifier)
+    assert refused == dict.fromkeys(ALL_FORMS, "auth"), refused
+
+
 NEAR: list[tuple[str, str]] = [
     ("the linter exited with status 1", "out_of_memory"),
     ("memory usage is 40% of the limit", "out_of_memory"),
@@ -130,6 +141,10 @@ NEAR: list[tuple[str, str]] = [
     ("moderation result: {'ModerationLabels': []}", "content_filter"),
     ("text analysis: [{'category': 'Hate', 'severity': 0}]", "content_filter"),
     ("toxicity 0.12, under the threshold", "content_filter"),
+    ("verdicts: {'hate': {'filtered': False, 'severity': 'safe'}}", "content_filter"),
+    ("the reply was blocked by the proxy: connection reset", "content_filter"),
+    ("finish reason STOP", "content_filter"),
+    ("prompt guard loaded", "content_filter"),
 ]
 
 

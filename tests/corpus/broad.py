@@ -878,7 +878,8 @@ def build_broad_cases() -> list[Case]:
     the seventh's (:mod:`tests.corpus.wave7`), the eighth's (:mod:`tests.corpus.wave8`), the rule writer's
     development-only family cases (:mod:`tests.corpus.wave8_families`, :mod:`tests.corpus.wave10_families`,
     :mod:`tests.corpus.wave11_families`, :mod:`tests.corpus.wave12_data`, :mod:`tests.corpus.wave12_providers`,
-    :mod:`tests.corpus.wave13_families`, :mod:`tests.corpus.wave15_families`), the ninth's
+    :mod:`tests.corpus.wave13_families`, :mod:`tests.corpus.wave15_families`,
+    :mod:`tests.corpus.wave15b_families`), the ninth's
     (:mod:`tests.corpus.wave9`), the tenth's (:mod:`tests.corpus.wave10`), the eleventh's
     (:mod:`tests.corpus.wave11`) and the thirteenth's (:mod:`tests.corpus.wave13`)."""
     from tests.corpus.unseen import build_unseen_cases
@@ -897,6 +898,7 @@ def build_broad_cases() -> list[Case]:
     from tests.corpus.wave13 import build_wave13_cases
     from tests.corpus.wave13_families import build_wave13_family_cases
     from tests.corpus.wave15_families import build_wave15_family_cases
+    from tests.corpus.wave15b_families import build_wave15b_family_cases
 
     return [
         *_more_class_cases(),
@@ -926,4 +928,5 @@ def build_broad_cases() -> list[Case]:
         *build_wave13_cases(),
         *build_wave13_family_cases(),
         *build_wave15_family_cases(),
+        *build_wave15b_family_cases(),
     ]
