@@ -251,7 +251,7 @@ class Daemon:
                 if storing is not None and not self.warehouse_healthy:
                     await storing
                     storing = None
-                fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+                fetched = await self._fetch(wait_ms, storing)
                 positions = await self.source.positions(self.assigned)
                 self._fetched_to.update(positions)
                 # set before anything is stored: a start's first store is awaited here, and a scrape meanwhile
@@ -289,6 +289,27 @@ class Daemon:
         finally:
             if storing is not None:
                 await storing
+
+    async def _fetch(
+        self, wait_ms: int, storing: asyncio.Task[None] | None
+    ) -> Mapping[TopicPartition, Sequence[Message]]:
+        """The next fetch; while a store is in flight, given up (nothing fetched) if that store ends first.
+
+        What waited for the store is then stored at once, not after the rest of the fetch's
+        wait (on a drained backlog, all of it: up to FETCH_WAIT_CAP_SECONDS). A fetch given up
+        loses nothing: aiokafka's getmany takes records from its buffer only after its wait.
+        """
+        fetching = asyncio.ensure_future(
+            self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+        )
+        if storing is None or storing.done():
+            return await fetching
+        try:
+            await asyncio.wait((fetching, storing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            fetching.cancel()  # no-op once it is done
+        await asyncio.wait((fetching,))
+        return {} if fetching.cancelled() else fetching.result()
 
     def _enough_waiting(self) -> bool:
         """The batches waiting for the store in flight, closed and open, hold ``STORE_WAITING_RECORDS``, or a
