@@ -84,6 +84,17 @@ class PartitionSource(Protocol):
 SourceFactory = Callable[[Settings], PartitionSource]
 
 
+def fetch_wait_ms(settings: Settings) -> int:
+    """The longest the loop waits for a fetch, and so what the broker is asked to hold one for at most.
+
+    A broker may answer a waiting fetch only at the end of its hold, or when it next looks
+    (tansu looks at its storage again after half the hold: with aiokafka's default of 0.5 s,
+    records produced meanwhile came 0.10-0.13 s after the daemon could have read them); Apache Kafka answers
+    as records arrive either way. The cost: an idle consumer asks up to ten times a second.
+    """
+    return int(min(settings.batch_max_seconds, FETCH_WAIT_CAP_SECONDS) * 1000)
+
+
 def kafka_source(settings: Settings) -> KafkaSource:
     """The consumer group over the configured streams' topics."""
     return KafkaSource(
@@ -94,6 +105,7 @@ def kafka_source(settings: Settings) -> KafkaSource:
         settings.kafka_security,
         group_instance_id=settings.kafka_group_instance_id or None,
         metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
+        fetch_max_wait_ms=fetch_wait_ms(settings),
     )
 
 
@@ -240,7 +252,7 @@ class Daemon:
         While an insert is being retried nothing more is fetched.
         """
         linger = self.settings.batch_max_seconds
-        wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
+        wait_ms = fetch_wait_ms(self.settings)
         storing: asyncio.Task[None] | None = None
         # a start's first fetch is stored at once, and alone: its commit waits neither for the linger nor
         # for the next fetch's decoding, which would share the interpreter with the store
