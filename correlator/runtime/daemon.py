@@ -254,6 +254,7 @@ class Daemon:
         linger = self.settings.batch_max_seconds
         wait_ms = fetch_wait_ms(self.settings)
         storing: asyncio.Task[None] | None = None
+        caught_up = False  # as of the latest fetch
         # a start's first fetch is stored at once, and alone: its commit waits neither for the linger nor
         # for the next fetch's decoding, which would share the interpreter with the store
         first_store = True
@@ -263,7 +264,7 @@ class Daemon:
                 if storing is not None and not self.warehouse_healthy:
                     await storing
                     storing = None
-                fetched = await self._fetch(wait_ms, storing)
+                fetched = await self._fetch(wait_ms, storing if caught_up else None)
                 positions = await self.source.positions(self.assigned)
                 self._fetched_to.update(positions)
                 # set before anything is stored: a start's first store is awaited here, and a scrape meanwhile
@@ -305,11 +306,13 @@ class Daemon:
     async def _fetch(
         self, wait_ms: int, storing: asyncio.Task[None] | None
     ) -> Mapping[TopicPartition, Sequence[Message]]:
-        """The next fetch; while a store is in flight, given up (nothing fetched) if that store ends first.
+        """The next fetch; while ``storing`` is in flight, given up (nothing fetched) if that store ends first.
 
-        What waited for the store is then stored at once, not after the rest of the fetch's
-        wait (on a drained backlog, all of it: up to FETCH_WAIT_CAP_SECONDS). A fetch given up
-        loses nothing: aiokafka's getmany takes records from its buffer only after its wait.
+        The loop passes its store only once caught up: what waited for it is then stored at
+        once, not after the fetch's whole wait (up to FETCH_WAIT_CAP_SECONDS) for records that
+        are not there. Within a backlog the fetch is not given up, so the next store still
+        starts with the records on their way. A fetch given up loses nothing: aiokafka's
+        getmany takes records from its buffer only after its wait.
         """
         fetching = asyncio.ensure_future(
             self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
