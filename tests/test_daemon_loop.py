@@ -217,6 +217,15 @@ def test_with_nothing_to_store_what_the_opener_left_of_the_schema_is_made_all_th
     assert made == [True] and source.commits == {} and daemon.counters.messages == 0
 
 
+async def _until(task: asyncio.Task[None], done: Callable[[], bool], state: Callable[[], str]) -> None:
+    """Wait until ``done`` while the daemon runs; ``state`` says where things stood if it never comes."""
+    deadline = time.monotonic() + 30
+    while not done():
+        assert not task.done(), task.exception()
+        assert time.monotonic() < deadline, state()
+        await asyncio.sleep(0.01)
+
+
 class HeldWarehouse(Warehouse):
     """A warehouse whose second store (the first after a start's own) waits until ``release`` is set; it records
     each store's size in messages."""
@@ -258,11 +267,7 @@ def test_a_backlog_is_decoded_while_a_store_is_in_flight_and_the_next_store_star
         task = asyncio.create_task(daemon.run(stop))
 
         async def until(done: Callable[[], bool], what: str) -> None:
-            deadline = time.monotonic() + 30
-            while not done():
-                assert not task.done(), task.exception()
-                assert time.monotonic() < deadline, f"{what}: waiting {waiting()}, stores {store.sizes}"
-                await asyncio.sleep(0.01)
+            await _until(task, done, lambda: f"{what}: waiting {waiting()}, stores {store.sizes}")
 
         # the second store is held: decoding goes on until the bound's worth waits for it, then stops
         await until(lambda: len(store.sizes) == 2 and waiting() >= bound, "the bound reached")
@@ -283,3 +288,53 @@ def test_a_backlog_is_decoded_while_a_store_is_in_flight_and_the_next_store_star
     assert source.commits == ends
     assert _count(warehouse, database, "log_events") == ends[logs]
     assert _count(warehouse, database, "usage_metrics") == ends[metrics]
+
+
+class HoldingSource(TrickleSource):
+    """Once drained, a fetch is answered only when ``answer`` is set, whatever its timeout: a broker's long poll
+    that outlasts the store in flight."""
+
+    def __init__(self, messages: dict[TopicPartition, list[bytes]], per_fetch: int) -> None:
+        super().__init__(messages, per_fetch)
+        self.answer = asyncio.Event()
+
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]:
+        if all(self.fetched_to[tp] >= len(values) for tp, values in self.messages.items()):
+            await self.answer.wait()
+        return await super().fetch(timeout_ms, max_records)
+
+
+def test_what_waited_for_a_store_is_stored_when_it_ends_not_when_a_fetch_meanwhile_does(
+    warehouse: Client, warehouse_url: str, database: str, tmp_path: Path
+) -> None:
+    per_fetch = 2_000
+    settings = Settings(clickhouse_url=warehouse_url, database=database, data_dir=tmp_path,
+                        batch_max_records=per_fetch)  # fmt: skip
+    logs = TopicPartition(settings.logs_topic, 0)
+    lines = mixed_workload(1_200, failure_share=0.0, steps_per_call=3).logs[: 2 * per_fetch + 500]
+    # fetches of 2,000, 2,000 and 500 lines: the start's own store, a store held in the warehouse, and a batch that
+    # waits for it while the next fetch is held by the source
+    source = HoldingSource({logs: lines}, per_fetch=per_fetch)
+    store = HeldWarehouse(warehouse, settings.database)
+    daemon = Daemon(settings, store, Classifier.from_file(), source=lambda _: source)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+
+        async def until(done: Callable[[], bool], what: str) -> None:
+            await _until(task, done, lambda: f"{what}: stores {store.sizes}, commits {source.commits}")
+
+        await until(lambda: len(store.sizes) == 2 and source.fetched_to[logs] == len(lines), "all fetched")
+        await asyncio.sleep(0.3)  # the last 500 lines' batch is due meanwhile (its linger is 0.1 s)
+        store.release.set()
+        # stored and committed while the source still holds the fetch the loop was waiting in
+        await until(lambda: source.commits == {logs: len(lines)}, "the last batch committed")
+        assert store.sizes == [per_fetch, per_fetch, 500] and not source.answer.is_set()
+        source.answer.set()
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+
+    assert _count(warehouse, database, "log_events") == len(lines)

@@ -10,7 +10,8 @@ Apache Kafka (tansu ignores ``read_committed``), compression and headers on both
 
 The unpacking relies on aiokafka's internals: when their shape changes, ``hand_out_batches``
 returns False and every test here fails, saying so. The group consumer and the range reader
-are checked to use it.
+are checked to use it, and the group consumer to ask the broker to hold a fetch no longer than the
+daemon's loop waits for it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.consumer import fetcher
+from aiokafka.protocol.fetch import FetchRequest
 
+from correlator.config import Settings
+from correlator.processing.batching import stream_kinds
+from correlator.runtime.daemon import fetch_wait_ms, kafka_source
 from correlator.sources.kafka import ISOLATION_LEVEL, KafkaRangeReader, KafkaSource, _fetched, ensure_topics
 from correlator.sources.kafka_batches import _BatchResults, hand_out_batches
 from tests.apache_kafka import ApacheKafka
@@ -246,3 +251,41 @@ def test_the_group_consumer_hands_out_the_batches_own_records(light_kafka_bootst
             await source.stop()
 
     asyncio.run(scenario())
+
+
+def test_the_daemons_consumer_asks_the_broker_to_hold_a_fetch_no_longer_than_its_loop_waits(
+    light_kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker that answers a waiting fetch only when it looks again (tansu) would otherwise keep records the
+    loop could be decoding: the hold asked for is the loop's own wait."""
+    holds: list[int] = []
+    build = FetchRequest.build
+
+    def recording(self: FetchRequest, struct_class: Any) -> Any:
+        built = build(self, struct_class)
+        holds.append(built.max_wait_time)  # as it goes on the wire
+        return built
+
+    monkeypatch.setattr(FetchRequest, "build", recording)
+    suffix = secrets.token_hex(4)
+    settings = Settings(kafka_bootstrap=light_kafka_bootstrap, group_id=f"batches-{suffix}", otlp=False,
+                        logs_topic=f"logs-{suffix}", metrics_topic=f"metrics-{suffix}", scores_topic=f"scores-{suffix}",
+                        batch_max_seconds=0.05)  # fmt: skip
+
+    async def scenario() -> None:
+        await ensure_topics(light_kafka_bootstrap, list(stream_kinds(settings)))
+        source = kafka_source(settings)
+
+        async def nothing(partitions: set[TopicPartition]) -> None:
+            return None
+
+        await source.start(nothing, nothing)
+        try:
+            while not holds:
+                await source.fetch(fetch_wait_ms(settings), 10)
+        finally:
+            await source.stop()
+
+    asyncio.run(scenario())
+
+    assert fetch_wait_ms(settings) == 50 and set(holds) == {50}

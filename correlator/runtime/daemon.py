@@ -84,6 +84,17 @@ class PartitionSource(Protocol):
 SourceFactory = Callable[[Settings], PartitionSource]
 
 
+def fetch_wait_ms(settings: Settings) -> int:
+    """The longest the loop waits for a fetch, and so what the broker is asked to hold one for at most.
+
+    A broker may answer a waiting fetch only at the end of its hold, or when it next looks
+    (tansu looks at its storage again after half the hold: with aiokafka's default of 0.5 s,
+    records produced meanwhile came 0.10-0.13 s after the daemon could have read them); Apache Kafka answers
+    as records arrive either way. The cost: an idle consumer asks up to ten times a second.
+    """
+    return int(min(settings.batch_max_seconds, FETCH_WAIT_CAP_SECONDS) * 1000)
+
+
 def kafka_source(settings: Settings) -> KafkaSource:
     """The consumer group over the configured streams' topics."""
     return KafkaSource(
@@ -94,6 +105,7 @@ def kafka_source(settings: Settings) -> KafkaSource:
         settings.kafka_security,
         group_instance_id=settings.kafka_group_instance_id or None,
         metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
+        fetch_max_wait_ms=fetch_wait_ms(settings),
     )
 
 
@@ -240,8 +252,9 @@ class Daemon:
         While an insert is being retried nothing more is fetched.
         """
         linger = self.settings.batch_max_seconds
-        wait_ms = int(min(linger, FETCH_WAIT_CAP_SECONDS) * 1000)
+        wait_ms = fetch_wait_ms(self.settings)
         storing: asyncio.Task[None] | None = None
+        caught_up = False  # as of the latest fetch
         # a start's first fetch is stored at once, and alone: its commit waits neither for the linger nor
         # for the next fetch's decoding, which would share the interpreter with the store
         first_store = True
@@ -251,7 +264,7 @@ class Daemon:
                 if storing is not None and not self.warehouse_healthy:
                     await storing
                     storing = None
-                fetched = await self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+                fetched = await self._fetch(wait_ms, storing if caught_up else None)
                 positions = await self.source.positions(self.assigned)
                 self._fetched_to.update(positions)
                 # set before anything is stored: a start's first store is awaited here, and a scrape meanwhile
@@ -289,6 +302,29 @@ class Daemon:
         finally:
             if storing is not None:
                 await storing
+
+    async def _fetch(
+        self, wait_ms: int, storing: asyncio.Task[None] | None
+    ) -> Mapping[TopicPartition, Sequence[Message]]:
+        """The next fetch; while ``storing`` is in flight, given up (nothing fetched) if that store ends first.
+
+        The loop passes its store only once caught up: what waited for it is then stored at
+        once, not after the fetch's whole wait (up to FETCH_WAIT_CAP_SECONDS) for records that
+        are not there. Within a backlog the fetch is not given up, so the next store still
+        starts with the records on their way. A fetch given up loses nothing: aiokafka's
+        getmany takes records from its buffer only after its wait.
+        """
+        fetching = asyncio.ensure_future(
+            self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
+        )
+        if storing is None or storing.done():
+            return await fetching
+        try:
+            await asyncio.wait((fetching, storing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            fetching.cancel()  # no-op once it is done
+        await asyncio.wait((fetching,))
+        return {} if fetching.cancelled() else fetching.result()
 
     def _enough_waiting(self) -> bool:
         """The batches waiting for the store in flight, closed and open, hold ``STORE_WAITING_RECORDS``, or a

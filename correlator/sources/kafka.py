@@ -78,6 +78,7 @@ class KafkaSource:
         security: KafkaSecurity = PLAINTEXT,
         group_instance_id: str | None = None,
         metadata_max_age_ms: int = 30_000,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self.topics = topics
         self.bootstrap = bootstrap
@@ -94,6 +95,7 @@ class KafkaSource:
             heartbeat_interval_ms=max(100, min(3_000, session_timeout_ms // 3)),
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
+            fetch_max_wait_ms=fetch_max_wait_ms,
             # how soon a topic created, grown or deleted is seen: each refresh can change the assignment
             metadata_max_age_ms=metadata_max_age_ms,
         )
