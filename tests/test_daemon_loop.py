@@ -291,15 +291,15 @@ def test_a_backlog_is_decoded_while_a_store_is_in_flight_and_the_next_store_star
 
 
 class HoldingSource(TrickleSource):
-    """Once drained, a fetch is answered only when ``answer`` is set, whatever its timeout: a broker's long poll
-    that outlasts the store in flight."""
+    """Once drained, a fetch that waits is answered only when ``answer`` is set, whatever its timeout: a broker's long
+    poll that outlasts the store in flight. One that does not wait answers at once, as aiokafka's getmany does."""
 
     def __init__(self, messages: dict[TopicPartition, list[bytes]], per_fetch: int) -> None:
         super().__init__(messages, per_fetch)
         self.answer = asyncio.Event()
 
     async def fetch(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Message]]:
-        if all(self.fetched_to[tp] >= len(values) for tp, values in self.messages.items()):
+        if timeout_ms and all(self.fetched_to[tp] >= len(values) for tp, values in self.messages.items()):
             await self.answer.wait()
         return await super().fetch(timeout_ms, max_records)
 

@@ -51,6 +51,8 @@ RETRY_CAP_SECONDS = 30.0
 FETCH_WAIT_CAP_SECONDS = 0.5
 # the most records one fetch hands over: while a store is in flight, what waits for it grows by fetches
 FETCH_MAX_RECORDS = 10_000
+# caught up with a store in flight: how often the consumer's buffer is looked at until the store ends
+FETCH_POLL_SECONDS = 0.01
 # fetching stops while this many records (or the batches' own size, if smaller) wait for the store in flight: the
 # bound on memory, and on an insert's size when reading a backlog (the engine's cost per row falls by half from
 # 10,000-row inserts to 20,000: benchmarks/insert_size_cost.py)
@@ -306,25 +308,24 @@ class Daemon:
     async def _fetch(
         self, wait_ms: int, storing: asyncio.Task[None] | None
     ) -> Mapping[TopicPartition, Sequence[Message]]:
-        """The next fetch; while ``storing`` is in flight, given up (nothing fetched) if that store ends first.
+        """The next fetch; while ``storing`` is in flight, nothing fetched once that store ends first.
 
         The loop passes its store only once caught up: what waited for it is then stored at
-        once, not after the fetch's whole wait (up to FETCH_WAIT_CAP_SECONDS) for records that
-        are not there. Within a backlog the fetch is not given up, so the next store still
-        starts with the records on their way. A fetch given up loses nothing: aiokafka's
-        getmany takes records from its buffer only after its wait.
+        once, not after a fetch's whole wait for records that are not there. Within a backlog
+        the fetch waits as usual, so the next store starts with the records on their way.
+        Meanwhile the consumer's buffer is looked at every ``FETCH_POLL_SECONDS`` (a fetch that
+        does not wait), never by cancelling a waiting one: aiokafka counts the fetches in
+        progress for its max-poll-interval check, and a cancelled one would stay counted.
         """
-        fetching = asyncio.ensure_future(
-            self.source.fetch(wait_ms, min(self.settings.batch_max_records, FETCH_MAX_RECORDS))
-        )
+        max_records = min(self.settings.batch_max_records, FETCH_MAX_RECORDS)
         if storing is None or storing.done():
-            return await fetching
-        try:
-            await asyncio.wait((fetching, storing), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            fetching.cancel()  # no-op once it is done
-        await asyncio.wait((fetching,))
-        return {} if fetching.cancelled() else fetching.result()
+            return await self.source.fetch(wait_ms, max_records)
+        deadline = time.monotonic() + wait_ms / 1000
+        while True:
+            fetched = await self.source.fetch(0, max_records)
+            if fetched or storing.done() or time.monotonic() >= deadline:
+                return fetched
+            await asyncio.wait((storing,), timeout=FETCH_POLL_SECONDS)
 
     def _enough_waiting(self) -> bool:
         """The batches waiting for the store in flight, closed and open, hold ``STORE_WAITING_RECORDS``, or a
